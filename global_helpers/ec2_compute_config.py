@@ -1,0 +1,78 @@
+"""Every tunable of the EC2 compute-abuse pack, in one place.
+
+Adapt the pack by editing this file. Rules read each value through a function so that tests
+(and Panther's `Mocks`) can replace it; a mocked value arrives as a string, so consumers parse
+every value with `as_list` / `as_int` instead of trusting its type.
+"""
+
+import json
+from collections.abc import Iterable
+
+from ec2_instance_catalog import ACCELERATED_FAMILIES
+
+# --- AWS.EC2.ComputeAbuse.UnusualInstanceType -------------------------------------------------
+# Families ("p5") or exact types ("p2.xlarge") whose launch is unusual. The default is every
+# accelerated family in the catalog (GPU, Inferentia, Trainium, FPGA, media accelerators): what
+# cryptominers and GPU hijackers ask for, and what most accounts never run. Broad on purpose:
+# an account that runs GPUs routinely should move those families to USUAL_INSTANCE_TYPES
+# rather than shrink this list, so new accelerated families stay covered.
+UNUSUAL_INSTANCE_TYPES = sorted(ACCELERATED_FAMILIES)
+
+# Families or types to treat as unusual on top of the default, e.g. very large CPU types
+# ("c7i.48xlarge", "hpc7a") that CPU miners favour. Each addition costs alerts on real use.
+EXTRA_UNUSUAL_INSTANCE_TYPES: list[str] = []
+
+# Families or types this organisation runs routinely; removed from the unusual set. Every
+# entry is a blind spot: prefer listing exact types ("g5.xlarge") over whole families.
+USUAL_INSTANCE_TYPES: list[str] = []
+
+# --- Allowlists (every detection) ---------------------------------------------------------------
+# Principal ARNs whose launches never alert, as shell-style patterns, e.g.
+# "arn:aws:sts::123456789012:assumed-role/ml-training-*". A stolen key of an allowlisted role
+# goes unseen, so keep these narrow: an exact role, not an account.
+ALLOWLISTED_PRINCIPAL_ARNS: list[str] = []
+
+# User agents whose launches never alert, as case-insensitive shell-style patterns, e.g.
+# "*my-batch-scheduler/*". User agents are set by the caller, so an attacker can copy one:
+# pair an entry with a principal allowlist where you can.
+ALLOWLISTED_USER_AGENTS: list[str] = []
+
+
+def unusual_instance_types() -> list[str]:
+    """Families and types that UnusualInstanceType alerts on (before the usual ones are removed)."""
+    return [*UNUSUAL_INSTANCE_TYPES, *EXTRA_UNUSUAL_INSTANCE_TYPES]
+
+
+def usual_instance_types() -> list[str]:
+    """Families and types that never count as unusual, even inside an unusual family."""
+    return list(USUAL_INSTANCE_TYPES)
+
+
+def allowlisted_principal_arns() -> list[str]:
+    return list(ALLOWLISTED_PRINCIPAL_ARNS)
+
+
+def allowlisted_user_agents() -> list[str]:
+    return list(ALLOWLISTED_USER_AGENTS)
+
+
+def as_list(value) -> list[str]:
+    """A configured list, from a real list or from the string a test mock returns.
+
+    Accepts a JSON list ('["p2.xlarge", "g5"]') or a comma/whitespace separated string
+    ("p2.xlarge, g5"). A mocked string must never reach a membership test as-is: `"p2" in
+    "p2.xlarge"` is a substring test and would match the wrong things.
+    """
+    if value is None or isinstance(value, bool):
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return as_list(json.loads(text))
+            except ValueError:
+                text = text.strip("[]")
+        return [part for part in text.replace(",", " ").split() if part]
+    if isinstance(value, Iterable):
+        return [str(item).strip() for item in value if isinstance(item, str) and item.strip()]
+    return []

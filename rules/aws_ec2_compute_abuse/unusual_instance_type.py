@@ -1,0 +1,76 @@
+from ec2_compute_config import (
+    allowlisted_principal_arns,
+    allowlisted_user_agents,
+    unusual_instance_types,
+    usual_instance_types,
+)
+from ec2_compute_helpers import (
+    OUTCOME_DRY_RUN,
+    OUTCOME_SUCCESS,
+    actor,
+    as_text,
+    is_allowlisted,
+    is_launch_event,
+    launch_alert_context,
+    summarize_launch,
+    unusual_instance_types_in,
+)
+
+# Longest list of types a title names before it says "and N more".
+MAX_TITLE_TYPES = 3
+
+
+def _unusual_types(event):
+    summary = summarize_launch(event)
+    return summary, unusual_instance_types_in(
+        summary, unusual_instance_types(), usual_instance_types()
+    )
+
+
+def rule(event):
+    if not is_launch_event(event):
+        return False
+    summary, unusual = _unusual_types(event)
+    # Dry runs are permission probes, not launches: AWS.EC2.ComputeAbuse.DryRunProbe's job.
+    if not unusual or summary.outcome == OUTCOME_DRY_RUN:
+        return False
+    return not is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents())
+
+
+def title(event):
+    summary, unusual = _unusual_types(event)
+    types = ", ".join(unusual[:MAX_TITLE_TYPES])
+    if len(unusual) > MAX_TITLE_TYPES:
+        types += f" and {len(unusual) - MAX_TITLE_TYPES} more"
+    who = actor(event)
+    where = f"account {who.account_id or '?'} ({as_text(event.get('awsRegion')) or '?'})"
+    if summary.outcome == OUTCOME_SUCCESS:
+        return (
+            f"{who.display} launched {summary.instance_count} unusual EC2 instance(s) "
+            f"[{types}] in {where}"
+        )
+    return (
+        f"{who.display} tried to launch {summary.requested_instance_count} unusual EC2 "
+        f"instance(s) [{types}] in {where}: {summary.error_code}"
+    )
+
+
+def dedup(event):
+    _, unusual = _unusual_types(event)
+    return f"{actor(event).key}:{','.join(unusual)}"
+
+
+def severity(event):
+    summary, _ = _unusual_types(event)
+    if summary.outcome != OUTCOME_SUCCESS:
+        return "LOW"  # refused by IAM or quota: nothing runs, but someone asked
+    if actor(event).service_invoked:
+        return "MEDIUM"  # an auto scaling group or fleet launched it: find who created that
+    return "HIGH"
+
+
+def alert_context(event):
+    summary, unusual = _unusual_types(event)
+    context = launch_alert_context(event, summary)
+    context["unusual_instance_types"] = unusual
+    return context

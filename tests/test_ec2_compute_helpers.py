@@ -1,0 +1,358 @@
+"""The shared launch-event helper, on real CloudTrail shapes, as dicts and as PantherEvents."""
+
+import pytest
+from panther_core.enriched_event import PantherEvent
+
+import ec2_compute_helpers as helpers
+from tests.events import (
+    assumed_role,
+    autoscaling_identity,
+    cpu,
+    iam_user,
+    launched_item,
+    run_instances,
+)
+
+
+def both_shapes(event):
+    """The same event as a plain dict (unit tests) and as Panther delivers it at run time."""
+    return [event, PantherEvent(event)]
+
+
+# (name, event, expected fields of the LaunchSummary)
+SUMMARY_CASES = [
+    (
+        "string type, cpuOptions on every item, all items counted (not items[0])",
+        run_instances(
+            "p4d.24xlarge", 3, 3, launched=[launched_item("p4d.24xlarge", cpu(48, 2))] * 3
+        ),
+        dict(
+            outcome="success",
+            instance_types=("p4d.24xlarge",),
+            requested_instance_count=3,
+            launched_instance_count=3,
+            launched_vcpus=288,
+            launched_accelerators=24,
+            vcpus=288,
+        ),
+    ),
+    (
+        "dict instanceType and numbers as strings",
+        run_instances(
+            {"value": "G5.8XLARGE"},
+            "2",
+            "2",
+            launched=[launched_item("g5.8xlarge", cpu("16", "2"))],
+        ),
+        dict(instance_types=("g5.8xlarge",), requested_instance_count=2, launched_vcpus=32),
+    ),
+    (
+        "missing cpuOptions falls back to the catalog's default vCPUs",
+        run_instances("c5.24xlarge", 2, 2),
+        dict(launched_instance_count=2, launched_vcpus=192, launched_accelerators=0),
+    ),
+    (
+        "cpuOptions set by the caller wins over the catalog",
+        run_instances("c5.24xlarge", 1, 1, launched=[launched_item("c5.24xlarge", cpu(4, 1))]),
+        dict(launched_vcpus=4),
+    ),
+    (
+        "launch template: no requested type, launched type from the response",
+        run_instances(
+            None,
+            launch_template={"launchTemplateId": "lt-0123456789abcdef0", "version": "3"},
+            launched=[launched_item("g4dn.12xlarge")],
+        ),
+        dict(
+            requested_instance_types=(),
+            launched_instance_types=("g4dn.12xlarge",),
+            uses_launch_template=True,
+            launched_vcpus=48,
+            launched_accelerators=4,
+        ),
+    ),
+    (
+        "failure with responseElements null: requested vCPUs from count x catalog",
+        run_instances("p2.xlarge", 1, 10, error_code="Client.UnauthorizedOperation"),
+        dict(
+            outcome="failure",
+            error_code="Client.UnauthorizedOperation",
+            requested_instance_count=10,
+            launched_instance_count=0,
+            requested_vcpus=40,
+            requested_accelerators=10,
+            vcpus=40,
+            accelerators=10,
+            instance_count=10,
+        ),
+    ),
+    (
+        "dry run is its own outcome",
+        run_instances("p3.2xlarge", 1, 4, error_code="Client.DryRunOperation"),
+        dict(outcome="dry_run", requested_vcpus=32, launched_vcpus=0),
+    ),
+    (
+        "exactly 5 instances count as 5 (Elastic's max - min + 1 would say 1)",
+        run_instances("t3.micro", 5, 5, error_code="Client.VcpuLimitExceeded"),
+        dict(requested_instance_count=5),
+    ),
+    (
+        "maxCount missing falls back to minCount",
+        run_instances("t3.micro", 4, None, launched=[]),
+        dict(requested_instance_count=4),
+    ),
+    (
+        "unknown instance type counts 0 vCPUs and is reported",
+        run_instances("zz9.hyperlarge", 1, 1),
+        dict(launched_vcpus=0, unknown_instance_types=("zz9.hyperlarge",)),
+    ),
+    (
+        "type only on the request: launched items inherit it",
+        run_instances("g5.xlarge", 1, 1, launched=[launched_item(None)]),
+        dict(launched_instance_types=("g5.xlarge",), launched_vcpus=4),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "event, expected", [case[1:] for case in SUMMARY_CASES], ids=[c[0] for c in SUMMARY_CASES]
+)
+def test_summarize_launch(event, expected):
+    for shape in both_shapes(event):
+        summary = helpers.summarize_launch(shape)
+        actual = {name: getattr(summary, name) for name in expected}
+        assert actual == expected
+
+
+# Malformed and partial events: the helper never raises and returns safe values.
+MALFORMED = [
+    {},
+    {"eventName": "RunInstances", "eventSource": "ec2.amazonaws.com"},
+    run_instances(requestParameters=None, responseElements=None),
+    run_instances(requestParameters={"omitted": True, "reason": "requestParameters too large"}),
+    run_instances(requestParameters=[1, 2], responseElements="junk"),
+    run_instances(requestParameters={"instancesSet": {"items": "junk"}, "instanceType": 7}),
+    run_instances(launched=[None, 7, "x", {"instanceType": {"value": []}, "cpuOptions": "2"}]),
+    run_instances(
+        "p5.48xlarge",
+        launched=[launched_item("p5.48xlarge", cpu(float("inf"), -2))],
+        requestParameters={
+            "instanceType": "p5.48xlarge",
+            "instancesSet": {"items": [{"maxCount": 10**40}]},
+        },
+    ),
+    run_instances("t3.micro", "-5", "NaN", launched=[]),
+    run_instances("x" * 10_000, True, [1], launched=[]),
+]
+
+
+@pytest.mark.parametrize("event", MALFORMED)
+def test_malformed_events_give_safe_values(event):
+    for shape in both_shapes(event):
+        summary = helpers.summarize_launch(shape)
+        for name in (
+            "requested_instance_count",
+            "launched_instance_count",
+            "requested_vcpus",
+            "launched_vcpus",
+            "requested_accelerators",
+            "launched_accelerators",
+        ):
+            value = getattr(summary, name)
+            assert isinstance(value, int) and not isinstance(value, bool) and value >= 0, name
+        assert all(isinstance(t, str) and len(t) <= 64 for t in summary.instance_types)
+        context = helpers.launch_alert_context(shape)
+        assert isinstance(context, dict)
+        helpers.actor(shape)
+        helpers.event_time_epoch(shape)
+
+
+def test_huge_counts_are_clamped():
+    event = run_instances("t3.micro", 1, 10**40, error_code="Client.VcpuLimitExceeded")
+    assert helpers.summarize_launch(event).requested_instance_count == helpers.MAX_COUNT
+
+
+def test_request_sums_every_instances_set_item():
+    event = run_instances("t3.micro", error_code="Client.InvalidParameterValue")
+    event["requestParameters"]["instancesSet"]["items"] = [
+        {"minCount": 1, "maxCount": 3},
+        {"minCount": 2},
+        {},
+    ]
+    assert helpers.summarize_launch(event).requested_instance_count == 3 + 2 + 1
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("p2.xlarge", "p2.xlarge"),
+        ({"value": "g5.8xlarge"}, "g5.8xlarge"),
+        (" P4D.24XLARGE ", "p4d.24xlarge"),
+        ({"value": {"value": "x"}}, ""),
+        (None, ""),
+        (12, ""),
+        (["p2.xlarge"], ""),
+    ],
+)
+def test_normalize_instance_type(value, expected):
+    assert helpers.normalize_instance_type(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [(3, 3), ("10", 10), (" 7 ", 7), (2.9, 2), ("1e3", 1000), (-4, 0), ("-4", 0), (True, None),
+     (None, None), ("ten", None), ([], None), (float("nan"), 0), (float("inf"), helpers.MAX_COUNT)],
+)  # fmt: skip
+def test_as_count(value, expected):
+    assert helpers.as_count(value) == expected
+
+
+@pytest.mark.parametrize(
+    "event_time, expected",
+    [
+        ("2024-08-01T11:30:23Z", 1722511823.0),
+        ("2024-12-16 18:41:07.000000000", 1734374467.0),
+        ("2024-12-16T18:41:07.250Z", 1734374467.25),
+        ("2024-12-16T20:41:07+02:00", 1734374467.0),
+        ("2024-13-45T00:00:00Z", None),
+        ("yesterday", None),
+        (1722511823, None),
+        (None, None),
+    ],
+)
+def test_event_time_epoch(event_time, expected):
+    for shape in both_shapes({"eventTime": event_time}):
+        assert helpers.event_time_epoch(shape) == expected
+
+
+# (name, userIdentity and other fields, expected Actor fields)
+ACTOR_CASES = [
+    (
+        "IAM user",
+        {"userIdentity": iam_user("bob")},
+        dict(arn="arn:aws:iam::111122223333:user/bob", user_name="bob", name="bob", upn_suffix=""),
+    ),
+    (
+        "SSO session name split into name and UPN suffix (Sentinel's AccountUPNSuffix)",
+        {"userIdentity": assumed_role("AWSReservedSSO_Admin_0123", "alice@example.com")},
+        dict(user_name="alice@example.com", name="alice", upn_suffix="example.com"),
+    ),
+    (
+        "no userIdentity.arn: Sentinel's fallback to resources[0].ARN",
+        {
+            "userIdentity": {"type": "AssumedRole", "accountId": "111122223333"},
+            "resources": [{"ARN": "arn:aws:sts::111122223333:assumed-role/Ops/carol"}],
+        },
+        dict(arn="arn:aws:sts::111122223333:assumed-role/Ops/carol", user_name="carol"),
+    ),
+    (
+        "anonymous principal",
+        {"userIdentity": {"type": "AWSAccount", "principalId": "Anonymous"}},
+        dict(user_name="Anonymous", key="111122223333:Anonymous"),
+    ),
+    (
+        "auto scaling on someone's behalf is service-invoked",
+        {
+            "userIdentity": autoscaling_identity(),
+            "sourceIPAddress": "autoscaling.amazonaws.com",
+        },
+        dict(service_invoked=True, invoked_by="autoscaling.amazonaws.com", name="AutoScaling"),
+    ),
+    (
+        "EKS node group launches from 'AWS Internal' are service-invoked",
+        {"userIdentity": assumed_role("eks-ng", "EKS"), "sourceIPAddress": "AWS Internal"},
+        dict(service_invoked=True),
+    ),
+    (
+        "a person's call from an IP is not service-invoked",
+        {"userIdentity": iam_user("dave"), "sourceIPAddress": "198.51.100.1"},
+        dict(service_invoked=False, key="arn:aws:iam::111122223333:user/dave"),
+    ),
+    (
+        "no identity at all: a stable placeholder key",
+        {"userIdentity": None, "recipientAccountId": None},
+        dict(key="unknown", arn="", user_name=""),
+    ),
+    (
+        "no ARN: account and principal ID make the key",
+        {"userIdentity": {"type": "IAMUser", "principalId": "AIDAX", "accountId": "123"}},
+        dict(key="123:AIDAX", arn=""),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "fields, expected", [case[1:] for case in ACTOR_CASES], ids=[c[0] for c in ACTOR_CASES]
+)
+def test_actor(fields, expected):
+    for shape in both_shapes(run_instances(**fields)):
+        who = helpers.actor(shape)
+        assert {name: getattr(who, name) for name in expected} == expected
+
+
+@pytest.mark.parametrize(
+    "configured, instance_type, expected",
+    [
+        (["p2"], "p2.xlarge", True),
+        (["p2.xlarge"], "p2.xlarge", True),
+        (["p2.8xlarge"], "p2.xlarge", False),
+        ("p2.xlarge,g5.8xlarge", "g5.8xlarge", True),
+        ('["g5"]', "g5.xlarge", True),
+        ("g5g.xlarge", "g5.xlarge", False),  # a substring test would say True
+        ("p4de", "p4d.24xlarge", False),  # likewise
+        ("", "p2.xlarge", False),
+    ],
+)
+def test_matches_instance_type_parses_configured_lists(configured, instance_type, expected):
+    assert helpers.matches_instance_type(instance_type, configured) is expected
+
+
+def test_unusual_instance_types_in_removes_usual_ones():
+    summary = helpers.summarize_launch(
+        run_instances(None, launched=[launched_item("g5.xlarge"), launched_item("g5.48xlarge")])
+    )
+    assert helpers.unusual_instance_types_in(summary, ["g5"], ["g5.xlarge"]) == ["g5.48xlarge"]
+
+
+@pytest.mark.parametrize(
+    "principals, agents, identity, user_agent, expected",
+    [
+        ("arn:aws:iam::111122223333:user/ml-*", "", iam_user("ml-bot"), "aws-cli/2", True),
+        ("arn:aws:iam::111122223333:user/ml-*", "", iam_user("eve"), "aws-cli/2", False),
+        ("", "*karpenter*", iam_user("eve"), "aws-sdk-go/1.0 Karpenter/0.37", True),
+        ("", "*karpenter*", iam_user("eve"), "aws-cli/2", False),
+        ([], [], iam_user("eve"), "", False),
+    ],
+)
+def test_is_allowlisted(principals, agents, identity, user_agent, expected):
+    event = run_instances(identity=identity, user_agent=user_agent)
+    assert helpers.is_allowlisted(PantherEvent(event), principals, agents) is expected
+
+
+def test_alert_context_names_the_launch():
+    event = run_instances(
+        "p3.16xlarge",
+        2,
+        2,
+        identity=iam_user("mallory"),
+        source_ip="203.0.113.5",
+        region="ap-south-1",
+    )
+    context = helpers.launch_alert_context(PantherEvent(event))
+    assert context["actor_arn"] == "arn:aws:iam::111122223333:user/mallory"
+    assert context["account_id"] == "111122223333"
+    assert context["region"] == "ap-south-1"
+    assert context["source_ip"] == "203.0.113.5"
+    assert context["instance_types"] == ["p3.16xlarge"]
+    assert context["accelerators"] == ["gpu: NVIDIA V100"]
+    assert (context["requested_instance_count"], context["launched_instance_count"]) == (2, 2)
+    assert (context["launched_vcpus"], context["launched_accelerator_count"]) == (128, 16)
+    assert len(context["instance_ids"]) == 2
+    assert context["outcome"] == "success"
+
+
+def test_alert_context_caps_listed_instance_ids():
+    event = run_instances("t3.micro", 50, 50)
+    context = helpers.launch_alert_context(event)
+    assert context["launched_instance_count"] == 50
+    assert len(context["instance_ids"]) == helpers.MAX_LISTED_INSTANCE_IDS
