@@ -6,7 +6,7 @@ Panther runs), data models become `panther_core` DataModels, and events become P
 """
 
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,18 @@ def specs_of_type(analysis_type: str, root: Path = REPO_ROOT) -> list[Spec]:
     return [spec for spec in load_specs(root) if spec.analysis_type == analysis_type]
 
 
+def rule_spec(rule_id: str, root: Path = REPO_ROOT) -> Spec:
+    """The spec of one rule or scheduled rule, by RuleID."""
+    matches = [
+        spec
+        for spec in load_specs(root)
+        if spec.analysis_type in ("rule", "scheduled_rule") and spec.analysis_id == rule_id
+    ]
+    if len(matches) != 1:
+        raise LookupError(f"{len(matches)} rules with RuleID {rule_id!r}")
+    return matches[0]
+
+
 def install_global_helpers(root: Path = REPO_ROOT) -> None:
     """Make the global helpers importable by GlobalID, as Panther does (each helper's file is
     named after its GlobalID, which a test checks)."""
@@ -104,13 +116,19 @@ def run_rule(
     log: Mapping,
     data_model: DataModel | None = None,
     mocks: Iterable[Mapping] = (),
+    patches: Mapping[str, Callable] | None = None,
 ) -> DetectionResult:
     """Run one event through a rule with all its alert functions, as `pat test` does: mocks
-    (`{"objectName": ..., "returnValue": ...}`) replace names in the rule's module."""
+    (`{"objectName": ..., "returnValue": ...}`) replace names in the rule's module, and so do
+    `patches` (name -> callable, e.g. a KV store stand-in's caching functions)."""
     event = PantherEvent(log, data_model)
     replacements = {
         mock["objectName"]: MagicMock(return_value=mock["returnValue"]) for mock in mocks
     }
+    # Tooling patches apply to the names a rule has (a stateless rule imports no KV functions).
+    replacements.update(
+        {name: f for name, f in (patches or {}).items() if hasattr(rule.module, name)}
+    )
     if not replacements:
         return rule.run(event, {}, {}, batch_mode=False)
     with patch.multiple(rule.module, **replacements):

@@ -26,6 +26,22 @@ EXTRA_UNUSUAL_INSTANCE_TYPES: list[str] = []
 # entry is a blind spot: prefer listing exact types ("g5.xlarge") over whole families.
 USUAL_INSTANCE_TYPES: list[str] = []
 
+# --- AWS.EC2.ComputeAbuse.HighInstanceCount ----------------------------------------------------
+# Instances requested per actor, UTC day, subnet, instance type and outcome at which to alert.
+# Elastic's hunting query uses 10. Lower catches smaller miners and alerts on more CI bursts.
+HIGH_INSTANCE_COUNT_THRESHOLD = 10
+
+# --- AWS.EC2.ComputeAbuse.VCPUSurge -------------------------------------------------------------
+# vCPUs launched per actor group within the window above which to alert (strictly more than),
+# and the window's length. Sentinel's rule uses 800 vCPUs within 8 hours. A longer window or a
+# lower threshold catches slower miners and alerts on more batch jobs.
+VCPU_SURGE_THRESHOLD = 800
+VCPU_SURGE_WINDOW_SECONDS = 8 * 3600
+
+# Severity of both windowed detections climbs one step (Medium, High, Critical) at each of these
+# multiples of the threshold, and one more when the window holds accelerated (GPU, ...) instances.
+SEVERITY_STEP_MULTIPLES = (2, 5)
+
 # --- Allowlists (every detection) ---------------------------------------------------------------
 # Principal ARNs whose launches never alert, as shell-style patterns, e.g.
 # "arn:aws:sts::123456789012:assumed-role/ml-training-*". A stolen key of an allowlisted role
@@ -54,6 +70,29 @@ def allowlisted_principal_arns() -> list[str]:
 
 def allowlisted_user_agents() -> list[str]:
     return list(ALLOWLISTED_USER_AGENTS)
+
+
+def high_instance_count_threshold() -> int:
+    return HIGH_INSTANCE_COUNT_THRESHOLD
+
+
+def vcpu_surge_threshold() -> int:
+    return VCPU_SURGE_THRESHOLD
+
+
+def vcpu_surge_window_seconds() -> int:
+    return VCPU_SURGE_WINDOW_SECONDS
+
+
+def as_int(value, default: int) -> int:
+    """A configured positive integer, from an int or from the string a test mock returns."""
+    if isinstance(value, bool):
+        return default
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return default
+    return number if number > 0 else default
 
 
 def as_list(value) -> list[str]:

@@ -123,6 +123,14 @@ def event_time_epoch(event: Mapping) -> float | None:
     return epoch
 
 
+def event_id(event: Mapping) -> str:
+    """`eventID`, else `requestID` with `eventTime`: what makes a delivery of a record unique."""
+    event = as_mapping(event)
+    return as_text(event.get("eventID")) or ":".join(
+        (as_text(event.get("requestID")), as_text(event.get("eventTime")))
+    )
+
+
 # --- Launch events --------------------------------------------------------------------------------
 
 
@@ -141,6 +149,7 @@ class LaunchSummary(NamedTuple):
     launched_accelerators: int
     unknown_instance_types: tuple  # types the catalog does not know (vCPUs counted as 0)
     instance_ids: tuple
+    subnet_id: str  # from the request, its first network interface, or the first instance
 
     @property
     def instance_types(self) -> tuple:
@@ -199,6 +208,11 @@ def requested_instance_count(request: Mapping) -> int:
     return min(total, MAX_COUNT) if items else 1
 
 
+def _first(value: Any) -> Any:
+    items = as_sequence(value)
+    return items[0] if items else None
+
+
 def _vcpus_from_cpu_options(cpu_options: Any) -> int | None:
     cores = as_count(dig(cpu_options, "coreCount"))
     threads = as_count(dig(cpu_options, "threadsPerCore"))
@@ -239,6 +253,11 @@ def summarize_launch(event: Mapping) -> LaunchSummary:
         if instance_id and len(instance_ids) < MAX_LISTED_INSTANCE_IDS:
             instance_ids.append(instance_id)
 
+    subnet_id = (
+        as_text(request.get("subnetId"))
+        or as_text(dig(_first(dig(request, "networkInterfaceSet", "items")), "subnetId"))
+        or as_text(dig(_first(dig(response, "instancesSet", "items")), "subnetId"))
+    )
     requested_cpu_vcpus = _vcpus_from_cpu_options(request.get("cpuOptions"))
     if requested_spec is not None:
         per_instance = requested_cpu_vcpus or requested_spec.vcpus
@@ -262,6 +281,7 @@ def summarize_launch(event: Mapping) -> LaunchSummary:
         launched_accelerators=min(launched_accelerators, MAX_COUNT * 1000),
         unknown_instance_types=tuple(unknown),
         instance_ids=tuple(instance_ids),
+        subnet_id=subnet_id,
     )
 
 
@@ -400,4 +420,5 @@ def launch_alert_context(event: Mapping, summary: LaunchSummary | None = None) -
         "launched_accelerator_count": summary.launched_accelerators,
         "unknown_instance_types": list(summary.unknown_instance_types),
         "instance_ids": list(summary.instance_ids),
+        "subnet_id": summary.subnet_id,
     }

@@ -10,6 +10,9 @@ from compute_abuse.content import install_global_helpers
 # Global helpers are imported by GlobalID, as in Panther.
 install_global_helpers()
 
+# The KV store backends (`kv`, `memory_kv`) every stateful-rule test uses.
+pytest_plugins = ["tests.kv"]
+
 # The shared corpus of real third-party CloudTrail records lies beside the clone; it is not part
 # of the repo, so tests that read it skip where it is absent.
 CORPUS_DIR = Path(os.environ.get("COMPUTE_ABUSE_CORPUS", REPO_ROOT.parent / "shared" / "corpus"))

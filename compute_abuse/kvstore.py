@@ -1,0 +1,96 @@
+"""An in-memory stand-in for Panther's KV store (`panther_detection_helpers.caching`).
+
+It behaves like the real one where the pack's rules could notice: string sets that ignore
+duplicates and drop empty sets, TTLs given as relative seconds (below 1e9: "from now") or as
+epoch seconds, and DynamoDB's lazy expiry: an expired item stays readable (and an add keeps its
+old members) until it is deleted up to `deletion_lag_seconds` later, unless a read passes
+`force_ttl_check=True`. The clock is injectable, so a replay can run on event time.
+"""
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+# DynamoDB deletes expired items "typically within 48 hours".
+DYNAMODB_DELETION_LAG_SECONDS = 48 * 3600
+_RELATIVE_TTL_LIMIT = 1_000_000_000  # caching.py reads smaller values as "seconds from now"
+_DEFAULT_TTL_SECONDS = 90 * 86400  # caching.py's default
+
+
+@dataclass
+class _Item:
+    members: set = field(default_factory=set)
+    expires_at: float = 0.0
+
+
+@dataclass
+class InMemoryKVStore:
+    clock: Callable[[], float] = time.time
+    deletion_lag_seconds: float = DYNAMODB_DELETION_LAG_SECONDS
+    fail_with: BaseException | None = None  # raise this from every call, like an outage
+    items: dict = field(default_factory=dict)
+    calls: int = 0
+
+    # The functions the rules import from panther_detection_helpers.caching, by name.
+    def caching_functions(self) -> dict[str, Callable]:
+        return {
+            "get_string_set": self.get_string_set,
+            "add_to_string_set": self.add_to_string_set,
+            "remove_from_string_set": self.remove_from_string_set,
+        }
+
+    def get_string_set(self, key: str, force_ttl_check: bool = False) -> set:
+        item = self._item(key)
+        if item is None or (force_ttl_check and self._expired(item)):
+            return set()
+        return set(item.members)
+
+    def add_to_string_set(
+        self, key: str, val: str | Iterable[str], epoch_seconds: float | None = _DEFAULT_TTL_SECONDS
+    ) -> set:
+        members = {val} if isinstance(val, str) else set(val)
+        item = self._item(key)
+        if not members:
+            return self.get_string_set(key, force_ttl_check=True)
+        if item is None:
+            item = self.items[key] = _Item()
+        item.members |= members  # an expired, undeleted item keeps its old members, as in 1.0.2
+        if epoch_seconds is not None:
+            item.expires_at = self._expiry(epoch_seconds)
+        return set(item.members)
+
+    def remove_from_string_set(
+        self, key: str, val: str | Iterable[str], epoch_seconds: float | None = _DEFAULT_TTL_SECONDS
+    ) -> set:
+        members = {val} if isinstance(val, str) else set(val)
+        item = self._item(key)
+        if item is None:
+            return set()
+        item.members -= members
+        if epoch_seconds is not None:
+            item.expires_at = self._expiry(epoch_seconds)
+        if not item.members:  # DynamoDB has no empty sets: the attribute goes away
+            del self.items[key]
+            return set()
+        return set(item.members)
+
+    def ttl_remaining(self, key: str) -> float | None:
+        item = self.items.get(key)
+        return None if item is None else item.expires_at - self.clock()
+
+    def _item(self, key: str) -> _Item | None:
+        self.calls += 1
+        if self.fail_with is not None:
+            raise self.fail_with
+        item = self.items.get(key)
+        if item is not None and self.clock() > item.expires_at + self.deletion_lag_seconds:
+            del self.items[key]  # DynamoDB's background deletion finally caught up
+            return None
+        return item
+
+    def _expired(self, item: _Item) -> bool:
+        return item.expires_at <= self.clock()
+
+    def _expiry(self, epoch_seconds: float) -> float:
+        seconds = float(epoch_seconds)
+        return self.clock() + seconds if seconds < _RELATIVE_TTL_LIMIT else seconds

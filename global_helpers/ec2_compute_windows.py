@@ -1,0 +1,263 @@
+"""Event-time windows over the Panther KV store: the one windowing mechanism of every stateful rule.
+
+A window key holds a DynamoDB string set of entries "eventID|epoch|amount|accelerators", one per
+event. Adding a member to a string set is atomic and idempotent, so CloudTrail's duplicate
+deliveries add nothing. Windows are computed from the entries' event times (`eventTime`), never
+from the wall clock or from TTL expiry: Panther's KV store (DynamoDB) deletes expired items
+lazily, up to 48 hours late, and replayed or late logs must give the same alerts as live ones.
+TTLs only collect garbage. The rule module passes in the caching functions it imported by name,
+so `pat` mocks and tests can replace them; whatever they return (a set, a list, the JSON string a
+mock returns, junk) is parsed, and when the store fails the event is judged alone.
+"""
+
+import json
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from hashlib import sha256
+from typing import Any, NamedTuple
+
+from ec2_compute_config import SEVERITY_STEP_MULTIPLES
+
+DAY_SECONDS = 86400
+MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
+SEVERITIES = ("INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL")
+
+# Entries kept per key. At about 60 bytes each this stays far below DynamoDB's 400 KB item limit;
+# an actor with more launches than this inside one window is past every threshold already.
+MAX_ENTRIES = 1000
+# How many event IDs an alert lists.
+MAX_LISTED_EVENT_IDS = 20
+# Keys longer than this (ARNs, user agents) are hashed; DynamoDB allows 2048 bytes.
+MAX_READABLE_KEY_LENGTH = 256
+# Extra TTL past a window's end, so that an entry outlives any event that may still pair with it.
+TTL_MARGIN_SECONDS = 3600
+
+# The last result per key, so a rule's alert functions (title, alert_context, ...) that Panther
+# calls right after rule() on the same event can read it without touching the store again.
+_recorded: dict[str, tuple[str, "WindowResult"]] = {}
+_MAX_RECORDED = 256
+
+
+class KVStore(NamedTuple):
+    """The Panther caching functions a rule imported by name (`from panther_detection_helpers.
+    caching import ...`), looked up when the rule runs so that mocks take effect."""
+
+    get_string_set: Callable
+    add_to_string_set: Callable
+    remove_from_string_set: Callable
+
+
+class Entry(NamedTuple):
+    event_id: str
+    epoch: int
+    amount: int
+    accelerators: int = 0
+
+    def encode(self) -> str:
+        return f"{self.event_id}|{self.epoch}|{self.amount}|{self.accelerators}"
+
+
+class WindowResult(NamedTuple):
+    crossed: bool  # this event took a window to `min_total` or beyond
+    total: int  # amount in the fullest window that holds this event
+    accelerators: int  # accelerators in that window
+    window_start: int  # epoch seconds of the window's first entry
+    window_end: int  # epoch seconds of the window's last entry
+    event_count: int  # entries in that window
+    event_ids: tuple  # their event IDs, oldest first, capped
+    duplicate: bool  # the event had been recorded already
+    degraded: str  # why the window could not be used ("" when it could)
+
+
+def window_key(prefix: str, *parts: Any) -> str:
+    """A KV key for a group; long groups are hashed so the key stays short and valid."""
+    readable = ":".join(str(part) for part in parts)
+    if len(readable) > MAX_READABLE_KEY_LENGTH:
+        readable = sha256(readable.encode("utf-8", "replace")).hexdigest()
+    return f"ec2-compute-abuse:{prefix}:{readable}"
+
+
+def decode_entry(text: Any) -> Entry | None:
+    if not isinstance(text, str):
+        return None
+    parts = text.rsplit("|", 3)
+    if len(parts) != 4:
+        return None
+    try:
+        epoch, amount, accelerators = (int(part) for part in parts[1:])
+    except ValueError:
+        return None
+    if amount < 0 or accelerators < 0 or not 0 <= epoch <= MAX_EPOCH:
+        return None
+    return Entry(parts[0], epoch, amount, accelerators)
+
+
+def parse_entries(value: Any) -> dict[str, Entry]:
+    """Entries by event ID from what the store returned: a set or list of strings, or the string
+    a mock returns (a JSON list, or entries separated by commas). Junk members are skipped."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        except ValueError:
+            value = text.strip("[]").split(",")
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        return {}
+    entries = {}
+    for member in value:
+        entry = decode_entry(member.strip().strip('"') if isinstance(member, str) else member)
+        if entry is not None:
+            entries.setdefault(entry.event_id, entry)
+    return entries
+
+
+def _windows(entries: Iterable[Entry], epoch: int, window_seconds: int) -> list[tuple[int, int]]:
+    """The windows [start, start + window_seconds) that hold `epoch` and could be fullest: one
+    starting at each entry time within reach, and the one that ends just after `epoch`."""
+    earliest = epoch - window_seconds + 1
+    starts = {earliest} | {entry.epoch for entry in entries if earliest <= entry.epoch <= epoch}
+    return [(start, start + window_seconds) for start in sorted(starts)]
+
+
+class _Timeline:
+    """Entries in event-time order with running sums, so each window's total is two bisections."""
+
+    def __init__(self, entries: Iterable[Entry]):
+        self.entries = sorted(entries, key=lambda entry: (entry.epoch, entry.event_id))
+        self.epochs = [entry.epoch for entry in self.entries]
+        self.running = [0]
+        for entry in self.entries:
+            self.running.append(self.running[-1] + entry.amount)
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        return bisect_left(self.epochs, start), bisect_left(self.epochs, end)
+
+    def total(self, start: int, end: int) -> int:
+        first, last = self.span(start, end)
+        return self.running[last] - self.running[first]
+
+
+def _evaluate(before, after, own, windows, min_total, duplicate, degraded) -> WindowResult:
+    """Crossed when the fullest window holding the event reaches `min_total` with it and did not
+    without it: one alert when an actor starts surging, not one per window that slides past."""
+    timeline_before, timeline_after = _Timeline(before.values()), _Timeline(after.values())
+    fullest_before = max(timeline_before.total(start, end) for start, end in windows)
+    fullest = max(windows, key=lambda window: timeline_after.total(*window))
+    first, last = timeline_after.span(*fullest)
+    inside = timeline_after.entries[first:last] or [own]
+    total = sum(entry.amount for entry in inside)
+    return WindowResult(
+        crossed=not duplicate and total >= min_total > fullest_before,
+        total=total,
+        accelerators=sum(entry.accelerators for entry in inside),
+        window_start=inside[0].epoch,
+        window_end=inside[-1].epoch,
+        event_count=len(inside),
+        event_ids=tuple(entry.event_id for entry in inside[:MAX_LISTED_EVENT_IDS]),
+        duplicate=duplicate,
+        degraded=degraded,
+    )
+
+
+def evaluate_alone(own: Entry, min_total: int, degraded: str) -> WindowResult:
+    """Judge an event by itself (no usable event time, or the store failed): one call over the
+    threshold still alerts."""
+    window = [(own.epoch, own.epoch + 1)]
+    return _evaluate({}, {own.event_id: own}, own, window, min_total, False, degraded)
+
+
+def record(
+    store: KVStore,
+    key: str,
+    own: Entry,
+    min_total: int,
+    window_seconds: int,
+    bucket: tuple[int, int] | None = None,
+) -> WindowResult:
+    """Record one event's entry under `key` and say whether it took a window's total to
+    `min_total` or beyond (a crossing, so one alert per window, not one per later event).
+
+    Without `bucket` the window slides: any `window_seconds` span of event time that holds the
+    event. With `bucket` = (start, end) the window is that fixed span (e.g. a UTC day).
+    Entries older than two windows before the newest are pruned, so state stays bounded.
+    """
+    ttl_seconds = (bucket[1] - bucket[0] if bucket else 2 * window_seconds) + TTL_MARGIN_SECONDS
+    try:
+        before = parse_entries(store.get_string_set(key))
+        duplicate = own.event_id in before
+        after = dict(before)
+        if not duplicate:
+            added = parse_entries(store.add_to_string_set(key, own.encode(), ttl_seconds))
+            after.update(added)
+            after.setdefault(own.event_id, own)
+        _prune(store, key, after, window_seconds, ttl_seconds)
+    except Exception as error:  # any store failure degrades the rule; it must never raise
+        result = evaluate_alone(
+            own, min_total, f"kv store error: {type(error).__name__}: {error}"[:300]
+        )
+    else:
+        stored = after.get(own.event_id, own)
+        windows = [bucket] if bucket else _windows(after.values(), stored.epoch, window_seconds)
+        result = _evaluate(before, after, stored, windows, min_total, duplicate, "")
+    if len(_recorded) >= _MAX_RECORDED:
+        _recorded.clear()
+    _recorded[key] = (own.encode(), result)
+    return result
+
+
+def recall(key: str, own: Entry, min_total: int) -> WindowResult:
+    """The result `record` gave for this entry under this key, for the alert functions Panther
+    calls after rule() (title, severity, alert_context, ...). They never write to the store: an
+    event rule() did not record (it did not match) is judged alone."""
+    encoded, result = _recorded.get(key, ("", None))
+    if result is not None and encoded == own.encode():
+        return result
+    return evaluate_alone(own, min_total, "not recorded: rule() did not count this event")
+
+
+def _prune(store: KVStore, key: str, entries: dict, window_seconds: int, ttl_seconds: int) -> None:
+    """Drop entries too old to share a window with any event still to come, and the oldest past
+    MAX_ENTRIES. The TTL is passed again: caching's default would push expiry out to 90 days."""
+    newest = max(entry.epoch for entry in entries.values())
+    by_age = sorted(entries.values(), key=lambda entry: (entry.epoch, entry.event_id))
+    stale = [entry for entry in by_age if entry.epoch < newest - 2 * window_seconds]
+    overflow = by_age[len(stale) : max(len(by_age) - MAX_ENTRIES, len(stale))]
+    if stale or overflow:
+        store.remove_from_string_set(
+            key, [entry.encode() for entry in stale + overflow], ttl_seconds
+        )
+
+
+def utc_day(epoch: int) -> tuple[str, int, int]:
+    """("2024-08-01", start, end) of the UTC day holding an epoch second."""
+    start = epoch - epoch % DAY_SECONDS
+    day = datetime.fromtimestamp(start, tz=UTC).strftime("%Y-%m-%d")
+    return day, start, start + DAY_SECONDS
+
+
+def iso_time(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def window_severity(base: str, total: int, threshold: int, accelerators: int) -> str:
+    """`base`, one step up at each configured multiple of the threshold the total reaches, and
+    one more when the window holds accelerators."""
+    level = SEVERITIES.index(base)
+    level += sum(1 for multiple in SEVERITY_STEP_MULTIPLES if total >= multiple * threshold)
+    level += 1 if accelerators > 0 else 0
+    return SEVERITIES[min(level, len(SEVERITIES) - 1)]
+
+
+def window_alert_context(result: WindowResult) -> dict:
+    """What a windowed alert says about its window."""
+    return {
+        "window_total": result.total,
+        "window_accelerator_count": result.accelerators,
+        "window_event_count": result.event_count,
+        "window_first_event_time": iso_time(result.window_start),
+        "window_last_event_time": iso_time(result.window_end),
+        "window_event_ids": list(result.event_ids),
+        "duplicate_delivery": result.duplicate,
+        "degraded": result.degraded,
+    }

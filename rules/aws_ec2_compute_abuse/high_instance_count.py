@@ -1,0 +1,116 @@
+from ec2_compute_windows import (
+    DAY_SECONDS,
+    Entry,
+    KVStore,
+    evaluate_alone,
+    recall,
+    record,
+    utc_day,
+    window_alert_context,
+    window_key,
+    window_severity,
+)
+from panther_detection_helpers.caching import (
+    add_to_string_set,
+    get_string_set,
+    remove_from_string_set,
+)
+
+from ec2_compute_config import (
+    allowlisted_principal_arns,
+    allowlisted_user_agents,
+    as_int,
+    high_instance_count_threshold,
+)
+from ec2_compute_helpers import (
+    OUTCOME_DRY_RUN,
+    OUTCOME_SUCCESS,
+    actor,
+    event_id,
+    event_time_epoch,
+    is_allowlisted,
+    is_launch_event,
+    launch_alert_context,
+    summarize_launch,
+)
+
+DEFAULT_THRESHOLD = 10
+
+
+def _bucket(event):
+    """Elastic's grouping: actor, UTC day of eventTime, subnet, instance type, outcome."""
+    summary = summarize_launch(event)
+    epoch = event_time_epoch(event)
+    epoch = int(epoch) if epoch is not None else None
+    day = utc_day(epoch) if epoch is not None else ("unknown-day", 0, DAY_SECONDS)
+    instance_type = (summary.instance_types or ("unknown-type",))[0]
+    key = window_key(
+        "instance-count", actor(event).key, day[0], summary.subnet_id or "no-subnet",
+        instance_type, summary.outcome,
+    )  # fmt: skip
+    entry = Entry(
+        event_id(event), epoch or 0, summary.requested_instance_count,
+        summary.requested_accelerators,
+    )  # fmt: skip
+    return summary, epoch, day, instance_type, key, entry
+
+
+def _count(event, record_it=False):
+    _, epoch, day, _, key, entry = _bucket(event)
+    threshold = as_int(high_instance_count_threshold(), DEFAULT_THRESHOLD)
+    if epoch is None:
+        return evaluate_alone(entry, threshold, "no usable eventTime: judged alone")
+    if not record_it:
+        return recall(key, entry, threshold)
+    store = KVStore(get_string_set, add_to_string_set, remove_from_string_set)
+    return record(store, key, entry, threshold, DAY_SECONDS, bucket=day[1:])
+
+
+def rule(event):
+    if not is_launch_event(event) or summarize_launch(event).outcome == OUTCOME_DRY_RUN:
+        return False
+    if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
+        return False
+    return _count(event, record_it=True).crossed
+
+
+def title(event):
+    summary, _, day, instance_type, _, _ = _bucket(event)
+    result = _count(event)
+    verb = "launched" if summary.outcome == OUTCOME_SUCCESS else "tried and failed to launch"
+    return (
+        f"{actor(event).display} {verb} {result.total} EC2 instances of {instance_type} "
+        f"on {day[0]} in account {actor(event).account_id or '?'} "
+        f"({result.event_count} RunInstances call(s))"
+    )
+
+
+def dedup(event):
+    _, _, day, instance_type, _, _ = _bucket(event)
+    summary = summarize_launch(event)
+    return ":".join((actor(event).key, day[0], summary.subnet_id, instance_type, summary.outcome))
+
+
+def severity(event):
+    summary = summarize_launch(event)
+    result = _count(event)
+    threshold = as_int(high_instance_count_threshold(), DEFAULT_THRESHOLD)
+    base = "MEDIUM" if summary.outcome == OUTCOME_SUCCESS else "LOW"
+    return window_severity(base, result.total, threshold, result.accelerators)
+
+
+def alert_context(event):
+    summary, _, day, instance_type, _, _ = _bucket(event)
+    result = _count(event)
+    context = launch_alert_context(event, summary)
+    context.update(window_alert_context(result))
+    context.update(
+        {
+            "threshold": as_int(high_instance_count_threshold(), DEFAULT_THRESHOLD),
+            "bucket_day": day[0],
+            "bucket_subnet_id": summary.subnet_id,
+            "bucket_instance_type": instance_type,
+            "bucket_outcome": summary.outcome,
+        }
+    )
+    return context

@@ -1,0 +1,108 @@
+from ec2_compute_windows import (
+    Entry,
+    KVStore,
+    evaluate_alone,
+    recall,
+    record,
+    window_alert_context,
+    window_key,
+    window_severity,
+)
+from panther_detection_helpers.caching import (
+    add_to_string_set,
+    get_string_set,
+    remove_from_string_set,
+)
+
+from ec2_compute_config import (
+    allowlisted_principal_arns,
+    allowlisted_user_agents,
+    as_int,
+    vcpu_surge_threshold,
+    vcpu_surge_window_seconds,
+)
+from ec2_compute_helpers import (
+    OUTCOME_SUCCESS,
+    actor,
+    as_text,
+    event_id,
+    event_time_epoch,
+    is_allowlisted,
+    is_launch_event,
+    launch_alert_context,
+    summarize_launch,
+)
+
+DEFAULT_THRESHOLD = 800
+DEFAULT_WINDOW_SECONDS = 8 * 3600
+
+
+def _group(event):
+    """Sentinel's grouping: source IP, account, account name, UPN suffix, ARN, user agent."""
+    who = actor(event)
+    return (
+        as_text(event.get("sourceIPAddress")),
+        who.account_id,
+        who.name,
+        who.upn_suffix,
+        who.arn,
+        as_text(event.get("userAgent")),
+    )
+
+
+def _settings():
+    threshold = as_int(vcpu_surge_threshold(), DEFAULT_THRESHOLD)
+    return threshold, as_int(vcpu_surge_window_seconds(), DEFAULT_WINDOW_SECONDS)
+
+
+def _surge(event, record_it=False):
+    summary = summarize_launch(event)
+    threshold, window_seconds = _settings()
+    epoch = event_time_epoch(event)
+    entry = Entry(
+        event_id(event), int(epoch or 0), summary.launched_vcpus, summary.launched_accelerators
+    )
+    # vCPUs are whole numbers: "more than the threshold" is "at least threshold + 1".
+    if epoch is None:
+        return evaluate_alone(entry, threshold + 1, "no usable eventTime: judged alone")
+    key = window_key("vcpu-surge", *_group(event))
+    if not record_it:
+        return recall(key, entry, threshold + 1)
+    store = KVStore(get_string_set, add_to_string_set, remove_from_string_set)
+    return record(store, key, entry, threshold + 1, window_seconds)
+
+
+def rule(event):
+    if not is_launch_event(event) or summarize_launch(event).outcome != OUTCOME_SUCCESS:
+        return False
+    if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
+        return False
+    return _surge(event, record_it=True).crossed
+
+
+def title(event):
+    result = _surge(event)
+    hours = _settings()[1] / 3600
+    return (
+        f"{actor(event).display} launched {result.total} vCPUs of EC2 within {hours:g} hours "
+        f"in account {actor(event).account_id or '?'} ({result.event_count} launch(es), "
+        f"{result.accelerators} accelerator(s))"
+    )
+
+
+def dedup(event):
+    return "|".join(_group(event))
+
+
+def severity(event):
+    result = _surge(event)
+    return window_severity("MEDIUM", result.total, _settings()[0], result.accelerators)
+
+
+def alert_context(event):
+    result = _surge(event)
+    threshold, window_seconds = _settings()
+    context = launch_alert_context(event)
+    context.update(window_alert_context(result))
+    context.update({"threshold": threshold, "window_seconds": window_seconds})
+    return context

@@ -1,0 +1,96 @@
+"""The shared event-time window mechanism, on its own."""
+
+import ec2_compute_windows as windows
+import pytest
+
+from compute_abuse.kvstore import InMemoryKVStore
+
+DAY0 = 1722470400  # 2024-08-01T00:00:00Z
+
+
+def store_of(memory):
+    functions = memory.caching_functions()
+    return windows.KVStore(
+        functions["get_string_set"],
+        functions["add_to_string_set"],
+        functions["remove_from_string_set"],
+    )
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ({"a|1|2|0", "b|3|4|1"}, {"a": (1, 2, 0), "b": (3, 4, 1)}),
+        ('["a|1|2|0", "b|3|4|1"]', {"a": (1, 2, 0), "b": (3, 4, 1)}),
+        ("a|1|2|0,b|3|4|1", {"a": (1, 2, 0), "b": (3, 4, 1)}),
+        ("", {}),
+        (True, {}),
+        (None, {}),
+        ({"a": 1}, {}),
+        (["junk", "a|x|2|0", "a|1|-2|0", "a|99999999999999|1|0", 5, None], {}),
+        (["id|with|pipes|1|2|0"], {"id|with|pipes": (1, 2, 0)}),
+        ("[broken json", {}),
+    ],
+)
+def test_parse_entries(value, expected):
+    parsed = windows.parse_entries(value)
+    assert {key: (e.epoch, e.amount, e.accelerators) for key, e in parsed.items()} == expected
+
+
+def test_window_key_hashes_long_groups():
+    short = windows.window_key("vcpu-surge", "1.2.3.4", "alice")
+    long = windows.window_key("vcpu-surge", "x" * 5000)
+    assert short == "ec2-compute-abuse:vcpu-surge:1.2.3.4:alice"
+    assert len(long) < 120 and long != windows.window_key("vcpu-surge", "y" * 5000)
+
+
+def test_utc_day():
+    assert windows.utc_day(DAY0 + 86399) == ("2024-08-01", DAY0, DAY0 + 86400)
+    assert windows.utc_day(DAY0 + 86400)[0] == "2024-08-02"
+
+
+@pytest.mark.parametrize(
+    "base, total, accelerators, expected",
+    [
+        ("MEDIUM", 801, 0, "MEDIUM"),
+        ("MEDIUM", 1600, 0, "HIGH"),
+        ("MEDIUM", 4000, 0, "CRITICAL"),
+        ("MEDIUM", 801, 8, "HIGH"),
+        ("MEDIUM", 4000, 8, "CRITICAL"),
+        ("LOW", 10, 0, "LOW"),
+        ("LOW", 10, 10, "MEDIUM"),
+    ],
+)
+def test_window_severity(base, total, accelerators, expected):
+    assert windows.window_severity(base, total, 800 if base == "MEDIUM" else 10,
+                                   accelerators) == expected  # fmt: skip
+
+
+def test_sliding_window_edges_are_half_open():
+    store = store_of(InMemoryKVStore(clock=lambda: DAY0))
+    hour = 3600
+    first = windows.record(store, "k", windows.Entry("a", DAY0, 5), 10, 8 * hour)
+    assert not first.crossed and first.total == 5
+    edge = windows.record(store, "k", windows.Entry("b", DAY0 + 8 * hour, 5), 10, 8 * hour)
+    assert not edge.crossed and edge.total == 5  # 8 h apart: not in one window
+    # 1 s before the 8-hour mark: shares a window with a (and another with b), never both.
+    inside = windows.record(store, "k", windows.Entry("c", DAY0 + 8 * hour - 1, 5), 10, 8 * hour)
+    assert inside.crossed and inside.total == 10 and inside.event_ids == ("a", "c")
+
+
+def test_entries_are_capped_oldest_first(monkeypatch):
+    monkeypatch.setattr(windows, "MAX_ENTRIES", 5)
+    memory = InMemoryKVStore(clock=lambda: DAY0)
+    store = store_of(memory)
+    for i in range(12):
+        windows.record(store, "k", windows.Entry(f"e{i:02}", DAY0 + i, 1), 100, 3600)
+    (item,) = memory.items.values()
+    # the newest entry is added before pruning, so the store holds at most MAX_ENTRIES + 1
+    assert sorted(item.members)[0] >= "e06" and len(item.members) <= 6
+
+
+def test_recall_without_record_judges_alone_and_never_touches_the_store():
+    memory = InMemoryKVStore()
+    result = windows.recall("never-recorded", windows.Entry("z", DAY0, 900), 801)
+    assert result.crossed and result.degraded.startswith("not recorded")
+    assert memory.calls == 0

@@ -1,0 +1,244 @@
+"""HighInstanceCount and VCPUSurge over event sequences, through panther_core, on both KV backends.
+
+Every scenario runs against the in-memory KV store (clock on event time) and against the real
+caching code on moto's DynamoDB (wall clock), and must give the same alerts on both.
+"""
+
+import json
+import random
+from datetime import UTC, datetime
+
+import pytest
+
+from compute_abuse.content import function_errors, load_rule, rule_spec, run_rule
+from tests.events import cpu, iam_user, launched_item, run_instances
+
+DAY0 = int(datetime(2024, 8, 1, tzinfo=UTC).timestamp())
+HOUR = 3600
+
+
+def rule_by_id(rule_id):
+    return load_rule(rule_spec(f"AWS.EC2.ComputeAbuse.{rule_id}"))
+
+
+@pytest.fixture(scope="module")
+def surge():
+    return rule_by_id("VCPUSurge")
+
+
+@pytest.fixture(scope="module")
+def high_count():
+    return rule_by_id("HighInstanceCount")
+
+
+def at(epoch):
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def launch(vcpus, epoch, user="alice", instance_type="m5.24xlarge", **fields):
+    """A successful RunInstances that launched exactly `vcpus` vCPUs (96 per m5.24xlarge item,
+    the remainder on one item whose cpuOptions says so)."""
+    items = [launched_item(instance_type, cpu(48, 2)) for _ in range(vcpus // 96)]
+    if vcpus % 96:
+        items.append(launched_item(instance_type, cpu(vcpus % 96, 1)))
+    return run_instances(
+        instance_type, len(items), len(items), launched=items, event_time=at(epoch),
+        identity=iam_user(user), **fields,
+    )  # fmt: skip
+
+
+def request(count, epoch, user="alice", instance_type="t3.micro", error_code=None, **fields):
+    return run_instances(
+        instance_type, 1, count, event_time=at(epoch), identity=iam_user(user),
+        error_code=error_code, **fields,
+    )  # fmt: skip
+
+
+def context(result):
+    return json.loads(result.alert_context_output)
+
+
+# --- VCPUSurge ------------------------------------------------------------------------------------
+
+
+def test_slow_drip_does_not_alert_but_the_same_burst_does(kv, surge):
+    drip = [launch(100, DAY0 + i * 9 * HOUR) for i in range(19)]  # a week, 1,900 vCPUs
+    assert kv.run(surge, drip) == []
+    burst = [launch(100, DAY0 + 30 * 24 * HOUR + i * 360, user="bob") for i in range(19)]  # 2 h
+    alerts = kv.run(surge, burst)
+    assert len(alerts) == 1
+    fired = context(alerts[0])
+    assert fired["window_total"] == 900  # the 9th launch crossed 800
+    assert fired["window_event_count"] == 9
+
+
+@pytest.mark.parametrize("total, alerts", [(800, 0), (801, 1)])
+def test_threshold_is_strictly_more_than_800(kv, surge, total, alerts):
+    events = [launch(400, DAY0), launch(total - 400, DAY0 + HOUR)]
+    assert len(kv.run(surge, events)) == alerts
+
+
+def test_one_call_over_the_threshold_alerts_at_once(kv, surge):
+    (alert,) = kv.run(surge, [launch(960, DAY0)])
+    assert context(alert)["window_event_count"] == 1
+    assert alert.severity_output == "MEDIUM"
+
+
+def test_window_slides_on_event_time(kv, surge):
+    # 500 at 00:00 and 500 at 07:59 share a window; 500 at 08:00 with the first would not.
+    assert len(kv.run(surge, [launch(500, DAY0), launch(500, DAY0 + 8 * HOUR - 1)])) == 1
+    assert (
+        kv.run(surge, [launch(500, DAY0, user="c"), launch(500, DAY0 + 8 * HOUR, user="c")]) == []
+    )
+
+
+def test_duplicate_delivery_adds_nothing(kv, surge):
+    first, second = launch(500, DAY0), launch(500, DAY0 + HOUR)
+    assert kv.run(surge, [first, first, first]) == []  # 500 three times is still 500
+    (alert,) = kv.run(surge, [second, second])  # crosses once; its duplicate does not re-alert
+    assert context(alert)["window_total"] == 1000
+
+
+def test_out_of_order_events_give_the_same_alerts(kv, surge):
+    events = [launch(150, DAY0 + i * 600, user="dora") for i in range(8)]  # 1,200 in 70 min
+    random.Random(7).shuffle(events)
+    alerts = kv.run(surge, events)
+    assert len(alerts) == 1
+    assert context(alerts[0])["window_total"] in range(801, 951)
+
+
+def test_late_event_that_completes_an_earlier_window_alerts(kv, surge):
+    # The 03:00 launch arrives after the 10:00 one; with the 00:00 launch it makes 900 in 3 h.
+    events = [launch(450, DAY0), launch(450, DAY0 + 10 * HOUR), launch(450, DAY0 + 3 * HOUR)]
+    (alert,) = kv.run(surge, events)
+    assert context(alert)["window_event_ids"] == [events[0]["eventID"], events[2]["eventID"]]
+
+
+def test_interleaved_actors_are_counted_apart(kv, surge):
+    events = []
+    for i in range(2):
+        events += [
+            launch(500, DAY0 + i * HOUR, user="erin"),
+            launch(500, DAY0 + i * HOUR, user="finn"),
+        ]
+    events.append(launch(500, DAY0 + HOUR, user="gail"))
+    alerts = kv.run(surge, events)
+    assert sorted(a.dedup_output.split("|")[2] for a in alerts) == ["erin", "finn"]
+
+
+def test_failures_and_dry_runs_are_not_launches(kv, surge):
+    failed = request(20, DAY0, instance_type="m5.24xlarge", error_code="Client.VcpuLimitExceeded")
+    dry = request(20, DAY0, instance_type="m5.24xlarge", error_code="Client.DryRunOperation")
+    assert kv.run(surge, [failed, dry, launch(100, DAY0)]) == []
+
+
+def test_gpu_surge_is_more_severe(kv, surge):
+    (alert,) = kv.run(surge, [launch(960, DAY0, instance_type="p4d.24xlarge")])
+    assert alert.severity_output == "HIGH"
+    (big,) = kv.run(surge, [launch(4000, DAY0, user="hank", instance_type="p4d.24xlarge")])
+    assert big.severity_output == "CRITICAL"
+
+
+def test_title_and_context_explain_the_alert(kv, surge):
+    events = [launch(500, DAY0), launch(400, DAY0 + 2 * HOUR)]
+    (alert,) = kv.run(surge, events)
+    assert alert.title_output.startswith("alice launched 900 vCPUs of EC2 within 8 hours")
+    fired = context(alert)
+    assert fired["window_first_event_time"] == at(DAY0)
+    assert fired["window_last_event_time"] == at(DAY0 + 2 * HOUR)
+    assert fired["window_event_ids"] == [e["eventID"] for e in events]
+    assert fired["threshold"] == 800 and fired["degraded"] == ""
+
+
+def test_kv_store_outage_never_raises_and_judges_the_event_alone(memory_kv, surge):
+    memory_kv.memory.fail_with = ConnectionError("DynamoDB unreachable")
+    assert memory_kv.run(surge, [launch(500, DAY0), launch(500, DAY0 + HOUR)]) == []
+    (alert,) = memory_kv.run(surge, [launch(1000, DAY0 + 2 * HOUR)])
+    assert "kv store error: ConnectionError" in context(alert)["degraded"]
+
+
+@pytest.mark.parametrize(
+    "junk", [True, "not-a-set", 42, {"a": 1}, ["x|y|z|w", "e|1|-5|0", None], "[1, 2"]
+)
+def test_kv_store_returning_junk_never_raises(surge, junk):
+    def returns_junk(*_args, **_kwargs):
+        return junk
+
+    patches = dict.fromkeys(("get_string_set", "add_to_string_set", "remove_from_string_set"),
+                            returns_junk)  # fmt: skip
+    for vcpus, alerts in ((100, False), (900, True)):
+        result = run_rule(surge, launch(vcpus, DAY0), patches=patches)
+        assert function_errors(result) == {}
+        assert result.trigger_alert is alerts
+
+
+def test_state_stays_bounded(memory_kv, surge):
+    memory_kv.run(surge, [launch(10, DAY0 + i * 1800) for i in range(400)])  # 200 hours
+    (members,) = [item.members for item in memory_kv.memory.items.values()]
+    assert len(members) <= 2 * 8 * 2 + 1  # two windows of half-hourly launches, no more
+    for key in memory_kv.memory.items:
+        assert memory_kv.memory.ttl_remaining(key) <= 2 * 8 * HOUR + HOUR
+
+
+def test_replay_gives_the_same_alerts_as_live(surge):
+    from tests.kv import _memory_backend
+
+    events = [launch(300, DAY0 + i * HOUR, user=f"u{i % 2}") for i in range(12)]
+    live, replay = _memory_backend(), _memory_backend()
+    live_alerts = [(a.dedup_output, a.alert_context_output) for a in live.run(surge, events)]
+    replay.follow_event_time = False
+    replay.now[0] = DAY0 + 7 * 24 * HOUR  # a week later, all at once
+    replayed = [(a.dedup_output, a.alert_context_output) for a in replay.run(surge, events)]
+    assert live_alerts == replayed and len(live_alerts) == 2
+
+
+# --- HighInstanceCount ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count, alerts", [(9, 0), (10, 1)])
+def test_instance_count_threshold_edge(kv, high_count, count, alerts):
+    events = [request(1, DAY0 + i * 60) for i in range(count)]
+    assert len(kv.run(high_count, events)) == alerts
+
+
+def test_one_alert_per_bucket_not_per_later_event(kv, high_count):
+    events = [request(3, DAY0 + i * 60) for i in range(8)]  # 24 instances
+    (alert,) = kv.run(high_count, events)
+    assert context(alert)["window_total"] == 12  # the 4th request reached 10
+
+
+def test_a_failed_request_for_ten_gpus_alerts(kv, high_count):
+    event = request(10, DAY0, instance_type="p3.2xlarge", error_code="Client.VcpuLimitExceeded")
+    (alert,) = kv.run(high_count, [event])
+    assert "tried and failed to launch 10 EC2 instances of p3.2xlarge" in alert.title_output
+    assert alert.severity_output == "MEDIUM"  # a failure (Low), one step up for GPUs
+
+
+def test_buckets_split_on_utc_day_subnet_type_and_outcome(kv, high_count):
+    events = [
+        request(6, DAY0 + 23 * HOUR),  # day 1
+        request(6, DAY0 + 25 * HOUR),  # day 2
+        request(6, DAY0 + 26 * HOUR, instance_type="t3.small"),
+        request(6, DAY0 + 26 * HOUR, error_code="Client.InvalidParameterValue"),
+        request(6, DAY0 + 26 * HOUR, requestParameters=None),  # no subnet, no type: own bucket
+    ]
+    assert kv.run(high_count, events) == []
+    (alert,) = kv.run(high_count, [request(4, DAY0 + 27 * HOUR)])  # day 2 reaches 10
+    assert context(alert)["bucket_day"] == "2024-08-02"
+
+
+def test_duplicate_request_counts_once(kv, high_count):
+    first = request(6, DAY0)
+    assert kv.run(high_count, [first, first]) == []
+    assert len(kv.run(high_count, [request(4, DAY0 + 60)])) == 1
+
+
+def test_dry_runs_are_not_counted(kv, high_count):
+    assert kv.run(high_count, [request(20, DAY0, error_code="Client.DryRunOperation")]) == []
+
+
+def test_instance_count_outage_judges_the_request_alone(memory_kv, high_count):
+    memory_kv.memory.fail_with = TimeoutError("throttled")
+    assert memory_kv.run(high_count, [request(5, DAY0), request(5, DAY0)]) == []
+    (alert,) = memory_kv.run(high_count, [request(12, DAY0)])
+    assert context(alert)["degraded"].startswith("kv store error: TimeoutError")
