@@ -8,7 +8,7 @@ CONTENT := rules global_helpers data_models queries packs
 PY_SOURCES := rules global_helpers data_models compute_abuse
 
 .DEFAULT_GOAL := help
-.PHONY: help install test pat-test check-packs pytest lint fmt catalog zip upload lock clean
+.PHONY: help install replay test pat-test check-packs pytest lint fmt catalog sample bench zip upload lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -20,6 +20,9 @@ $(BIN)/.installed: requirements.txt
 	touch $@
 
 install: $(BIN)/.installed  ## create .venv with the pinned dependencies
+
+replay: install  ## replay the bundled sample CloudTrail through every streaming rule (ARGS=... for more)
+	$(BIN)/python -m compute_abuse replay $(ARGS)
 
 test: lint pat-test check-packs pytest  ## everything CI runs: lint, pat test, pat check-packs, pytest
 
@@ -43,6 +46,12 @@ fmt: install  ## format and fix what the linter can
 
 catalog: install  ## regenerate global_helpers/ec2_instance_catalog.py from moto's data
 	$(BIN)/python -m compute_abuse catalog
+
+sample: install  ## regenerate the bundled sample data in samples/ (deterministic)
+	$(BIN)/python -m compute_abuse sample
+
+bench: install  ## throughput, memory and per-rule cost figures (prints a report; not a test)
+	$(BIN)/python -m compute_abuse.bench
 
 zip: install  ## build the upload archive in dist/
 	$(PAT) zip --path . --out dist

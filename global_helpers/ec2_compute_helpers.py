@@ -21,6 +21,9 @@ from ec2_instance_catalog import instance_family, instance_type_spec
 
 EC2_EVENT_SOURCE = "ec2.amazonaws.com"
 LAUNCH_EVENT_NAMES = frozenset({"RunInstances"})
+# eventSource -> eventNames of the launch API calls. Rules declare what they can match with it
+# (RULE_EVENTS), so tooling can skip every other event without evaluating a rule on it.
+LAUNCH_EVENTS = {EC2_EVENT_SOURCE: LAUNCH_EVENT_NAMES}
 
 OUTCOME_SUCCESS = "success"
 OUTCOME_FAILURE = "failure"
@@ -176,9 +179,10 @@ class LaunchSummary(NamedTuple):
 
 def is_launch_event(event: Mapping) -> bool:
     """Whether the event is an EC2 launch API call this helper understands."""
+    # eventName first: it rejects almost every event with one lookup.
     return (
-        event.get("eventSource") == EC2_EVENT_SOURCE
-        and event.get("eventName") in LAUNCH_EVENT_NAMES
+        event.get("eventName") in LAUNCH_EVENT_NAMES
+        and event.get("eventSource") == EC2_EVENT_SOURCE
     )
 
 
@@ -221,8 +225,29 @@ def _vcpus_from_cpu_options(cpu_options: Any) -> int | None:
     return min(cores * threads, MAX_COUNT)
 
 
+# The last summary and actor read, by event: Panther hands every rule (and each rule's alert
+# functions) the same immutable event, so each is read once. Plain dicts can change between
+# calls and are never remembered.
+_last_read: dict = {}
+
+
+def _remembered(kind: str, event: Any, read) -> Any:
+    if isinstance(event, dict) or not isinstance(event, Mapping):
+        return read(event)
+    cached = _last_read.get(kind)
+    if cached is not None and cached[0] is event:
+        return cached[1]
+    value = read(event)
+    _last_read[kind] = (event, value)
+    return value
+
+
 def summarize_launch(event: Mapping) -> LaunchSummary:
     """Everything the rules need to know about one launch event, read once."""
+    return _remembered("summary", event, _summarize_launch)
+
+
+def _summarize_launch(event: Mapping) -> LaunchSummary:
     event = as_mapping(event)
     outcome, error_code = launch_outcome(event)
     request = as_mapping(event.get("requestParameters"))
@@ -288,17 +313,24 @@ def summarize_launch(event: Mapping) -> LaunchSummary:
 def matches_instance_type(instance_type: str, configured: Any) -> bool:
     """Whether a type is listed, exactly ("p2.xlarge") or by family ("p2"), in a configured list.
     `configured` may be the string a test mock returns; it is parsed, never substring-matched."""
-    entries = {entry.lower() for entry in as_list(configured)}
+    return _matches(instance_type, _entries(configured))
+
+
+def _entries(configured: Any) -> frozenset:
+    return frozenset(entry.lower() for entry in as_list(configured))
+
+
+def _matches(instance_type: str, entries: frozenset) -> bool:
     return instance_type in entries or instance_family(instance_type) in entries
 
 
 def unusual_instance_types_in(summary: LaunchSummary, unusual: Any, usual: Any = ()) -> list[str]:
     """The launch's instance types that are unusual and not declared usual."""
+    unusual_entries, usual_entries = _entries(unusual), _entries(usual)
     return [
         instance_type
         for instance_type in summary.instance_types
-        if matches_instance_type(instance_type, unusual)
-        and not matches_instance_type(instance_type, usual)
+        if _matches(instance_type, unusual_entries) and not _matches(instance_type, usual_entries)
     ]
 
 
@@ -338,6 +370,10 @@ def actor(event: Mapping) -> Actor:
     """Who made the call, with Sentinel's fallbacks: the ARN from `userIdentity.arn`, else
     `resources[0].ARN`; the name from `userName`, else the ARN's last segment; "Anonymous" for
     anonymous principals; `name@suffix` split into name and UPN suffix."""
+    return _remembered("actor", event, _actor)
+
+
+def _actor(event: Mapping) -> Actor:
     event = as_mapping(event)
     identity = as_mapping(event.get("userIdentity"))
     resources = as_sequence(event.get("resources"))

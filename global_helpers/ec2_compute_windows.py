@@ -14,6 +14,7 @@ import json
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from hashlib import sha256
 from typing import Any, NamedTuple
 
@@ -81,6 +82,11 @@ def window_key(prefix: str, *parts: Any) -> str:
 def decode_entry(text: Any) -> Entry | None:
     if not isinstance(text, str):
         return None
+    return _decode(text)
+
+
+@lru_cache(maxsize=1 << 16)  # a set is re-read on every event of its key: decode each member once
+def _decode(text: str) -> Entry | None:
     parts = text.rsplit("|", 3)
     if len(parts) != 4:
         return None
@@ -102,11 +108,12 @@ def parse_entries(value: Any) -> dict[str, Entry]:
             value = json.loads(text) if text.startswith("[") else text.split(",")
         except ValueError:
             value = text.strip("[]").split(",")
+        value = [m.strip().strip('"') if isinstance(m, str) else m for m in value]
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
         return {}
     entries = {}
     for member in value:
-        entry = decode_entry(member.strip().strip('"') if isinstance(member, str) else member)
+        entry = decode_entry(member)
         if entry is not None:
             entries.setdefault(entry.event_id, entry)
     return entries
@@ -138,17 +145,17 @@ class _Timeline:
         return self.running[last] - self.running[first]
 
 
-def _evaluate(before, after, own, windows, min_total, duplicate, degraded) -> WindowResult:
+def _evaluate(entries, own, windows, min_total, duplicate, degraded) -> WindowResult:
     """Crossed when the fullest window holding the event reaches `min_total` with it and did not
     without it: one alert when an actor starts surging, not one per window that slides past."""
-    timeline_before, timeline_after = _Timeline(before.values()), _Timeline(after.values())
-    fullest_before = max(timeline_before.total(start, end) for start, end in windows)
-    fullest = max(windows, key=lambda window: timeline_after.total(*window))
-    first, last = timeline_after.span(*fullest)
-    inside = timeline_after.entries[first:last] or [own]
+    timeline = _Timeline(entries.values())
+    fullest = max(windows, key=lambda window: timeline.total(*window))
+    first, last = timeline.span(*fullest)
+    inside = timeline.entries[first:last] or [own]
     total = sum(entry.amount for entry in inside)
+    # Every candidate window holds the event, so without it each is `own.amount` lighter.
     return WindowResult(
-        crossed=not duplicate and total >= min_total > fullest_before,
+        crossed=not duplicate and total >= min_total > total - own.amount,
         total=total,
         accelerators=sum(entry.accelerators for entry in inside),
         window_start=inside[0].epoch,
@@ -164,7 +171,7 @@ def evaluate_alone(own: Entry, min_total: int, degraded: str) -> WindowResult:
     """Judge an event by itself (no usable event time, or the store failed): one call over the
     threshold still alerts."""
     window = [(own.epoch, own.epoch + 1)]
-    return _evaluate({}, {own.event_id: own}, own, window, min_total, False, degraded)
+    return _evaluate({own.event_id: own}, own, window, min_total, False, degraded)
 
 
 def record(
@@ -188,9 +195,11 @@ def record(
         duplicate = own.event_id in before
         after = dict(before)
         if not duplicate:
-            added = parse_entries(store.add_to_string_set(key, own.encode(), ttl_seconds))
-            after.update(added)
-            after.setdefault(own.event_id, own)
+            stored = store.add_to_string_set(key, own.encode(), ttl_seconds)
+            after[own.event_id] = own
+            # Another writer may have added entries meanwhile; only then is the set read again.
+            if not (isinstance(stored, (set, frozenset)) and len(stored) == len(after)):
+                after.update(parse_entries(stored))
         _prune(store, key, after, window_seconds, ttl_seconds)
     except Exception as error:  # any store failure degrades the rule; it must never raise
         result = evaluate_alone(
@@ -198,8 +207,13 @@ def record(
         )
     else:
         stored = after.get(own.event_id, own)
-        windows = [bucket] if bucket else _windows(after.values(), stored.epoch, window_seconds)
-        result = _evaluate(before, after, stored, windows, min_total, duplicate, "")
+        if bucket:
+            windows = [bucket]
+        else:  # only entries within one window of the event can share a window with it
+            low, high = stored.epoch - window_seconds, stored.epoch + window_seconds
+            after = {k: e for k, e in after.items() if low < e.epoch < high}
+            windows = _windows(after.values(), stored.epoch, window_seconds)
+        result = _evaluate(after, stored, windows, min_total, duplicate, "")
     if len(_recorded) >= _MAX_RECORDED:
         _recorded.clear()
     _recorded[key] = (own.encode(), result)
@@ -220,9 +234,11 @@ def _prune(store: KVStore, key: str, entries: dict, window_seconds: int, ttl_sec
     """Drop entries too old to share a window with any event still to come, and the oldest past
     MAX_ENTRIES. The TTL is passed again: caching's default would push expiry out to 90 days."""
     newest = max(entry.epoch for entry in entries.values())
-    by_age = sorted(entries.values(), key=lambda entry: (entry.epoch, entry.event_id))
-    stale = [entry for entry in by_age if entry.epoch < newest - 2 * window_seconds]
-    overflow = by_age[len(stale) : max(len(by_age) - MAX_ENTRIES, len(stale))]
+    stale = [entry for entry in entries.values() if entry.epoch < newest - 2 * window_seconds]
+    overflow = []
+    if len(entries) - len(stale) > MAX_ENTRIES:
+        fresh = sorted(set(entries.values()) - set(stale), key=lambda e: (e.epoch, e.event_id))
+        overflow = fresh[: len(fresh) - MAX_ENTRIES]
     if stale or overflow:
         store.remove_from_string_set(
             key, [entry.encode() for entry in stale + overflow], ttl_seconds

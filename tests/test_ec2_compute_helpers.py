@@ -4,7 +4,7 @@ import pytest
 from panther_core.enriched_event import PantherEvent
 
 import ec2_compute_helpers as helpers
-from tests.events import (
+from compute_abuse.events import (
     assumed_role,
     autoscaling_identity,
     cpu,

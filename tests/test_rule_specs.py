@@ -75,7 +75,7 @@ def test_data_model_is_disabled_so_it_never_displaces_panthers():
 def test_data_model_fields_read_launch_events(data_model):
     from panther_core.enriched_event import PantherEvent
 
-    from tests.events import run_instances
+    from compute_abuse.events import run_instances
 
     event = PantherEvent(run_instances("g5.12xlarge", 2, 2), data_model)
     assert event.udm("instance_types") == ["g5.12xlarge"]

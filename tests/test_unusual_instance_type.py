@@ -3,7 +3,7 @@
 import pytest
 
 from compute_abuse.content import function_errors, load_rule, run_rule, specs_of_type
-from tests.events import (
+from compute_abuse.events import (
     api_call,
     assumed_role,
     autoscaling_identity,

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from compute_abuse.content import function_errors, load_rule, rule_spec, run_rule
-from tests.events import cpu, iam_user, launched_item, run_instances
+from compute_abuse.events import cpu, iam_user, launched_item, run_instances
 
 DAY0 = int(datetime(2024, 8, 1, tzinfo=UTC).timestamp())
 HOUR = 3600

@@ -23,6 +23,7 @@ from ec2_compute_config import (
     high_instance_count_threshold,
 )
 from ec2_compute_helpers import (
+    LAUNCH_EVENTS,
     OUTCOME_DRY_RUN,
     OUTCOME_SUCCESS,
     actor,
@@ -33,6 +34,9 @@ from ec2_compute_helpers import (
     launch_alert_context,
     summarize_launch,
 )
+
+# The only events rule() can match (eventSource -> eventNames); tooling skips the rest.
+RULE_EVENTS = LAUNCH_EVENTS
 
 DEFAULT_THRESHOLD = 10
 

@@ -5,6 +5,7 @@ from ec2_compute_config import (
     usual_instance_types,
 )
 from ec2_compute_helpers import (
+    LAUNCH_EVENTS,
     OUTCOME_DRY_RUN,
     OUTCOME_SUCCESS,
     actor,
@@ -15,6 +16,9 @@ from ec2_compute_helpers import (
     summarize_launch,
     unusual_instance_types_in,
 )
+
+# The only events rule() can match (eventSource -> eventNames); tooling skips the rest.
+RULE_EVENTS = LAUNCH_EVENTS
 
 # Longest list of types a title names before it says "and N more".
 MAX_TITLE_TYPES = 3

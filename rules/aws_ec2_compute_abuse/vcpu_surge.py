@@ -22,6 +22,7 @@ from ec2_compute_config import (
     vcpu_surge_window_seconds,
 )
 from ec2_compute_helpers import (
+    LAUNCH_EVENTS,
     OUTCOME_SUCCESS,
     actor,
     as_text,
@@ -32,6 +33,9 @@ from ec2_compute_helpers import (
     launch_alert_context,
     summarize_launch,
 )
+
+# The only events rule() can match (eventSource -> eventNames); tooling skips the rest.
+RULE_EVENTS = LAUNCH_EVENTS
 
 DEFAULT_THRESHOLD = 800
 DEFAULT_WINDOW_SECONDS = 8 * 3600

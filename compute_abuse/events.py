@@ -1,7 +1,8 @@
 """Factories for CloudTrail events in their real shapes (see the shared CLOUDTRAIL-NOTES).
 
-Tests build events here instead of copying JSON blobs: `run_instances(...)` gives a realistic
-RunInstances record and keyword arguments change the parts a test is about.
+Tests and the sample-data generator build events here instead of copying JSON blobs:
+`run_instances(...)` gives a realistic RunInstances record and keyword arguments change the parts
+that matter. IDs come from one counter; `seed_ids` restarts it for reproducible output.
 """
 
 import itertools
@@ -9,6 +10,13 @@ from typing import Any
 
 ACCOUNT_ID = "111122223333"
 _ids = itertools.count(1)
+
+
+def seed_ids(start: int = 1) -> None:
+    """Restart the ID counter, so the same calls give the same IDs."""
+    global _ids  # noqa: PLW0603 - one counter for every factory
+    _ids = itertools.count(start)
+
 
 _MISSING = object()
 
@@ -88,6 +96,7 @@ def run_instances(
     region: str = "us-east-1",
     source_ip: str = "198.51.100.23",
     user_agent: str = "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0",
+    subnet_id: str = "subnet-0123456789abcdef0",
     **overrides: Any,
 ) -> dict:
     """A RunInstances record. `launched` lists response items (default: `max_count` instances of
@@ -99,7 +108,7 @@ def run_instances(
                 {"imageId": "ami-0abcdef1234567890", "minCount": min_count, "maxCount": max_count}
             ]
         },
-        "subnetId": "subnet-0123456789abcdef0",
+        "subnetId": subnet_id,
         "disableApiTermination": False,
         "monitoring": {"enabled": False},
     }

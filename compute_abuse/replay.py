@@ -1,0 +1,178 @@
+"""Replay CloudTrail records through the pack's streaming rules, offline, with `panther_core`.
+
+The rules run exactly as in Panther (PantherEvent, Rule.run in batch mode), stateful ones on an
+in-memory KV store whose clock follows the events' time, so windows behave as they do live.
+Each rule declares the only events it can match (`RULE_EVENTS`: eventSource -> eventNames); every
+other record is skipped with one dictionary lookup, never wrapped or evaluated.
+"""
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+from unittest.mock import patch
+
+from panther_core.enriched_event import PantherEvent
+from panther_core.rule import Rule
+
+from compute_abuse.content import function_errors, install_global_helpers, load_rule, specs_of_type
+from compute_abuse.kvstore import InMemoryKVStore
+
+MAX_REPORTED_RULE_ERRORS = 20
+
+
+@dataclass
+class Alert:
+    """One alert as Panther would raise it: the first match of a dedup string, and the count of
+    later matches that Panther would fold into it within the rule's dedup period."""
+
+    rule_id: str
+    severity: str
+    title: str
+    dedup: str
+    event_id: str
+    event_time: str
+    context: Mapping[str, Any]
+    matches: int = 1
+
+    def as_dict(self) -> dict:
+        return {
+            "rule_id": self.rule_id,
+            "severity": self.severity,
+            "title": self.title,
+            "dedup": self.dedup,
+            "event_id": self.event_id,
+            "event_time": self.event_time,
+            "matches": self.matches,
+            "alert_context": dict(self.context),
+        }
+
+
+@dataclass
+class RuleTally:
+    alerts: int = 0
+    severities: Counter = field(default_factory=Counter)
+    actors: Counter = field(default_factory=Counter)
+
+
+def rule_events(rule: Rule) -> Mapping[str, Iterable[str]]:
+    """What a rule declares it can match: eventSource -> eventNames (RULE_EVENTS)."""
+    declared = getattr(rule.module, "RULE_EVENTS", None)
+    if not isinstance(declared, Mapping):
+        raise ValueError(f"{rule.detection_id} declares no RULE_EVENTS mapping")
+    return declared
+
+
+def apply_config_overrides(overrides: Mapping[str, Any]) -> None:
+    """Replace tunables of ec2_compute_config for this run, e.g. {"VCPU_SURGE_THRESHOLD": 400}.
+    Unknown names and values of another type than the default are refused."""
+    install_global_helpers()
+    import ec2_compute_config as config
+
+    for name, given in overrides.items():
+        if not name.isupper() or not hasattr(config, name):
+            raise ValueError(f"unknown setting {name!r}: see global_helpers/ec2_compute_config.py")
+        default = getattr(config, name)
+        value = given
+        if isinstance(default, (list, tuple)) and isinstance(given, (list, tuple)):
+            value = type(default)(given)
+        elif type(given) is not type(default):
+            raise ValueError(f"{name} must be a {type(default).__name__}, got {given!r}")
+        setattr(config, name, value)
+
+
+class Replay:
+    """Runs records through the streaming rules of the pack and yields their alerts."""
+
+    def __init__(self, rule_ids: Sequence[str] | None = None):
+        install_global_helpers()
+        specs = {spec.analysis_id: spec for spec in specs_of_type("rule")}
+        unknown = sorted(set(rule_ids or ()) - set(specs))
+        if unknown:
+            raise ValueError(f"unknown rule ID(s): {', '.join(unknown)}; known: {sorted(specs)}")
+        chosen = [specs[rule_id] for rule_id in (rule_ids or sorted(specs))]
+        self.rules = [load_rule(spec) for spec in chosen]
+        self.now = 0.0
+        self.store = InMemoryKVStore(clock=lambda: self.now)
+        # eventName -> [(eventSource, rule)]: the only lookup a non-matching record costs
+        self._dispatch: dict[str, list[tuple[str, Rule]]] = {}
+        for rule in self.rules:
+            for source, names in rule_events(rule).items():
+                for name in names:
+                    self._dispatch.setdefault(name, []).append((source, rule))
+        self.records_read = 0
+        self.events_evaluated = 0
+        self.tallies = {rule.detection_id: RuleTally() for rule in self.rules}
+        self.rule_errors: list[str] = []
+        # (rule, dedup) -> (event time the alert opened, the alert): Panther's dedup, on event time
+        self._open_alerts: dict[tuple[str, str], tuple[float, Alert]] = {}
+
+    def run(self, records: Iterable[dict]) -> Iterator[Alert]:
+        """Alerts of the records, in order (later matches of an open alert fold into them)."""
+        with ExitStack() as patches:
+            kv_functions = self.store.caching_functions()
+            for rule in self.rules:
+                names = {n: f for n, f in kv_functions.items() if hasattr(rule.module, n)}
+                if names:
+                    patches.enter_context(patch.multiple(rule.module, **names))
+            dispatch, read = self._dispatch, 0
+            try:
+                for record in records:  # the hot loop: most records stop at the dispatch lookup
+                    read += 1
+                    name = record.get("eventName")
+                    candidates = dispatch.get(name) if name.__class__ is str else None
+                    if candidates is not None:
+                        yield from self._evaluate(record, candidates)
+            finally:
+                self.records_read += read
+
+    def _evaluate(self, record: dict, candidates: list[tuple[str, Rule]]) -> Iterator[Alert]:
+        from ec2_compute_helpers import actor, event_time_epoch
+
+        source = record.get("eventSource")
+        rules = [rule for rule_source, rule in candidates if rule_source == source]
+        if not rules:
+            return
+        self.events_evaluated += 1
+        epoch = event_time_epoch(record)
+        if epoch is not None and epoch > self.now:
+            self.now = epoch  # the store's clock never runs backwards
+        event = PantherEvent(record)
+        for rule in rules:
+            result = rule.run(event, {}, {}, batch_mode=True)
+            if result.errored and len(self.rule_errors) < MAX_REPORTED_RULE_ERRORS:
+                errors = function_errors(result)
+                self.rule_errors.append(f"{rule.detection_id} on {record.get('eventID')}: {errors}")
+            if not result.trigger_alert:
+                continue
+            opened = self._open_alerts.get((rule.detection_id, result.dedup_output))
+            period = 60 * rule.detection_dedup_period_mins
+            moment = epoch if epoch is not None else self.now
+            if opened and 0 <= moment - opened[0] < period:
+                opened[1].matches += 1  # Panther folds it into the open alert
+                continue
+            alert = self._alert(rule, result, record)
+            self._open_alerts[(rule.detection_id, result.dedup_output)] = (moment, alert)
+            tally = self.tallies[rule.detection_id]
+            tally.alerts += 1
+            tally.severities[alert.severity] += 1
+            tally.actors[actor(record).display] += 1
+            yield alert
+
+    @staticmethod
+    def _alert(rule: Rule, result, record: dict) -> Alert:
+        try:
+            context = json.loads(result.alert_context_output or "{}")
+        except ValueError:
+            context = {"_unparsed": result.alert_context_output}
+        return Alert(
+            rule_id=rule.detection_id,
+            severity=result.severity_output or "DEFAULT",
+            title=result.title_output or rule.detection_id,
+            dedup=result.dedup_output or "",
+            event_id=str(record.get("eventID", "")),
+            event_time=str(record.get("eventTime", "")),
+            context=context,
+        )

@@ -1,0 +1,207 @@
+"""The replay (local backtest): input formats, bad input, the bundled sample's story, the CLI."""
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from compute_abuse import sample_data
+from compute_abuse.cli import SAMPLE_DIR, main
+from compute_abuse.events import iam_user, run_instances
+from compute_abuse.inputs import RecordReader
+from compute_abuse.replay import Replay
+from tests.conftest import CORPUS_DIR, corpus_records
+
+
+def gpu_launch(user="mallory", count=1, **fields):
+    return run_instances("p4d.24xlarge", count, count, identity=iam_user(user), **fields)
+
+
+def replay(paths, rule_ids=None):
+    reader = RecordReader([str(p) for p in paths])
+    engine = Replay(rule_ids)
+    alerts = list(engine.run(reader))
+    return alerts, reader, engine
+
+
+# --- input formats --------------------------------------------------------------------------------
+
+
+def write_formats(folder: Path, records: list[dict]) -> None:
+    a, b, c, d, e = records
+    (folder / "s3-object.json").write_text(json.dumps({"Records": [a]}))
+    (folder / "s3-object.json.gz").write_bytes(gzip.compress(json.dumps({"Records": [b]}).encode()))
+    (folder / "lines.jsonl").write_text(json.dumps(c) + "\n\n")
+    lookup = {"Events": [{"EventId": "x", "CloudTrailEvent": json.dumps(d)}], "NextToken": "t"}
+    (folder / "lookup-events.json").write_text(json.dumps(lookup, indent=2))
+    (folder / "array.json").write_text(json.dumps([e], indent=2))
+
+
+def test_every_input_format_is_read(tmp_path):
+    records = [gpu_launch(user=f"u{i}") for i in range(5)]
+    write_formats(tmp_path, records)
+    reader = RecordReader([str(tmp_path)])
+    read = list(reader)
+    assert reader.problems == []
+    assert sorted(r["eventID"] for r in read) == sorted(r["eventID"] for r in records)
+    assert reader.files_read == 5
+
+
+def test_s3_layout_is_read_in_delivery_time_order(tmp_path):
+    early, late = gpu_launch(user="early"), gpu_launch(user="late")
+    for region, stamp, record in (("us-west-2", "20240801T1000Z", late),
+                                  ("eu-west-1", "20240801T0900Z", early)):  # fmt: skip
+        folder = tmp_path / "AWSLogs/111122223333/CloudTrail" / region / "2024/08/01"
+        folder.mkdir(parents=True)
+        name = f"111122223333_CloudTrail_{region}_{stamp}_abc.json.gz"
+        (folder / name).write_bytes(gzip.compress(json.dumps({"Records": [record]}).encode()))
+    assert [r["userIdentity"]["userName"] for r in RecordReader([str(tmp_path)])] == [
+        "early",
+        "late",
+    ]
+
+
+# --- bad input ------------------------------------------------------------------------------------
+
+
+def test_bad_input_is_named_skipped_and_the_rest_still_read(tmp_path):
+    good = [gpu_launch(user=f"ok{i}") for i in range(4)]
+    body = gzip.compress(json.dumps({"Records": good[:2]}).encode())
+    (tmp_path / "a-truncated.json.gz").write_bytes(body[: len(body) // 2])
+    (tmp_path / "b-lines.jsonl").write_text(
+        "\n".join([json.dumps(good[2]), "{not json", "[1, 2]", '"a string"', json.dumps(good[3])])
+    )
+    (tmp_path / "c-not-records.json").write_text(json.dumps({"Records": [good[0], 7, None]}))
+    (tmp_path / "d-unknown.json").write_text(json.dumps({"hello": "world"}))
+    (tmp_path / "e-garbage.json").write_text("this is not json at all")
+    reader = RecordReader([str(tmp_path), str(tmp_path / "missing.json")])
+    read = list(reader)
+    names = [r["userIdentity"]["userName"] for r in read]
+    assert {"ok0", "ok2", "ok3"} <= set(names)
+    problems = [str(p) for p in reader.problems]
+    assert any("a-truncated.json.gz: truncated or corrupt gzip" in p for p in problems)
+    assert any("b-lines.jsonl:2: not JSON" in p for p in problems)
+    assert any("b-lines.jsonl:3: [0] is not a CloudTrail record object" in p for p in problems)
+    assert any("b-lines.jsonl:4: unknown format" in p for p in problems)
+    assert any("c-not-records.json: Records[1] is not a CloudTrail record object" in p
+               for p in problems)  # fmt: skip
+    assert any("c-not-records.json: Records[2]" in p for p in problems)
+    assert any("d-unknown.json:1: unknown format" in p for p in problems)
+    assert any("e-garbage.json: not JSON" in p for p in problems)
+    assert any("missing.json: no such file or folder" in p for p in problems)
+
+
+def test_cli_reports_skipped_records_and_exits_non_zero(tmp_path, capsys):
+    (tmp_path / "events.jsonl").write_text(json.dumps(gpu_launch()) + "\n{broken\n")
+    assert main(["replay", str(tmp_path)]) == 2
+    out, err = capsys.readouterr()
+    assert "1 skipped" in out and "AWS.EC2.ComputeAbuse.UnusualInstanceType" in out
+    assert "events.jsonl:2: not JSON" in err
+
+
+def test_cli_jsonl_output_and_rule_filter(tmp_path, capsys):
+    (tmp_path / "events.jsonl").write_text(json.dumps(gpu_launch(count=10)) + "\n")
+    rule = "AWS.EC2.ComputeAbuse.VCPUSurge"
+    assert main(["replay", str(tmp_path), "--rules", rule, "--format", "jsonl"]) == 0
+    out, err = capsys.readouterr()
+    (alert,) = [json.loads(line) for line in out.splitlines()]
+    assert alert["rule_id"] == rule and alert["alert_context"]["window_total"] == 960
+    assert "Replayed 1 records" in err
+
+
+def test_cli_refuses_unknown_rules_and_settings(tmp_path, capsys):
+    assert main(["replay", str(tmp_path), "--rules", "No.Such.Rule"]) == 1
+    config = tmp_path / "config.yml"
+    config.write_text("NO_SUCH_SETTING: 3\n")
+    assert main(["replay", str(tmp_path), "--config", str(config)]) == 1
+    config.write_text("VCPU_SURGE_THRESHOLD: lots\n")
+    assert main(["replay", str(tmp_path), "--config", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert "unknown rule ID(s): No.Such.Rule" in err and "NO_SUCH_SETTING" in err
+    assert "VCPU_SURGE_THRESHOLD must be a int" in err
+
+
+# --- the bundled sample ---------------------------------------------------------------------------
+
+
+def test_committed_sample_is_what_the_generator_produces(tmp_path):
+    sample_data.write(tmp_path)
+
+    def contents(root):
+        return {p.relative_to(root): gzip.decompress(p.read_bytes())
+                for p in sorted(root.rglob("*.json.gz"))}  # fmt: skip
+
+    assert contents(tmp_path) == contents(SAMPLE_DIR), "stale sample: run `make sample`"
+
+
+# The sample's story (see compute_abuse/sample_data.py): (rule, actor, what) of every alert.
+SAMPLE_ALERTS = sorted([
+    ("AWS.EC2.ComputeAbuse.HighInstanceCount", "aws-go-sdk-1722946211294449000", "p2.xlarge"),
+    ("AWS.EC2.ComputeAbuse.UnusualInstanceType", "aws-go-sdk-1722946211294449000", "p2.xlarge"),
+    ("AWS.EC2.ComputeAbuse.UnusualInstanceType", "backup-sync", "g4dn.12xlarge"),
+    ("AWS.EC2.ComputeAbuse.UnusualInstanceType", "backup-sync", "g5.12xlarge"),
+    ("AWS.EC2.ComputeAbuse.UnusualInstanceType", "backup-sync", "p3.16xlarge"),
+    ("AWS.EC2.ComputeAbuse.UnusualInstanceType", "backup-sync", "p4d.24xlarge"),
+    ("AWS.EC2.ComputeAbuse.UnusualInstanceType", "bob", "g5.xlarge"),
+    ("AWS.EC2.ComputeAbuse.VCPUSurge", "backup-sync", "928 vCPUs"),
+])  # fmt: skip
+
+
+def describe(alert):
+    context = alert.context
+    what = (f"{context['window_total']} vCPUs" if alert.rule_id.endswith("VCPUSurge")
+            else context["instance_types"][0])  # fmt: skip
+    return alert.rule_id, context["actor_name"], what
+
+
+def test_sample_replay_tells_the_story():
+    alerts, reader, engine = replay([SAMPLE_DIR])
+    assert reader.problems == [] and engine.rule_errors == []
+    assert sorted(describe(alert) for alert in alerts) == SAMPLE_ALERTS
+    quiet = {"legacy-batch", "github-actions-ci", "AutoScaling", "EKS", "alice"}
+    assert not quiet & {alert.context["actor_name"] for alert in alerts}  # the slow drip too
+    (duplicated,) = [a for a in alerts if describe(a)[2] == "g5.12xlarge"]
+    assert duplicated.matches == 2  # CloudTrail delivered that record twice
+
+
+def test_a_config_override_changes_what_alerts(tmp_path, capsys, monkeypatch):
+    import ec2_compute_config as config
+
+    for name in ("USUAL_INSTANCE_TYPES", "VCPU_SURGE_THRESHOLD"):
+        monkeypatch.setattr(config, name, getattr(config, name))  # restored after the test
+    tuned = tmp_path / "tuned.yml"
+    tuned.write_text("USUAL_INSTANCE_TYPES: [g5.xlarge]\nVCPU_SURGE_THRESHOLD: 2000\n")
+    assert main(["replay", "--config", str(tuned)]) == 0
+    out = capsys.readouterr().out
+    assert "bob@example.com" not in out and "VCPUSurge at" not in out
+    assert "backup-sync launched 4 unusual EC2 instance(s) [g5.12xlarge]" in out
+
+
+# --- what rules declare ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def every_rule():
+    return Replay().rules
+
+
+def test_rule_events_are_sound(every_rule):
+    """RULE_EVENTS is what lets the replay skip events unread: a rule must never match an event
+    outside it. Checked on the corpus, the sample, and every YAML test log with its name changed."""
+    from compute_abuse.content import run_rule, specs_of_type
+    from compute_abuse.kvstore import InMemoryKVStore
+
+    corpus = corpus_records() if CORPUS_DIR.is_dir() else []  # used where present
+    logs = [record for _, _, record in corpus] + list(RecordReader([str(SAMPLE_DIR)]))
+    for spec in specs_of_type("rule"):
+        for test in spec.body["Tests"]:
+            renamed = dict(test["Log"], eventName="DescribeInstances")
+            logs += [test["Log"], renamed]
+    for rule in every_rule:
+        declared = {(s, n) for s, names in rule.module.RULE_EVENTS.items() for n in names}
+        store = InMemoryKVStore()
+        for log in logs:
+            if (log.get("eventSource"), log.get("eventName")) not in declared:
+                result = run_rule(rule, log, patches=store.caching_functions())
+                assert not result.trigger_alert, (rule.detection_id, log.get("eventID"))
