@@ -11,11 +11,13 @@ mock returns, junk) is parsed, and when the store fails the event is judged alon
 """
 
 import json
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from hashlib import sha256
+from itertools import accumulate
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from ec2_compute_config import SEVERITY_STEP_MULTIPLES
@@ -119,39 +121,39 @@ def parse_entries(value: Any) -> dict[str, Entry]:
     return entries
 
 
-def _windows(entries: Iterable[Entry], epoch: int, window_seconds: int) -> list[tuple[int, int]]:
-    """The windows [start, start + window_seconds) that hold `epoch` and could be fullest: one
-    starting at each entry time within reach, and the one that ends just after `epoch`."""
-    earliest = epoch - window_seconds + 1
-    starts = {earliest} | {entry.epoch for entry in entries if earliest <= entry.epoch <= epoch}
-    return [(start, start + window_seconds) for start in sorted(starts)]
+_EVENT_ORDER = attrgetter("epoch", "event_id")
 
 
 class _Timeline:
-    """Entries in event-time order with running sums, so each window's total is two bisections."""
+    """Entries in event-time order with running sums: a window's total is two bisections."""
 
     def __init__(self, entries: Iterable[Entry]):
-        self.entries = sorted(entries, key=lambda entry: (entry.epoch, entry.event_id))
+        self.entries = sorted(entries, key=_EVENT_ORDER)
         self.epochs = [entry.epoch for entry in self.entries]
-        self.running = [0]
-        for entry in self.entries:
-            self.running.append(self.running[-1] + entry.amount)
+        self.running = [0, *accumulate(entry.amount for entry in self.entries)]
 
     def span(self, start: int, end: int) -> tuple[int, int]:
+        """Indices of the entries in [start, end)."""
         return bisect_left(self.epochs, start), bisect_left(self.epochs, end)
 
-    def total(self, start: int, end: int) -> int:
-        first, last = self.span(start, end)
-        return self.running[last] - self.running[first]
+    def fullest_sliding(self, epoch: int, width: int) -> tuple[int, int]:
+        """Indices of the fullest window [start, start + width) that holds `epoch`. Only windows
+        that start at `epoch - width + 1` or at an entry up to `epoch` can be fullest."""
+        epochs, running = self.epochs, self.running
+        first, last = self.span(epoch - width + 1, epoch + 1)
+        best_total, best = running[last] - running[first], (first, last)
+        end = last
+        for index in range(first, bisect_right(epochs, epoch)):
+            end = bisect_left(epochs, epochs[index] + width, end)
+            if running[end] - running[index] > best_total:
+                best_total, best = running[end] - running[index], (index, end)
+        return best
 
 
-def _evaluate(entries, own, windows, min_total, duplicate, degraded) -> WindowResult:
+def _evaluate(timeline, span, own, min_total, duplicate, degraded) -> WindowResult:
     """Crossed when the fullest window holding the event reaches `min_total` with it and did not
     without it: one alert when an actor starts surging, not one per window that slides past."""
-    timeline = _Timeline(entries.values())
-    fullest = max(windows, key=lambda window: timeline.total(*window))
-    first, last = timeline.span(*fullest)
-    inside = timeline.entries[first:last] or [own]
+    inside = timeline.entries[span[0] : span[1]] or [own]
     total = sum(entry.amount for entry in inside)
     # Every candidate window holds the event, so without it each is `own.amount` lighter.
     return WindowResult(
@@ -170,8 +172,7 @@ def _evaluate(entries, own, windows, min_total, duplicate, degraded) -> WindowRe
 def evaluate_alone(own: Entry, min_total: int, degraded: str) -> WindowResult:
     """Judge an event by itself (no usable event time, or the store failed): one call over the
     threshold still alerts."""
-    window = [(own.epoch, own.epoch + 1)]
-    return _evaluate({own.event_id: own}, own, window, min_total, False, degraded)
+    return _evaluate(_Timeline([own]), (0, 1), own, min_total, False, degraded)
 
 
 def record(
@@ -207,13 +208,12 @@ def record(
         )
     else:
         stored = after.get(own.event_id, own)
-        if bucket:
-            windows = [bucket]
-        else:  # only entries within one window of the event can share a window with it
-            low, high = stored.epoch - window_seconds, stored.epoch + window_seconds
-            after = {k: e for k, e in after.items() if low < e.epoch < high}
-            windows = _windows(after.values(), stored.epoch, window_seconds)
-        result = _evaluate(after, stored, windows, min_total, duplicate, "")
+        timeline = _Timeline(after.values())
+        span = (
+            timeline.span(*bucket) if bucket
+            else timeline.fullest_sliding(stored.epoch, window_seconds)
+        )  # fmt: skip
+        result = _evaluate(timeline, span, stored, min_total, duplicate, "")
     if len(_recorded) >= _MAX_RECORDED:
         _recorded.clear()
     _recorded[key] = (own.encode(), result)
