@@ -8,7 +8,7 @@ CONTENT := rules global_helpers data_models queries packs
 PY_SOURCES := rules global_helpers data_models compute_abuse
 
 .DEFAULT_GOAL := help
-.PHONY: help install replay test pat-test check-packs pytest lint fmt catalog sample bench zip upload lock clean
+.PHONY: help install replay test pat-test check-packs pytest lint fmt catalog docs sample bench zip upload lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ fmt: install  ## format and fix what the linter can
 catalog: install  ## regenerate global_helpers/ec2_instance_catalog.py from moto's data
 	$(BIN)/python -m compute_abuse catalog
 
+docs: install  ## regenerate docs/detections.md from the rules' YAML
+	$(BIN)/python -m compute_abuse docs
+
 sample: install  ## regenerate the bundled sample data in samples/ (deterministic)
 	$(BIN)/python -m compute_abuse sample
 
@@ -59,7 +62,7 @@ zip: install  ## build the upload archive in dist/
 upload: install  ## upload the pack (needs PANTHER_API_HOST and PANTHER_API_TOKEN in the environment)
 	@test -n "$$PANTHER_API_HOST" && test -n "$$PANTHER_API_TOKEN" || \
 		{ echo "set PANTHER_API_HOST and PANTHER_API_TOKEN in the environment"; exit 1; }
-	$(PAT) upload --path .
+	$(PAT) upload --path . --out dist --max-retries $${PANTHER_UPLOAD_RETRIES:-3}
 
 lock:  ## re-resolve requirements.txt from requirements.in
 	rm -rf $(VENV)

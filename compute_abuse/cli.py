@@ -53,12 +53,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     replay.add_argument("--format", choices=("table", "jsonl"), default="table")
     commands.add_parser("catalog", help="regenerate global_helpers/ec2_instance_catalog.py")
     commands.add_parser("sample", help="regenerate the bundled sample data in samples/")
+    commands.add_parser("docs", help="regenerate docs/detections.md from the rules")
     args = parser.parse_args(argv)
 
     if args.command == "catalog":
         from compute_abuse import catalog
 
         print(f"wrote {catalog.write()}")
+        return 0
+    if args.command == "docs":
+        from compute_abuse import docs
+
+        print(f"wrote {docs.write()}")
         return 0
     if args.command == "sample":
         from compute_abuse import sample_data

@@ -179,9 +179,12 @@ class LaunchSummary(NamedTuple):
 
 def is_launch_event(event: Mapping) -> bool:
     """Whether the event is an EC2 launch API call this helper understands."""
-    # eventName first: it rejects almost every event with one lookup.
+    # eventName first: it rejects almost every event with one lookup. It may be any JSON value
+    # in a malformed record, and only strings can be looked up in a set.
+    name = event.get("eventName")
     return (
-        event.get("eventName") in LAUNCH_EVENT_NAMES
+        isinstance(name, str)
+        and name in LAUNCH_EVENT_NAMES
         and event.get("eventSource") == EC2_EVENT_SOURCE
     )
 

@@ -1,0 +1,85 @@
+"""One test module that walks every detection and enforces the pack's conventions."""
+
+import re
+
+import pytest
+
+from compute_abuse import docs
+from compute_abuse.content import load_rule, load_specs, specs_of_type
+
+DETECTIONS = docs.detection_specs()
+ID_PREFIX = "AWS.EC2.ComputeAbuse."
+SEVERITIES = {"Info", "Low", "Medium", "High", "Critical"}
+MITRE_ENTRY = re.compile(r"^(TA\d{4}):(T\d{4}(?:\.\d{3})?)$")
+
+
+def by_id():
+    return [pytest.param(spec, id=spec.analysis_id) for spec in DETECTIONS]
+
+
+def test_detection_ids_are_unique_and_namespaced():
+    ids = [spec.analysis_id for spec in DETECTIONS]
+    assert len(ids) == len(set(ids))
+    assert all(i.startswith(ID_PREFIX) and i.count(".") == 3 for i in ids), ids
+
+
+@pytest.mark.parametrize("spec", by_id())
+def test_required_fields(spec):
+    body = spec.body
+    assert body["Severity"] in SEVERITIES
+    assert body.get("DisplayName") and body.get("Description")
+    assert body.get("Runbook", "").strip()
+    assert re.match(r"^https://\S+$", body.get("Reference", "")), "Reference is a URL"
+    assert "Compute Abuse" in body.get("Tags", [])
+    assert body.get("Enabled") is True
+
+
+@pytest.mark.parametrize("spec", by_id())
+def test_mitre_mapping_is_valid_and_named(spec):
+    entries = spec.body.get("Reports", {}).get("MITRE ATT&CK", [])
+    assert entries, "every detection maps to MITRE ATT&CK"
+    for entry in entries:
+        match = MITRE_ENTRY.match(entry)
+        assert match, f"{entry}: expected TA0000:T0000 or TA0000:T0000.000"
+        tactic, technique = match.groups()
+        assert tactic in docs.MITRE_NAMES and technique in docs.MITRE_NAMES, (
+            f"{entry}: look it up and add its name to compute_abuse/docs.py MITRE_NAMES"
+        )
+
+
+@pytest.mark.parametrize("spec", by_id())
+def test_tests_have_true_and_false_cases(spec):
+    results = [test["ExpectedResult"] for test in spec.body.get("Tests", [])]
+    assert True in results and False in results
+    names = [test["Name"] for test in spec.body["Tests"]]
+    assert len(names) == len(set(names)), "test names are unique"
+
+
+@pytest.mark.parametrize("spec", by_id())
+def test_alert_functions_are_defined(spec):
+    module = load_rule(spec).module
+    for function in ("rule", "title", "dedup", "alert_context"):
+        assert callable(getattr(module, function, None)), function
+    if spec.analysis_type == "rule":
+        assert isinstance(getattr(module, "RULE_EVENTS", None), dict), "declare RULE_EVENTS"
+
+
+def test_every_detection_is_in_the_pack_and_documented():
+    (pack,) = specs_of_type("pack")
+    listed = set(pack.body["PackDefinition"]["IDs"])
+    catalog = docs.DOCS_PATH.read_text(encoding="utf-8")
+    for spec in DETECTIONS:
+        assert spec.analysis_id in listed
+        assert f"## {spec.analysis_id}" in catalog
+
+
+def test_detection_catalog_is_up_to_date():
+    assert docs.DOCS_PATH.read_text(encoding="utf-8") == docs.render(), (
+        "docs/detections.md is stale: run `make docs` and commit it"
+    )
+
+
+def test_specs_use_only_known_analysis_types():
+    kinds = {spec.analysis_type for spec in load_specs()}
+    assert kinds <= {"rule", "scheduled_rule", "global", "datamodel", "pack", "scheduled_query",
+                     "saved_query"}  # fmt: skip
