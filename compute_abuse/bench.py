@@ -10,7 +10,9 @@
 
 import argparse
 import resource
-import subprocess  # nosec B404 - runs this same module in a fresh interpreter, fixed arguments
+
+# Runs this same module in a fresh interpreter, with fixed arguments.
+import subprocess  # nosec B404
 import sys
 import tempfile
 import time
@@ -64,7 +66,7 @@ def replay_file(path: Path) -> tuple[int, int, float]:
 
 def peak_rss_mb(path: Path) -> float:
     """Peak RSS of a fresh process replaying the file."""
-    output = subprocess.run(  # nosec B603 - sys.executable and our own module, no shell
+    output = subprocess.run(  # nosec B603
         [sys.executable, "-m", "compute_abuse.bench", "--child-replay", str(path)],
         check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip

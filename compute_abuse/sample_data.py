@@ -282,7 +282,8 @@ class _Organisation:
 def generate() -> list[dict]:
     """Every record of the sample, in time order."""
     factory.seed_ids(SEED)
-    organisation = _Organisation(random.Random(SEED))  # nosec B311 - sample data, not secrets
+    # Sample data, no cryptographic use of the generator.
+    organisation = _Organisation(random.Random(SEED))  # nosec B311
     for day in range(DAYS):
         organisation.background(START + timedelta(days=day))
         organisation.services(START + timedelta(days=day))
