@@ -176,3 +176,131 @@ def api_call(event_source: str, event_name: str, **overrides: Any) -> dict:
     }
     event.update(overrides)
     return event
+
+
+def create_fleet(
+    instance_types: tuple = ("g5.xlarge",),
+    capacity: Any = 1,
+    fleet_type: str = "instant",
+    launched: list | None = None,
+    errors: list | None = None,
+    unit: str | None = None,
+    identity: dict | None = None,
+    **overrides: Any,
+) -> dict:
+    """A CreateFleet record: PascalCase request under CreateFleetRequest (one-item lists written
+    as bare objects with a "tag", as CloudTrail does), instant fleets' instances per type in
+    fleetInstanceSet and refused capacity in errorSet. `launched` lists (type, instance count)."""
+    overrides_list = [
+        {"InstanceType": t, "SubnetId": "subnet-0123456789abcdef0", "tag": i + 1}
+        for i, t in enumerate(instance_types)
+    ]
+    capacity_spec: dict = {
+        "TotalTargetCapacity": capacity,
+        "DefaultTargetCapacityType": "on-demand",
+    }
+    if unit:
+        capacity_spec["TargetCapacityUnitType"] = unit
+    request = {
+        "CreateFleetRequest": {
+            "Type": fleet_type,
+            "TargetCapacitySpecification": capacity_spec,
+            "LaunchTemplateConfigs": {
+                "LaunchTemplateSpecification": {
+                    "LaunchTemplateName": "fleet-template",
+                    "Version": "1",
+                },
+                "Overrides": overrides_list[0] if len(overrides_list) == 1 else overrides_list,
+                "tag": 1,
+            },
+        }
+    }
+    response = None
+    if fleet_type == "instant" and "errorCode" not in overrides:
+        response = {
+            "CreateFleetResponse": {
+                "fleetId": f"fleet-{next(_ids):032x}",
+                "fleetInstanceSet": {"item": [
+                    {"instanceIds": {"item": [f"i-{next(_ids):017x}" for _ in range(n)]},
+                     "instanceType": t, "lifecycle": "on-demand"}
+                    for t, n in (launched or [])
+                ]},
+                "errorSet": {"item": [
+                    {"errorCode": code, "errorMessage": "capacity refused",
+                     "launchTemplateAndOverrides": {"overrides": {"instanceType": t}}}
+                    for t, code in (errors or [])
+                ]},
+            }
+        }  # fmt: skip
+    elif fleet_type != "instant" and "errorCode" not in overrides:
+        response = {"CreateFleetResponse": {"fleetId": f"fleet-{next(_ids):032x}"}}
+    return api_call("ec2.amazonaws.com", "CreateFleet", userIdentity=identity or iam_user(),
+                    requestParameters=request, responseElements=response, **overrides)  # fmt: skip
+
+
+def request_spot_instances(instance_type: str = "g4dn.xlarge", count: Any = 1, **overrides: Any):
+    request = {
+        "instanceCount": count,
+        "type": "one-time",
+        "launchSpecification": {"imageId": "ami-0abcdef1234567890", "instanceType": instance_type,
+                                "subnetId": "subnet-0123456789abcdef0"},
+    }  # fmt: skip
+    response = {"spotInstanceRequestSet": {"items": [
+        {"spotInstanceRequestId": f"sir-{next(_ids):08x}", "state": "open"}
+        for _ in range(int(count) if str(count).isdigit() else 1)
+    ]}}  # fmt: skip
+    return api_call("ec2.amazonaws.com", "RequestSpotInstances", requestParameters=request,
+                    responseElements=response, **overrides)  # fmt: skip
+
+
+def request_spot_fleet(instance_types: tuple = ("p3.2xlarge",), capacity: Any = 4, **overrides):
+    config = {
+        "targetCapacity": capacity,
+        "iamFleetRole": "arn:aws:iam::111122223333:role/aws-ec2-spot-fleet-tagging-role",
+        "launchSpecifications": [
+            {"imageId": "ami-0abcdef1234567890", "instanceType": t, "subnetId": "subnet-0aa1"}
+            for t in instance_types
+        ],
+    }
+    return api_call("ec2.amazonaws.com", "RequestSpotFleet",
+                    requestParameters={"spotFleetRequestConfig": config},
+                    responseElements={"spotFleetRequestId": "sfr-1"}, **overrides)  # fmt: skip
+
+
+def run_scheduled_instances(instance_type: str | None = "c5.large", count: Any = 2, **overrides):
+    spec: dict = {"imageId": "ami-0abcdef1234567890"}
+    if instance_type:
+        spec["instanceType"] = instance_type
+    request = {
+        "scheduledInstanceId": "sci-1234",
+        "instanceCount": count,
+        "launchSpecification": spec,
+    }
+    return api_call("ec2.amazonaws.com", "RunScheduledInstances", requestParameters=request,
+                    responseElements={"instanceIdSet": {"items": []}}, **overrides)  # fmt: skip
+
+
+def auto_scaling_group(
+    event_name: str = "CreateAutoScalingGroup",
+    desired: Any = None,
+    min_size: Any = 1,
+    max_size: Any = 10,
+    override_types: tuple = (),
+    **overrides: Any,
+) -> dict:
+    """Create/UpdateAutoScalingGroup: flat camelCase parameters, a launch template, and a mixed
+    instances policy with overrides when `override_types` is given."""
+    request: dict = {"autoScalingGroupName": "workers", "minSize": min_size, "maxSize": max_size,
+                     "vPCZoneIdentifier": "subnet-0aa1,subnet-0bb2"}  # fmt: skip
+    if desired is not None:
+        request["desiredCapacity"] = desired
+    template = {"launchTemplateId": "lt-0a1b2c3d4e5f60708", "version": "$Latest"}
+    if override_types:
+        request["mixedInstancesPolicy"] = {"launchTemplate": {
+            "launchTemplateSpecification": template,
+            "overrides": [{"instanceType": t} for t in override_types],
+        }}  # fmt: skip
+    else:
+        request["launchTemplate"] = template
+    return api_call("autoscaling.amazonaws.com", event_name, requestParameters=request,
+                    responseElements=None, **overrides)  # fmt: skip

@@ -20,10 +20,23 @@ from ec2_compute_config import as_list
 from ec2_instance_catalog import instance_family, instance_type_spec
 
 EC2_EVENT_SOURCE = "ec2.amazonaws.com"
-LAUNCH_EVENT_NAMES = frozenset({"RunInstances"})
-# eventSource -> eventNames of the launch API calls. Rules declare what they can match with it
-# (RULE_EVENTS), so tooling can skip every other event without evaluating a rule on it.
-LAUNCH_EVENTS = {EC2_EVENT_SOURCE: LAUNCH_EVENT_NAMES}
+AUTOSCALING_EVENT_SOURCE = "autoscaling.amazonaws.com"
+# eventSource -> eventNames of every API that launches (or asks AWS to launch) instances. Rules
+# declare what they can match with it (RULE_EVENTS), so tooling can skip every other event
+# without evaluating a rule on it.
+LAUNCH_EVENTS = {
+    EC2_EVENT_SOURCE: frozenset(
+        {"RunInstances", "CreateFleet", "RequestSpotInstances", "RequestSpotFleet",
+         "RunScheduledInstances"}
+    ),
+    AUTOSCALING_EVENT_SOURCE: frozenset({"CreateAutoScalingGroup", "UpdateAutoScalingGroup"}),
+}  # fmt: skip
+LAUNCH_EVENT_NAMES = frozenset().union(*LAUNCH_EVENTS.values())
+# Services that launch instances for a request this pack already counted (an auto scaling group,
+# an EC2 or Spot fleet): their RunInstances calls are the same capacity again.
+FLEET_SERVICES = frozenset(
+    {"autoscaling.amazonaws.com", "ec2fleet.amazonaws.com", "spotfleet.amazonaws.com"}
+)
 
 OUTCOME_SUCCESS = "success"
 OUTCOME_FAILURE = "failure"
@@ -153,6 +166,8 @@ class LaunchSummary(NamedTuple):
     unknown_instance_types: tuple  # types the catalog does not know (vCPUs counted as 0)
     instance_ids: tuple
     subnet_id: str  # from the request, its first network interface, or the first instance
+    max_capacity: int  # auto scaling groups: how far the group may grow (maxSize); else 0
+    launches_later: bool  # AWS launches the requested capacity after the call (fleet, spot, ASG)
 
     @property
     def instance_types(self) -> tuple:
@@ -161,7 +176,8 @@ class LaunchSummary(NamedTuple):
 
     @property
     def vcpus(self) -> int:
-        """vCPUs launched; for a call that launched nothing (error, dry run), vCPUs requested."""
+        """vCPUs launched; for a call that launched nothing (an error, a dry run, or capacity AWS
+        launches later: fleets, spot requests, auto scaling groups), vCPUs requested."""
         return self.launched_vcpus if self.launched_instance_count else self.requested_vcpus
 
     @property
@@ -181,11 +197,12 @@ def is_launch_event(event: Mapping) -> bool:
     """Whether the event is an EC2 launch API call this helper understands."""
     # eventName first: it rejects almost every event with one lookup. It may be any JSON value
     # in a malformed record, and only strings can be looked up in a set.
-    name = event.get("eventName")
+    name, source = event.get("eventName"), event.get("eventSource")
     return (
         isinstance(name, str)
         and name in LAUNCH_EVENT_NAMES
-        and event.get("eventSource") == EC2_EVENT_SOURCE
+        and isinstance(source, str)
+        and name in LAUNCH_EVENTS.get(source, ())
     )
 
 
@@ -213,6 +230,193 @@ def requested_instance_count(request: Mapping) -> int:
             count = as_count(item.get("minCount"))
         total += 1 if count is None else count
     return min(total, MAX_COUNT) if items else 1
+
+
+def listed(value: Any) -> list[Mapping]:
+    """The objects of a CloudTrail list, however it was serialised: a JSON array, one bare object
+    (the query protocol writes a one-item list as the item itself, with a "tag" key), or either
+    of those wrapped in "item" / "items"."""
+    if isinstance(value, Mapping):
+        for wrapper in ("item", "items"):
+            if wrapper in value and len(value) <= 2:  # {"item": [...]} or with "tag"
+                return listed(value[wrapper])
+        return [value]
+    return [item for item in as_sequence(value) if isinstance(item, Mapping)]
+
+
+class _Request(NamedTuple):
+    """What one launch API call asked for, whatever its shape."""
+
+    instance_types: tuple
+    instance_count: int
+    subnet_id: str
+    uses_launch_template: bool
+    vcpus_per_instance: int | None  # from cpuOptions in the request, if set
+    vcpu_capacity: int | None  # capacity given in vCPUs (fleets with TargetCapacityUnitType vcpu)
+    max_capacity: int  # auto scaling groups: maxSize; 0 elsewhere
+    launches_later: bool  # AWS launches the capacity after the call (fleets, spot, ASGs)
+
+
+def _types(*values: Any) -> tuple:
+    return tuple(dict.fromkeys(t for t in map(normalize_instance_type, values) if t))
+
+
+def _overrides_types(configs: Any, overrides_key: str, type_key: str) -> list:
+    return [
+        override.get(type_key)
+        for config in listed(configs)
+        for override in listed(config.get(overrides_key))
+    ]
+
+
+def _count_or(value: Any, default: int) -> int:
+    count = as_count(value)
+    return default if count is None else count
+
+
+def _run_instances_request(request: Mapping) -> _Request:
+    return _Request(
+        instance_types=_types(request.get("instanceType")),
+        instance_count=requested_instance_count(request),
+        subnet_id=as_text(request.get("subnetId"))
+        or as_text(dig(_first(dig(request, "networkInterfaceSet", "items")), "subnetId")),
+        uses_launch_template=bool(as_mapping(request.get("launchTemplate"))),
+        vcpus_per_instance=_vcpus_from_cpu_options(request.get("cpuOptions")),
+        vcpu_capacity=None,
+        max_capacity=0,
+        launches_later=False,
+    )
+
+
+def _create_fleet_request(request: Mapping) -> _Request:
+    fleet = as_mapping(request.get("CreateFleetRequest"))
+    capacity = as_mapping(fleet.get("TargetCapacitySpecification"))
+    total = _count_or(capacity.get("TotalTargetCapacity"), 1)
+    in_vcpus = as_text(capacity.get("TargetCapacityUnitType")).lower() == "vcpu"
+    configs = fleet.get("LaunchTemplateConfigs")
+    overrides = [o for c in listed(configs) for o in listed(c.get("Overrides"))]
+    return _Request(
+        instance_types=_types(*(o.get("InstanceType") for o in overrides)),
+        instance_count=1 if in_vcpus else total,
+        subnet_id=next((as_text(o.get("SubnetId")) for o in overrides if o.get("SubnetId")), ""),
+        uses_launch_template=bool(listed(configs)),
+        vcpus_per_instance=None,
+        vcpu_capacity=total if in_vcpus else None,
+        max_capacity=0,
+        launches_later=as_text(fleet.get("Type")).lower() != "instant",
+    )
+
+
+def _request_spot_instances_request(request: Mapping) -> _Request:
+    spec = as_mapping(request.get("launchSpecification"))
+    return _Request(
+        instance_types=_types(spec.get("instanceType")),
+        instance_count=_count_or(request.get("instanceCount"), 1),
+        subnet_id=as_text(spec.get("subnetId")),
+        uses_launch_template=False,
+        vcpus_per_instance=None,
+        vcpu_capacity=None,
+        max_capacity=0,
+        launches_later=True,
+    )
+
+
+def _request_spot_fleet_request(request: Mapping) -> _Request:
+    config = as_mapping(request.get("spotFleetRequestConfig"))
+    specs = listed(config.get("launchSpecifications"))
+    template_types = _overrides_types(config.get("launchTemplateConfigs"), "overrides",
+                                      "instanceType")  # fmt: skip
+    total = _count_or(config.get("targetCapacity"), 1)
+    in_vcpus = as_text(config.get("targetCapacityUnitType")).lower() == "vcpu"
+    return _Request(
+        instance_types=_types(*(spec.get("instanceType") for spec in specs), *template_types),
+        instance_count=1 if in_vcpus else total,
+        subnet_id=next((as_text(s.get("subnetId")) for s in specs if s.get("subnetId")), ""),
+        uses_launch_template=bool(template_types) or bool(config.get("launchTemplateConfigs")),
+        vcpus_per_instance=None,
+        vcpu_capacity=total if in_vcpus else None,
+        max_capacity=0,
+        launches_later=True,
+    )
+
+
+def _run_scheduled_instances_request(request: Mapping) -> _Request:
+    spec = as_mapping(request.get("launchSpecification"))
+    return _Request(
+        instance_types=_types(spec.get("instanceType")),
+        instance_count=_count_or(request.get("instanceCount"), 1),
+        subnet_id=as_text(spec.get("subnetId")),
+        uses_launch_template=False,
+        vcpus_per_instance=None,
+        vcpu_capacity=None,
+        max_capacity=0,
+        launches_later=False,
+    )
+
+
+def _auto_scaling_group_request(request: Mapping) -> _Request:
+    """Create/UpdateAutoScalingGroup: the group launches `desiredCapacity` now (AWS sets it to
+    `minSize` when absent) and may grow to `maxSize`, which is reported apart."""
+    policy_template = dig(request, "mixedInstancesPolicy", "launchTemplate")
+    override_types = [o.get("instanceType") for o in listed(dig(policy_template, "overrides"))]
+    desired = as_count(request.get("desiredCapacity"))
+    return _Request(
+        instance_types=_types(*override_types),
+        instance_count=desired if desired is not None else _count_or(request.get("minSize"), 0),
+        subnet_id=as_text(request.get("vPCZoneIdentifier")).split(",")[0].strip(),
+        uses_launch_template=bool(request.get("launchTemplate") or policy_template),
+        vcpus_per_instance=None,
+        vcpu_capacity=None,
+        max_capacity=_count_or(request.get("maxSize"), 0),
+        launches_later=True,
+    )
+
+
+_REQUEST_READERS = {
+    "RunInstances": _run_instances_request,
+    "CreateFleet": _create_fleet_request,
+    "RequestSpotInstances": _request_spot_instances_request,
+    "RequestSpotFleet": _request_spot_fleet_request,
+    "RunScheduledInstances": _run_scheduled_instances_request,
+    "CreateAutoScalingGroup": _auto_scaling_group_request,
+    "UpdateAutoScalingGroup": _auto_scaling_group_request,
+}
+
+
+class _Launched(NamedTuple):
+    instance_type: str
+    cpu_options: Any
+    instance_id: str
+    subnet_id: str
+
+
+def _launched_instances(event_name: str, response: Mapping) -> tuple[list, str]:
+    """(instances the response says were launched, the first per-instance error code).
+    RunInstances lists instances; an instant CreateFleet lists them per type in fleetInstanceSet
+    and reports refused capacity in errorSet instead of a top-level errorCode."""
+    if event_name == "CreateFleet":
+        fleet = as_mapping(response.get("CreateFleetResponse"))
+        launched = [
+            _Launched(set_.get("instanceType"), None, as_text(instance_id), "")
+            for set_ in listed(fleet.get("fleetInstanceSet"))
+            for instance_id in _ids(set_.get("instanceIds"))
+        ]
+        errors = [as_text(error.get("errorCode")) for error in listed(fleet.get("errorSet"))]
+        return launched, next((code for code in errors if code), "")
+    items = listed(dig(response, "instancesSet", "items")) if event_name == "RunInstances" else []
+    return [
+        _Launched(item.get("instanceType"), item.get("cpuOptions"), as_text(item.get("instanceId")),
+                  as_text(item.get("subnetId")))
+        for item in items
+    ], ""  # fmt: skip
+
+
+def _ids(value: Any) -> list:
+    if isinstance(value, Mapping):
+        value = value.get("item", value.get("items"))
+    if isinstance(value, str):
+        return [value]
+    return [item for item in as_sequence(value) if isinstance(item, str)]
 
 
 def _first(value: Any) -> Any:
@@ -252,65 +456,80 @@ def summarize_launch(event: Mapping) -> LaunchSummary:
 
 def _summarize_launch(event: Mapping) -> LaunchSummary:
     event = as_mapping(event)
+    event_name = as_text(event.get("eventName"))
     outcome, error_code = launch_outcome(event)
-    request = as_mapping(event.get("requestParameters"))
-    response = as_mapping(event.get("responseElements"))
+    read_request = _REQUEST_READERS.get(event_name, _run_instances_request)
+    request = read_request(as_mapping(event.get("requestParameters")))
+    launched, instance_error = _launched_instances(
+        event_name, as_mapping(event.get("responseElements"))
+    )
+    if outcome == OUTCOME_SUCCESS and instance_error and not launched:
+        outcome, error_code = OUTCOME_FAILURE, instance_error  # an instant fleet refused it all
 
-    requested_type = normalize_instance_type(request.get("instanceType"))
-    requested_types = (requested_type,) if requested_type else ()
-    requested_count = requested_instance_count(request)
-    requested_spec = instance_type_spec(requested_type) if requested_type else None
-    unknown = [] if requested_spec or not requested_type else [requested_type]
-
+    # A launch without a type of its own (a launch template) inherits the one requested.
+    inherited = request.instance_types[0] if len(request.instance_types) == 1 else ""
+    unknown = [t for t in request.instance_types if instance_type_spec(t) is None]
     launched_types: dict[str, None] = {}
-    instance_ids = []
-    launched_count = launched_vcpus = launched_accelerators = 0
-    for raw_item in as_sequence(dig(response, "instancesSet", "items")):
-        item = as_mapping(raw_item)
-        launched_count += 1
-        instance_type = normalize_instance_type(item.get("instanceType")) or requested_type
+    launched_vcpus = launched_accelerators = 0
+    for instance in launched:
+        instance_type = normalize_instance_type(instance.instance_type) or inherited
         spec = instance_type_spec(instance_type) if instance_type else None
         if instance_type:
             launched_types[instance_type] = None
             if spec is None and instance_type not in unknown:
                 unknown.append(instance_type)
-        vcpus = _vcpus_from_cpu_options(item.get("cpuOptions"))
+        vcpus = _vcpus_from_cpu_options(instance.cpu_options)
         launched_vcpus += vcpus if vcpus is not None else (spec.vcpus if spec else 0)
         launched_accelerators += spec.accelerators if spec else 0
-        instance_id = as_text(item.get("instanceId"))
-        if instance_id and len(instance_ids) < MAX_LISTED_INSTANCE_IDS:
-            instance_ids.append(instance_id)
 
-    subnet_id = (
-        as_text(request.get("subnetId"))
-        or as_text(dig(_first(dig(request, "networkInterfaceSet", "items")), "subnetId"))
-        or as_text(dig(_first(dig(response, "instancesSet", "items")), "subnetId"))
-    )
-    requested_cpu_vcpus = _vcpus_from_cpu_options(request.get("cpuOptions"))
-    if requested_spec is not None:
-        per_instance = requested_cpu_vcpus or requested_spec.vcpus
-        requested_vcpus = requested_count * per_instance
-        requested_accelerators = requested_count * requested_spec.accelerators
-    else:  # launch template or unknown type: only the response tells
+    # Requested vCPUs and accelerators: per instance, the cpuOptions asked for, else the
+    # catalog's default of the smallest known type requested (a lower bound when a fleet may
+    # choose among several); without a known type, only the response tells.
+    specs = [spec for spec in map(instance_type_spec, request.instance_types) if spec]
+    smallest = min(specs, key=lambda spec: (spec.vcpus, spec.accelerators), default=None)
+    count = request.instance_count
+    if request.vcpu_capacity is not None:
+        requested_vcpus = request.vcpu_capacity
+        per_instance = smallest.vcpus if smallest else 0
+        count = max(1, -(-requested_vcpus // per_instance)) if per_instance else count
+        requested_accelerators = count * smallest.accelerators if smallest else 0
+    elif smallest is not None:
+        requested_vcpus = count * (request.vcpus_per_instance or smallest.vcpus)
+        requested_accelerators = count * smallest.accelerators
+    else:
         requested_vcpus, requested_accelerators = launched_vcpus, launched_accelerators
 
+    first_launched_subnet = next((i.subnet_id for i in launched if i.subnet_id), "")
     return LaunchSummary(
-        event_name=as_text(event.get("eventName")),
+        event_name=event_name,
         outcome=outcome,
         error_code=error_code,
-        requested_instance_types=requested_types,
+        requested_instance_types=request.instance_types,
         launched_instance_types=tuple(launched_types),
-        uses_launch_template=bool(as_mapping(request.get("launchTemplate"))),
-        requested_instance_count=requested_count,
-        launched_instance_count=launched_count,
+        uses_launch_template=request.uses_launch_template,
+        requested_instance_count=min(count, MAX_COUNT),
+        launched_instance_count=len(launched),
         requested_vcpus=min(requested_vcpus, MAX_COUNT * 1000),
         launched_vcpus=min(launched_vcpus, MAX_COUNT * 1000),
         requested_accelerators=min(requested_accelerators, MAX_COUNT * 1000),
         launched_accelerators=min(launched_accelerators, MAX_COUNT * 1000),
         unknown_instance_types=tuple(unknown),
-        instance_ids=tuple(instance_ids),
-        subnet_id=subnet_id,
+        instance_ids=tuple(i.instance_id for i in launched if i.instance_id)[
+            :MAX_LISTED_INSTANCE_IDS
+        ],
+        subnet_id=request.subnet_id or first_launched_subnet,
+        max_capacity=min(request.max_capacity, MAX_COUNT),
+        launches_later=request.launches_later,
     )
+
+
+def launched_on_behalf(event: Mapping) -> bool:
+    """Whether an auto scaling group or an EC2/Spot fleet made this call for a request the pack
+    counted already (CreateAutoScalingGroup, CreateFleet, ...): counting it too would count the
+    same capacity twice."""
+    event = as_mapping(event)
+    invoked_by = as_text(dig(event, "userIdentity", "invokedBy"))
+    return invoked_by in FLEET_SERVICES or as_text(event.get("sourceIPAddress")) in FLEET_SERVICES
 
 
 def matches_instance_type(instance_type: str, configured: Any) -> bool:
@@ -460,4 +679,6 @@ def launch_alert_context(event: Mapping, summary: LaunchSummary | None = None) -
         "unknown_instance_types": list(summary.unknown_instance_types),
         "instance_ids": list(summary.instance_ids),
         "subnet_id": summary.subnet_id,
+        "max_capacity": summary.max_capacity,
+        "launches_later": summary.launches_later,
     }

@@ -6,11 +6,16 @@ from panther_core.enriched_event import PantherEvent
 import ec2_compute_helpers as helpers
 from compute_abuse.events import (
     assumed_role,
+    auto_scaling_group,
     autoscaling_identity,
     cpu,
+    create_fleet,
     iam_user,
     launched_item,
+    request_spot_fleet,
+    request_spot_instances,
     run_instances,
+    run_scheduled_instances,
 )
 
 
@@ -356,3 +361,103 @@ def test_alert_context_caps_listed_instance_ids():
     context = helpers.launch_alert_context(event)
     assert context["launched_instance_count"] == 50
     assert len(context["instance_ids"]) == helpers.MAX_LISTED_INSTANCE_IDS
+
+
+# --- every launch API -------------------------------------------------------------------------
+
+# (name, event, expected LaunchSummary fields)
+API_CASES = [
+    (
+        "instant CreateFleet: launched per type, refused capacity in errorSet",
+        create_fleet(("g5.xlarge", "g5.2xlarge"), 4, launched=[("g5.xlarge", 3)],
+                     errors=[("g5.2xlarge", "InsufficientInstanceCapacity")]),
+        dict(outcome="success", instance_types=("g5.xlarge", "g5.2xlarge"),
+             requested_instance_count=4, launched_instance_count=3, launched_vcpus=12,
+             launched_accelerators=3, requested_vcpus=16, launches_later=False),
+    ),
+    (
+        "instant CreateFleet refused entirely: a failure with the errorSet's code",
+        create_fleet(("p4d.24xlarge",), 2, launched=[], errors=[("p4d.24xlarge", "VcpuLimitExceeded")]),
+        dict(outcome="failure", error_code="VcpuLimitExceeded", requested_vcpus=192,
+             accelerators=16),
+    ),
+    (
+        "maintain CreateFleet in vCPU units: capacity is vCPUs, launched later",
+        create_fleet(("c6i.large",), 64, fleet_type="maintain", unit="vcpu"),
+        dict(requested_vcpus=64, requested_instance_count=32, vcpus=64, launches_later=True),
+    ),
+    (
+        "CreateFleet refused by IAM (Karpenter without permission)",
+        create_fleet(("m5.large",), 1, errorCode="Client.UnauthorizedOperation"),
+        dict(outcome="failure", error_code="Client.UnauthorizedOperation", requested_vcpus=2),
+    ),
+    (
+        "RequestSpotInstances: instanceCount x launchSpecification.instanceType",
+        request_spot_instances("g4dn.xlarge", "5"),
+        dict(instance_types=("g4dn.xlarge",), requested_instance_count=5, vcpus=20,
+             accelerators=5, launches_later=True),
+    ),
+    (
+        "RequestSpotFleet: targetCapacity, the smallest type of the launch specifications",
+        request_spot_fleet(("p3.8xlarge", "p3.2xlarge"), 4),
+        dict(instance_types=("p3.8xlarge", "p3.2xlarge"), requested_vcpus=32,
+             requested_accelerators=4, subnet_id="subnet-0aa1"),
+    ),
+    (
+        "RunScheduledInstances",
+        run_scheduled_instances("c5.large", 2),
+        dict(requested_instance_count=2, vcpus=4),
+    ),
+    (
+        "CreateAutoScalingGroup with mixed instances overrides: desired now, max reported",
+        auto_scaling_group(desired=20, max_size=100, override_types=("g5.xlarge", "g5.2xlarge")),
+        dict(requested_instance_count=20, requested_vcpus=80, max_capacity=100,
+             uses_launch_template=True, subnet_id="subnet-0aa1", launches_later=True),
+    ),
+    (
+        "UpdateAutoScalingGroup without desiredCapacity: AWS raises desired to minSize",
+        auto_scaling_group("UpdateAutoScalingGroup", min_size=3, max_size=50),
+        dict(instance_types=(), requested_instance_count=3, max_capacity=50),
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "event, expected", [case[1:] for case in API_CASES], ids=[c[0] for c in API_CASES]
+)
+def test_every_launch_api(event, expected):
+    assert helpers.is_launch_event(event)
+    for shape in both_shapes(event):
+        summary = helpers.summarize_launch(shape)
+        actual = {name: getattr(summary, name) for name in expected}
+        assert actual == expected
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ([{"a": 1}, {"a": 2}, "junk"], [{"a": 1}, {"a": 2}]),
+        ({"a": 1, "tag": 1}, [{"a": 1, "tag": 1}]),  # a one-item list, as CloudTrail writes it
+        ({"item": [{"a": 1}]}, [{"a": 1}]),
+        ({"items": {"a": 1}}, [{"a": 1}]),
+        (None, []),
+        ("x", []),
+    ],
+)
+def test_listed_reads_every_list_serialisation(value, expected):
+    assert helpers.listed(value) == expected
+
+
+@pytest.mark.parametrize(
+    "identity, source, on_behalf",
+    [
+        ({"invokedBy": "autoscaling.amazonaws.com"}, "autoscaling.amazonaws.com", True),
+        ({"invokedBy": "ec2fleet.amazonaws.com"}, "ec2fleet.amazonaws.com", True),
+        ({}, "spotfleet.amazonaws.com", True),
+        ({"invokedBy": "eks-nodegroup.amazonaws.com"}, "eks-nodegroup.amazonaws.com", False),
+        ({}, "198.51.100.1", False),
+    ],
+)
+def test_launched_on_behalf(identity, source, on_behalf):
+    event = run_instances(identity={**iam_user(), **identity}, source_ip=source)
+    assert helpers.launched_on_behalf(PantherEvent(event)) is on_behalf

@@ -6,10 +6,13 @@ from compute_abuse.content import function_errors, load_rule, run_rule, specs_of
 from compute_abuse.events import (
     api_call,
     assumed_role,
+    auto_scaling_group,
     autoscaling_identity,
     cpu,
+    create_fleet,
     iam_user,
     launched_item,
+    request_spot_instances,
     run_instances,
 )
 
@@ -71,7 +74,24 @@ CASES = [
                                                launched_item("f2.6xlarge")]),
         True, "HIGH", "[vt1.3xlarge, f2.6xlarge]",
     ),
+    (
+        "instant CreateFleet of GPUs",
+        create_fleet(("g5.xlarge", "m5.large"), 3, launched=[("g5.xlarge", 3)]),
+        True, "HIGH", "launched 3 unusual EC2 instance(s) [g5.xlarge] via CreateFleet",
+    ),
+    (
+        "auto scaling group of GPUs requested by a person",
+        auto_scaling_group(desired=8, override_types=("p5.48xlarge",)),
+        True, "HIGH", "requested 8 unusual EC2 instance(s) [p5.48xlarge] via CreateAutoScalingGroup",
+    ),
+    (
+        "spot request refused by the quota",
+        request_spot_instances("p3.2xlarge", 4, errorCode="Client.MaxSpotInstanceCountExceeded"),
+        True, "LOW", "via RequestSpotInstances",
+    ),
     ("normal type", run_instances("m5.large"), False, None, None),
+    ("auto scaling group from a launch template only", auto_scaling_group(desired=50),
+     False, None, None),
     ("large CPU type is not accelerated", run_instances("c7i.48xlarge"), False, None, None),
     ("dry run", run_instances("p5.48xlarge", error_code="Client.DryRunOperation"),
      False, None, None),

@@ -11,7 +11,16 @@ from datetime import UTC, datetime
 import pytest
 
 from compute_abuse.content import function_errors, load_rule, rule_spec, run_rule
-from compute_abuse.events import cpu, iam_user, launched_item, run_instances
+from compute_abuse.events import (
+    auto_scaling_group,
+    autoscaling_identity,
+    cpu,
+    create_fleet,
+    iam_user,
+    launched_item,
+    request_spot_instances,
+    run_instances,
+)
 
 DAY0 = int(datetime(2024, 8, 1, tzinfo=UTC).timestamp())
 HOUR = 3600
@@ -210,7 +219,7 @@ def test_one_alert_per_bucket_not_per_later_event(kv, high_count):
 def test_a_failed_request_for_ten_gpus_alerts(kv, high_count):
     event = request(10, DAY0, instance_type="p3.2xlarge", error_code="Client.VcpuLimitExceeded")
     (alert,) = kv.run(high_count, [event])
-    assert "tried and failed to launch 10 EC2 instances of p3.2xlarge" in alert.title_output
+    assert "tried and failed to get 10 EC2 instances of p3.2xlarge" in alert.title_output
     assert alert.severity_output == "MEDIUM"  # a failure (Low), one step up for GPUs
 
 
@@ -242,3 +251,28 @@ def test_instance_count_outage_judges_the_request_alone(memory_kv, high_count):
     assert memory_kv.run(high_count, [request(5, DAY0), request(5, DAY0)]) == []
     (alert,) = memory_kv.run(high_count, [request(12, DAY0)])
     assert context(alert)["degraded"].startswith("kv store error: TimeoutError")
+
+
+# --- every launch API, counted once ---------------------------------------------------------------
+
+
+def test_a_users_auto_scaling_group_counts_once_not_again_at_each_launch(kv, surge, high_count):
+    group = auto_scaling_group(desired=60, override_types=("g5.4xlarge",), eventTime=at(DAY0))
+    on_behalf = [
+        run_instances("g5.4xlarge", identity=autoscaling_identity(),
+                      source_ip="autoscaling.amazonaws.com", event_time=at(DAY0 + 60 + i))
+        for i in range(60)
+    ]  # fmt: skip
+    (surge_alert,) = kv.run(surge, [group, *on_behalf])
+    assert context(surge_alert)["window_total"] == 960  # 60 x 16 vCPUs requested, counted once
+    (count_alert,) = kv.run(high_count, [group, *on_behalf])
+    assert context(count_alert)["window_total"] == 60
+
+
+def test_fleet_and_spot_requests_count_their_capacity(kv, surge, high_count):
+    fleet = create_fleet(("p4d.24xlarge",), 10, fleet_type="maintain", eventTime=at(DAY0))
+    spot = request_spot_instances("c5.large", 12, eventTime=at(DAY0 + 60))
+    (alert,) = kv.run(surge, [fleet])
+    assert context(alert)["window_total"] == 960
+    (count_alert,) = kv.run(high_count, [spot])
+    assert context(count_alert)["window_total"] == 12

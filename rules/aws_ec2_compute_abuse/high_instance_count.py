@@ -32,6 +32,7 @@ from ec2_compute_helpers import (
     is_allowlisted,
     is_launch_event,
     launch_alert_context,
+    launched_on_behalf,
     summarize_launch,
 )
 
@@ -73,6 +74,8 @@ def _count(event, record_it=False):
 def rule(event):
     if not is_launch_event(event) or summarize_launch(event).outcome == OUTCOME_DRY_RUN:
         return False
+    if launched_on_behalf(event):  # counted at the user's CreateFleet / CreateAutoScalingGroup
+        return False
     if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
         return False
     return _count(event, record_it=True).crossed
@@ -81,11 +84,11 @@ def rule(event):
 def title(event):
     summary, _, day, instance_type, _, _ = _bucket(event)
     result = _count(event)
-    verb = "launched" if summary.outcome == OUTCOME_SUCCESS else "tried and failed to launch"
+    verb = "requested" if summary.outcome == OUTCOME_SUCCESS else "tried and failed to get"
     return (
         f"{actor(event).display} {verb} {result.total} EC2 instances of {instance_type} "
         f"on {day[0]} in account {actor(event).account_id or '?'} "
-        f"({result.event_count} RunInstances call(s))"
+        f"({result.event_count} launch call(s))"
     )
 
 

@@ -48,14 +48,16 @@ def title(event):
         types += f" and {len(unusual) - MAX_TITLE_TYPES} more"
     who = actor(event)
     where = f"account {who.account_id or '?'} ({as_text(event.get('awsRegion')) or '?'})"
-    if summary.outcome == OUTCOME_SUCCESS:
+    via = "" if summary.event_name == "RunInstances" else f" via {summary.event_name}"
+    if summary.outcome != OUTCOME_SUCCESS:
         return (
-            f"{who.display} launched {summary.instance_count} unusual EC2 instance(s) "
-            f"[{types}] in {where}"
+            f"{who.display} tried to launch {summary.requested_instance_count} unusual EC2 "
+            f"instance(s) [{types}]{via} in {where}: {summary.error_code}"
         )
+    verb = "requested" if summary.launches_later else "launched"
     return (
-        f"{who.display} tried to launch {summary.requested_instance_count} unusual EC2 "
-        f"instance(s) [{types}] in {where}: {summary.error_code}"
+        f"{who.display} {verb} {summary.instance_count} unusual EC2 instance(s) [{types}]{via} "
+        f"in {where}"
     )
 
 

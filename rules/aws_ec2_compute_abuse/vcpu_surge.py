@@ -31,6 +31,7 @@ from ec2_compute_helpers import (
     is_allowlisted,
     is_launch_event,
     launch_alert_context,
+    launched_on_behalf,
     summarize_launch,
 )
 
@@ -63,9 +64,9 @@ def _surge(event, record_it=False):
     summary = summarize_launch(event)
     threshold, window_seconds = _settings()
     epoch = event_time_epoch(event)
-    entry = Entry(
-        event_id(event), int(epoch or 0), summary.launched_vcpus, summary.launched_accelerators
-    )
+    # Launched vCPUs; for fleets, spot requests and auto scaling groups, whose instances AWS
+    # launches after the call, the vCPUs requested.
+    entry = Entry(event_id(event), int(epoch or 0), summary.vcpus, summary.accelerators)
     # vCPUs are whole numbers: "more than the threshold" is "at least threshold + 1".
     if epoch is None:
         return evaluate_alone(entry, threshold + 1, "no usable eventTime: judged alone")
@@ -78,6 +79,8 @@ def _surge(event, record_it=False):
 
 def rule(event):
     if not is_launch_event(event) or summarize_launch(event).outcome != OUTCOME_SUCCESS:
+        return False
+    if launched_on_behalf(event):  # counted at the user's CreateFleet / CreateAutoScalingGroup
         return False
     if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
         return False
