@@ -377,7 +377,8 @@ API_CASES = [
     ),
     (
         "instant CreateFleet refused entirely: a failure with the errorSet's code",
-        create_fleet(("p4d.24xlarge",), 2, launched=[], errors=[("p4d.24xlarge", "VcpuLimitExceeded")]),
+        create_fleet(("p4d.24xlarge",), 2, launched=[],
+                     errors=[("p4d.24xlarge", "VcpuLimitExceeded")]),
         dict(outcome="failure", error_code="VcpuLimitExceeded", requested_vcpus=192,
              accelerators=16),
     ),

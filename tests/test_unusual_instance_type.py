@@ -82,7 +82,8 @@ CASES = [
     (
         "auto scaling group of GPUs requested by a person",
         auto_scaling_group(desired=8, override_types=("p5.48xlarge",)),
-        True, "HIGH", "requested 8 unusual EC2 instance(s) [p5.48xlarge] via CreateAutoScalingGroup",
+        True, "HIGH",
+        "requested 8 unusual EC2 instance(s) [p5.48xlarge] via CreateAutoScalingGroup",
     ),
     (
         "spot request refused by the quota",
