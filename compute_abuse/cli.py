@@ -125,7 +125,7 @@ def _load_mapping(path: Path) -> dict:
 def _summary(replay, reader, elapsed: float) -> str:
     lines = [
         f"Replayed {replay.records_read:,} records from {reader.files_read:,} file(s) in "
-        f"{elapsed:.1f} s: {replay.events_evaluated:,} launch event(s) evaluated, "
+        f"{elapsed:.1f} s: {replay.events_evaluated:,} evaluated by rules, "
         f"{len(reader.problems):,} skipped.",
         "",
         f"{'Rule':<42} {'Alerts':>6}  {'Severities':<24} Top actors",

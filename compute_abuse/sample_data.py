@@ -9,9 +9,10 @@ What happens in it (README shows the replay's output):
   dry runs every half hour, CI launching and terminating test instances a few times a day, and a
   data scientist who launches one GPU instance (the alert a team tunes away);
 - attack 1, day 3: the access key of "backup-sync" (a backup job's IAM user) is used from a new
-  IP and SDK to probe with a dry run, then launch GPU instances across four regions (one refused
-  by the vCPU quota) and finish with CPU instances: about 930 vCPUs in 70 minutes; CloudTrail
-  delivers one of its records twice;
+  IP and SDK to sweep the P-instance quota across twelve regions, ask for a quota increase, probe
+  with a dry run, then launch GPU instances across four regions (one refused by the vCPU quota),
+  turn on termination protection for one, and finish with CPU instances: about 930 vCPUs in 70
+  minutes; CloudTrail delivers one of its records twice;
 - attack 2, day 2: a Stratus Red Team style attempt to launch 10 p2.xlarge, refused by IAM;
 - attack 3, all four days: a slow drip, one 96-vCPU instance every 9 hours from the "legacy-batch"
   role, which stays under every threshold and must not alert.
@@ -42,6 +43,9 @@ ATTACKER_UA = (
     "lang/python#3.12.3"
 )
 CLI_UA = "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0-1017-aws exe/x86_64.ubuntu.22 prompt/off"
+SWEPT_REGIONS = ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2",
+                 "eu-central-1", "ap-south-1", "ap-southeast-1", "ap-northeast-1", "sa-east-1",
+                 "ca-central-1")  # fmt: skip
 KARPENTER_UA = "aws-sdk-go/1.51.16 (go1.22.2; linux; amd64) karpenter.sh-v0.36.1"
 
 
@@ -229,6 +233,17 @@ class _Organisation:
             ATTACKER_IP,
             ATTACKER_UA,
         )
+        quota = {"serviceCode": "ec2", "quotaCode": "L-417A185B"}
+        for index, region in enumerate(SWEPT_REGIONS):  # how much may this key launch, where?
+            moment = at + timedelta(minutes=2, seconds=2 * index)
+            self.api(moment, "servicequotas.amazonaws.com", "GetServiceQuota", key, ATTACKER_IP,
+                     ATTACKER_UA, region=region, requestParameters=quota)  # fmt: skip
+        requested = {**quota, "desiredValue": 384}
+        self.api(at + timedelta(minutes=3), "servicequotas.amazonaws.com",
+                 "RequestServiceQuotaIncrease", key, ATTACKER_IP, ATTACKER_UA,
+                 requestParameters=requested,
+                 responseElements={"requestedQuota": {**requested, "status": "PENDING"}},
+                 )  # fmt: skip
         self.launch(
             at + timedelta(minutes=4),
             "p3.16xlarge",
@@ -258,6 +273,12 @@ class _Organisation:
             )
             if region == "us-west-2":  # CloudTrail delivers this record twice
                 self.records.append(json.loads(json.dumps(event)))
+                # ... and the miner is protected against clean-up scripts
+                first = event["responseElements"]["instancesSet"]["items"][0]["instanceId"]
+                protect = {"instanceId": first, "disableApiTermination": {"value": True}}
+                self.api(at + timedelta(minutes=minutes + 2), "ec2.amazonaws.com",
+                         "ModifyInstanceAttribute", key, ATTACKER_IP, ATTACKER_UA, region=region,
+                         requestParameters=protect, responseElements={"_return": True})  # fmt: skip
 
     def stratus_attempt(self) -> None:
         role = factory.assumed_role("stratus-red-team-ec2-role", "aws-go-sdk-1722946211294449000")

@@ -42,6 +42,39 @@ VCPU_SURGE_WINDOW_SECONDS = 8 * 3600
 # multiples of the threshold, and one more when the window holds accelerated (GPU, ...) instances.
 SEVERITY_STEP_MULTIPLES = (2, 5)
 
+# --- AWS.EC2.ComputeAbuse.DryRunProbe -----------------------------------------------------------
+# A dry run of a launch alerts when it asks for an unusual type or for at least this many vCPUs:
+# attackers dry-run to learn what a stolen key may launch before they launch it.
+DRY_RUN_VCPU_THRESHOLD = 64
+
+# Controllers that validate launches with dry runs all day (Karpenter, cluster autoscalers). A dry
+# run is theirs only when BOTH its user agent and its principal ARN match (case-insensitive shell
+# patterns): a user agent alone is set by the caller and would let anyone hide behind it.
+DRY_RUN_CONTROLLER_USER_AGENTS = ["*karpenter.sh*", "*cluster-autoscaler*"]
+DRY_RUN_CONTROLLER_PRINCIPAL_ARNS = ["arn:aws:sts::*:assumed-role/*karpenter*"]
+
+# --- AWS.EC2.ComputeAbuse.QuotaProbe ------------------------------------------------------------
+# EC2 quota look-ups (GetServiceQuota, ListServiceQuotas) by one actor in at least this many
+# regions within the window alert. Elastic's production rule uses 10 regions in 30 seconds: a
+# script sweeping regions, not a person in the console.
+QUOTA_LOOKUP_MIN_REGIONS = 10
+QUOTA_LOOKUP_WINDOW_SECONDS = 30
+
+# --- AWS.EC2.ComputeAbuse.RegionSpread ----------------------------------------------------------
+# One actor launching (or trying to) in at least this many regions within the window alerts.
+# Stolen keys fan out to find capacity and quota; most workloads stay in one or two regions.
+REGION_SPREAD_MIN_REGIONS = 3
+REGION_SPREAD_WINDOW_SECONDS = 3600
+
+# --- AWS.EC2.ComputeAbuse.TerminationProtection -------------------------------------------------
+# Turning on termination protection alerts on an unusual instance the pack saw launched within
+# the memory below, or within the window after the same actor's launch burst (a launch of at
+# least BURST_INSTANCES instances or of an unusual type): attackers protect miners to slow
+# clean-up.
+TERMINATION_PROTECTION_WINDOW_SECONDS = 3600
+TERMINATION_PROTECTION_BURST_INSTANCES = 5
+TERMINATION_PROTECTION_INSTANCE_MEMORY_SECONDS = 7 * 86400
+
 # --- Allowlists (every detection) ---------------------------------------------------------------
 # Principal ARNs whose launches never alert, as shell-style patterns, e.g.
 # "arn:aws:sts::123456789012:assumed-role/ml-training-*". A stolen key of an allowlisted role
@@ -82,6 +115,46 @@ def vcpu_surge_threshold() -> int:
 
 def vcpu_surge_window_seconds() -> int:
     return VCPU_SURGE_WINDOW_SECONDS
+
+
+def dry_run_vcpu_threshold() -> int:
+    return DRY_RUN_VCPU_THRESHOLD
+
+
+def dry_run_controller_user_agents() -> list[str]:
+    return list(DRY_RUN_CONTROLLER_USER_AGENTS)
+
+
+def dry_run_controller_principal_arns() -> list[str]:
+    return list(DRY_RUN_CONTROLLER_PRINCIPAL_ARNS)
+
+
+def quota_lookup_min_regions() -> int:
+    return QUOTA_LOOKUP_MIN_REGIONS
+
+
+def quota_lookup_window_seconds() -> int:
+    return QUOTA_LOOKUP_WINDOW_SECONDS
+
+
+def region_spread_min_regions() -> int:
+    return REGION_SPREAD_MIN_REGIONS
+
+
+def region_spread_window_seconds() -> int:
+    return REGION_SPREAD_WINDOW_SECONDS
+
+
+def termination_protection_window_seconds() -> int:
+    return TERMINATION_PROTECTION_WINDOW_SECONDS
+
+
+def termination_protection_burst_instances() -> int:
+    return TERMINATION_PROTECTION_BURST_INSTANCES
+
+
+def termination_protection_instance_memory_seconds() -> int:
+    return TERMINATION_PROTECTION_INSTANCE_MEMORY_SECONDS
 
 
 def as_int(value, default: int) -> int:

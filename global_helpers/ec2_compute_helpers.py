@@ -568,6 +568,99 @@ def accelerator_kinds(instance_types: Sequence) -> list[str]:
     return kinds
 
 
+# --- Other calls around a launch ------------------------------------------------------------------
+
+SERVICE_QUOTAS_EVENT_SOURCE = "servicequotas.amazonaws.com"
+QUOTA_EVENTS = {
+    SERVICE_QUOTAS_EVENT_SOURCE: frozenset(
+        {"GetServiceQuota", "ListServiceQuotas", "RequestServiceQuotaIncrease"}
+    )
+}
+# EC2 vCPU quotas by code: (name, whether it is for accelerated instances). Codes, not names, are
+# stable (AWS has renamed quotas). Source: AWS "Amazon EC2 instance type quotas".
+EC2_VCPU_QUOTAS = {
+    "L-1216C47A": ("Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances", False),
+    "L-417A185B": ("Running On-Demand P instances", True),
+    "L-DB2E81BA": ("Running On-Demand G and VT instances", True),
+    "L-1945791B": ("Running On-Demand Inf instances", True),
+    "L-2C3B7624": ("Running On-Demand Trn instances", True),
+    "L-6E869C2A": ("Running On-Demand DL instances", True),
+    "L-74FC7D96": ("Running On-Demand F instances", True),
+    "L-F7808C92": ("Running On-Demand HPC instances", False),
+    "L-43DA4232": ("Running On-Demand High Memory instances", False),
+    "L-7295265B": ("Running On-Demand X instances", False),
+    "L-34B43A08": ("All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests", False),
+    "L-7212CCBC": ("All P4, P3 and P2 Spot Instance Requests", True),
+    "L-C4BD4855": ("All P5 Spot Instance Requests", True),
+    "L-3819A6DF": ("All G and VT Spot Instance Requests", True),
+    "L-B5D1601B": ("All Inf Spot Instance Requests", True),
+    "L-6B0D517C": ("All Trn Spot Instance Requests", True),
+    "L-85EED4F7": ("All DL Spot Instance Requests", True),
+    "L-88CF9481": ("All F Spot Instance Requests", True),
+    "L-E3A00192": ("All X Spot Instance Requests", False),
+}
+
+
+class QuotaCall(NamedTuple):
+    event_name: str
+    service_code: str
+    quota_code: str
+    quota_name: str  # of an EC2 vCPU quota; "" otherwise
+    accelerated: bool
+    desired_value: float | None
+
+
+def quota_call(event: Mapping) -> QuotaCall | None:
+    """The Service Quotas call an event is, or None for any other event."""
+    event = as_mapping(event)
+    name = event.get("eventName")
+    if event.get("eventSource") != SERVICE_QUOTAS_EVENT_SOURCE or not isinstance(name, str):
+        return None
+    if name not in QUOTA_EVENTS[SERVICE_QUOTAS_EVENT_SOURCE]:
+        return None
+    request = as_mapping(event.get("requestParameters"))
+    code = as_text(request.get("quotaCode"))
+    quota_name, accelerated = EC2_VCPU_QUOTAS.get(code, ("", False))
+    desired = request.get("desiredValue")
+    desired_value = float(desired) if isinstance(desired, (int, float)) and not isinstance(
+        desired, bool) and math.isfinite(desired) else None  # fmt: skip
+    return QuotaCall(name, as_text(request.get("serviceCode")).lower(), code, quota_name,
+                     accelerated, desired_value)  # fmt: skip
+
+
+def termination_protection_enabled(event: Mapping) -> tuple[str, ...] | None:
+    """Instance IDs an event turns termination protection on for: ModifyInstanceAttribute with
+    `disableApiTermination: {"value": true}` (or `attribute: disableApiTermination, value: true`);
+    None when it does not."""
+    event = as_mapping(event)
+    if event.get("eventName") != "ModifyInstanceAttribute" or event.get("errorCode"):
+        return None
+    request = as_mapping(event.get("requestParameters"))
+    value = dig(request, "disableApiTermination", "value")
+    if value is None and request.get("attribute") == "disableApiTermination":
+        value = request.get("value")
+    if value is not True and as_text(value).lower() != "true":
+        return None
+    return (as_text(request.get("instanceId")),)
+
+
+def launch_disables_termination(event: Mapping) -> bool:
+    """Whether a RunInstances call launched with termination protection on."""
+    value = dig(as_mapping(event), "requestParameters", "disableApiTermination")
+    return value is True or as_text(value).lower() == "true"
+
+
+def region(event: Mapping) -> str:
+    return as_text(as_mapping(event).get("awsRegion"))
+
+
+def matches_any(text: str, patterns: Any) -> bool:
+    """Whether text matches any case-insensitive shell pattern of a configured list (or the
+    string a test mock returns)."""
+    text = text.lower()
+    return bool(text) and any(fnmatchcase(text, p.lower()) for p in as_list(patterns))
+
+
 # --- Actor ----------------------------------------------------------------------------------------
 
 
@@ -636,10 +729,7 @@ def is_allowlisted(event: Mapping, principal_arns: Any, user_agents: Any) -> boo
     arn = actor(event).arn
     if arn and any(fnmatchcase(arn, pattern) for pattern in as_list(principal_arns)):
         return True
-    agent = as_text(as_mapping(event).get("userAgent")).lower()
-    return bool(agent) and any(
-        fnmatchcase(agent, pattern.lower()) for pattern in as_list(user_agents)
-    )
+    return matches_any(as_text(as_mapping(event).get("userAgent")), user_agents)
 
 
 # --- Alert context --------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ mock returns, junk) is parsed, and when the store fails the event is judged alon
 
 import json
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -56,9 +57,17 @@ class Entry(NamedTuple):
     epoch: int
     amount: int
     accelerators: int = 0
+    label: str = ""  # what distinct windows count (a region); never all digits, no "|"
 
     def encode(self) -> str:
-        return f"{self.event_id}|{self.epoch}|{self.amount}|{self.accelerators}"
+        text = f"{self.event_id}|{self.epoch}|{self.amount}|{self.accelerators}"
+        return f"{text}|{self.label}" if self.label else text
+
+
+def entry_label(text: str) -> str:
+    """A label safe to encode: no "|", and never all digits (it would read as a number)."""
+    label = text.replace("|", "/")[:100]
+    return f"label:{label}" if label.isdigit() else label
 
 
 class WindowResult(NamedTuple):
@@ -71,6 +80,7 @@ class WindowResult(NamedTuple):
     event_ids: tuple  # their event IDs, oldest first, capped
     duplicate: bool  # the event had been recorded already
     degraded: str  # why the window could not be used ("" when it could)
+    labels: tuple = ()  # distinct windows: the labels in the window (e.g. regions)
 
 
 def window_key(prefix: str, *parts: Any) -> str:
@@ -89,7 +99,10 @@ def decode_entry(text: Any) -> Entry | None:
 
 @lru_cache(maxsize=1 << 16)  # a set is re-read on every event of its key: decode each member once
 def _decode(text: str) -> Entry | None:
-    parts = text.rsplit("|", 3)
+    parts, label = text.rsplit("|", 3), ""
+    if len(parts) == 4 and not parts[3].isdigit():  # "id|epoch|amount|accelerators|label"
+        parts = text.rsplit("|", 4)
+        label = parts.pop() if len(parts) == 5 else ""
     if len(parts) != 4:
         return None
     try:
@@ -98,7 +111,7 @@ def _decode(text: str) -> Entry | None:
         return None
     if amount < 0 or accelerators < 0 or not 0 <= epoch <= MAX_EPOCH:
         return None
-    return Entry(parts[0], epoch, amount, accelerators)
+    return Entry(parts[0], epoch, amount, accelerators, label)
 
 
 def parse_entries(value: Any) -> dict[str, Entry]:
@@ -149,6 +162,24 @@ class _Timeline:
                 best_total, best = running[end] - running[index], (index, end)
         return best
 
+    def fullest_distinct(self, epoch: int, width: int) -> tuple[int, int, int]:
+        """(first, last, distinct labels) of the window [start, start + width) holding `epoch`
+        with the most distinct labels. Windows starting at an entry within reach dominate."""
+        entries, epochs = self.entries, self.epochs
+        first = bisect_left(epochs, epoch - width + 1)
+        stop = bisect_right(epochs, epoch)
+        best, counts, end = (first, first, 0), Counter(), first
+        for index in range(first, stop):
+            while end < len(entries) and epochs[end] < epochs[index] + width:
+                counts[entries[end].label] += 1
+                end += 1
+            if len(counts) > best[2] and (index == first or epochs[index] != epochs[index - 1]):
+                best = (index, end, len(counts))
+            counts[entries[index].label] -= 1
+            if not counts[entries[index].label]:
+                del counts[entries[index].label]
+        return best
+
 
 def _evaluate(timeline, span, own, min_total, duplicate, degraded) -> WindowResult:
     """Crossed when the fullest window holding the event reaches `min_total` with it and did not
@@ -169,6 +200,26 @@ def _evaluate(timeline, span, own, min_total, duplicate, degraded) -> WindowResu
     )
 
 
+def _evaluate_distinct(timeline, entries, own, min_total, width, duplicate) -> WindowResult:
+    """Distinct labels: crossed when the event's label takes the fullest window to `min_total`."""
+    first, last, count = timeline.fullest_distinct(own.epoch, width)
+    others = _Timeline(entry for key, entry in entries.items() if key != own.event_id)
+    count_without = others.fullest_distinct(own.epoch, width)[2]
+    inside = timeline.entries[first:last] or [own]
+    return WindowResult(
+        crossed=not duplicate and count >= min_total > count_without,
+        total=count,
+        accelerators=sum(entry.accelerators for entry in inside),
+        window_start=inside[0].epoch,
+        window_end=inside[-1].epoch,
+        event_count=len(inside),
+        event_ids=tuple(entry.event_id for entry in inside[:MAX_LISTED_EVENT_IDS]),
+        duplicate=duplicate,
+        degraded="",
+        labels=tuple(sorted({entry.label for entry in inside})),
+    )
+
+
 def evaluate_alone(own: Entry, min_total: int, degraded: str) -> WindowResult:
     """Judge an event by itself (no usable event time, or the store failed): one call over the
     threshold still alerts."""
@@ -182,12 +233,14 @@ def record(
     min_total: int,
     window_seconds: int,
     bucket: tuple[int, int] | None = None,
+    distinct: bool = False,
 ) -> WindowResult:
     """Record one event's entry under `key` and say whether it took a window's total to
     `min_total` or beyond (a crossing, so one alert per window, not one per later event).
 
     Without `bucket` the window slides: any `window_seconds` span of event time that holds the
-    event. With `bucket` = (start, end) the window is that fixed span (e.g. a UTC day).
+    event. With `bucket` = (start, end) the window is that fixed span (e.g. a UTC day). With
+    `distinct`, a window's total is the number of distinct entry labels in it (e.g. regions).
     Entries older than two windows before the newest are pruned, so state stays bounded.
     """
     ttl_seconds = (bucket[1] - bucket[0] if bucket else 2 * window_seconds) + TTL_MARGIN_SECONDS
@@ -209,11 +262,15 @@ def record(
     else:
         stored = after.get(own.event_id, own)
         timeline = _Timeline(after.values())
-        span = (
-            timeline.span(*bucket) if bucket
-            else timeline.fullest_sliding(stored.epoch, window_seconds)
-        )  # fmt: skip
-        result = _evaluate(timeline, span, stored, min_total, duplicate, "")
+        if distinct:
+            result = _evaluate_distinct(timeline, after, stored, min_total, window_seconds,
+                                        duplicate)  # fmt: skip
+        else:
+            span = (
+                timeline.span(*bucket) if bucket
+                else timeline.fullest_sliding(stored.epoch, window_seconds)
+            )  # fmt: skip
+            result = _evaluate(timeline, span, stored, min_total, duplicate, "")
     if len(_recorded) >= _MAX_RECORDED:
         _recorded.clear()
     _recorded[key] = (own.encode(), result)
@@ -243,6 +300,26 @@ def _prune(store: KVStore, key: str, entries: dict, window_seconds: int, ttl_sec
         store.remove_from_string_set(
             key, [entry.encode() for entry in stale + overflow], ttl_seconds
         )
+
+
+def remember(store: KVStore, key: str, entries: Iterable[Entry], ttl_seconds: int) -> str:
+    """Add entries to a key's set for later look-ups (idempotent); "" or why it failed."""
+    members = [entry.encode() for entry in entries]
+    if not members:
+        return ""
+    try:
+        store.add_to_string_set(key, members, ttl_seconds)
+    except Exception as error:  # a failed write degrades the rule; it must never raise
+        return f"kv store error: {type(error).__name__}: {error}"[:300]
+    return ""
+
+
+def remembered(store: KVStore, key: str) -> tuple[dict[str, Entry], str]:
+    """(entries by ID under a key, "" or why they could not be read)."""
+    try:
+        return parse_entries(store.get_string_set(key)), ""
+    except Exception as error:  # a failed read degrades the rule; it must never raise
+        return {}, f"kv store error: {type(error).__name__}: {error}"[:300]
 
 
 def utc_day(epoch: int) -> tuple[str, int, int]:
@@ -276,4 +353,5 @@ def window_alert_context(result: WindowResult) -> dict:
         "window_event_ids": list(result.event_ids),
         "duplicate_delivery": result.duplicate,
         "degraded": result.degraded,
+        **({"window_labels": list(result.labels)} if result.labels else {}),
     }

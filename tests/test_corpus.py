@@ -38,6 +38,14 @@ EXPECTED_ALERTS = {
     "AWS.EC2.ComputeAbuse.UnusualInstanceType": UNUSUAL_LAUNCHES,
     "AWS.EC2.ComputeAbuse.HighInstanceCount": HIGH_INSTANCE_COUNTS,
     "AWS.EC2.ComputeAbuse.VCPUSurge": set(),  # no corpus actor launches 800 vCPUs
+    # The corpus' dry runs are EKS node groups validating one m5.xlarge (4 vCPUs).
+    "AWS.EC2.ComputeAbuse.DryRunProbe": set(),
+    # Its quota increase is for EC2-Classic Elastic IPs (L-CEED54BB), not a vCPU quota.
+    "AWS.EC2.ComputeAbuse.QuotaProbe": set(),
+    # Every corpus actor launches in one region.
+    "AWS.EC2.ComputeAbuse.RegionSpread": set(),
+    # Its disableApiTermination changes turn protection off (Terraform).
+    "AWS.EC2.ComputeAbuse.TerminationProtection": set(),
 }
 
 

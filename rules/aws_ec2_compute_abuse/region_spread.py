@@ -1,0 +1,98 @@
+from ec2_compute_windows import (
+    Entry,
+    KVStore,
+    entry_label,
+    evaluate_alone,
+    recall,
+    record,
+    window_alert_context,
+    window_key,
+)
+from panther_detection_helpers.caching import (
+    add_to_string_set,
+    get_string_set,
+    remove_from_string_set,
+)
+
+from ec2_compute_config import (
+    allowlisted_principal_arns,
+    allowlisted_user_agents,
+    as_int,
+    region_spread_min_regions,
+    region_spread_window_seconds,
+)
+from ec2_compute_helpers import (
+    LAUNCH_EVENTS,
+    actor,
+    event_id,
+    event_time_epoch,
+    is_allowlisted,
+    is_launch_event,
+    launch_alert_context,
+    launched_on_behalf,
+    region,
+    summarize_launch,
+)
+
+# The only events rule() can match (eventSource -> eventNames); tooling skips the rest.
+RULE_EVENTS = LAUNCH_EVENTS
+
+DEFAULT_MIN_REGIONS = 3
+DEFAULT_WINDOW_SECONDS = 3600
+
+
+def _settings():
+    return (
+        as_int(region_spread_min_regions(), DEFAULT_MIN_REGIONS),
+        as_int(region_spread_window_seconds(), DEFAULT_WINDOW_SECONDS),
+    )
+
+
+def _spread(event, record_it=False):
+    """Distinct regions of the actor's launch calls (any outcome) within the window."""
+    min_regions, window = _settings()
+    epoch = event_time_epoch(event)
+    summary = summarize_launch(event)
+    entry = Entry(event_id(event), int(epoch or 0), 1, summary.accelerators,
+                  entry_label(region(event) or "?"))  # fmt: skip
+    if epoch is None:
+        return evaluate_alone(entry, min_regions, "no usable eventTime: judged alone")
+    key = window_key("region-spread", actor(event).key)
+    if not record_it:
+        return recall(key, entry, min_regions)
+    store = KVStore(get_string_set, add_to_string_set, remove_from_string_set)
+    return record(store, key, entry, min_regions, window, distinct=True)
+
+
+def rule(event):
+    if not is_launch_event(event) or launched_on_behalf(event):
+        return False
+    if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
+        return False
+    return _spread(event, record_it=True).crossed
+
+
+def title(event):
+    result = _spread(event)
+    minutes = _settings()[1] // 60
+    return (
+        f"{actor(event).display} launched or tried to launch EC2 instances in {result.total} "
+        f"regions within {minutes} minutes: {', '.join(result.labels) or region(event)}"
+    )
+
+
+def dedup(event):
+    return actor(event).key
+
+
+def severity(event):
+    result = _spread(event)
+    if result.accelerators or result.total >= 2 * _settings()[0]:
+        return "HIGH"
+    return "MEDIUM"
+
+
+def alert_context(event):
+    context = launch_alert_context(event)
+    context.update(window_alert_context(_spread(event)))
+    return context

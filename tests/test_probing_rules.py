@@ -1,0 +1,136 @@
+"""DryRunProbe, QuotaProbe, RegionSpread and TerminationProtection over event sequences, through
+panther_core, on both KV backends (see tests/kv.py)."""
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from compute_abuse.content import load_rule, rule_spec
+from compute_abuse.events import api_call, assumed_role, iam_user, launched_item, run_instances
+
+T0 = int(datetime(2024, 8, 7, 14, 0, tzinfo=UTC).timestamp())
+REGIONS = [
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2",
+    "eu-central-1", "ap-south-1", "ap-southeast-1", "ap-northeast-1", "sa-east-1",
+]  # fmt: skip
+
+
+def rule(name):
+    return load_rule(rule_spec(f"AWS.EC2.ComputeAbuse.{name}"))
+
+
+def at(epoch):
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def quota_lookup(region, epoch, user="mallory", service="ec2"):
+    request = {"serviceCode": service, "quotaCode": "L-1216C47A"}
+    return api_call("servicequotas.amazonaws.com", "GetServiceQuota", awsRegion=region,
+                    eventTime=at(epoch), userIdentity=iam_user(user),
+                    requestParameters=request)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "regions, spacing, alerts",
+    [(10, 2, 1), (9, 2, 0), (11, 2, 1), (10, 10, 0)],  # 10 regions in 18 s; 9; 11; 10 in 90 s
+)
+def test_quota_sweep_needs_ten_regions_in_thirty_seconds(kv, regions, spacing, alerts):
+    events = [quota_lookup(REGIONS[i], T0 + i * spacing) for i in range(regions)]
+    assert len(kv.run(rule("QuotaProbe"), events)) == alerts
+
+
+def test_quota_sweep_counts_regions_not_calls_and_ignores_other_services(kv):
+    same_region = [quota_lookup("us-east-1", T0 + i) for i in range(20)]
+    lambda_quotas = [quota_lookup(REGIONS[i], T0 + i, service="lambda") for i in range(11)]
+    assert kv.run(rule("QuotaProbe"), same_region + lambda_quotas) == []
+
+
+def test_quota_increase_for_gpus_is_high():
+    from compute_abuse.content import run_rule
+
+    event = api_call("servicequotas.amazonaws.com", "RequestServiceQuotaIncrease",
+                     requestParameters={"serviceCode": "ec2", "quotaCode": "L-DB2E81BA",
+                                        "desiredValue": 192})  # fmt: skip
+    result = run_rule(rule("QuotaProbe"), event)
+    assert result.trigger_alert and result.severity_output == "HIGH"
+    assert "Running On-Demand G and VT instances to 192" in result.title_output
+
+
+def launch_in(region, epoch, user="mallory", instance_type="c5.large", **fields):
+    return run_instances(instance_type, region=region, event_time=at(epoch),
+                         identity=iam_user(user), **fields)  # fmt: skip
+
+
+def test_region_spread_three_regions_within_the_hour(kv):
+    events = [launch_in("us-east-1", T0), launch_in("us-west-2", T0 + 600),
+              launch_in("us-west-2", T0 + 700), launch_in("eu-west-1", T0 + 3000),
+              launch_in("ap-south-1", T0 + 3100)]  # fmt: skip
+    (alert,) = kv.run(rule("RegionSpread"), events)  # one alert, at the third region
+    context = json.loads(alert.alert_context_output)
+    assert context["window_labels"] == ["eu-west-1", "us-east-1", "us-west-2"]
+
+
+def test_region_spread_slow_tour_and_duplicates_do_not_alert(kv):
+    slow = [launch_in(REGIONS[i], T0 + i * 4000) for i in range(5)]  # > 1 h apart
+    first = launch_in("us-east-1", T0, user="nina")
+    second = launch_in("us-west-2", T0 + 60, user="nina")
+    assert kv.run(rule("RegionSpread"), [*slow, first, first, second, second]) == []
+
+
+def test_region_spread_out_of_order_and_attempts_count(kv):
+    failed = launch_in("ap-southeast-1", T0 + 900, instance_type="p4d.24xlarge",
+                       error_code="Client.VcpuLimitExceeded")  # fmt: skip
+    events = [launch_in("eu-west-1", T0 + 1800), failed, launch_in("us-east-1", T0)]
+    (alert,) = kv.run(rule("RegionSpread"), events)
+    assert alert.severity_output == "HIGH"  # accelerators were asked for
+
+
+def test_dry_run_probe_ignores_karpenter_but_not_its_user_agent_alone(kv):
+    karpenter_ua = "aws-sdk-go/1.51.16 karpenter.sh-v0.36.1"
+    controller = assumed_role("KarpenterControllerRole-prod", "1722844800123456789")
+    events = [
+        run_instances("g5.2xlarge", identity=controller, user_agent=karpenter_ua,
+                      error_code="Client.DryRunOperation"),
+        run_instances("g5.2xlarge", identity=iam_user("mallory"), user_agent=karpenter_ua,
+                      error_code="Client.DryRunOperation"),
+    ]  # fmt: skip
+    (alert,) = kv.run(rule("DryRunProbe"), events)
+    assert "mallory dry-ran RunInstances" in alert.title_output
+
+
+def protect(instance_id, epoch, user="mallory", value=True):
+    return api_call("ec2.amazonaws.com", "ModifyInstanceAttribute", eventTime=at(epoch),
+                    userIdentity=iam_user(user),
+                    requestParameters={"instanceId": instance_id,
+                                       "disableApiTermination": {"value": value}})  # fmt: skip
+
+
+def test_protecting_an_unusual_instance_alerts(kv):
+    gpu = launched_item("g5.12xlarge", instance_id="i-gpu1")
+    launch = run_instances("g5.12xlarge", launched=[gpu], identity=iam_user("mallory"),
+                           event_time=at(T0))  # fmt: skip
+    alerts = kv.run(rule("TerminationProtection"), [launch, protect("i-gpu1", T0 + 86400, "ops")])
+    (alert,) = alerts  # a day later, by someone else: the instance is what matters
+    assert alert.severity_output == "HIGH"
+    assert json.loads(alert.alert_context_output)["protected_instance_types"] == ["g5.12xlarge"]
+
+
+def test_protection_after_a_burst_within_the_hour_only(kv):
+    burst = run_instances("c5.large", 6, 6, identity=iam_user("mallory"), event_time=at(T0))
+    soon = protect("i-any", T0 + 1800)
+    late = protect("i-other", T0 + 3 * 3600)
+    other_actor = protect("i-x", T0 + 600, user="ops")
+    turned_off = protect("i-y", T0 + 700, value=False)
+    alerts = kv.run(rule("TerminationProtection"), [burst, soon, late, other_actor, turned_off])
+    assert [json.loads(a.alert_context_output)["protected_instance_ids"] for a in alerts] == [
+        ["i-any"]
+    ]
+
+
+def test_protection_rule_survives_a_kv_outage(memory_kv):
+    memory_kv.memory.fail_with = ConnectionError("down")
+    launch = run_instances("g5.12xlarge", identity=iam_user("mallory"), event_time=at(T0))
+    launch["requestParameters"]["disableApiTermination"] = True
+    (alert,) = memory_kv.run(rule("TerminationProtection"), [launch, protect("i-1", T0 + 60)])
+    assert "kv store error" in json.loads(alert.alert_context_output)["degraded"]
