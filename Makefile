@@ -8,7 +8,7 @@ CONTENT := rules global_helpers data_models queries packs
 PY_SOURCES := rules global_helpers data_models compute_abuse
 
 .DEFAULT_GOAL := help
-.PHONY: help install replay test pat-test check-packs pytest lint fmt catalog docs sample bench zip upload lock clean
+.PHONY: help install replay test pat-test check-packs pytest lint fmt catalog queries docs sample bench zip upload lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ fmt: install  ## format and fix what the linter can
 
 catalog: install  ## regenerate global_helpers/ec2_instance_catalog.py from moto's data
 	$(BIN)/python -m compute_abuse catalog
+
+queries: install  ## regenerate queries/*.yml from compute_abuse/sql_templates and the config
+	$(BIN)/python -m compute_abuse queries
 
 docs: install  ## regenerate docs/detections.md from the rules' YAML
 	$(BIN)/python -m compute_abuse docs

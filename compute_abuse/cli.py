@@ -54,12 +54,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("catalog", help="regenerate global_helpers/ec2_instance_catalog.py")
     commands.add_parser("sample", help="regenerate the bundled sample data in samples/")
     commands.add_parser("docs", help="regenerate docs/detections.md from the rules")
+    commands.add_parser("queries", help="regenerate queries/*.yml from the SQL templates")
     args = parser.parse_args(argv)
 
     if args.command == "catalog":
         from compute_abuse import catalog
 
         print(f"wrote {catalog.write()}")
+        return 0
+    if args.command == "queries":
+        from compute_abuse import queries
+
+        for path in queries.write():
+            print(f"wrote {path}")
         return 0
     if args.command == "docs":
         from compute_abuse import docs

@@ -1,0 +1,113 @@
+"""Run the pack's Snowflake queries locally: Panther's macros expanded, SQL transpiled with
+sqlglot to DuckDB, over CloudTrail events loaded in the shape of Panther's aws_cloudtrail table.
+
+Two sqlglot gaps are closed here, each a rewrite of one construct's meaning, not of the query:
+- `LATERAL FLATTEN(input => <array>) alias` becomes `UNNEST(CAST(<array> AS JSON[])) alias(value)`
+  (sqlglot emits an UNNEST with Snowflake's keyword argument and FLATTEN's six columns);
+- `<variant path>::STRING` becomes DuckDB's text extraction (`->>`): a JSON value cast to text in
+  DuckDB keeps its quotes, Snowflake's does not.
+"""
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+_MACRO = re.compile(r"p_occurs_since\(\s*'([^']+)'\s*(?:,\s*([A-Za-z_][A-Za-z0-9_]*))?\s*\)")
+_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
+TABLE = "panther_logs.public.aws_cloudtrail"
+_TEXT_TYPES = {exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR}
+
+
+def offset_seconds(offset: str) -> int:
+    """Seconds of a Panther time offset: "8 hours", "1 day", "30 minutes", or bare seconds."""
+    text = offset.strip().lower()
+    if text.isdigit():
+        return int(text)
+    match = re.fullmatch(r"(\d+)\s*([a-z]+?)s?", text)
+    if not match or match.group(2) not in _UNITS:
+        raise ValueError(f"unsupported time offset {offset!r}")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def expand_macros(sql: str) -> str:
+    """Panther's p_occurs_since(offset[, table alias]): events at or after now - offset."""
+
+    def expand(match: re.Match) -> str:
+        column = f"{match.group(2)}.p_event_time" if match.group(2) else "p_event_time"
+        seconds = offset_seconds(match.group(1))
+        return f"{column} >= DATEADD(second, -{seconds}, CURRENT_TIMESTAMP())"
+
+    return _MACRO.sub(expand, sql)
+
+
+def to_duckdb(snowflake_sql: str, now: datetime) -> str:
+    """The query as DuckDB SQL, with the current time fixed to `now` (UTC)."""
+    tree = sqlglot.parse_one(expand_macros(snowflake_sql), read="snowflake")
+    for lateral in list(tree.find_all(exp.Lateral)):
+        explode = lateral.this
+        if isinstance(explode, exp.Explode):
+            array = explode.this.expression if isinstance(explode.this, exp.Kwarg) else explode.this
+            alias = lateral.args["alias"].this
+            lateral.replace(
+                exp.Unnest(
+                    expressions=[exp.cast(array.copy(), "JSON[]")],
+                    alias=exp.TableAlias(this=alias, columns=[exp.to_identifier("value")]),
+                )
+            )
+    for cast in list(tree.find_all(exp.Cast)):
+        if isinstance(cast.this, exp.JSONExtract) and cast.to.this in _TEXT_TYPES:
+            extract = cast.this
+            cast.replace(exp.JSONExtractScalar(this=extract.this, expression=extract.expression))
+    moment = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    for current in list(tree.find_all(exp.CurrentTimestamp)):
+        current.replace(exp.cast(exp.Literal.string(moment), "TIMESTAMP"))
+    return tree.sql(dialect="duckdb")
+
+
+def _p_event_time(record: Mapping) -> datetime:
+    text = str(record.get("eventTime", "")).replace(" ", "T").rstrip("Z")[:19]
+    return datetime.fromisoformat(text)
+
+
+def load(events: Iterable[Mapping]) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with panther_logs.public.aws_cloudtrail holding the events, the JSON
+    fields as JSON columns as in Panther's table (Snowflake VARIANT)."""
+    connection = duckdb.connect(":memory:")
+    connection.execute("ATTACH ':memory:' AS panther_logs")
+    connection.execute("CREATE SCHEMA panther_logs.public")
+    connection.execute(
+        f"CREATE TABLE {TABLE} (eventID VARCHAR, eventTime VARCHAR, eventSource VARCHAR, "
+        "eventName VARCHAR, awsRegion VARCHAR, sourceIPAddress VARCHAR, userAgent VARCHAR, "
+        "recipientAccountId VARCHAR, errorCode VARCHAR, errorMessage VARCHAR, userIdentity JSON, "
+        "requestParameters JSON, responseElements JSON, resources JSON, p_event_time TIMESTAMP)"
+    )
+    rows = []
+    for record in events:
+        rows.append(
+            (
+                *(record.get(k) for k in ("eventID", "eventTime", "eventSource", "eventName",
+                                          "awsRegion", "sourceIPAddress", "userAgent",
+                                          "recipientAccountId", "errorCode", "errorMessage")),
+                *(json.dumps(record.get(k)) if record.get(k) is not None else None
+                  for k in ("userIdentity", "requestParameters", "responseElements", "resources")),
+                _p_event_time(record),
+            )
+        )  # fmt: skip
+    if rows:
+        # TABLE is this module's constant; the values go in as parameters.
+        insert = f"INSERT INTO {TABLE} VALUES ({', '.join('?' * 15)})"  # nosec B608
+        connection.executemany(insert, rows)
+    return connection
+
+
+def run(snowflake_sql: str, events: Iterable[Mapping], now: datetime) -> list[dict]:
+    """The query's result rows over the events, as dicts keyed by lower-case column name."""
+    connection = load(events)
+    cursor = connection.execute(to_duckdb(snowflake_sql, now))
+    names = [column[0].lower() for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
