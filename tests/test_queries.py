@@ -192,3 +192,20 @@ def test_count_sql_flags_the_buckets_the_streaming_rule_alerts_on(seed):
                for r in rows}  # fmt: skip
     assert flagged == streaming
     assert flagged
+
+
+@pytest.mark.parametrize("name", sorted(queries.specs()))
+def test_queries_read_only_panthers_cloudtrail_table(name):
+    """`pat test` checks offline only that table names are fully qualified Panther tables (a
+    misspelt log type passes); this checks each query reads exactly the CloudTrail table."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql.expand_macros(query(name)), read="snowflake")
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    tables = {
+        ".".join(part for part in (t.catalog, t.db, t.name) if part).lower()
+        for t in tree.find_all(exp.Table)
+        if t.name.lower() not in ctes and not isinstance(t.this, exp.Func)
+    }
+    assert tables == {sql.TABLE}
