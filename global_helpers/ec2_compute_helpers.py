@@ -307,7 +307,9 @@ def _create_fleet_request(request: Mapping) -> _Request:
     )
 
 
-def _request_spot_instances_request(request: Mapping) -> _Request:
+def _launch_specification_request(request: Mapping, launches_later: bool) -> _Request:
+    """RequestSpotInstances and RunScheduledInstances: `instanceCount` instances of the
+    `launchSpecification`'s type; spot requests are launched by AWS after the call."""
     spec = as_mapping(request.get("launchSpecification"))
     return _Request(
         instance_types=_types(spec.get("instanceType")),
@@ -317,7 +319,7 @@ def _request_spot_instances_request(request: Mapping) -> _Request:
         vcpus_per_instance=None,
         vcpu_capacity=None,
         max_capacity=0,
-        launches_later=True,
+        launches_later=launches_later,
     )
 
 
@@ -337,20 +339,6 @@ def _request_spot_fleet_request(request: Mapping) -> _Request:
         vcpu_capacity=total if in_vcpus else None,
         max_capacity=0,
         launches_later=True,
-    )
-
-
-def _run_scheduled_instances_request(request: Mapping) -> _Request:
-    spec = as_mapping(request.get("launchSpecification"))
-    return _Request(
-        instance_types=_types(spec.get("instanceType")),
-        instance_count=_count_or(request.get("instanceCount"), 1),
-        subnet_id=as_text(spec.get("subnetId")),
-        uses_launch_template=False,
-        vcpus_per_instance=None,
-        vcpu_capacity=None,
-        max_capacity=0,
-        launches_later=False,
     )
 
 
@@ -375,9 +363,9 @@ def _auto_scaling_group_request(request: Mapping) -> _Request:
 _REQUEST_READERS = {
     "RunInstances": _run_instances_request,
     "CreateFleet": _create_fleet_request,
-    "RequestSpotInstances": _request_spot_instances_request,
+    "RequestSpotInstances": lambda request: _launch_specification_request(request, True),
     "RequestSpotFleet": _request_spot_fleet_request,
-    "RunScheduledInstances": _run_scheduled_instances_request,
+    "RunScheduledInstances": lambda request: _launch_specification_request(request, False),
     "CreateAutoScalingGroup": _auto_scaling_group_request,
     "UpdateAutoScalingGroup": _auto_scaling_group_request,
 }

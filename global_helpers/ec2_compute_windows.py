@@ -220,6 +220,27 @@ def _evaluate_distinct(timeline, entries, own, min_total, width, duplicate) -> W
     )
 
 
+def window_for(
+    key: str,
+    own: Entry,
+    min_total: int,
+    window_seconds: int,
+    store: KVStore | None,
+    *,
+    has_event_time: bool = True,
+    bucket: tuple[int, int] | None = None,
+    distinct: bool = False,
+) -> WindowResult:
+    """A rule's one call into its window. rule() passes the `store` it built from the caching
+    functions it imported (so mocks apply) and records the event; the alert functions pass None
+    and read what rule() recorded. An event without a usable event time is judged alone."""
+    if not has_event_time:
+        return evaluate_alone(own, min_total, "no usable eventTime: judged alone")
+    if store is None:
+        return recall(key, own, min_total)
+    return record(store, key, own, min_total, window_seconds, bucket, distinct)
+
+
 def evaluate_alone(own: Entry, min_total: int, degraded: str) -> WindowResult:
     """Judge an event by itself (no usable event time, or the store failed): one call over the
     threshold still alerts."""

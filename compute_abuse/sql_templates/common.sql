@@ -4,7 +4,8 @@
 --   * launch_calls: RunInstances calls once per eventID (CloudTrail may deliver a record twice),
 --     with Sentinel's actor fields, the outcome, and whether a fleet service made the call on a
 --     user's behalf (counted at the user's request, not again)
---   * launched: one row per launched instance, vCPUs = coreCount x threadsPerCore, else catalog
+--   * launched: one row per instance a successful call launched (not on a user's behalf), with
+--     vCPUs = coreCount x threadsPerCore, else the catalog's default
 --   * requested: per call, the sum over instancesSet.items of maxCount (else minCount, else 1)
 WITH catalog (instance_type, vcpus, accelerators) AS (
   SELECT * FROM VALUES
@@ -63,4 +64,20 @@ actors AS (
     CASE WHEN CONTAINS(actor_user_name, '@') THEN SPLIT_PART(actor_user_name, '@', 2) ELSE '' END
       AS actor_upn_suffix
   FROM launch_calls
+),
+launched AS (
+  SELECT
+    a.*,
+    LOWER(COALESCE(item.value:instanceType::STRING, a.instance_type)) AS launched_type,
+    COALESCE(
+      item.value:cpuOptions:coreCount::INT * item.value:cpuOptions:threadsPerCore::INT,
+      c.vcpus,
+      0
+    ) AS vcpus,
+    COALESCE(c.accelerators, 0) AS accelerators
+  FROM actors a,
+    LATERAL FLATTEN(input => a.responseElements:instancesSet:items) item
+  LEFT JOIN catalog c
+    ON c.instance_type = LOWER(COALESCE(item.value:instanceType::STRING, a.instance_type))
+  WHERE a.outcome = 'success' AND NOT a.on_behalf
 )

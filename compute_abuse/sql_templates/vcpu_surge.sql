@@ -1,26 +1,4 @@
-{common},
-launched AS (
-  SELECT
-    a.event_id,
-    a.p_event_time,
-    a.source_ip,
-    a.account_id,
-    a.actor_name,
-    a.actor_upn_suffix,
-    a.actor_arn,
-    a.user_agent,
-    COALESCE(
-      item.value:cpuOptions:coreCount::INT * item.value:cpuOptions:threadsPerCore::INT,
-      c.vcpus,
-      0
-    ) AS vcpus,
-    COALESCE(c.accelerators, 0) AS accelerators
-  FROM actors a,
-    LATERAL FLATTEN(input => a.responseElements:instancesSet:items) item
-  LEFT JOIN catalog c
-    ON c.instance_type = LOWER(COALESCE(item.value:instanceType::STRING, a.instance_type))
-  WHERE a.outcome = 'success' AND NOT a.on_behalf
-)
+{common}
 SELECT
   source_ip,
   account_id,

@@ -2,11 +2,9 @@ from ec2_compute_windows import (
     DAY_SECONDS,
     Entry,
     KVStore,
-    evaluate_alone,
-    recall,
-    record,
     utc_day,
     window_alert_context,
+    window_for,
     window_key,
     window_severity,
 )
@@ -63,12 +61,11 @@ def _bucket(event):
 def _count(event, record_it=False):
     _, epoch, day, _, key, entry = _bucket(event)
     threshold = as_int(high_instance_count_threshold(), DEFAULT_THRESHOLD)
-    if epoch is None:
-        return evaluate_alone(entry, threshold, "no usable eventTime: judged alone")
-    if not record_it:
-        return recall(key, entry, threshold)
-    store = KVStore(get_string_set, add_to_string_set, remove_from_string_set)
-    return record(store, key, entry, threshold, DAY_SECONDS, bucket=day[1:])
+    store = (
+        KVStore(get_string_set, add_to_string_set, remove_from_string_set) if record_it else None
+    )
+    return window_for(key, entry, threshold, DAY_SECONDS, store, has_event_time=epoch is not None,
+                      bucket=day[1:])  # fmt: skip
 
 
 def rule(event):

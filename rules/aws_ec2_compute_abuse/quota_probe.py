@@ -2,10 +2,8 @@ from ec2_compute_windows import (
     Entry,
     KVStore,
     entry_label,
-    evaluate_alone,
-    recall,
-    record,
     window_alert_context,
+    window_for,
     window_key,
 )
 from panther_detection_helpers.caching import (
@@ -54,14 +52,13 @@ def _sweep(event, record_it=False):
     min_regions = as_int(quota_lookup_min_regions(), DEFAULT_MIN_REGIONS)
     epoch = event_time_epoch(event)
     entry = Entry(event_id(event), int(epoch or 0), 1, 0, entry_label(region(event) or "?"))
-    if epoch is None:
-        return evaluate_alone(entry, min_regions, "no usable eventTime: judged alone")
+    store = (
+        KVStore(get_string_set, add_to_string_set, remove_from_string_set) if record_it else None
+    )
     key = window_key("quota-lookups", actor(event).key)
-    if not record_it:
-        return recall(key, entry, min_regions)
-    store = KVStore(get_string_set, add_to_string_set, remove_from_string_set)
     window = as_int(quota_lookup_window_seconds(), DEFAULT_WINDOW_SECONDS)
-    return record(store, key, entry, min_regions, window, distinct=True)
+    return window_for(key, entry, min_regions, window, store, has_event_time=epoch is not None,
+                      distinct=True)  # fmt: skip
 
 
 def rule(event):

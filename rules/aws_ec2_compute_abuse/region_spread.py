@@ -2,10 +2,8 @@ from ec2_compute_windows import (
     Entry,
     KVStore,
     entry_label,
-    evaluate_alone,
-    recall,
-    record,
     window_alert_context,
+    window_for,
     window_key,
 )
 from panther_detection_helpers.caching import (
@@ -55,13 +53,12 @@ def _spread(event, record_it=False):
     summary = summarize_launch(event)
     entry = Entry(event_id(event), int(epoch or 0), 1, summary.accelerators,
                   entry_label(region(event) or "?"))  # fmt: skip
-    if epoch is None:
-        return evaluate_alone(entry, min_regions, "no usable eventTime: judged alone")
+    store = (
+        KVStore(get_string_set, add_to_string_set, remove_from_string_set) if record_it else None
+    )
     key = window_key("region-spread", actor(event).key)
-    if not record_it:
-        return recall(key, entry, min_regions)
-    store = KVStore(get_string_set, add_to_string_set, remove_from_string_set)
-    return record(store, key, entry, min_regions, window, distinct=True)
+    return window_for(key, entry, min_regions, window, store,
+                      has_event_time=epoch is not None, distinct=True)  # fmt: skip
 
 
 def rule(event):

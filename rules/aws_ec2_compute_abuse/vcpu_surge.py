@@ -1,10 +1,8 @@
 from ec2_compute_windows import (
     Entry,
     KVStore,
-    evaluate_alone,
-    recall,
-    record,
     window_alert_context,
+    window_for,
     window_key,
     window_severity,
 )
@@ -68,13 +66,12 @@ def _surge(event, record_it=False):
     # launches after the call, the vCPUs requested.
     entry = Entry(event_id(event), int(epoch or 0), summary.vcpus, summary.accelerators)
     # vCPUs are whole numbers: "more than the threshold" is "at least threshold + 1".
-    if epoch is None:
-        return evaluate_alone(entry, threshold + 1, "no usable eventTime: judged alone")
+    store = (
+        KVStore(get_string_set, add_to_string_set, remove_from_string_set) if record_it else None
+    )
     key = window_key("vcpu-surge", *_group(event))
-    if not record_it:
-        return recall(key, entry, threshold + 1)
-    store = KVStore(get_string_set, add_to_string_set, remove_from_string_set)
-    return record(store, key, entry, threshold + 1, window_seconds)
+    return window_for(key, entry, threshold + 1, window_seconds, store,
+                      has_event_time=epoch is not None)  # fmt: skip
 
 
 def rule(event):
