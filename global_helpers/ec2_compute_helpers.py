@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from ec2_compute_config import as_list
@@ -197,13 +198,11 @@ def is_launch_event(event: Mapping) -> bool:
     """Whether the event is an EC2 launch API call this helper understands."""
     # eventName first: it rejects almost every event with one lookup. It may be any JSON value
     # in a malformed record, and only strings can be looked up in a set.
-    name, source = event.get("eventName"), event.get("eventSource")
-    return (
-        isinstance(name, str)
-        and name in LAUNCH_EVENT_NAMES
-        and isinstance(source, str)
-        and name in LAUNCH_EVENTS.get(source, ())
-    )
+    name = event.get("eventName")
+    if not isinstance(name, str) or name not in LAUNCH_EVENT_NAMES:
+        return False
+    source = event.get("eventSource")
+    return isinstance(source, str) and name in LAUNCH_EVENTS.get(source, ())
 
 
 def launch_outcome(event: Mapping) -> tuple[str, str]:
@@ -527,7 +526,18 @@ def matches_instance_type(instance_type: str, configured: Any) -> bool:
 
 
 def _entries(configured: Any) -> frozenset:
+    """The configured entries as a set; lists of strings and mocked strings are parsed once."""
+    if isinstance(configured, str):
+        return _parsed_entries((configured,), True)
+    if isinstance(configured, (list, tuple)) and all(isinstance(e, str) for e in configured):
+        return _parsed_entries(tuple(configured), False)
     return frozenset(entry.lower() for entry in as_list(configured))
+
+
+@lru_cache(maxsize=256)
+def _parsed_entries(configured: tuple, is_text: bool) -> frozenset:
+    value = configured[0] if is_text else list(configured)
+    return frozenset(entry.lower() for entry in as_list(value))
 
 
 def _matches(instance_type: str, entries: frozenset) -> bool:
@@ -602,9 +612,9 @@ def quota_call(event: Mapping) -> QuotaCall | None:
     """The Service Quotas call an event is, or None for any other event."""
     event = as_mapping(event)
     name = event.get("eventName")
-    if event.get("eventSource") != SERVICE_QUOTAS_EVENT_SOURCE or not isinstance(name, str):
+    if not isinstance(name, str) or name not in QUOTA_EVENTS[SERVICE_QUOTAS_EVENT_SOURCE]:
         return None
-    if name not in QUOTA_EVENTS[SERVICE_QUOTAS_EVENT_SOURCE]:
+    if event.get("eventSource") != SERVICE_QUOTAS_EVENT_SOURCE:
         return None
     request = as_mapping(event.get("requestParameters"))
     code = as_text(request.get("quotaCode"))

@@ -64,6 +64,21 @@ class Entry(NamedTuple):
         return f"{text}|{self.label}" if self.label else text
 
 
+# Distinct windows keep one entry per label per 1/20th of the window: a busy actor's set stays
+# small (at most 40 entries per label over the two windows kept), and event times move by at
+# most 5% of the window.
+DISTINCT_RESOLUTION = 20
+
+
+def distinct_entry(label: str, epoch: int, window_seconds: int, accelerators: int = 0) -> Entry:
+    """The entry of an event for a distinct window: its label at the start of its time slot.
+    Events of one label in one slot share the entry (and duplicate deliveries with it)."""
+    slot = max(window_seconds // DISTINCT_RESOLUTION, 1)
+    label = entry_label(label)
+    start = epoch - epoch % slot
+    return Entry(f"{label}@{start}", start, 1, accelerators, label)
+
+
 def entry_label(text: str) -> str:
     """A label safe to encode: no "|", and never all digits (it would read as a number)."""
     label = text.replace("|", "/")[:100]
@@ -200,11 +215,32 @@ def _evaluate(timeline, span, own, min_total, duplicate, degraded) -> WindowResu
     )
 
 
-def _evaluate_distinct(timeline, entries, own, min_total, width, duplicate) -> WindowResult:
+def _nearest_per_label(entries: Iterable[Entry], epoch: int, width: int) -> list[Entry]:
+    """Per label, its latest entry at or before `epoch` and its earliest after, within reach. A
+    window holding `epoch` holds a label if and only if it holds one of these two, so distinct
+    counts over such windows are unchanged, and a busy actor's window stays small."""
+    before: dict[str, Entry] = {}
+    after: dict[str, Entry] = {}
+    for entry in entries:
+        if epoch - width < entry.epoch <= epoch:
+            kept = before.get(entry.label)
+            if kept is None or _EVENT_ORDER(entry) > _EVENT_ORDER(kept):
+                before[entry.label] = entry
+        elif epoch < entry.epoch < epoch + width:
+            kept = after.get(entry.label)
+            if kept is None or _EVENT_ORDER(entry) < _EVENT_ORDER(kept):
+                after[entry.label] = entry
+    return [*before.values(), *after.values()]
+
+
+def _evaluate_distinct(entries, own, min_total, width, duplicate) -> WindowResult:
     """Distinct labels: crossed when the event's label takes the fullest window to `min_total`."""
+    timeline = _Timeline(_nearest_per_label(entries.values(), own.epoch, width))
     first, last, count = timeline.fullest_distinct(own.epoch, width)
-    others = _Timeline(entry for key, entry in entries.items() if key != own.event_id)
-    count_without = others.fullest_distinct(own.epoch, width)[2]
+    others = (entry for key, entry in entries.items() if key != own.event_id)
+    count_without = _Timeline(_nearest_per_label(others, own.epoch, width)).fullest_distinct(
+        own.epoch, width
+    )[2]
     inside = timeline.entries[first:last] or [own]
     return WindowResult(
         crossed=not duplicate and count >= min_total > count_without,
@@ -282,11 +318,11 @@ def record(
         )
     else:
         stored = after.get(own.event_id, own)
-        timeline = _Timeline(after.values())
         if distinct:
-            result = _evaluate_distinct(timeline, after, stored, min_total, window_seconds,
+            result = _evaluate_distinct(after, stored, min_total, window_seconds,
                                         duplicate)  # fmt: skip
         else:
+            timeline = _Timeline(after.values())
             span = (
                 timeline.span(*bucket) if bucket
                 else timeline.fullest_sliding(stored.epoch, window_seconds)

@@ -1,7 +1,6 @@
 from ec2_compute_windows import (
-    Entry,
     KVStore,
-    entry_label,
+    distinct_entry,
     window_alert_context,
     window_for,
     window_key,
@@ -24,7 +23,6 @@ from ec2_compute_helpers import (
     QuotaCall,
     actor,
     as_text,
-    event_id,
     event_time_epoch,
     is_allowlisted,
     quota_call,
@@ -34,6 +32,7 @@ from ec2_compute_helpers import (
 # The only events rule() can match (eventSource -> eventNames); tooling skips the rest.
 RULE_EVENTS = QUOTA_EVENTS
 
+QUOTA_EVENT_NAMES = frozenset().union(*QUOTA_EVENTS.values())
 DEFAULT_MIN_REGIONS = 10
 DEFAULT_WINDOW_SECONDS = 30
 
@@ -51,17 +50,20 @@ def _sweep(event, record_it=False):
     """Distinct regions of the actor's EC2 quota look-ups within the window."""
     min_regions = as_int(quota_lookup_min_regions(), DEFAULT_MIN_REGIONS)
     epoch = event_time_epoch(event)
-    entry = Entry(event_id(event), int(epoch or 0), 1, 0, entry_label(region(event) or "?"))
+    window = as_int(quota_lookup_window_seconds(), DEFAULT_WINDOW_SECONDS)
+    entry = distinct_entry(region(event) or "?", int(epoch or 0), window)
     store = (
         KVStore(get_string_set, add_to_string_set, remove_from_string_set) if record_it else None
     )
     key = window_key("quota-lookups", actor(event).key)
-    window = as_int(quota_lookup_window_seconds(), DEFAULT_WINDOW_SECONDS)
     return window_for(key, entry, min_regions, window, store, has_event_time=epoch is not None,
                       distinct=True)  # fmt: skip
 
 
 def rule(event):
+    name = event.get("eventName")  # one look-up rejects almost every event
+    if not isinstance(name, str) or name not in QUOTA_EVENT_NAMES:
+        return False
     call = _call(event)
     if call.service_code != "ec2":
         return False

@@ -1,7 +1,6 @@
 from ec2_compute_windows import (
-    Entry,
     KVStore,
-    entry_label,
+    distinct_entry,
     window_alert_context,
     window_for,
     window_key,
@@ -22,7 +21,6 @@ from ec2_compute_config import (
 from ec2_compute_helpers import (
     LAUNCH_EVENTS,
     actor,
-    event_id,
     event_time_epoch,
     is_allowlisted,
     is_launch_event,
@@ -51,8 +49,7 @@ def _spread(event, record_it=False):
     min_regions, window = _settings()
     epoch = event_time_epoch(event)
     summary = summarize_launch(event)
-    entry = Entry(event_id(event), int(epoch or 0), 1, summary.accelerators,
-                  entry_label(region(event) or "?"))  # fmt: skip
+    entry = distinct_entry(region(event) or "?", int(epoch or 0), window, summary.accelerators)
     store = (
         KVStore(get_string_set, add_to_string_set, remove_from_string_set) if record_it else None
     )

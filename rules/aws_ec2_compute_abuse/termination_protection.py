@@ -27,6 +27,7 @@ from ec2_compute_config import (
 )
 from ec2_compute_helpers import (
     EC2_EVENT_SOURCE,
+    LAUNCH_EVENT_NAMES,
     LAUNCH_EVENTS,
     OUTCOME_SUCCESS,
     actor,
@@ -149,7 +150,9 @@ def _verdict(event):
 
 def rule(event):
     name = event.get("eventName")
-    if name != "ModifyInstanceAttribute" and not is_launch_event(event):
+    if name != "ModifyInstanceAttribute" and not (
+        isinstance(name, str) and name in LAUNCH_EVENT_NAMES and is_launch_event(event)
+    ):
         return False
     verdict = _judge(event)
     if len(_verdicts) > 256:
