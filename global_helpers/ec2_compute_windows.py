@@ -202,8 +202,14 @@ def _evaluate(timeline, span, own, min_total, duplicate, degraded) -> WindowResu
     inside = timeline.entries[span[0] : span[1]] or [own]
     total = sum(entry.amount for entry in inside)
     # Every candidate window holds the event, so without it each is `own.amount` lighter.
+    crossed = not duplicate and total >= min_total > total - own.amount
+    return _result(inside, total, crossed, duplicate, degraded)
+
+
+def _result(inside, total, crossed, duplicate, degraded, labels=()) -> WindowResult:
+    """The result for the entries of the chosen window, in event-time order."""
     return WindowResult(
-        crossed=not duplicate and total >= min_total > total - own.amount,
+        crossed=crossed,
         total=total,
         accelerators=sum(entry.accelerators for entry in inside),
         window_start=inside[0].epoch,
@@ -212,6 +218,7 @@ def _evaluate(timeline, span, own, min_total, duplicate, degraded) -> WindowResu
         event_ids=tuple(entry.event_id for entry in inside[:MAX_LISTED_EVENT_IDS]),
         duplicate=duplicate,
         degraded=degraded,
+        labels=labels,
     )
 
 
@@ -242,18 +249,9 @@ def _evaluate_distinct(entries, own, min_total, width, duplicate) -> WindowResul
         own.epoch, width
     )[2]
     inside = timeline.entries[first:last] or [own]
-    return WindowResult(
-        crossed=not duplicate and count >= min_total > count_without,
-        total=count,
-        accelerators=sum(entry.accelerators for entry in inside),
-        window_start=inside[0].epoch,
-        window_end=inside[-1].epoch,
-        event_count=len(inside),
-        event_ids=tuple(entry.event_id for entry in inside[:MAX_LISTED_EVENT_IDS]),
-        duplicate=duplicate,
-        degraded="",
-        labels=tuple(sorted({entry.label for entry in inside})),
-    )
+    crossed = not duplicate and count >= min_total > count_without
+    labels = tuple(sorted({entry.label for entry in inside}))
+    return _result(inside, count, crossed, duplicate, "", labels)
 
 
 def window_for(
