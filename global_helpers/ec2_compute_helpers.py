@@ -121,6 +121,10 @@ def normalize_instance_type(value: Any) -> str:
 def event_time_epoch(event: Mapping) -> float | None:
     """`eventTime` as UTC epoch seconds; accepts CloudTrail's "2024-08-01T11:30:23Z" and Panther's
     normalized "2024-12-16 18:41:07.000000000". None when absent or unparseable."""
+    return _remembered("epoch", event, _event_time_epoch)
+
+
+def _event_time_epoch(event: Mapping) -> float | None:
     match = _EVENT_TIME.match(as_text(as_mapping(event).get("eventTime")).strip())
     if not match:
         return None
@@ -514,6 +518,10 @@ def launched_on_behalf(event: Mapping) -> bool:
     """Whether an auto scaling group or an EC2/Spot fleet made this call for a request the pack
     counted already (CreateAutoScalingGroup, CreateFleet, ...): counting it too would count the
     same capacity twice."""
+    return _remembered("on_behalf", event, _launched_on_behalf)
+
+
+def _launched_on_behalf(event: Mapping) -> bool:
     event = as_mapping(event)
     invoked_by = as_text(dig(event, "userIdentity", "invokedBy"))
     return invoked_by in FLEET_SERVICES or as_text(event.get("sourceIPAddress")) in FLEET_SERVICES
@@ -655,8 +663,10 @@ def region(event: Mapping) -> str:
 def matches_any(text: str, patterns: Any) -> bool:
     """Whether text matches any case-insensitive shell pattern of a configured list (or the
     string a test mock returns)."""
+    if not text:
+        return False
     text = text.lower()
-    return bool(text) and any(fnmatchcase(text, p.lower()) for p in as_list(patterns))
+    return any(fnmatchcase(text, pattern) for pattern in _entries(patterns))
 
 
 # --- Actor ----------------------------------------------------------------------------------------
@@ -724,6 +734,8 @@ def _actor(event: Mapping) -> Actor:
 def is_allowlisted(event: Mapping, principal_arns: Any, user_agents: Any) -> bool:
     """Whether the caller matches an allowlisted principal ARN or user agent pattern.
     Both lists may be the strings a test mock returns."""
+    if not _entries(principal_arns) and not _entries(user_agents):
+        return False  # the default: nothing allowlisted, nothing to read
     arn = actor(event).arn
     if arn and any(fnmatchcase(arn, pattern) for pattern in as_list(principal_arns)):
         return True
