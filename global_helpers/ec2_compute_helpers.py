@@ -66,6 +66,19 @@ def as_mapping(value: Any) -> Mapping:
     return value if isinstance(value, Mapping) else {}
 
 
+def read_view(event: Any) -> Mapping:
+    """The event for reading only. A PantherEvent wraps every nested object it hands out in a new
+    immutable, case-insensitive mapping; panther_core's `raw_view()` gives the wrapped data
+    without copying, for code that never writes to it (every reader here). Events without it
+    (plain dicts, older panther_core) are read as they are."""
+    raw_view = getattr(event, "raw_view", None)
+    if raw_view is not None:
+        view = raw_view()
+        if isinstance(view, Mapping):
+            return view
+    return as_mapping(event)
+
+
 def as_sequence(value: Any) -> Sequence:
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray)):
         return value
@@ -125,7 +138,7 @@ def event_time_epoch(event: Mapping) -> float | None:
 
 
 def _event_time_epoch(event: Mapping) -> float | None:
-    match = _EVENT_TIME.match(as_text(as_mapping(event).get("eventTime")).strip())
+    match = _EVENT_TIME.match(as_text(read_view(event).get("eventTime")).strip())
     if not match:
         return None
     year, month, day, hour, minute, second, fraction, zone = match.groups()
@@ -446,7 +459,7 @@ def summarize_launch(event: Mapping) -> LaunchSummary:
 
 
 def _summarize_launch(event: Mapping) -> LaunchSummary:
-    event = as_mapping(event)
+    event = read_view(event)
     event_name = as_text(event.get("eventName"))
     outcome, error_code = launch_outcome(event)
     read_request = _REQUEST_READERS.get(event_name, _run_instances_request)
@@ -522,7 +535,7 @@ def launched_on_behalf(event: Mapping) -> bool:
 
 
 def _launched_on_behalf(event: Mapping) -> bool:
-    event = as_mapping(event)
+    event = read_view(event)
     invoked_by = as_text(dig(event, "userIdentity", "invokedBy"))
     return invoked_by in FLEET_SERVICES or as_text(event.get("sourceIPAddress")) in FLEET_SERVICES
 
@@ -697,7 +710,7 @@ def actor(event: Mapping) -> Actor:
 
 
 def _actor(event: Mapping) -> Actor:
-    event = as_mapping(event)
+    event = read_view(event)
     identity = as_mapping(event.get("userIdentity"))
     resources = as_sequence(event.get("resources"))
     arn = as_text(identity.get("arn")) or as_text(dig(resources[0] if resources else None, "ARN"))
