@@ -141,12 +141,13 @@ def parse_entries(value: Any) -> dict[str, Entry]:
         value = [m.strip().strip('"') if isinstance(m, str) else m for m in value]
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
         return {}
-    entries = {}
-    for member in value:
-        entry = decode_entry(member)
-        if entry is not None:
-            entries.setdefault(entry.event_id, entry)
-    return entries
+    # Sets of strings are what the store returns on every event of a key: decode them in one
+    # pass (each member's decoding is cached); anything else member by member.
+    if isinstance(value, (set, frozenset)) and all(type(m) is str for m in value):
+        decoded = map(_decode, value)
+    else:
+        decoded = map(decode_entry, value)
+    return {entry.event_id: entry for entry in decoded if entry is not None}
 
 
 _EVENT_ORDER = attrgetter("epoch", "event_id")
