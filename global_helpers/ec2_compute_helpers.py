@@ -682,6 +682,17 @@ def matches_any(text: str, patterns: Any) -> bool:
     return any(fnmatchcase(text, pattern) for pattern in _entries(patterns))
 
 
+def is_controller_dry_run(event: Mapping, user_agents: Any, principal_arns: Any) -> bool:
+    """Whether a dry run comes from a controller that validates with dry runs all day (Karpenter,
+    cluster autoscalers): both its user agent and its principal ARN must match a configured
+    pattern, since a user agent alone is whatever the caller says."""
+    if launch_outcome(read_view(event))[0] != OUTCOME_DRY_RUN:
+        return False
+    return matches_any(as_text(read_view(event).get("userAgent")), user_agents) and matches_any(
+        actor(event).arn, principal_arns
+    )
+
+
 # --- Actor ----------------------------------------------------------------------------------------
 
 

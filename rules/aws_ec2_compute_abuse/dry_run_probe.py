@@ -14,9 +14,9 @@ from ec2_compute_helpers import (
     actor,
     as_text,
     is_allowlisted,
+    is_controller_dry_run,
     is_launch_event,
     launch_alert_context,
-    matches_any,
     summarize_launch,
     unusual_instance_types_in,
 )
@@ -33,17 +33,11 @@ def _probe(event):
     return summary, unusual
 
 
-def _is_controller(event):
-    """Karpenter and the like validate with dry runs: both user agent and role must match."""
-    return matches_any(as_text(event.get("userAgent")), dry_run_controller_user_agents()) and (
-        matches_any(actor(event).arn, dry_run_controller_principal_arns())
-    )
-
-
 def rule(event):
     if not is_launch_event(event) or summarize_launch(event).outcome != OUTCOME_DRY_RUN:
         return False
-    if _is_controller(event):
+    controllers = dry_run_controller_user_agents(), dry_run_controller_principal_arns()
+    if is_controller_dry_run(event, *controllers):
         return False
     if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
         return False

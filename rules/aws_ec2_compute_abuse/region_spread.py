@@ -15,6 +15,8 @@ from ec2_compute_config import (
     allowlisted_principal_arns,
     allowlisted_user_agents,
     as_int,
+    dry_run_controller_principal_arns,
+    dry_run_controller_user_agents,
     region_spread_min_regions,
     region_spread_window_seconds,
 )
@@ -23,6 +25,7 @@ from ec2_compute_helpers import (
     actor,
     event_time_epoch,
     is_allowlisted,
+    is_controller_dry_run,
     is_launch_event,
     launch_alert_context,
     launched_on_behalf,
@@ -60,6 +63,10 @@ def _spread(event, record_it=False):
 
 def rule(event):
     if not is_launch_event(event) or launched_on_behalf(event):
+        return False
+    # Karpenter-style validation dry runs are the controller's routine, not an actor's attempts.
+    controllers = dry_run_controller_user_agents(), dry_run_controller_principal_arns()
+    if is_controller_dry_run(event, *controllers):
         return False
     if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
         return False
