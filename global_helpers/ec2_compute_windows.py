@@ -304,7 +304,11 @@ def record(
         before = parse_entries(store.get_string_set(key))
         duplicate = own.event_id in before
         after = dict(before)
-        if not duplicate:
+        if bucket and not duplicate and _bucket_total(before, bucket) >= min_total:
+            # A fixed window that crossed already never alerts again: its later events need not
+            # be stored (fewer writes, a set that stops growing), only counted in the result.
+            after[own.event_id] = own
+        elif not duplicate:
             stored = store.add_to_string_set(key, own.encode(), ttl_seconds)
             after[own.event_id] = own
             # Another writer may have added entries meanwhile; only then is the set read again.
@@ -331,6 +335,10 @@ def record(
         _recorded.clear()
     _recorded[key] = (own.encode(), result)
     return result
+
+
+def _bucket_total(entries: dict, bucket: tuple[int, int]) -> int:
+    return sum(entry.amount for entry in entries.values() if bucket[0] <= entry.epoch < bucket[1])
 
 
 def recall(key: str, own: Entry, min_total: int) -> WindowResult:

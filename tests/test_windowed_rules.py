@@ -276,3 +276,11 @@ def test_fleet_and_spot_requests_count_their_capacity(kv, surge, high_count):
     assert context(alert)["window_total"] == 960
     (count_alert,) = kv.run(high_count, [spot])
     assert context(count_alert)["window_total"] == 12
+
+
+def test_a_crossed_day_bucket_stops_growing(memory_kv, high_count):
+    events = [request(1, DAY0 + i * 60) for i in range(50)]
+    (alert,) = memory_kv.run(high_count, events)
+    assert context(alert)["window_total"] == 10
+    (members,) = [item.members for item in memory_kv.memory.items.values()]
+    assert len(members) == 10  # later requests are counted in results, not stored
