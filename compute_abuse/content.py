@@ -125,14 +125,17 @@ def run_rule(
     replacements = {
         mock["objectName"]: MagicMock(return_value=mock["returnValue"]) for mock in mocks
     }
-    # Tooling patches apply to the names a rule has (a stateless rule imports no KV functions).
-    replacements.update(
-        {name: f for name, f in (patches or {}).items() if hasattr(rule.module, name)}
-    )
+    replacements.update(patches_for(rule, patches or {}))
     if not replacements:
         return rule.run(event, {}, {}, batch_mode=False)
     with patch.multiple(rule.module, **replacements):
         return rule.run(event, {}, {}, batch_mode=False)
+
+
+def patches_for(rule: Rule, functions: Mapping[str, Callable]) -> dict[str, Callable]:
+    """The tooling replacements (e.g. a KV store stand-in's caching functions) for the names a
+    rule's module has: a stateless rule imports no KV functions."""
+    return {name: f for name, f in functions.items() if hasattr(rule.module, name)}
 
 
 def function_errors(result: DetectionResult) -> dict[str, BaseException]:

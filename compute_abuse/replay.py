@@ -17,7 +17,13 @@ from unittest.mock import patch
 from panther_core.enriched_event import PantherEvent
 from panther_core.rule import Rule
 
-from compute_abuse.content import function_errors, install_global_helpers, load_rule, specs_of_type
+from compute_abuse.content import (
+    function_errors,
+    install_global_helpers,
+    load_rule,
+    patches_for,
+    specs_of_type,
+)
 from compute_abuse.kvstore import InMemoryKVStore
 
 MAX_REPORTED_RULE_ERRORS = 20
@@ -114,7 +120,7 @@ class Replay:
         with ExitStack() as patches:
             kv_functions = self.store.caching_functions()
             for rule in self.rules:
-                names = {n: f for n, f in kv_functions.items() if hasattr(rule.module, n)}
+                names = patches_for(rule, kv_functions)
                 if names:
                     patches.enter_context(patch.multiple(rule.module, **names))
             dispatch, read = self._dispatch, 0

@@ -90,8 +90,7 @@ def title(event):
 
 
 def dedup(event):
-    _, _, day, instance_type, _, _ = _bucket(event)
-    summary = summarize_launch(event)
+    summary, _, day, instance_type, _, _ = _bucket(event)
     return ":".join((actor(event).key, day[0], summary.subnet_id, instance_type, summary.outcome))
 
 
