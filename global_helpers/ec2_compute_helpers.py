@@ -62,8 +62,12 @@ _EVENT_TIME = re.compile(
 # --- Safe readers ---------------------------------------------------------------------------------
 
 
+# Parsed JSON is made of plain dicts and lists: the readers test for those first, since an
+# isinstance check against the Mapping/Sequence ABCs costs several times more.
+
+
 def as_mapping(value: Any) -> Mapping:
-    return value if isinstance(value, Mapping) else {}
+    return value if value.__class__ is dict or isinstance(value, Mapping) else {}
 
 
 def read_view(event: Any) -> Mapping:
@@ -74,12 +78,14 @@ def read_view(event: Any) -> Mapping:
     raw_view = getattr(event, "raw_view", None)
     if raw_view is not None:
         view = raw_view()
-        if isinstance(view, Mapping):
+        if view.__class__ is dict or isinstance(view, Mapping):
             return view
     return as_mapping(event)
 
 
 def as_sequence(value: Any) -> Sequence:
+    if value.__class__ is list:
+        return value
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray)):
         return value
     return ()
@@ -88,7 +94,7 @@ def as_sequence(value: Any) -> Sequence:
 def dig(value: Any, *path: str) -> Any:
     """The value at a path of mapping keys, or None where any step is missing or not a mapping."""
     for key in path:
-        if not isinstance(value, Mapping):
+        if value.__class__ is not dict and not isinstance(value, Mapping):
             return None
         value = value.get(key)
     return value
@@ -252,12 +258,13 @@ def listed(value: Any) -> list[Mapping]:
     """The objects of a CloudTrail list, however it was serialised: a JSON array, one bare object
     (the query protocol writes a one-item list as the item itself, with a "tag" key), or either
     of those wrapped in "item" / "items"."""
-    if isinstance(value, Mapping):
+    if value.__class__ is dict or isinstance(value, Mapping):
         for wrapper in ("item", "items"):
             if wrapper in value and len(value) <= 2:  # {"item": [...]} or with "tag"
                 return listed(value[wrapper])
         return [value]
-    return [item for item in as_sequence(value) if isinstance(item, Mapping)]
+    return [item for item in as_sequence(value)
+            if item.__class__ is dict or isinstance(item, Mapping)]  # fmt: skip
 
 
 class _Request(NamedTuple):
@@ -443,12 +450,12 @@ _last_read: dict = {}
 
 
 def _remembered(kind: str, event: Any, read) -> Any:
-    if isinstance(event, dict) or not isinstance(event, Mapping):
-        return read(event)
     cached = _last_read.get(kind)
     if cached is not None and cached[0] is event:
-        return cached[1]
+        return cached[1]  # only immutable events are ever stored
     value = read(event)
+    if isinstance(event, dict) or not isinstance(event, Mapping):
+        return value
     _last_read[kind] = (event, value)
     return value
 
@@ -631,7 +638,11 @@ class QuotaCall(NamedTuple):
 
 def quota_call(event: Mapping) -> QuotaCall | None:
     """The Service Quotas call an event is, or None for any other event."""
-    event = as_mapping(event)
+    return _remembered("quota", event, _quota_call)
+
+
+def _quota_call(event: Mapping) -> QuotaCall | None:
+    event = read_view(event)
     name = event.get("eventName")
     if not isinstance(name, str) or name not in QUOTA_EVENTS[SERVICE_QUOTAS_EVENT_SOURCE]:
         return None
@@ -676,19 +687,22 @@ def region(event: Mapping) -> str:
 def matches_any(text: str, patterns: Any) -> bool:
     """Whether text matches any case-insensitive shell pattern of a configured list (or the
     string a test mock returns)."""
-    if not text:
-        return False
-    text = text.lower()
-    return any(fnmatchcase(text, pattern) for pattern in _entries(patterns))
+    return bool(text) and _matches_any(text.lower(), _entries(patterns))
+
+
+@lru_cache(maxsize=4096)  # user agents and ARNs repeat all day: match each once per pattern set
+def _matches_any(text: str, patterns: frozenset) -> bool:
+    return any(fnmatchcase(text, pattern) for pattern in patterns)
 
 
 def is_controller_dry_run(event: Mapping, user_agents: Any, principal_arns: Any) -> bool:
     """Whether a dry run comes from a controller that validates with dry runs all day (Karpenter,
     cluster autoscalers): both its user agent and its principal ARN must match a configured
     pattern, since a user agent alone is whatever the caller says."""
-    if launch_outcome(read_view(event))[0] != OUTCOME_DRY_RUN:
+    view = read_view(event)
+    if launch_outcome(view)[0] != OUTCOME_DRY_RUN:
         return False
-    return matches_any(as_text(read_view(event).get("userAgent")), user_agents) and matches_any(
+    return matches_any(as_text(view.get("userAgent")), user_agents) and matches_any(
         actor(event).arn, principal_arns
     )
 

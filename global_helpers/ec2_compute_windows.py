@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from hashlib import sha256
 from itertools import accumulate
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from ec2_compute_config import SEVERITY_STEP_MULTIPLES
@@ -53,8 +53,11 @@ class KVStore(NamedTuple):
 
 
 class Entry(NamedTuple):
-    event_id: str
+    """One event of a window. Event time comes first, so entries sort by (epoch, event_id) as
+    plain tuples."""
+
     epoch: int
+    event_id: str
     amount: int
     accelerators: int = 0
     label: str = ""  # what distinct windows count (a region); never all digits, no "|"
@@ -76,7 +79,7 @@ def distinct_entry(label: str, epoch: int, window_seconds: int, accelerators: in
     slot = max(window_seconds // DISTINCT_RESOLUTION, 1)
     label = entry_label(label)
     start = epoch - epoch % slot
-    return Entry(f"{label}@{start}", start, 1, accelerators, label)
+    return Entry(start, f"{label}@{start}", 1, accelerators, label)
 
 
 def entry_label(text: str) -> str:
@@ -113,7 +116,9 @@ def decode_entry(text: Any) -> Entry | None:
 
 
 @lru_cache(maxsize=1 << 16)  # a set is re-read on every event of its key: decode each member once
-def _decode(text: str) -> Entry | None:
+def _decode(text: Any) -> Entry | None:
+    if not isinstance(text, str):
+        return None
     parts, label = text.rsplit("|", 3), ""
     if len(parts) == 4 and not parts[3].isdigit():  # "id|epoch|amount|accelerators|label"
         parts = text.rsplit("|", 4)
@@ -126,7 +131,7 @@ def _decode(text: str) -> Entry | None:
         return None
     if amount < 0 or accelerators < 0 or not 0 <= epoch <= MAX_EPOCH:
         return None
-    return Entry(parts[0], epoch, amount, accelerators, label)
+    return Entry(epoch, parts[0], amount, accelerators, label)
 
 
 def parse_entries(value: Any) -> dict[str, Entry]:
@@ -141,25 +146,24 @@ def parse_entries(value: Any) -> dict[str, Entry]:
         value = [m.strip().strip('"') if isinstance(m, str) else m for m in value]
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
         return {}
-    # Sets of strings are what the store returns on every event of a key: decode them in one
-    # pass (each member's decoding is cached); anything else member by member.
-    if isinstance(value, (set, frozenset)) and all(type(m) is str for m in value):
-        decoded = map(_decode, value)
-    else:
-        decoded = map(decode_entry, value)
-    return {entry.event_id: entry for entry in decoded if entry is not None}
+    # A set (what the store returns on every event of a key) holds only hashable members, so
+    # each member's decoding comes from the cache; a list may hold anything.
+    decode = _decode if isinstance(value, (set, frozenset)) else decode_entry
+    entries = list(filter(None, map(decode, value)))
+    return dict(zip(map(_EVENT_ID, entries), entries, strict=True))
 
 
-_EVENT_ORDER = attrgetter("epoch", "event_id")
+# Field readers that run in C, for the loops over a window's entries.
+_EPOCH, _EVENT_ID, _AMOUNT, _ACCELERATORS = (itemgetter(i) for i in range(4))
 
 
 class _Timeline:
     """Entries in event-time order with running sums: a window's total is two bisections."""
 
     def __init__(self, entries: Iterable[Entry]):
-        self.entries = sorted(entries, key=_EVENT_ORDER)
-        self.epochs = [entry.epoch for entry in self.entries]
-        self.running = [0, *accumulate(entry.amount for entry in self.entries)]
+        self.entries = sorted(entries)
+        self.epochs = list(map(_EPOCH, self.entries))
+        self.running = [0, *accumulate(map(_AMOUNT, self.entries))]
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Indices of the entries in [start, end)."""
@@ -170,6 +174,8 @@ class _Timeline:
         that start at `epoch - width + 1` or at an entry up to `epoch` can be fullest."""
         epochs, running = self.epochs, self.running
         first, last = self.span(epoch - width + 1, epoch + 1)
+        if last == len(epochs) or epochs[last] >= epoch + width:
+            return first, last  # nothing later shares a window with it: the earliest is fullest
         best_total, best = running[last] - running[first], (first, last)
         end = last
         for index in range(first, bisect_right(epochs, epoch)):
@@ -200,8 +206,9 @@ class _Timeline:
 def _evaluate(timeline, span, own, min_total, duplicate, degraded) -> WindowResult:
     """Crossed when the fullest window holding the event reaches `min_total` with it and did not
     without it: one alert when an actor starts surging, not one per window that slides past."""
-    inside = timeline.entries[span[0] : span[1]] or [own]
-    total = sum(entry.amount for entry in inside)
+    first, last = span
+    inside = timeline.entries[first:last] or [own]
+    total = timeline.running[last] - timeline.running[first] if last > first else own.amount
     # Every candidate window holds the event, so without it each is `own.amount` lighter.
     crossed = not duplicate and total >= min_total > total - own.amount
     return _result(inside, total, crossed, duplicate, degraded)
@@ -212,11 +219,11 @@ def _result(inside, total, crossed, duplicate, degraded, labels=()) -> WindowRes
     return WindowResult(
         crossed=crossed,
         total=total,
-        accelerators=sum(entry.accelerators for entry in inside),
+        accelerators=sum(map(_ACCELERATORS, inside)),
         window_start=inside[0].epoch,
         window_end=inside[-1].epoch,
         event_count=len(inside),
-        event_ids=tuple(entry.event_id for entry in inside[:MAX_LISTED_EVENT_IDS]),
+        event_ids=tuple(map(_EVENT_ID, inside[:MAX_LISTED_EVENT_IDS])),
         duplicate=duplicate,
         degraded=degraded,
         labels=labels,
@@ -232,11 +239,11 @@ def _nearest_per_label(entries: Iterable[Entry], epoch: int, width: int) -> list
     for entry in entries:
         if epoch - width < entry.epoch <= epoch:
             kept = before.get(entry.label)
-            if kept is None or _EVENT_ORDER(entry) > _EVENT_ORDER(kept):
+            if kept is None or entry > kept:
                 before[entry.label] = entry
         elif epoch < entry.epoch < epoch + width:
             kept = after.get(entry.label)
-            if kept is None or _EVENT_ORDER(entry) < _EVENT_ORDER(kept):
+            if kept is None or entry < kept:
                 after[entry.label] = entry
     return [*before.values(), *after.values()]
 
@@ -245,12 +252,12 @@ def _evaluate_distinct(entries, own, min_total, width, duplicate) -> WindowResul
     """Distinct labels: crossed when the event's label takes the fullest window to `min_total`."""
     timeline = _Timeline(_nearest_per_label(entries.values(), own.epoch, width))
     first, last, count = timeline.fullest_distinct(own.epoch, width)
-    others = (entry for key, entry in entries.items() if key != own.event_id)
-    count_without = _Timeline(_nearest_per_label(others, own.epoch, width)).fullest_distinct(
-        own.epoch, width
-    )[2]
+    crossed = not duplicate and count >= min_total
+    if crossed:  # and did the window reach it without this event?
+        others = (entry for key, entry in entries.items() if key != own.event_id)
+        nearest = _Timeline(_nearest_per_label(others, own.epoch, width))
+        crossed = nearest.fullest_distinct(own.epoch, width)[2] < min_total
     inside = timeline.entries[first:last] or [own]
-    crossed = not duplicate and count >= min_total > count_without
     labels = tuple(sorted({entry.label for entry in inside}))
     return _result(inside, count, crossed, duplicate, "", labels)
 
@@ -301,31 +308,30 @@ def record(
     """
     ttl_seconds = (bucket[1] - bucket[0] if bucket else 2 * window_seconds) + TTL_MARGIN_SECONDS
     try:
-        before = parse_entries(store.get_string_set(key))
-        duplicate = own.event_id in before
-        after = dict(before)
-        if bucket and not duplicate and _bucket_total(before, bucket) >= min_total:
+        entries = parse_entries(store.get_string_set(key))
+        duplicate = own.event_id in entries
+        if bucket and not duplicate and _bucket_total(entries, bucket) >= min_total:
             # A fixed window that crossed already never alerts again: its later events need not
             # be stored (fewer writes, a set that stops growing), only counted in the result.
-            after[own.event_id] = own
+            entries[own.event_id] = own
         elif not duplicate:
             stored = store.add_to_string_set(key, own.encode(), ttl_seconds)
-            after[own.event_id] = own
+            entries[own.event_id] = own
             # Another writer may have added entries meanwhile; only then is the set read again.
-            if not (isinstance(stored, (set, frozenset)) and len(stored) == len(after)):
-                after.update(parse_entries(stored))
-        _prune(store, key, after, window_seconds, ttl_seconds)
+            if not (isinstance(stored, (set, frozenset)) and len(stored) == len(entries)):
+                entries.update(parse_entries(stored))
+        timeline = _Timeline(entries.values())
+        _prune(store, key, timeline, window_seconds, ttl_seconds)
     except Exception as error:  # any store failure degrades the rule; it must never raise
         result = evaluate_alone(
             own, min_total, f"kv store error: {type(error).__name__}: {error}"[:300]
         )
     else:
-        stored = after.get(own.event_id, own)
+        stored = entries.get(own.event_id, own)
         if distinct:
-            result = _evaluate_distinct(after, stored, min_total, window_seconds,
+            result = _evaluate_distinct(entries, stored, min_total, window_seconds,
                                         duplicate)  # fmt: skip
         else:
-            timeline = _Timeline(after.values())
             span = (
                 timeline.span(*bucket) if bucket
                 else timeline.fullest_sliding(stored.epoch, window_seconds)
@@ -351,18 +357,17 @@ def recall(key: str, own: Entry, min_total: int) -> WindowResult:
     return evaluate_alone(own, min_total, "not recorded: rule() did not count this event")
 
 
-def _prune(store: KVStore, key: str, entries: dict, window_seconds: int, ttl_seconds: int) -> None:
+def _prune(
+    store: KVStore, key: str, timeline: _Timeline, window_seconds: int, ttl_seconds: int
+) -> None:
     """Drop entries too old to share a window with any event still to come, and the oldest past
     MAX_ENTRIES. The TTL is passed again: caching's default would push expiry out to 90 days."""
-    newest = max(entry.epoch for entry in entries.values())
-    stale = [entry for entry in entries.values() if entry.epoch < newest - 2 * window_seconds]
-    overflow = []
-    if len(entries) - len(stale) > MAX_ENTRIES:
-        fresh = sorted(set(entries.values()) - set(stale), key=lambda e: (e.epoch, e.event_id))
-        overflow = fresh[: len(fresh) - MAX_ENTRIES]
-    if stale or overflow:
+    epochs = timeline.epochs
+    stale = bisect_left(epochs, epochs[-1] - 2 * window_seconds)
+    dropped = max(stale, len(epochs) - MAX_ENTRIES)  # the oldest go first
+    if dropped:
         store.remove_from_string_set(
-            key, [entry.encode() for entry in stale + overflow], ttl_seconds
+            key, [entry.encode() for entry in timeline.entries[:dropped]], ttl_seconds
         )
 
 

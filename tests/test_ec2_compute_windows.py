@@ -69,12 +69,12 @@ def test_window_severity(base, total, accelerators, expected):
 def test_sliding_window_edges_are_half_open():
     store = store_of(InMemoryKVStore(clock=lambda: DAY0))
     hour = 3600
-    first = windows.record(store, "k", windows.Entry("a", DAY0, 5), 10, 8 * hour)
+    first = windows.record(store, "k", windows.Entry(DAY0, "a", 5), 10, 8 * hour)
     assert not first.crossed and first.total == 5
-    edge = windows.record(store, "k", windows.Entry("b", DAY0 + 8 * hour, 5), 10, 8 * hour)
+    edge = windows.record(store, "k", windows.Entry(DAY0 + 8 * hour, "b", 5), 10, 8 * hour)
     assert not edge.crossed and edge.total == 5  # 8 h apart: not in one window
     # 1 s before the 8-hour mark: shares a window with a (and another with b), never both.
-    inside = windows.record(store, "k", windows.Entry("c", DAY0 + 8 * hour - 1, 5), 10, 8 * hour)
+    inside = windows.record(store, "k", windows.Entry(DAY0 + 8 * hour - 1, "c", 5), 10, 8 * hour)
     assert inside.crossed and inside.total == 10 and inside.event_ids == ("a", "c")
 
 
@@ -83,7 +83,7 @@ def test_entries_are_capped_oldest_first(monkeypatch):
     memory = InMemoryKVStore(clock=lambda: DAY0)
     store = store_of(memory)
     for i in range(12):
-        windows.record(store, "k", windows.Entry(f"e{i:02}", DAY0 + i, 1), 100, 3600)
+        windows.record(store, "k", windows.Entry(DAY0 + i, f"e{i:02}", 1), 100, 3600)
     (item,) = memory.items.values()
     # the newest entry is added before pruning, so the store holds at most MAX_ENTRIES + 1
     assert sorted(item.members)[0] >= "e06" and len(item.members) <= 6
@@ -91,6 +91,6 @@ def test_entries_are_capped_oldest_first(monkeypatch):
 
 def test_recall_without_record_judges_alone_and_never_touches_the_store():
     memory = InMemoryKVStore()
-    result = windows.recall("never-recorded", windows.Entry("z", DAY0, 900), 801)
+    result = windows.recall("never-recorded", windows.Entry(DAY0, "z", 900), 801)
     assert result.crossed and result.degraded.startswith("not recorded")
     assert memory.calls == 0

@@ -52,8 +52,8 @@ def _bucket(event):
         instance_type, summary.outcome,
     )  # fmt: skip
     entry = Entry(
-        event_id(event), epoch or 0, summary.requested_instance_count,
-        summary.requested_accelerators,
+        epoch=epoch or 0, event_id=event_id(event), amount=summary.requested_instance_count,
+        accelerators=summary.requested_accelerators,
     )  # fmt: skip
     return summary, epoch, day, instance_type, key, entry
 

@@ -94,13 +94,14 @@ def _judge_launch(event, epoch):
     unusual = unusual_instance_types_in(summary, unusual_instance_types(), usual_instance_types())
     instances_key, bursts_key = _keys(event)
     remembered_instances = [
-        Entry(instance_id, epoch, 0, 0, entry_label(unusual[0]))
+        Entry(epoch=epoch, event_id=instance_id, amount=0, label=entry_label(unusual[0]))
         for instance_id in summary.instance_ids
     ] if unusual else []  # fmt: skip
     degraded = remember(_store(), instances_key, remembered_instances, memory + TTL_MARGIN_SECONDS)
     burst = bool(unusual) or summary.instance_count >= burst_instances
     if burst:
-        burst_entry = Entry(event_id(event), epoch, summary.instance_count, summary.accelerators)
+        burst_entry = Entry(epoch=epoch, event_id=event_id(event), amount=summary.instance_count,
+                            accelerators=summary.accelerators)  # fmt: skip
         degraded = (
             remember(_store(), bursts_key, [burst_entry], window + TTL_MARGIN_SECONDS) or degraded
         )
@@ -117,7 +118,7 @@ def _judge_protection(event, epoch, instance_ids):
     types = tuple(dict.fromkeys(known[i].label for i in instance_ids if i in known))
     bursts, burst_degraded = remembered(_store(), bursts_key)
     recent = tuple(
-        entry.event_id for entry in sorted(bursts.values(), key=lambda e: e.epoch)
+        entry.event_id for entry in sorted(bursts.values())
         if epoch - window <= entry.epoch <= epoch
     )  # fmt: skip
     if types:

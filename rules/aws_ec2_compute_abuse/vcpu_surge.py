@@ -64,7 +64,8 @@ def _surge(event, record_it=False):
     epoch = event_time_epoch(event)
     # Launched vCPUs; for fleets, spot requests and auto scaling groups, whose instances AWS
     # launches after the call, the vCPUs requested.
-    entry = Entry(event_id(event), int(epoch or 0), summary.vcpus, summary.accelerators)
+    entry = Entry(epoch=int(epoch or 0), event_id=event_id(event), amount=summary.vcpus,
+                  accelerators=summary.accelerators)  # fmt: skip
     # vCPUs are whole numbers: "more than the threshold" is "at least threshold + 1".
     store = (
         KVStore(get_string_set, add_to_string_set, remove_from_string_set) if record_it else None
