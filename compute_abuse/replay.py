@@ -142,10 +142,10 @@ class Replay:
         if not rules:
             return
         self.events_evaluated += 1
-        epoch = event_time_epoch(record)
+        event = PantherEvent(record)
+        epoch = event_time_epoch(event)  # read once: the rules get the same event
         if epoch is not None and epoch > self.now:
             self.now = epoch  # the store's clock never runs backwards
-        event = PantherEvent(record)
         for rule in rules:
             result = rule.run(event, {}, {}, batch_mode=True)
             if result.errored and len(self.rule_errors) < MAX_REPORTED_RULE_ERRORS:

@@ -144,7 +144,13 @@ def event_time_epoch(event: Mapping) -> float | None:
 
 
 def _event_time_epoch(event: Mapping) -> float | None:
-    match = _EVENT_TIME.match(as_text(read_view(event).get("eventTime")).strip())
+    text = as_text(read_view(event).get("eventTime")).strip()
+    if len(text) == 20 and text[4] == text[7] == "-" and text[10] == "T" and text[19] == "Z":
+        try:  # CloudTrail's own "2024-08-01T11:30:23Z", parsed in C
+            return datetime.fromisoformat(text).timestamp()
+        except ValueError:
+            pass  # the pattern below says why not
+    match = _EVENT_TIME.match(text)
     if not match:
         return None
     year, month, day, hour, minute, second, fraction, zone = match.groups()
@@ -229,9 +235,12 @@ def is_launch_event(event: Mapping) -> bool:
 
 
 def launch_outcome(event: Mapping) -> tuple[str, str]:
-    """(outcome, error code). A dry run is its own outcome: AWS answers a permitted dry run with
-    the error `Client.DryRunOperation` (an unauthorized one gets `UnauthorizedOperation`)."""
-    error_code = as_text(event.get("errorCode"))
+    """(outcome, error code) from the call's error code alone: one field, so rules can reject
+    dry runs and errors before they summarize the launch. A dry run is its own outcome: AWS
+    answers a permitted dry run with the error `Client.DryRunOperation` (an unauthorized one
+    gets `UnauthorizedOperation`). The summary's outcome differs in one case only: a success
+    that launched nothing (an instant fleet refused it all) is a failure there."""
+    error_code = as_text(read_view(event).get("errorCode"))
     if not error_code:
         return OUTCOME_SUCCESS, ""
     if error_code.endswith("DryRunOperation"):

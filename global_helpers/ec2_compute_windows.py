@@ -12,7 +12,6 @@ mock returns, junk) is parsed, and when the store fails the event is judged alon
 
 import json
 from bisect import bisect_left, bisect_right
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -190,16 +189,20 @@ class _Timeline:
         entries, epochs = self.entries, self.epochs
         first = bisect_left(epochs, epoch - width + 1)
         stop = bisect_right(epochs, epoch)
-        best, counts, end = (first, first, 0), Counter(), first
+        best, end = (first, first, 0), first
+        counts: dict[str, int] = {}  # entries per label in [entries[index], entries[end])
         for index in range(first, stop):
             while end < len(entries) and epochs[end] < epochs[index] + width:
-                counts[entries[end].label] += 1
+                label = entries[end].label
+                counts[label] = counts.get(label, 0) + 1
                 end += 1
             if len(counts) > best[2] and (index == first or epochs[index] != epochs[index - 1]):
                 best = (index, end, len(counts))
-            counts[entries[index].label] -= 1
-            if not counts[entries[index].label]:
-                del counts[entries[index].label]
+            label = entries[index].label
+            if counts[label] == 1:
+                del counts[label]
+            else:
+                counts[label] -= 1
         return best
 
 

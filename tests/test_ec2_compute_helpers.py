@@ -220,6 +220,10 @@ def test_as_count(value, expected):
         ("2024-12-16T18:41:07.250Z", 1734374467.25),
         ("2024-12-16T20:41:07+02:00", 1734374467.0),
         ("2024-13-45T00:00:00Z", None),
+        ("2024-02-30T11:30:23Z", None),  # CloudTrail's form, but no such day
+        ("2024-08-01T11:30:2xZ", None),
+        ("2024-W31-4T11:30:23Z", None),  # an ISO week date: not a CloudTrail time
+        (" 2024-08-01T11:30:23Z ", 1722511823.0),
         ("yesterday", None),
         (1722511823, None),
         (None, None),

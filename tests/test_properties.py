@@ -5,7 +5,9 @@ wrong types (strings for numbers, lists for objects, objects for lists), missing
 unicode, huge and negative counts, `{"omitted": true}` request parameters, deeply nested junk.
 """
 
+import calendar
 import json
+from datetime import datetime
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -130,3 +132,13 @@ def test_kv_store_outage_never_makes_a_rule_raise(event):
     store = InMemoryKVStore(fail_with=RuntimeError("DynamoDB is down"))
     for rule in RULES:
         assert function_errors(run_rule(rule, event, patches=store.caching_functions())) == {}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(9999, 12, 31)))
+def test_event_time_epoch_agrees_with_the_calendar(moment):
+    """CloudTrail's "YYYY-MM-DDTHH:MM:SSZ" takes a fast path; it must give what the calendar
+    gives, as must Panther's normalized form, which takes the general one."""
+    expected = calendar.timegm(moment.timetuple())
+    for text in (moment.strftime("%Y-%m-%dT%H:%M:%SZ"), moment.strftime("%Y-%m-%d %H:%M:%S.000")):
+        assert helpers.event_time_epoch({"eventTime": text}) == expected

@@ -17,6 +17,7 @@ from ec2_compute_helpers import (
     is_controller_dry_run,
     is_launch_event,
     launch_alert_context,
+    launch_outcome,
     summarize_launch,
     unusual_instance_types_in,
 )
@@ -34,7 +35,7 @@ def _probe(event):
 
 
 def rule(event):
-    if not is_launch_event(event) or summarize_launch(event).outcome != OUTCOME_DRY_RUN:
+    if not is_launch_event(event) or launch_outcome(event)[0] != OUTCOME_DRY_RUN:
         return False
     controllers = dry_run_controller_user_agents(), dry_run_controller_principal_arns()
     if is_controller_dry_run(event, *controllers):

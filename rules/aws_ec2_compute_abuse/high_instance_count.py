@@ -30,6 +30,7 @@ from ec2_compute_helpers import (
     is_allowlisted,
     is_launch_event,
     launch_alert_context,
+    launch_outcome,
     launched_on_behalf,
     summarize_launch,
 )
@@ -69,7 +70,7 @@ def _count(event, record_it=False):
 
 
 def rule(event):
-    if not is_launch_event(event) or summarize_launch(event).outcome == OUTCOME_DRY_RUN:
+    if not is_launch_event(event) or launch_outcome(event)[0] == OUTCOME_DRY_RUN:
         return False
     if launched_on_behalf(event):  # counted at the user's CreateFleet / CreateAutoScalingGroup
         return False

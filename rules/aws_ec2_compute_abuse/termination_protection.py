@@ -38,6 +38,7 @@ from ec2_compute_helpers import (
     is_launch_event,
     launch_alert_context,
     launch_disables_termination,
+    launch_outcome,
     launched_on_behalf,
     region,
     summarize_launch,
@@ -139,10 +140,11 @@ def _judge(event):
     protected = termination_protection_enabled(event)
     if protected:
         return _judge_protection(event, int(epoch), protected)
-    launch = is_launch_event(event) and not launched_on_behalf(event)
-    if launch and summarize_launch(event).outcome == OUTCOME_SUCCESS:
-        return _judge_launch(event, int(epoch))
-    return _NOTHING
+    if not is_launch_event(event) or launch_outcome(event)[0] != OUTCOME_SUCCESS:
+        return _NOTHING  # dry runs and errors, read from one field
+    if launched_on_behalf(event) or summarize_launch(event).outcome != OUTCOME_SUCCESS:
+        return _NOTHING
+    return _judge_launch(event, int(epoch))
 
 
 def _verdict(event):

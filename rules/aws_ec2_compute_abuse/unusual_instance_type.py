@@ -13,6 +13,7 @@ from ec2_compute_helpers import (
     is_allowlisted,
     is_launch_event,
     launch_alert_context,
+    launch_outcome,
     summarize_launch,
     unusual_instance_types_in,
 )
@@ -32,11 +33,10 @@ def _unusual_types(event):
 
 
 def rule(event):
-    if not is_launch_event(event):
-        return False
-    summary, unusual = _unusual_types(event)
     # Dry runs are permission probes, not launches: AWS.EC2.ComputeAbuse.DryRunProbe's job.
-    if not unusual or summary.outcome == OUTCOME_DRY_RUN:
+    if not is_launch_event(event) or launch_outcome(event)[0] == OUTCOME_DRY_RUN:
+        return False
+    if not _unusual_types(event)[1]:
         return False
     return not is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents())
 

@@ -29,6 +29,7 @@ from ec2_compute_helpers import (
     is_allowlisted,
     is_launch_event,
     launch_alert_context,
+    launch_outcome,
     launched_on_behalf,
     summarize_launch,
 )
@@ -76,8 +77,10 @@ def _surge(event, record_it=False):
 
 
 def rule(event):
-    if not is_launch_event(event) or summarize_launch(event).outcome != OUTCOME_SUCCESS:
-        return False
+    if not is_launch_event(event) or launch_outcome(event)[0] != OUTCOME_SUCCESS:
+        return False  # dry runs and errors, read from one field
+    if summarize_launch(event).outcome != OUTCOME_SUCCESS:
+        return False  # an instant fleet that launched nothing
     if launched_on_behalf(event):  # counted at the user's CreateFleet / CreateAutoScalingGroup
         return False
     if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
