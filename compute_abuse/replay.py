@@ -102,12 +102,15 @@ class Replay:
         self.rules = [load_rule(spec) for spec in chosen]
         self.now = 0.0
         self.store = InMemoryKVStore(clock=lambda: self.now)
-        # eventName -> [(eventSource, rule)]: the only lookup a non-matching record costs
-        self._dispatch: dict[str, list[tuple[str, Rule]]] = {}
+        from ec2_compute_helpers import actor, event_time_epoch  # importable once installed
+
+        self._actor, self._event_time_epoch = actor, event_time_epoch
+        # eventName -> eventSource -> rules: the first lookup is all a non-matching record costs
+        self._dispatch: dict[str, dict[str, list[Rule]]] = {}
         for rule in self.rules:
             for source, names in rule_events(rule).items():
                 for name in names:
-                    self._dispatch.setdefault(name, []).append((source, rule))
+                    self._dispatch.setdefault(name, {}).setdefault(source, []).append(rule)
         self.records_read = 0
         self.events_evaluated = 0
         self.tallies = {rule.detection_id: RuleTally() for rule in self.rules}
@@ -127,28 +130,29 @@ class Replay:
             try:
                 for record in records:  # the hot loop: most records stop at the dispatch lookup
                     read += 1
-                    name = record.get("eventName")
-                    candidates = dispatch.get(name) if name.__class__ is str else None
-                    if candidates is not None:
-                        yield from self._evaluate(record, candidates)
+                    try:
+                        by_source = dispatch.get(record.get("eventName"))
+                        if by_source is None:
+                            continue
+                        rules = by_source.get(record.get("eventSource"))
+                    except TypeError:  # an unhashable eventName or eventSource (a list, ...)
+                        continue
+                    if rules:
+                        yield from self._evaluate(record, rules)
             finally:
                 self.records_read += read
 
-    def _evaluate(self, record: dict, candidates: list[tuple[str, Rule]]) -> Iterator[Alert]:
-        from ec2_compute_helpers import actor, event_time_epoch
-
-        source = record.get("eventSource")
-        rules = [rule for rule_source, rule in candidates if rule_source == source]
-        if not rules:
-            return
+    def _evaluate(self, record: dict, rules: list[Rule]) -> Iterator[Alert]:
         self.events_evaluated += 1
         event = PantherEvent(record)
-        epoch = event_time_epoch(event)  # read once: the rules get the same event
+        epoch = self._event_time_epoch(event)  # read once: the rules get the same event
         if epoch is not None and epoch > self.now:
             self.now = epoch  # the store's clock never runs backwards
         for rule in rules:
             result = rule.run(event, {}, {}, batch_mode=True)
-            if result.errored and len(self.rule_errors) < MAX_REPORTED_RULE_ERRORS:
+            # Without an alert, only rule() (or its setup) ran and could have failed.
+            failed = result.errored if result.trigger_alert else result.detection_evaluation_failed
+            if failed and len(self.rule_errors) < MAX_REPORTED_RULE_ERRORS:
                 errors = function_errors(result)
                 self.rule_errors.append(f"{rule.detection_id} on {record.get('eventID')}: {errors}")
             if not result.trigger_alert:
@@ -164,7 +168,7 @@ class Replay:
             tally = self.tallies[rule.detection_id]
             tally.alerts += 1
             tally.severities[alert.severity] += 1
-            tally.actors[actor(record).display] += 1
+            tally.actors[self._actor(record).display] += 1
             yield alert
 
     @staticmethod

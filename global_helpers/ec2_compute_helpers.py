@@ -227,6 +227,7 @@ def is_launch_event(event: Mapping) -> bool:
     """Whether the event is an EC2 launch API call this helper understands."""
     # eventName first: it rejects almost every event with one lookup. It may be any JSON value
     # in a malformed record, and only strings can be looked up in a set.
+    event = read_view(event)
     name = event.get("eventName")
     if not isinstance(name, str) or name not in LAUNCH_EVENT_NAMES:
         return False
@@ -564,10 +565,15 @@ def matches_instance_type(instance_type: str, configured: Any) -> bool:
 
 def _entries(configured: Any) -> frozenset:
     """The configured entries as a set; lists of strings and mocked strings are parsed once."""
+    if not configured:
+        return frozenset()  # the allowlists' default: nothing to parse
     if isinstance(configured, str):
         return _parsed_entries((configured,), True)
-    if isinstance(configured, (list, tuple)) and all(isinstance(e, str) for e in configured):
-        return _parsed_entries(tuple(configured), False)
+    if isinstance(configured, (list, tuple)):
+        try:
+            return _parsed_entries(tuple(configured), False)
+        except TypeError:  # an unhashable member (a mapping, a list): parsed below, uncached
+            pass
     return frozenset(entry.lower() for entry in as_list(configured))
 
 

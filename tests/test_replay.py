@@ -122,6 +122,39 @@ def test_cli_refuses_unknown_rules_and_settings(tmp_path, capsys):
     assert "VCPU_SURGE_THRESHOLD must be a int" in err
 
 
+def test_records_with_junk_event_names_or_sources_are_read_and_skipped():
+    """An eventName or eventSource of any JSON type (lists and objects are unhashable) must not
+    stop the replay; a launch after them still alerts."""
+    junk = [{"eventName": ["RunInstances"]}, {"eventName": {"a": 1}}, {"eventName": 5},
+            {"eventName": None}, dict(gpu_launch(), eventSource=["ec2.amazonaws.com"]),
+            dict(gpu_launch(), eventSource={"x": 1}), dict(gpu_launch(), eventSource=None)]  # fmt: skip
+    engine = Replay(["AWS.EC2.ComputeAbuse.UnusualInstanceType"])
+    alerts = list(engine.run([*junk, gpu_launch()]))
+    assert engine.records_read == len(junk) + 1 and engine.events_evaluated == 1
+    assert len(alerts) == 1 and engine.rule_errors == []
+
+
+def test_a_raising_rule_is_reported_and_a_raising_title_falls_back_as_in_panther(tmp_path):
+    """rule() raising drops the detection in Panther: the replay must say so, not hide it. An
+    alert function raising does not: Panther's log analysis (batch mode) alerts with the default
+    (the rule ID as title), and so does the replay."""
+    (tmp_path / "events.jsonl").write_text(json.dumps(gpu_launch()) + "\n")
+    unusual, surge = "AWS.EC2.ComputeAbuse.UnusualInstanceType", "AWS.EC2.ComputeAbuse.VCPUSurge"
+    engine = Replay([unusual, surge])
+    by_id = {rule.detection_id: rule.module for rule in engine.rules}
+
+    def broken(event):
+        raise RuntimeError("broken on purpose")
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(by_id[unusual], "title", broken)  # the rule matches; its title raises
+        patched.setattr(by_id[surge], "rule", broken)
+        alerts = list(engine.run(RecordReader([str(tmp_path)])))
+    assert [(alert.rule_id, alert.title) for alert in alerts] == [(unusual, unusual)]
+    (error,) = engine.rule_errors
+    assert error.startswith(f"{surge} on ") and "broken on purpose" in error
+
+
 # --- the bundled sample ---------------------------------------------------------------------------
 
 
