@@ -125,9 +125,10 @@ def test_cli_refuses_unknown_rules_and_settings(tmp_path, capsys):
 def test_records_with_junk_event_names_or_sources_are_read_and_skipped():
     """An eventName or eventSource of any JSON type (lists and objects are unhashable) must not
     stop the replay; a launch after them still alerts."""
-    junk = [{"eventName": ["RunInstances"]}, {"eventName": {"a": 1}}, {"eventName": 5},
-            {"eventName": None}, dict(gpu_launch(), eventSource=["ec2.amazonaws.com"]),
-            dict(gpu_launch(), eventSource={"x": 1}), dict(gpu_launch(), eventSource=None)]  # fmt: skip
+    names = (["RunInstances"], {"a": 1}, 5, None)
+    sources = (["ec2.amazonaws.com"], {"x": 1}, None)
+    junk = [{"eventName": name} for name in names]
+    junk += [dict(gpu_launch(), eventSource=source) for source in sources]
     engine = Replay(["AWS.EC2.ComputeAbuse.UnusualInstanceType"])
     alerts = list(engine.run([*junk, gpu_launch()]))
     assert engine.records_read == len(junk) + 1 and engine.events_evaluated == 1
