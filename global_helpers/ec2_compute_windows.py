@@ -11,7 +11,7 @@ mock returns, junk) is parsed, and when the store fails the event is judged alon
 """
 
 import json
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -40,6 +40,12 @@ TTL_MARGIN_SECONDS = 3600
 # calls right after rule() on the same event can read it without touching the store again.
 _recorded: dict[str, tuple[str, "WindowResult"]] = {}
 _MAX_RECORDED = 256
+
+# Per key, the members this process left in the store and their entries in event-time order. The
+# next event of the key reads the set again; when it holds exactly those members (no other writer,
+# nothing expired), it needs no decoding or sorting. Anything else is read in full.
+_left: dict[str, tuple[frozenset, list["Entry"]]] = {}
+_MAX_LEFT = 1024
 
 
 class KVStore(NamedTuple):
@@ -159,8 +165,8 @@ _EPOCH, _EVENT_ID, _AMOUNT, _ACCELERATORS = (itemgetter(i) for i in range(4))
 class _Timeline:
     """Entries in event-time order with running sums: a window's total is two bisections."""
 
-    def __init__(self, entries: Iterable[Entry]):
-        self.entries = sorted(entries)
+    def __init__(self, entries: Iterable[Entry], ordered: bool = False):
+        self.entries = entries if ordered else sorted(entries)
         self.epochs = list(map(_EPOCH, self.entries))
         self.running = [0, *accumulate(map(_AMOUNT, self.entries))]
 
@@ -311,20 +317,9 @@ def record(
     """
     ttl_seconds = (bucket[1] - bucket[0] if bucket else 2 * window_seconds) + TTL_MARGIN_SECONDS
     try:
-        entries = parse_entries(store.get_string_set(key))
-        duplicate = own.event_id in entries
-        if bucket and not duplicate and _bucket_total(entries, bucket) >= min_total:
-            # A fixed window that crossed already never alerts again: its later events need not
-            # be stored (fewer writes, a set that stops growing), only counted in the result.
-            entries[own.event_id] = own
-        elif not duplicate:
-            stored = store.add_to_string_set(key, own.encode(), ttl_seconds)
-            entries[own.event_id] = own
-            # Another writer may have added entries meanwhile; only then is the set read again.
-            if not (isinstance(stored, (set, frozenset)) and len(stored) == len(entries)):
-                entries.update(parse_entries(stored))
-        timeline = _Timeline(entries.values())
-        _prune(store, key, timeline, window_seconds, ttl_seconds)
+        entries, timeline, duplicate = _store_entry(
+            store, key, own, min_total, window_seconds, bucket, ttl_seconds
+        )
     except Exception as error:  # any store failure degrades the rule; it must never raise
         result = evaluate_alone(
             own, min_total, f"kv store error: {type(error).__name__}: {error}"[:300]
@@ -346,6 +341,46 @@ def record(
     return result
 
 
+def _store_entry(store, key, own, min_total, window_seconds, bucket, ttl_seconds):
+    """Read the key, add the event's entry, prune: (entries by ID, their timeline, whether the
+    event was there already)."""
+    members, entries, ordered = _read(store, key)
+    duplicate = own.event_id in entries
+    if duplicate:
+        stored = members
+    else:
+        if bucket and _bucket_total(entries, bucket) >= min_total:
+            # A fixed window that crossed already never alerts again: its later events need not
+            # be stored (fewer writes, a set that stops growing), only counted.
+            stored = None
+        else:
+            stored = store.add_to_string_set(key, own.encode(), ttl_seconds)
+        entries[own.event_id] = own
+        if stored is not None and not (
+            isinstance(stored, (set, frozenset)) and len(stored) == len(entries)
+        ):  # another writer added entries meanwhile: only then is the set read again
+            entries.update(parse_entries(stored))
+            ordered = stored = None
+        elif ordered is not None:
+            insort(ordered, own)
+    timeline = _Timeline(entries.values()) if ordered is None else _Timeline(ordered, True)
+    removed = _prune(store, key, timeline, window_seconds, ttl_seconds)
+    if isinstance(stored, (set, frozenset)):
+        _leave(key, frozenset(stored).difference(removed), timeline.entries[len(removed) :])
+    return entries, timeline, duplicate
+
+
+def _read(store: KVStore, key: str) -> tuple[Any, dict[str, Entry], list[Entry] | None]:
+    """(the key's members, their entries by ID, the entries in event-time order when this
+    process left exactly these members there, else None)."""
+    members = store.get_string_set(key)
+    left = _left.pop(key, None)
+    if left is not None and left[0] == members:
+        ordered = left[1]  # already decoded and sorted
+        return members, dict(zip(map(_EVENT_ID, ordered), ordered, strict=True)), ordered
+    return members, parse_entries(members), None
+
+
 def _bucket_total(entries: dict, bucket: tuple[int, int]) -> int:
     return sum(entry.amount for entry in entries.values() if bucket[0] <= entry.epoch < bucket[1])
 
@@ -362,16 +397,26 @@ def recall(key: str, own: Entry, min_total: int) -> WindowResult:
 
 def _prune(
     store: KVStore, key: str, timeline: _Timeline, window_seconds: int, ttl_seconds: int
-) -> None:
+) -> list[str]:
     """Drop entries too old to share a window with any event still to come, and the oldest past
-    MAX_ENTRIES. The TTL is passed again: caching's default would push expiry out to 90 days."""
+    MAX_ENTRIES; the members removed. The TTL is passed again: caching's default would push
+    expiry out to 90 days."""
     epochs = timeline.epochs
     stale = bisect_left(epochs, epochs[-1] - 2 * window_seconds)
     dropped = max(stale, len(epochs) - MAX_ENTRIES)  # the oldest go first
-    if dropped:
-        store.remove_from_string_set(
-            key, [entry.encode() for entry in timeline.entries[:dropped]], ttl_seconds
-        )
+    removed = [entry.encode() for entry in timeline.entries[:dropped]]
+    if removed:
+        store.remove_from_string_set(key, removed, ttl_seconds)
+    return removed
+
+
+def _leave(key: str, members: frozenset, ordered: list[Entry]) -> None:
+    """Remember what this process left under a key (see _left)."""
+    if len(members) != len(ordered):
+        return  # not one member per entry (an odd encoding): read it in full next time
+    if len(_left) >= _MAX_LEFT:
+        _left.clear()
+    _left[key] = (members, ordered)
 
 
 def remember(store: KVStore, key: str, entries: Iterable[Entry], ttl_seconds: int) -> str:

@@ -2,6 +2,8 @@
 
 import ec2_compute_windows as windows
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compute_abuse.kvstore import InMemoryKVStore
 
@@ -94,3 +96,56 @@ def test_recall_without_record_judges_alone_and_never_touches_the_store():
     result = windows.recall("never-recorded", windows.Entry(DAY0, "z", 900), 801)
     assert result.crossed and result.degraded.startswith("not recorded")
     assert memory.calls == 0
+
+
+# One step of a key's life: an event (ID from a small pool, so duplicates happen; times out of
+# order, so late events happen), or a member another writer (a concurrent Lambda) or junk adds.
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("event"), st.integers(0, 30), st.integers(0, 4 * 3600),
+                  st.integers(0, 400), st.sampled_from(["us-east-1", "eu-west-1", "sa-east-1"])),
+        st.tuples(st.just("foreign"), st.integers(100, 110), st.integers(0, 4 * 3600),
+                  st.integers(0, 400), st.just("")),
+        st.tuples(st.just("junk"), st.integers(0, 3), st.just(0), st.just(0), st.just("")),
+    ),
+    max_size=60,
+)  # fmt: skip
+
+
+def _replay_steps(steps, mode, forget):
+    """Results and final set of a key after the steps; `forget` reads the set in full every time."""
+    clock = [DAY0]
+    memory = InMemoryKVStore(clock=lambda: clock[0])
+    store = store_of(memory)
+    windows._left.clear()
+    results = []
+    for kind, number, offset, amount, label in steps:
+        epoch = DAY0 + offset
+        clock[0] = max(clock[0], epoch)
+        if kind == "foreign":
+            memory.add_to_string_set("k", windows.Entry(epoch, f"x{number}", amount).encode())
+            continue
+        if kind == "junk":
+            memory.add_to_string_set("k", ["junk", "a|x|2|0", f"dup{number}|5|1|0"][number % 3])
+            continue
+        if forget:
+            windows._left.clear()
+        if mode == "distinct":
+            own = windows.distinct_entry(label, epoch, 3600)
+            result = windows.record(store, "k", own, 2, 3600, distinct=True)
+        elif mode == "bucket":
+            own = windows.Entry(epoch, f"e{number}", amount)
+            result = windows.record(store, "k", own, 300, 86400, bucket=(DAY0, DAY0 + 86400))
+        else:
+            own = windows.Entry(epoch, f"e{number}", amount)
+            result = windows.record(store, "k", own, 300, 3600)
+        results.append(result)
+    return results, memory.get_string_set("k")
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps, st.sampled_from(["sliding", "bucket", "distinct"]))
+def test_what_a_key_left_gives_the_same_results_as_reading_it_in_full(steps, mode):
+    """record() skips decoding and sorting when the set holds exactly what this process left
+    there; other writers, junk, duplicates and late events must give what a full read gives."""
+    assert _replay_steps(steps, mode, forget=False) == _replay_steps(steps, mode, forget=True)
