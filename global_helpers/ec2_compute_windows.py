@@ -44,7 +44,7 @@ _MAX_RECORDED = 256
 # Per key, the members this process left in the store and their entries in event-time order. The
 # next event of the key reads the set again; when it holds exactly those members (no other writer,
 # nothing expired), it needs no decoding or sorting. Anything else is read in full.
-_left: dict[str, tuple[frozenset, list["Entry"]]] = {}
+_left: dict[str, tuple[frozenset, list["Entry"], dict[str, "Entry"]]] = {}
 _MAX_LEFT = 1024
 
 
@@ -366,8 +366,17 @@ def _store_entry(store, key, own, min_total, window_seconds, bucket, ttl_seconds
     timeline = _Timeline(entries.values()) if ordered is None else _Timeline(ordered, True)
     removed = _prune(store, key, timeline, window_seconds, ttl_seconds)
     if isinstance(stored, (set, frozenset)):
-        _leave(key, frozenset(stored).difference(removed), timeline.entries[len(removed) :])
+        pruned = timeline.entries[: len(removed)]
+        _leave(key, frozenset(stored).difference(removed), timeline.entries[len(removed) :],
+               _without(entries, pruned) if pruned else entries)  # fmt: skip
     return entries, timeline, duplicate
+
+
+def _without(entries: dict[str, Entry], pruned: list[Entry]) -> dict[str, Entry]:
+    kept = entries.copy()  # the caller still judges the event with every entry it read
+    for entry in pruned:
+        kept.pop(entry.event_id, None)
+    return kept
 
 
 def _read(store: KVStore, key: str) -> tuple[Any, dict[str, Entry], list[Entry] | None]:
@@ -376,8 +385,7 @@ def _read(store: KVStore, key: str) -> tuple[Any, dict[str, Entry], list[Entry] 
     members = store.get_string_set(key)
     left = _left.pop(key, None)
     if left is not None and left[0] == members:
-        ordered = left[1]  # already decoded and sorted
-        return members, dict(zip(map(_EVENT_ID, ordered), ordered, strict=True)), ordered
+        return members, left[2], left[1]  # already decoded and sorted
     return members, parse_entries(members), None
 
 
@@ -410,13 +418,14 @@ def _prune(
     return removed
 
 
-def _leave(key: str, members: frozenset, ordered: list[Entry]) -> None:
-    """Remember what this process left under a key (see _left)."""
-    if len(members) != len(ordered):
+def _leave(key: str, members: frozenset, ordered: list[Entry], entries: dict[str, Entry]) -> None:
+    """Remember what this process left under a key (see _left). The next record() of the key
+    takes the list and the mapping over (it adds its own entry to them)."""
+    if not len(members) == len(ordered) == len(entries):
         return  # not one member per entry (an odd encoding): read it in full next time
     if len(_left) >= _MAX_LEFT:
         _left.clear()
-    _left[key] = (members, ordered)
+    _left[key] = (members, ordered, entries)
 
 
 def remember(store: KVStore, key: str, entries: Iterable[Entry], ttl_seconds: int) -> str:
@@ -441,9 +450,12 @@ def remembered(store: KVStore, key: str) -> tuple[dict[str, Entry], str]:
 
 def utc_day(epoch: int) -> tuple[str, int, int]:
     """("2024-08-01", start, end) of the UTC day holding an epoch second."""
-    start = epoch - epoch % DAY_SECONDS
-    day = datetime.fromtimestamp(start, tz=UTC).strftime("%Y-%m-%d")
-    return day, start, start + DAY_SECONDS
+    return _utc_day(epoch - epoch % DAY_SECONDS)
+
+
+@lru_cache(maxsize=64)  # the days of a stream's events are few
+def _utc_day(start: int) -> tuple[str, int, int]:
+    return datetime.fromtimestamp(start, tz=UTC).strftime("%Y-%m-%d"), start, start + DAY_SECONDS
 
 
 def iso_time(epoch: int) -> str:
