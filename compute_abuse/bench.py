@@ -104,7 +104,7 @@ def rule_costs(repeat: int = 200_000) -> list[tuple[str, float, float]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--rounds", type=int, default=3, help="alternating timing rounds")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating timing rounds")
     parser.add_argument("--child-replay", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_replay:

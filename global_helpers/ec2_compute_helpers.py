@@ -223,15 +223,19 @@ class LaunchSummary(NamedTuple):
         return self.launched_instance_count or self.requested_instance_count
 
 
+def event_name(event: Mapping) -> str:
+    """`eventName`, or "" when it is not a string (any JSON value in a malformed record): what
+    rules look up first, as it rejects almost every event."""
+    name = read_view(event).get("eventName")
+    return name if isinstance(name, str) else ""
+
+
 def is_launch_event(event: Mapping) -> bool:
     """Whether the event is an EC2 launch API call this helper understands."""
-    # eventName first: it rejects almost every event with one lookup. It may be any JSON value
-    # in a malformed record, and only strings can be looked up in a set.
-    event = read_view(event)
-    name = event.get("eventName")
-    if not isinstance(name, str) or name not in LAUNCH_EVENT_NAMES:
+    name = event_name(event)
+    if name not in LAUNCH_EVENT_NAMES:
         return False
-    source = event.get("eventSource")
+    source = read_view(event).get("eventSource")
     return isinstance(source, str) and name in LAUNCH_EVENTS.get(source, ())
 
 

@@ -23,6 +23,7 @@ from ec2_compute_helpers import (
     QuotaCall,
     actor,
     as_text,
+    event_name,
     event_time_epoch,
     is_allowlisted,
     quota_call,
@@ -61,8 +62,7 @@ def _sweep(event, record_it=False):
 
 
 def rule(event):
-    name = event.get("eventName")  # one look-up rejects almost every event
-    if not isinstance(name, str) or name not in QUOTA_EVENT_NAMES:
+    if event_name(event) not in QUOTA_EVENT_NAMES:  # one look-up rejects almost every event
         return False
     call = _call(event)
     if call.service_code != "ec2":

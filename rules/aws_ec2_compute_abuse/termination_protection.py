@@ -27,12 +27,12 @@ from ec2_compute_config import (
 )
 from ec2_compute_helpers import (
     EC2_EVENT_SOURCE,
-    LAUNCH_EVENT_NAMES,
     LAUNCH_EVENTS,
     OUTCOME_SUCCESS,
     actor,
     as_text,
     event_id,
+    event_name,
     event_time_epoch,
     is_allowlisted,
     is_launch_event,
@@ -52,6 +52,7 @@ RULE_EVENTS = {
     **LAUNCH_EVENTS,
     EC2_EVENT_SOURCE: LAUNCH_EVENTS[EC2_EVENT_SOURCE] | {"ModifyInstanceAttribute"},
 }
+RULE_EVENT_NAMES = frozenset().union(*RULE_EVENTS.values())
 
 DEFAULT_WINDOW_SECONDS = 3600
 DEFAULT_BURST_INSTANCES = 5
@@ -152,10 +153,10 @@ def _verdict(event):
 
 
 def rule(event):
-    name = event.get("eventName")
-    if name != "ModifyInstanceAttribute" and not (
-        isinstance(name, str) and name in LAUNCH_EVENT_NAMES and is_launch_event(event)
-    ):
+    name = event_name(event)  # one look-up rejects almost every event
+    if name not in RULE_EVENT_NAMES:
+        return False
+    if name != "ModifyInstanceAttribute" and not is_launch_event(event):
         return False
     verdict = _judge(event)
     if len(_verdicts) > 256:
