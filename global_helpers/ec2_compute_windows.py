@@ -38,7 +38,7 @@ TTL_MARGIN_SECONDS = 3600
 
 # The last result per key, so a rule's alert functions (title, alert_context, ...) that Panther
 # calls right after rule() on the same event can read it without touching the store again.
-_recorded: dict[str, tuple[str, "WindowResult"]] = {}
+_recorded: dict[str, tuple["Entry", "WindowResult"]] = {}
 _MAX_RECORDED = 256
 
 # Per key, the members this process left in the store and their entries in event-time order. The
@@ -337,7 +337,7 @@ def record(
             result = _evaluate(timeline, span, stored, min_total, duplicate, "")
     if len(_recorded) >= _MAX_RECORDED:
         _recorded.clear()
-    _recorded[key] = (own.encode(), result)
+    _recorded[key] = (own, result)
     return result
 
 
@@ -397,8 +397,8 @@ def recall(key: str, own: Entry, min_total: int) -> WindowResult:
     """The result `record` gave for this entry under this key, for the alert functions Panther
     calls after rule() (title, severity, alert_context, ...). They never write to the store: an
     event rule() did not record (it did not match) is judged alone."""
-    encoded, result = _recorded.get(key, ("", None))
-    if result is not None and encoded == own.encode():
+    recorded, result = _recorded.get(key, (None, None))
+    if result is not None and recorded == own:
         return result
     return evaluate_alone(own, min_total, "not recorded: rule() did not count this event")
 
