@@ -27,6 +27,7 @@ from compute_abuse.content import (
 from compute_abuse.kvstore import InMemoryKVStore
 
 MAX_REPORTED_RULE_ERRORS = 20
+EVALUATION_BATCH = 1024  # events the rules can match, gathered before they are evaluated
 
 
 @dataclass
@@ -126,7 +127,7 @@ class Replay:
                 names = patches_for(rule, kv_functions)
                 if names:
                     patches.enter_context(patch.multiple(rule.module, **names))
-            dispatch, read = self._dispatch, 0
+            dispatch, read, pending = self._dispatch, 0, []
             try:
                 for record in records:  # the hot loop: most records stop at the dispatch lookup
                     read += 1
@@ -138,9 +139,20 @@ class Replay:
                     except TypeError:  # an unhashable eventName or eventSource (a list, ...)
                         continue
                     if rules:
-                        yield from self._evaluate(record, rules)
+                        pending.append((record, rules))
+                        if len(pending) >= EVALUATION_BATCH:
+                            yield from self._evaluate_all(pending)
+                yield from self._evaluate_all(pending)
             finally:
                 self.records_read += read
+
+    def _evaluate_all(self, pending: list[tuple[dict, list[Rule]]]) -> Iterator[Alert]:
+        """Evaluate the events gathered so far, in their order, and forget them. The rules see
+        exactly the sequence they would one by one; in a batch their code and state stay in the
+        CPU's caches instead of being evicted by the parsing of the records between them."""
+        for record, rules in pending:
+            yield from self._evaluate(record, rules)
+        pending.clear()
 
     def _evaluate(self, record: dict, rules: list[Rule]) -> Iterator[Alert]:
         self.events_evaluated += 1

@@ -215,6 +215,22 @@ def test_sample_replay_tells_the_story():
     assert duplicated.matches == 2  # CloudTrail delivered that record twice
 
 
+@pytest.mark.parametrize("batch", [1, 3])
+def test_evaluating_in_batches_changes_nothing(batch, monkeypatch):
+    """The replay gathers the events rules can match and evaluates them in batches; whatever the
+    batch size, the alerts (and what folded into them) are those of one-by-one evaluation."""
+    import compute_abuse.replay as replay_module
+
+    def story():
+        engine = Replay()
+        alerts = [alert.as_dict() for alert in engine.run(RecordReader([str(SAMPLE_DIR)]))]
+        return alerts, engine.records_read, engine.events_evaluated
+
+    default = story()
+    monkeypatch.setattr(replay_module, "EVALUATION_BATCH", batch)
+    assert story() == default and len(default[0]) == 13
+
+
 def test_a_config_override_changes_what_alerts(tmp_path, capsys, monkeypatch):
     import ec2_compute_config as config
 
