@@ -341,7 +341,15 @@ def record(
     return result
 
 
-def _store_entry(store, key, own, min_total, window_seconds, bucket, ttl_seconds):
+def _store_entry(
+    store: KVStore,
+    key: str,
+    own: Entry,
+    min_total: int,
+    window_seconds: int,
+    bucket: tuple[int, int] | None,
+    ttl_seconds: int,
+) -> tuple[dict[str, Entry], _Timeline, bool]:
     """Read the key, add the event's entry, prune: (entries by ID, their timeline, whether the
     event was there already)."""
     members, entries, ordered = _read(store, key)
@@ -363,7 +371,7 @@ def _store_entry(store, key, own, min_total, window_seconds, bucket, ttl_seconds
             ordered = stored = None
         elif ordered is not None:
             insort(ordered, own)
-    timeline = _Timeline(entries.values()) if ordered is None else _Timeline(ordered, True)
+    timeline = _Timeline(entries.values()) if ordered is None else _Timeline(ordered, ordered=True)
     removed = _prune(store, key, timeline, window_seconds, ttl_seconds)
     if isinstance(stored, (set, frozenset)):
         pruned = timeline.entries[: len(removed)]
