@@ -41,12 +41,6 @@ TTL_MARGIN_SECONDS = 3600
 _recorded: dict[str, tuple["Entry", "WindowResult"]] = {}
 _MAX_RECORDED = 256
 
-# Per key, the members this process left in the store and their entries in event-time order. The
-# next event of the key reads the set again; when it holds exactly those members (no other writer,
-# nothing expired), it needs no decoding or sorting. Anything else is read in full.
-_left: dict[str, tuple[frozenset, list["Entry"], dict[str, "Entry"]]] = {}
-_MAX_LEFT = 1024
-
 
 class KVStore(NamedTuple):
     """The Panther caching functions a rule imported by name (`from panther_detection_helpers.
@@ -375,8 +369,8 @@ def _store_entry(
     removed = _prune(store, key, timeline, window_seconds, ttl_seconds)
     if isinstance(stored, (set, frozenset)):
         pruned = timeline.entries[: len(removed)]
-        _leave(key, frozenset(stored).difference(removed), timeline.entries[len(removed) :],
-               _without(entries, pruned) if pruned else entries)  # fmt: skip
+        _left.leave(key, frozenset(stored).difference(removed), timeline.entries[len(removed) :],
+                    _without(entries, pruned) if pruned else entries)  # fmt: skip
     return entries, timeline, duplicate
 
 
@@ -387,13 +381,51 @@ def _without(entries: dict[str, Entry], pruned: list[Entry]) -> dict[str, Entry]
     return kept
 
 
+class _Left:
+    """Per key, the members this process left in the store, with their entries in event-time
+    order and by ID. The next event of the key reads the set again; when it holds exactly those
+    members (no other writer, nothing expired), it needs no decoding or sorting. Anything else is
+    read in full. Bounded by the entries it holds, whatever the keys: a rule must not grow its
+    Lambda's memory."""
+
+    def __init__(self, max_entries: int):
+        self.max_entries = max_entries
+        self.by_key: dict[str, tuple[frozenset, list[Entry], dict[str, Entry]]] = {}
+        self.size = 0
+
+    def take(self, key: str, members: Any) -> tuple[list[Entry], dict[str, Entry]] | None:
+        """What was left under the key if the store holds exactly it; forgotten either way (the
+        caller takes the list and the mapping over and adds its own entry to them)."""
+        left = self.by_key.pop(key, None)
+        if left is None:
+            return None
+        self.size -= len(left[1])
+        return (left[1], left[2]) if left[0] == members else None
+
+    def leave(self, key: str, members: frozenset, ordered: list[Entry], entries: dict) -> None:
+        if not len(members) == len(ordered) == len(entries):
+            return  # not one member per entry (an odd encoding): read it in full next time
+        if self.size + len(ordered) > self.max_entries:
+            self.clear()
+        if len(ordered) <= self.max_entries:
+            self.by_key[key] = (members, ordered, entries)
+            self.size += len(ordered)
+
+    def clear(self) -> None:
+        self.by_key.clear()
+        self.size = 0
+
+
+_left = _Left(max_entries=20 * MAX_ENTRIES)  # a few MB at most
+
+
 def _read(store: KVStore, key: str) -> tuple[Any, dict[str, Entry], list[Entry] | None]:
     """(the key's members, their entries by ID, the entries in event-time order when this
     process left exactly these members there, else None)."""
     members = store.get_string_set(key)
-    left = _left.pop(key, None)
-    if left is not None and left[0] == members:
-        return members, left[2], left[1]  # already decoded and sorted
+    left = _left.take(key, members)
+    if left is not None:
+        return members, left[1], left[0]  # already decoded and sorted
     return members, parse_entries(members), None
 
 
@@ -424,16 +456,6 @@ def _prune(
     if removed:
         store.remove_from_string_set(key, removed, ttl_seconds)
     return removed
-
-
-def _leave(key: str, members: frozenset, ordered: list[Entry], entries: dict[str, Entry]) -> None:
-    """Remember what this process left under a key (see _left). The next record() of the key
-    takes the list and the mapping over (it adds its own entry to them)."""
-    if not len(members) == len(ordered) == len(entries):
-        return  # not one member per entry (an odd encoding): read it in full next time
-    if len(_left) >= _MAX_LEFT:
-        _left.clear()
-    _left[key] = (members, ordered, entries)
 
 
 def remember(store: KVStore, key: str, entries: Iterable[Entry], ttl_seconds: int) -> str:

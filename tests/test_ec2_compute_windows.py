@@ -149,3 +149,29 @@ def test_what_a_key_left_gives_the_same_results_as_reading_it_in_full(steps, mod
     """record() skips decoding and sorting when the set holds exactly what this process left
     there; other writers, junk, duplicates and late events must give what a full read gives."""
     assert _replay_steps(steps, mode, forget=False) == _replay_steps(steps, mode, forget=True)
+
+
+def test_what_is_left_stays_within_its_bound():
+    """The per-key memory of what this process left holds at most max_entries entries in all."""
+    left = windows._Left(max_entries=5)
+
+    def leave(key, count):
+        ordered = [windows.Entry(DAY0 + i, f"{key}{i}", 1) for i in range(count)]
+        members = frozenset(entry.encode() for entry in ordered)
+        left.leave(key, members, ordered, {entry.event_id: entry for entry in ordered})
+        return members
+
+    a = leave("a", 3)
+    leave("b", 2)
+    assert left.size == 5 and set(left.by_key) == {"a", "b"}
+    leave("c", 1)  # over the bound: everything before is forgotten
+    assert left.size == 1 and set(left.by_key) == {"c"}
+    leave("d", 6)  # larger than the bound by itself: not kept at all
+    assert left.size == 0 and not left.by_key
+    members = leave("a", 3)
+    assert left.take("a", members | {"other"}) is None  # another writer: read in full
+    assert left.take("a", members) is None and left.size == 0  # taken once, then gone
+    leave("a", 3)
+    ordered, entries = left.take("a", set(a))  # the store holds exactly what was left
+    assert [entry.event_id for entry in ordered] == ["a0", "a1", "a2"] and len(entries) == 3
+    assert left.size == 0
