@@ -457,9 +457,9 @@ def _vcpus_from_cpu_options(cpu_options: Any) -> int | None:
     return min(cores * threads, MAX_COUNT)
 
 
-# The last summary and actor read, by event: Panther hands every rule (and each rule's alert
-# functions) the same immutable event, so each is read once. Plain dicts can change between
-# calls and are never remembered.
+# The last value of each kind read from an event (its time, launch summary, actor, quota call,
+# ...): Panther hands every rule (and each rule's alert functions) the same immutable event, so
+# each is read once. Plain dicts can change between calls and are never remembered.
 _last_read: dict = {}
 
 
