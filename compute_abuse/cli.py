@@ -20,7 +20,7 @@ SAMPLE_DIR = REPO_ROOT / "samples" / "cloudtrail"
 EXIT_SKIPPED = 2  # the replay ran, but some input could not be read
 MAX_PRINTED_PROBLEMS = 50
 CONTEXT_KEYS = (
-    "account_id", "region", "actor_arn", "source_ip", "user_agent", "instance_types",
+    "account_id", "region", "principal", "actor_arn", "source_ip", "user_agent", "instance_types",
     "outcome", "error_code", "window_total", "window_first_event_time", "window_last_event_time",
     "degraded",
 )  # fmt: skip
@@ -135,7 +135,7 @@ def _summary(replay, reader, elapsed: float) -> str:
         f"{elapsed:.1f} s: {replay.events_evaluated:,} evaluated by rules, "
         f"{len(reader.problems):,} skipped.",
         "",
-        f"{'Rule':<42} {'Alerts':>6}  {'Severities':<24} Top actors",
+        f"{'Rule':<42} {'Alerts':>6}  {'Severities':<24} Top principals",
     ]
     for rule_id, tally in replay.tallies.items():
         severities = ", ".join(f"{s} {n}" for s, n in sorted(tally.severities.items()))

@@ -103,9 +103,9 @@ class Replay:
         self.rules = [load_rule(spec) for spec in chosen]
         self.now = 0.0
         self.store = InMemoryKVStore(clock=lambda: self.now)
-        from ec2_compute_helpers import actor, event_time_epoch  # importable once installed
+        from ec2_compute_helpers import event_time_epoch, principal  # importable once installed
 
-        self._actor, self._event_time_epoch = actor, event_time_epoch
+        self._principal, self._event_time_epoch = principal, event_time_epoch
         # eventName -> eventSource -> rules: the first lookup is all a non-matching record costs
         self._dispatch: dict[str, dict[str, list[Rule]]] = {}
         for rule in self.rules:
@@ -180,7 +180,7 @@ class Replay:
             tally = self.tallies[rule.detection_id]
             tally.alerts += 1
             tally.severities[alert.severity] += 1
-            tally.actors[self._actor(record).display] += 1
+            tally.actors[self._principal(record).display] += 1
             yield alert
 
     @staticmethod

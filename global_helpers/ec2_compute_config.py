@@ -27,8 +27,10 @@ EXTRA_UNUSUAL_INSTANCE_TYPES: list[str] = []
 USUAL_INSTANCE_TYPES: list[str] = []
 
 # --- AWS.EC2.ComputeAbuse.HighInstanceCount ----------------------------------------------------
-# Instances requested per actor, UTC day, subnet, instance type and outcome at which to alert.
-# Elastic's hunting query uses 10. Lower catches smaller miners and alerts on more CI bursts.
+# Instances requested (attempts included) per principal and UTC day, across subnets, instance
+# types and outcomes, at which to alert. Elastic's hunting query uses 10 per (user, day, subnet,
+# type, outcome) bucket; those buckets are the alert's breakdown here, since spreading a burst over
+# subnets or types hid it. Lower catches smaller miners and alerts on more CI bursts.
 HIGH_INSTANCE_COUNT_THRESHOLD = 10
 
 # --- AWS.EC2.ComputeAbuse.VCPUSurge -------------------------------------------------------------
@@ -47,11 +49,16 @@ SEVERITY_STEP_MULTIPLES = (2, 5)
 # attackers dry-run to learn what a stolen key may launch before they launch it.
 DRY_RUN_VCPU_THRESHOLD = 64
 
-# Controllers that validate launches with dry runs all day (Karpenter, cluster autoscalers). A dry
-# run is theirs only when BOTH its user agent and its principal ARN match (case-insensitive shell
-# patterns): a user agent alone is set by the caller and would let anyone hide behind it.
-DRY_RUN_CONTROLLER_USER_AGENTS = ["*karpenter.sh*", "*cluster-autoscaler*"]
-DRY_RUN_CONTROLLER_PRINCIPAL_ARNS = ["arn:aws:sts::*:assumed-role/*karpenter*"]
+# Node controllers (Karpenter, cluster autoscalers) validate launches with dry runs and launch
+# small nodes all day. A call is theirs only when BOTH its user agent and its principal ARN (the
+# session's or the role's) match these case-insensitive shell patterns: a user agent alone is
+# set by the caller and would let anyone hide behind it. Their dry runs alert nowhere and their
+# launches do not count toward HighInstanceCount; unusual types and vCPU surges still alert.
+CAPACITY_CONTROLLER_USER_AGENTS = ["*karpenter.sh*", "*cluster-autoscaler*"]
+CAPACITY_CONTROLLER_PRINCIPAL_ARNS = [
+    "arn:aws:sts::*:assumed-role/*karpenter*",
+    "arn:aws:iam::*:role/*karpenter*",
+]
 
 # --- AWS.EC2.ComputeAbuse.QuotaProbe ------------------------------------------------------------
 # EC2 quota look-ups (GetServiceQuota, ListServiceQuotas) by one actor in at least this many
@@ -121,12 +128,12 @@ def dry_run_vcpu_threshold() -> int:
     return DRY_RUN_VCPU_THRESHOLD
 
 
-def dry_run_controller_user_agents() -> list[str]:
-    return list(DRY_RUN_CONTROLLER_USER_AGENTS)
+def capacity_controller_user_agents() -> list[str]:
+    return list(CAPACITY_CONTROLLER_USER_AGENTS)
 
 
-def dry_run_controller_principal_arns() -> list[str]:
-    return list(DRY_RUN_CONTROLLER_PRINCIPAL_ARNS)
+def capacity_controller_principal_arns() -> list[str]:
+    return list(CAPACITY_CONTROLLER_PRINCIPAL_ARNS)
 
 
 def quota_lookup_min_regions() -> int:

@@ -52,8 +52,6 @@ MAX_INSTANCE_TYPE_LENGTH = 64
 MAX_LISTED_INSTANCE_IDS = 20
 MAX_ERROR_MESSAGE_LENGTH = 500
 
-# Source "addresses" and invokers that mean an AWS service made the call on someone's behalf.
-_SERVICE_SOURCE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$|^AWS Internal$")
 _EVENT_TIME = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
@@ -714,19 +712,25 @@ def _matches_any(text: str, patterns: frozenset) -> bool:
     return any(fnmatchcase(text, pattern) for pattern in patterns)
 
 
-def is_controller_dry_run(event: Mapping, user_agents: Any, principal_arns: Any) -> bool:
-    """Whether a dry run comes from a controller that validates with dry runs all day (Karpenter,
-    cluster autoscalers): both its user agent and its principal ARN must match a configured
-    pattern, since a user agent alone is whatever the caller says."""
-    view = read_view(event)
-    if launch_outcome(view)[0] != OUTCOME_DRY_RUN:
+def is_capacity_controller(event: Mapping, user_agents: Any, principal_arns: Any) -> bool:
+    """Whether a node controller (Karpenter, cluster autoscalers) made the call: both its user
+    agent and its principal ARN (the session's or the role's) must match a configured pattern,
+    since a user agent alone is whatever the caller says."""
+    if not matches_any(as_text(read_view(event).get("userAgent")), user_agents):
         return False
-    return matches_any(as_text(view.get("userAgent")), user_agents) and matches_any(
-        actor(event).arn, principal_arns
+    return matches_any(actor(event).arn, principal_arns) or matches_any(
+        principal(event).arn, principal_arns
     )
 
 
-# --- Actor ----------------------------------------------------------------------------------------
+def is_controller_dry_run(event: Mapping, user_agents: Any, principal_arns: Any) -> bool:
+    """Whether a dry run comes from a node controller, which validates with dry runs all day."""
+    if launch_outcome(event)[0] != OUTCOME_DRY_RUN:
+        return False
+    return is_capacity_controller(event, user_agents, principal_arns)
+
+
+# --- Who: the actor (Sentinel's fields) and the principal (what windows count per) -------------
 
 
 class Actor(NamedTuple):
@@ -738,23 +742,155 @@ class Actor(NamedTuple):
     name: str  # user_name before "@"
     upn_suffix: str  # user_name after "@" ("" without one), Sentinel's AccountUPNSuffix
     invoked_by: str
-    service_invoked: bool  # an AWS service made the call on someone's behalf
-    key: str  # stable identity for grouping and dedup
+    service_invoked: bool  # an AWS service launched for a group or fleet it runs, not a person
+    key: str  # the principal's key (see Principal): what windows and dedup group by
 
     @property
     def display(self) -> str:
         return self.user_name or self.arn or self.invoked_by or self.key
 
 
+# Services that launch capacity for a group, fleet or cluster they run. A call they make is the
+# service's, not the caller's: charged to whoever created or scaled what they run. Every other
+# `invokedBy` (the console's "AWS Internal" and signin.amazonaws.com, CloudFormation acting with a
+# user's own credentials) leaves the person as the actor.
+LAUNCHING_SERVICES = frozenset(
+    {
+        "autoscaling.amazonaws.com",
+        "ec2fleet.amazonaws.com",
+        "spotfleet.amazonaws.com",
+        "eks.amazonaws.com",
+        "eks-nodegroup.amazonaws.com",
+        "elasticmapreduce.amazonaws.com",
+        "batch.amazonaws.com",
+        "ecs.amazonaws.com",
+        "sagemaker.amazonaws.com",
+    }
+)
+# Where IAM keeps service-linked roles: only an AWS service can assume one.
+_SERVICE_LINKED_ROLE_PATH = ":role/aws-service-role/"
+# AWS IAM Identity Center's permission-set roles: the session name is the person's user name.
+_IDENTITY_CENTER_ROLE_PREFIX = "AWSReservedSSO_"
+_ASSUMED_ROLE_ARN = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/(.*)$")
+_FEDERATED_USER_ARN = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):federated-user/(.*)$")
+
+
+class Principal(NamedTuple):
+    """Who is behind a call, stable across the sessions, IPs and user agents they rotate: what
+    every window counts per.
+    - an IAM user: the user's ARN; root: the account's root ARN;
+    - an assumed role: the role's ARN (`sessionIssuer`); the session name is kept for the alert;
+    - an IAM Identity Center session: the person (the session name Identity Center sets to the
+      user's name, or `onBehalfOf.userId`), whatever account or permission set they use;
+    - a federated user (GetFederationToken): the IAM user who minted the token, since the
+      federated name is the caller's choice;
+    - an AWS service with no identity of its own: the service."""
+
+    key: str
+    kind: str  # "user", "root", "role", "identity-center-user", "federated-user", "service", ""
+    arn: str  # the IAM user's, role's or root's ARN ("" for services and unknowns)
+    name: str  # short name for titles: user, role or person name
+    session_name: str  # assumed-role or federated session ("" otherwise)
+    access_key_id: str
+
+    @property
+    def display(self) -> str:
+        if self.kind in ("role", "federated-user") and self.session_name:
+            return f"{self.name}/{self.session_name}"
+        return self.name or self.key
+
+
+def principal(event: Mapping) -> Principal:
+    """The principal behind the call (see Principal)."""
+    return _remembered("principal", event, _principal)
+
+
+def _principal(event: Mapping) -> Principal:
+    event = read_view(event)
+    identity = as_mapping(event.get("userIdentity"))
+    identity_type = as_text(identity.get("type"))
+    arn = as_text(identity.get("arn"))
+    if not arn:  # Sentinel's fallback
+        resources = as_sequence(event.get("resources"))
+        arn = as_text(dig(resources[0] if resources else None, "ARN"))
+    account_id = as_text(identity.get("accountId")) or as_text(event.get("recipientAccountId"))
+    access_key_id = as_text(identity.get("accessKeyId"))
+    session = _session_principal(identity, identity_type, arn, access_key_id)
+    if session is not None:
+        return session
+    if identity_type == "Root" or arn.endswith(":root"):
+        root_arn = arn or (f"arn:aws:iam::{account_id}:root" if account_id else "")
+        return Principal(root_arn or "root", "root", root_arn, f"root ({account_id or '?'})", "",
+                         access_key_id)  # fmt: skip
+    if arn:
+        name = as_text(identity.get("userName")) or arn.rsplit("/", 1)[-1]
+        kind = "user" if identity_type in ("IAMUser", "") else identity_type.lower()
+        return Principal(arn, kind, arn, name, "", access_key_id)
+    principal_id = as_text(identity.get("principalId"))
+    if principal_id:
+        return Principal(f"{account_id}:{principal_id}", identity_type.lower(), "", principal_id,
+                         "", access_key_id)  # fmt: skip
+    service = as_text(identity.get("invokedBy"))
+    if service:
+        return Principal(f"service:{service}", "service", "", service, "", access_key_id)
+    return Principal("unknown", "", "", "", "", access_key_id)
+
+
+def _session_principal(
+    identity: Mapping, identity_type: str, arn: str, access_key_id: str
+) -> Principal | None:
+    """The principal behind temporary credentials (an assumed role, Identity Center, a federated
+    user), or None for other identities."""
+    issuer = as_mapping(dig(identity, "sessionContext", "sessionIssuer"))
+    issuer_arn, issuer_name = as_text(issuer.get("arn")), as_text(issuer.get("userName"))
+    assumed = _ASSUMED_ROLE_ARN.match(arn)
+    if assumed or identity_type == "AssumedRole":
+        role_name = issuer_name or (assumed.group(3) if assumed else "")
+        session = assumed.group(4) if assumed else ""
+        session = session or as_text(identity.get("principalId")).partition(":")[2]
+        if role_name.startswith(_IDENTITY_CENTER_ROLE_PREFIX) and session:
+            person = as_text(dig(identity, "onBehalfOf", "userId")) or session.lower()
+            return Principal(f"identity-center-user:{person}", "identity-center-user", "",
+                             session, session, access_key_id)  # fmt: skip
+        if not issuer_arn and assumed:
+            issuer_arn = f"arn:{assumed.group(1)}:iam::{assumed.group(2)}:role/{role_name}"
+        if issuer_arn:
+            return Principal(issuer_arn, "role", issuer_arn, role_name, session, access_key_id)
+    federated = _FEDERATED_USER_ARN.match(arn)
+    if (federated or identity_type == "FederatedUser") and issuer_arn:
+        session = federated.group(3) if federated else ""
+        return Principal(issuer_arn, "federated-user", issuer_arn, issuer_name or issuer_arn,
+                         session, access_key_id)  # fmt: skip
+    return None
+
+
+def is_service_launch(event: Mapping) -> bool:
+    """Whether an AWS service made the call for a group, fleet or cluster it runs (see
+    LAUNCHING_SERVICES): an AWSService identity, a service-linked role, or a launching service
+    as the invoker or source. The console ("AWS Internal") and CloudFormation are the person."""
+    event = read_view(event)
+    identity = as_mapping(event.get("userIdentity"))
+    if as_text(identity.get("type")) == "AWSService":
+        return True
+    invoked_by = as_text(identity.get("invokedBy"))
+    if invoked_by in LAUNCHING_SERVICES:
+        return True
+    if as_text(event.get("sourceIPAddress")) in LAUNCHING_SERVICES:
+        return True
+    issuer_arn = as_text(dig(identity, "sessionContext", "sessionIssuer", "arn"))
+    return _SERVICE_LINKED_ROLE_PATH in issuer_arn
+
+
 def actor(event: Mapping) -> Actor:
     """Who made the call, with Sentinel's fallbacks: the ARN from `userIdentity.arn`, else
     `resources[0].ARN`; the name from `userName`, else the ARN's last segment; "Anonymous" for
-    anonymous principals; `name@suffix` split into name and UPN suffix."""
+    anonymous principals; `name@suffix` split into name and UPN suffix. Its key is the
+    principal's."""
     return _remembered("actor", event, _actor)
 
 
-def _actor(event: Mapping) -> Actor:
-    event = read_view(event)
+def _actor(original: Mapping) -> Actor:
+    event = read_view(original)
     identity = as_mapping(event.get("userIdentity"))
     resources = as_sequence(event.get("resources"))
     arn = as_text(identity.get("arn")) or as_text(dig(resources[0] if resources else None, "ARN"))
@@ -768,12 +904,6 @@ def _actor(event: Mapping) -> Actor:
     else:
         user_name = as_text(identity.get("userName")) or (arn.rsplit("/", 1)[-1] if arn else "")
     name, _, upn_suffix = user_name.partition("@")
-
-    source = as_text(event.get("sourceIPAddress"))
-    service_invoked = bool(
-        invoked_by or identity_type == "AWSService" or _SERVICE_SOURCE.match(source)
-    )
-    key = arn or (f"{account_id}:{principal_id}" if principal_id else "") or invoked_by
     return Actor(
         arn=arn,
         account_id=account_id,
@@ -783,8 +913,8 @@ def _actor(event: Mapping) -> Actor:
         name=name,
         upn_suffix=upn_suffix,
         invoked_by=invoked_by,
-        service_invoked=service_invoked,
-        key=key or "unknown",
+        service_invoked=is_service_launch(event),
+        key=principal(original).key,
     )
 
 
@@ -793,26 +923,32 @@ def is_allowlisted(event: Mapping, principal_arns: Any, user_agents: Any) -> boo
     Both lists may be the strings a test mock returns."""
     if not _entries(principal_arns) and not _entries(user_agents):
         return False  # the default: nothing allowlisted, nothing to read
-    arn = actor(event).arn
-    if arn and any(fnmatchcase(arn, pattern) for pattern in as_list(principal_arns)):
-        return True
+    patterns = as_list(principal_arns)
+    for arn in (actor(event).arn, principal(event).arn):  # the session's and the role's
+        if arn and any(fnmatchcase(arn, pattern) for pattern in patterns):
+            return True
     return matches_any(as_text(as_mapping(event).get("userAgent")), user_agents)
 
 
 # --- Alert context --------------------------------------------------------------------------------
 
 
-def launch_alert_context(event: Mapping, summary: LaunchSummary | None = None) -> dict:
-    """The alert context every detection of the pack shares for a launch event."""
+def identity_alert_context(event: Mapping) -> dict:
+    """Where and by whom: the principal every window counts per, with Sentinel's grouping fields
+    (actor_*, source IP, user agent) and the session and access key as context."""
     event = as_mapping(event)
-    summary = summary or summarize_launch(event)
-    who = actor(event)
+    who, person = actor(event), principal(event)
     return {
         "account_id": as_text(event.get("recipientAccountId")) or who.account_id,
         "region": as_text(event.get("awsRegion")),
-        "event_name": summary.event_name,
+        "event_name": as_text(event.get("eventName")),
         "event_id": as_text(event.get("eventID")),
         "event_time": as_text(event.get("eventTime")),
+        "principal": person.key,
+        "principal_kind": person.kind,
+        "principal_name": person.name,
+        "session_name": person.session_name,
+        "access_key_id": person.access_key_id,
         "actor_arn": who.arn,
         "actor_name": who.name,
         "actor_upn_suffix": who.upn_suffix,
@@ -821,21 +957,33 @@ def launch_alert_context(event: Mapping, summary: LaunchSummary | None = None) -
         "service_invoked": who.service_invoked,
         "source_ip": as_text(event.get("sourceIPAddress")),
         "user_agent": as_text(event.get("userAgent")),
-        "outcome": summary.outcome,
-        "error_code": summary.error_code,
-        "error_message": as_text(event.get("errorMessage"))[:MAX_ERROR_MESSAGE_LENGTH],
-        "instance_types": list(summary.instance_types),
-        "accelerators": accelerator_kinds(summary.instance_types),
-        "uses_launch_template": summary.uses_launch_template,
-        "requested_instance_count": summary.requested_instance_count,
-        "launched_instance_count": summary.launched_instance_count,
-        "requested_vcpus": summary.requested_vcpus,
-        "launched_vcpus": summary.launched_vcpus,
-        "requested_accelerator_count": summary.requested_accelerators,
-        "launched_accelerator_count": summary.launched_accelerators,
-        "unknown_instance_types": list(summary.unknown_instance_types),
-        "instance_ids": list(summary.instance_ids),
-        "subnet_id": summary.subnet_id,
-        "max_capacity": summary.max_capacity,
-        "launches_later": summary.launches_later,
     }
+
+
+def launch_alert_context(event: Mapping, summary: LaunchSummary | None = None) -> dict:
+    """The alert context every detection of the pack shares for a launch event."""
+    event = as_mapping(event)
+    summary = summary or summarize_launch(event)
+    context = identity_alert_context(event)
+    context.update(
+        {
+            "outcome": summary.outcome,
+            "error_code": summary.error_code,
+            "error_message": as_text(event.get("errorMessage"))[:MAX_ERROR_MESSAGE_LENGTH],
+            "instance_types": list(summary.instance_types),
+            "accelerators": accelerator_kinds(summary.instance_types),
+            "uses_launch_template": summary.uses_launch_template,
+            "requested_instance_count": summary.requested_instance_count,
+            "launched_instance_count": summary.launched_instance_count,
+            "requested_vcpus": summary.requested_vcpus,
+            "launched_vcpus": summary.launched_vcpus,
+            "requested_accelerator_count": summary.requested_accelerators,
+            "launched_accelerator_count": summary.launched_accelerators,
+            "unknown_instance_types": list(summary.unknown_instance_types),
+            "instance_ids": list(summary.instance_ids),
+            "subnet_id": summary.subnet_id,
+            "max_capacity": summary.max_capacity,
+            "launches_later": summary.launches_later,
+        }
+    )
+    return context

@@ -98,6 +98,7 @@ class WindowResult(NamedTuple):
     duplicate: bool  # the event had been recorded already
     degraded: str  # why the window could not be used ("" when it could)
     labels: tuple = ()  # distinct windows: the labels in the window (e.g. regions)
+    breakdown: tuple = ()  # summed windows of labelled entries: (label, amount), largest first
 
 
 def window_key(prefix: str, *parts: Any) -> str:
@@ -219,6 +220,11 @@ def _evaluate(timeline, span, own, min_total, duplicate, degraded) -> WindowResu
 
 def _result(inside, total, crossed, duplicate, degraded, labels=()) -> WindowResult:
     """The result for the entries of the chosen window, in event-time order."""
+    breakdown: dict[str, int] = {}
+    if not labels:
+        for entry in inside:
+            if entry.label:
+                breakdown[entry.label] = breakdown.get(entry.label, 0) + entry.amount
     return WindowResult(
         crossed=crossed,
         total=total,
@@ -230,6 +236,7 @@ def _result(inside, total, crossed, duplicate, degraded, labels=()) -> WindowRes
         duplicate=duplicate,
         degraded=degraded,
         labels=labels,
+        breakdown=tuple(sorted(breakdown.items(), key=lambda item: (-item[1], item[0]))),
     )
 
 

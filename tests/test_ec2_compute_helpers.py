@@ -268,9 +268,41 @@ ACTOR_CASES = [
         dict(service_invoked=True, invoked_by="autoscaling.amazonaws.com", name="AutoScaling"),
     ),
     (
-        "EKS node group launches from 'AWS Internal' are service-invoked",
-        {"userIdentity": assumed_role("eks-ng", "EKS"), "sourceIPAddress": "AWS Internal"},
+        "an EKS node group's service-linked role is service-invoked",
+        {
+            "userIdentity": {
+                **assumed_role("AWSServiceRoleForAmazonEKSNodegroup", "EKS"),
+                "sessionContext": {
+                    "sessionIssuer": {
+                        "arn": "arn:aws:iam::111122223333:role/"
+                        "aws-service-role/eks-nodegroup.amazonaws.com/AWSServiceRoleForAmazonEKSNodegroup"
+                    }
+                },
+            },
+            "sourceIPAddress": "AWS Internal",
+        },
         dict(service_invoked=True),
+    ),
+    (
+        "a console launch ('AWS Internal') by a person is the person's",
+        {
+            "userIdentity": assumed_role("DevAdministrator", "temp_user", invokedBy="AWS Internal"),
+            "sourceIPAddress": "AWS Internal",
+        },
+        dict(service_invoked=False, key="arn:aws:iam::111122223333:role/DevAdministrator"),
+    ),
+    (
+        "CloudFormation acting with a user's credentials is the user's",
+        {
+            "userIdentity": {**iam_user("mallory"), "invokedBy": "cloudformation.amazonaws.com"},
+            "sourceIPAddress": "cloudformation.amazonaws.com",
+        },
+        dict(service_invoked=False, key="arn:aws:iam::111122223333:user/mallory"),
+    ),
+    (
+        "an IAM user in the console (signin.amazonaws.com) is the person",
+        {"userIdentity": {**iam_user("carol"), "invokedBy": "signin.amazonaws.com"}},
+        dict(service_invoked=False),
     ),
     (
         "a person's call from an IP is not service-invoked",
@@ -297,6 +329,122 @@ def test_actor(fields, expected):
     for shape in both_shapes(run_instances(**fields)):
         who = helpers.actor(shape)
         assert {name: getattr(who, name) for name in expected} == expected
+
+
+SSO_ROLE = "AWSReservedSSO_AdministratorAccess_1b74cd717d47002b"
+PRINCIPAL_CASES = [
+    (
+        "IAM user: the user's ARN, the access key as context",
+        iam_user("bob"),
+        dict(
+            key="arn:aws:iam::111122223333:user/bob",
+            kind="user",
+            name="bob",
+            access_key_id="AKIAEXAMPLEKEY",
+            display="bob",
+        ),
+    ),
+    (
+        "assumed role: the role's ARN from sessionIssuer, the session kept for the alert",
+        assumed_role("ci-deployer", "GitHubActions-run-1234"),
+        dict(
+            key="arn:aws:iam::111122223333:role/ci-deployer",
+            kind="role",
+            session_name="GitHubActions-run-1234",
+            display="ci-deployer/GitHubActions-run-1234",
+        ),
+    ),
+    (
+        "assumed role without sessionContext: the role ARN from the assumed-role ARN",
+        {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/Ops/carol"},
+        dict(key="arn:aws:iam::111122223333:role/Ops", session_name="carol", name="Ops"),
+    ),
+    (
+        "a role with a path keeps the issuer's full ARN (a real traildiscover shape)",
+        {
+            **assumed_role(SSO_ROLE.replace("SSO", "XYZ"), "x"),
+            "sessionContext": {
+                "sessionIssuer": {
+                    "arn": "arn:aws:iam::111111111111:role/aws-reserved/app/Deploy",
+                    "userName": "Deploy",
+                }
+            },
+        },
+        dict(key="arn:aws:iam::111111111111:role/aws-reserved/app/Deploy", name="Deploy"),
+    ),
+    (
+        "Identity Center: the person, whichever account or permission set",
+        assumed_role(SSO_ROLE, "AdanAlvarez", "999988887777"),
+        dict(
+            key="identity-center-user:adanalvarez",
+            kind="identity-center-user",
+            name="AdanAlvarez",
+            display="AdanAlvarez",
+        ),
+    ),
+    (
+        "Identity Center with onBehalfOf: the identity store's user ID",
+        assumed_role(
+            SSO_ROLE,
+            "adan",
+            onBehalfOf={"userId": "906727d8-1234", "identityStoreArn": "arn:aws:identitystore::1"},
+        ),
+        dict(key="identity-center-user:906727d8-1234"),
+    ),
+    (
+        "federated user (GetFederationToken): the IAM user who minted the token",
+        {
+            "type": "FederatedUser",
+            "arn": "arn:aws:sts::742491224508:federated-user/stratus",
+            "accountId": "742491224508",
+            "sessionContext": {
+                "sessionIssuer": {
+                    "type": "IAMUser",
+                    "arn": "arn:aws:iam::742491224508:user/fed-minter",
+                    "userName": "fed-minter",
+                }
+            },
+        },
+        dict(
+            key="arn:aws:iam::742491224508:user/fed-minter",
+            kind="federated-user",
+            session_name="stratus",
+            display="fed-minter/stratus",
+        ),
+    ),
+    (
+        "root",
+        {"type": "Root", "arn": "arn:aws:iam::111122223333:root", "accountId": "111122223333"},
+        dict(key="arn:aws:iam::111122223333:root", kind="root", display="root (111122223333)"),
+    ),
+    (
+        "an AWS service with no identity of its own",
+        {"type": "AWSService", "invokedBy": "autoscaling.amazonaws.com"},
+        dict(key="service:autoscaling.amazonaws.com", kind="service"),
+    ),
+    ("junk identity", ["not", "a", "mapping"], dict(key="unknown", kind="")),
+]
+
+
+@pytest.mark.parametrize(
+    "identity, expected",
+    [case[1:] for case in PRINCIPAL_CASES],
+    ids=[c[0] for c in PRINCIPAL_CASES],
+)
+def test_principal(identity, expected):
+    for shape in both_shapes(run_instances(identity=identity)):
+        person = helpers.principal(shape)
+        assert {name: getattr(person, name) for name in expected} == expected
+
+
+def test_rotating_sessions_ips_and_user_agents_keep_one_principal():
+    keys = {
+        helpers.principal(PantherEvent(run_instances(
+            identity=assumed_role("deployer", f"s-{i}"), source_ip=f"192.0.2.{i}",
+            user_agent=f"agent/{i}"))).key
+        for i in range(5)
+    }  # fmt: skip
+    assert keys == {"arn:aws:iam::111122223333:role/deployer"}
 
 
 @pytest.mark.parametrize(

@@ -57,13 +57,16 @@ def test_macro_expansion():
         sql.offset_seconds("a fortnight")
 
 
+USER = "arn:aws:iam::111122223333:user/"
+
+
 @pytest.mark.parametrize("name", sorted(queries.specs()))
 def test_every_query_runs_on_the_sample(name):
     sample = list(RecordReader([str(SAMPLE_DIR)]))
     rows = sql.run(query(name), sample, datetime(2024, 8, 7, 16, 0, tzinfo=UTC))
     assert isinstance(rows, list)
     if name == "vcpu_surge_query.yml":  # the stolen key's 928 vCPUs, as the streaming rule
-        assert [(r["actor_name"], r["total_vcpus"]) for r in rows] == [("backup-sync", 928)]
+        assert [(r["principal"], r["total_vcpus"]) for r in rows] == [(USER + "backup-sync", 928)]
 
 
 # --- vCPU surge ----------------------------------------------------------------------------------
@@ -92,7 +95,7 @@ def test_vcpu_sql_burst_vs_drip_failures_and_the_threshold():
     failed = run_instances("m5.24xlarge", 10, 10, identity=iam_user("burst"), event_time=at(1),
                            error_code="Client.VcpuLimitExceeded")  # fmt: skip
     rows = sql.run(VCPU, [*burst, *drip, *edge, failed], NOW)
-    assert {r["actor_name"]: r["total_vcpus"] for r in rows} == {"burst": 864}  # edge: 800
+    assert {r["principal"]: r["total_vcpus"] for r in rows} == {USER + "burst": 864}  # edge: 800
 
 
 # --- instance counts ------------------------------------------------------------------------------
@@ -113,10 +116,34 @@ def test_count_sql_buckets_threshold_and_exclusions():
                                           invokedBy="autoscaling.amazonaws.com")),  # on behalf
     ]  # fmt: skip
     rows = sql.run(COUNT, events, NOW)
-    assert {(r["actor_name"], r["outcome"]): r["requested_instances"] for r in rows} == {
-        ("eli", "success"): 10,
-        ("gus", "failure"): 10,
+    assert {(r["principal"], r["refused_instances"]): r["requested_instances"] for r in rows} == {
+        (USER + "eli", 0): 10,
+        (USER + "gus", 10): 10,
     }
+
+
+def test_sql_counts_per_principal_across_sessions_ips_subnets_and_types():
+    """Rotating sessions, IPs, user agents, subnets and types: one role, one person, one row."""
+    sessions = [
+        run_instances(kind, 1, 2, identity=assumed_role("deployer", f"s-{i}"),
+                      source_ip=f"192.0.2.{i}", user_agent=f"agent/{i}", subnet_id=f"subnet-{i}",
+                      event_time=at(5, i))
+        for i, kind in enumerate(["t3.micro", "c5.large"] * 3)
+    ]  # fmt: skip
+    sso = "AWSReservedSSO_PowerUser_4f2a9c1e0b7d3a61"
+    person = [
+        run_instances("m5.24xlarge", 5, 5, identity=assumed_role(sso, "Bob@example.com", account),
+                      event_time=at(5, 10))
+        for account in ("111122223333", "444455556666")
+    ]  # fmt: skip
+    counts = {
+        r["principal"]: r["requested_instances"] for r in sql.run(COUNT, sessions + person, NOW)
+    }
+    assert counts == {"arn:aws:iam::111122223333:role/deployer": 12,
+                      "identity-center-user:bob@example.com": 10}  # fmt: skip
+    (surge,) = sql.run(VCPU, person, NOW)
+    assert surge["principal"] == "identity-center-user:bob@example.com"
+    assert surge["total_vcpus"] == 960 and len(surge["actor_arns"]) == 2
 
 
 # --- equivalence with the streaming rules ------------------------------------------------------
@@ -164,11 +191,11 @@ def test_vcpu_sql_flags_the_groups_the_streaming_rule_alerts_on(seed):
     streaming = {
         actor: total
         for actor, total in streaming_totals(
-            "AWS.EC2.ComputeAbuse.VCPUSurge", events, lambda c: c["actor_name"]
+            "AWS.EC2.ComputeAbuse.VCPUSurge", events, lambda c: c["principal"]
         ).items()
         if total > threshold
     }
-    flagged = {row["actor_name"]: row["total_vcpus"] for row in sql.run(VCPU, events, NOW)}
+    flagged = {row["principal"]: row["total_vcpus"] for row in sql.run(VCPU, events, NOW)}
     assert flagged == streaming
     assert flagged, "the scenario flags someone, so the comparison means something"
 
@@ -178,7 +205,7 @@ def test_count_sql_flags_the_buckets_the_streaming_rule_alerts_on(seed):
     events = random_launches(seed, actors=4, calls=30)
 
     def bucket(context):
-        return (context["actor_name"], context["bucket_instance_type"], context["bucket_outcome"])
+        return (context["principal"], context["bucket_day"])
 
     streaming = {
         key: total
@@ -188,10 +215,18 @@ def test_count_sql_flags_the_buckets_the_streaming_rule_alerts_on(seed):
         if total >= 10
     }
     rows = sql.run(COUNT, events, NOW)
-    flagged = {(r["actor_name"], r["instance_type"], r["outcome"]): r["requested_instances"]
-               for r in rows}  # fmt: skip
-    assert flagged == streaming
+    flagged = {(r["principal"], str(r["day"])): r["requested_instances"] for r in rows}
+    assert flagged.keys() == streaming.keys()
     assert flagged
+    # The streaming rule stops counting a day once it alerted; the SQL sums the whole day: each
+    # eventID once, dry runs left out, maxCount per call.
+    requested = {}
+    for event in {e["eventID"]: e for e in events}.values():
+        if event.get("errorCode") != "Client.DryRunOperation":
+            key = (event["userIdentity"]["arn"], event["eventTime"][:10])
+            count = event["requestParameters"]["instancesSet"]["items"][0]["maxCount"]
+            requested[key] = requested.get(key, 0) + count
+    assert flagged == {key: requested[key] for key in flagged}
 
 
 @pytest.mark.parametrize("name", sorted(queries.specs()))

@@ -172,7 +172,9 @@ def test_committed_sample_is_what_the_generator_produces(tmp_path):
 # The sample's story (see compute_abuse/sample_data.py): (rule, actor, what) of every alert.
 SAMPLE_ALERTS = sorted([
     ("AWS.EC2.ComputeAbuse.DryRunProbe", "backup-sync", "p3.16xlarge"),
-    ("AWS.EC2.ComputeAbuse.HighInstanceCount", "aws-go-sdk-1722946211294449000", "p2.xlarge"),
+    ("AWS.EC2.ComputeAbuse.HighInstanceCount", "aws-go-sdk-1722946211294449000", "10 instances"),
+    # per principal and day, across types and regions: the burst's third call reaches 10
+    ("AWS.EC2.ComputeAbuse.HighInstanceCount", "backup-sync", "12 instances"),
     ("AWS.EC2.ComputeAbuse.QuotaProbe", "backup-sync", "10 regions"),
     ("AWS.EC2.ComputeAbuse.QuotaProbe", "backup-sync", "L-417A185B"),
     ("AWS.EC2.ComputeAbuse.RegionSpread", "backup-sync", "3 regions"),
@@ -189,7 +191,9 @@ SAMPLE_ALERTS = sorted([
 
 def describe(alert):
     context, rule = alert.context, alert.rule_id.rsplit(".", 1)[1]
-    if rule == "VCPUSurge":
+    if rule == "HighInstanceCount":
+        what = f"{context['window_total']} instances"
+    elif rule == "VCPUSurge":
         what = f"{context['window_total']} vCPUs"
     elif rule == "RegionSpread" or (
         rule == "QuotaProbe" and context["event_name"] != "RequestServiceQuotaIncrease"
@@ -228,7 +232,7 @@ def test_evaluating_in_batches_changes_nothing(batch, monkeypatch):
 
     default = story()
     monkeypatch.setattr(replay_module, "EVALUATION_BATCH", batch)
-    assert story() == default and len(default[0]) == 13
+    assert story() == default and len(default[0]) == len(SAMPLE_ALERTS)
 
 
 def test_a_config_override_changes_what_alerts(tmp_path, capsys, monkeypatch):

@@ -66,7 +66,29 @@ CASES = [
         run_instances("g4dn.xlarge", identity=autoscaling_identity(),
                       source_ip="autoscaling.amazonaws.com",
                       user_agent="autoscaling.amazonaws.com"),
-        True, "MEDIUM", "AutoScaling launched 1",
+        True, "MEDIUM", "AWSServiceRoleForAutoScaling/AutoScaling launched 1",
+    ),
+    (
+        "a console launch ('AWS Internal') is the person's: High",
+        run_instances("g5.12xlarge", identity=assumed_role("DevAdministrator", "temp_user",
+                                                           invokedBy="AWS Internal"),
+                      source_ip="AWS Internal", user_agent="AWS Internal"),
+        True, "HIGH", "DevAdministrator/temp_user launched 1 unusual",
+    ),
+    (
+        "CloudFormation acting with a user's credentials is the user: High",
+        run_instances("p3.2xlarge", identity={**iam_user("mallory"),
+                                              "invokedBy": "cloudformation.amazonaws.com"},
+                      source_ip="cloudformation.amazonaws.com",
+                      user_agent="cloudformation.amazonaws.com"),
+        True, "HIGH", "mallory launched 1 unusual",
+    ),
+    (
+        "an EKS node group's service-linked role launching: Medium",
+        run_instances("g5.xlarge", identity=assumed_role(
+            "AWSServiceRoleForAmazonEKSNodegroup", "EKS", invokedBy="eks-nodegroup.amazonaws.com"),
+                      source_ip="eks-nodegroup.amazonaws.com"),
+        True, "MEDIUM", "AWSServiceRoleForAmazonEKSNodegroup/EKS launched 1",
     ),
     (
         "FPGA and media accelerators are unusual too",

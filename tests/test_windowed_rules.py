@@ -12,6 +12,7 @@ import pytest
 
 from compute_abuse.content import function_errors, load_rule, rule_spec, run_rule
 from compute_abuse.events import (
+    assumed_role,
     auto_scaling_group,
     autoscaling_identity,
     cpu,
@@ -132,7 +133,7 @@ def test_interleaved_actors_are_counted_apart(kv, surge):
         ]
     events.append(launch(500, DAY0 + HOUR, user="gail"))
     alerts = kv.run(surge, events)
-    assert sorted(a.dedup_output.split("|")[2] for a in alerts) == ["erin", "finn"]
+    assert sorted(a.dedup_output.rsplit("/", 1)[1] for a in alerts) == ["erin", "finn"]
 
 
 def test_failures_and_dry_runs_are_not_launches(kv, surge):
@@ -219,21 +220,92 @@ def test_one_alert_per_bucket_not_per_later_event(kv, high_count):
 def test_a_failed_request_for_ten_gpus_alerts(kv, high_count):
     event = request(10, DAY0, instance_type="p3.2xlarge", error_code="Client.VcpuLimitExceeded")
     (alert,) = kv.run(high_count, [event])
-    assert "tried and failed to get 10 EC2 instances of p3.2xlarge" in alert.title_output
-    assert alert.severity_output == "MEDIUM"  # a failure (Low), one step up for GPUs
+    assert "alice requested 10 EC2 instances on 2024-08-01" in alert.title_output
+    assert "10 refused" in alert.title_output
+    assert alert.severity_output == "MEDIUM"  # all refused (Low), one step up for GPUs
+    (bucket,) = context(alert)["elastic_buckets"]
+    assert bucket == {"outcome": "failure", "instance_type": "p3.2xlarge",
+                      "subnet_id": "subnet-0123456789abcdef0", "instances": 10}  # fmt: skip
 
 
-def test_buckets_split_on_utc_day_subnet_type_and_outcome(kv, high_count):
+def test_one_bucket_per_principal_and_utc_day_across_subnets_types_and_outcomes(kv, high_count):
     events = [
         request(6, DAY0 + 23 * HOUR),  # day 1
-        request(6, DAY0 + 25 * HOUR),  # day 2
-        request(6, DAY0 + 26 * HOUR, instance_type="t3.small"),
-        request(6, DAY0 + 26 * HOUR, error_code="Client.InvalidParameterValue"),
-        request(6, DAY0 + 26 * HOUR, requestParameters=None),  # no subnet, no type: own bucket
+        request(3, DAY0 + 25 * HOUR),  # day 2 ...
+        request(2, DAY0 + 26 * HOUR, instance_type="t3.small"),
+        request(2, DAY0 + 26 * HOUR, error_code="Client.InvalidParameterValue"),
     ]
     assert kv.run(high_count, events) == []
-    (alert,) = kv.run(high_count, [request(4, DAY0 + 27 * HOUR)])  # day 2 reaches 10
-    assert context(alert)["bucket_day"] == "2024-08-02"
+    (alert,) = kv.run(high_count, [request(3, DAY0 + 27 * HOUR, subnet_id="subnet-0bbb")])
+    fired = context(alert)
+    assert fired["bucket_day"] == "2024-08-02" and fired["window_total"] == 10
+    assert "3 refused" not in alert.title_output and "2 refused" in alert.title_output
+    buckets = {tuple(bucket.values()) for bucket in fired["elastic_buckets"]}
+    subnet = "subnet-0123456789abcdef0"
+    assert buckets == {
+        ("success", "t3.micro", subnet, 3), ("success", "t3.small", subnet, 2),
+        ("failure", "t3.micro", subnet, 2), ("success", "t3.micro", "subnet-0bbb", 3),
+    }  # fmt: skip
+    assert alert.severity_output == "MEDIUM"
+
+
+def test_ten_one_instance_launches_in_ten_subnets_alert(kv, high_count):
+    """AWS's crypto-mining simulation: one user, one instance per subnet, seconds apart."""
+    events = [
+        request(1, DAY0 + 3 * i, subnet_id=f"subnet-{i:04d}", instance_type=kind)
+        for i, kind in enumerate(["c5.4xlarge", "m5.2xlarge"] * 5)
+    ]
+    alerts = kv.run(high_count, events)
+    assert len(alerts) == 1 and context(alerts[0])["window_event_count"] == 10
+    assert len(context(alerts[0])["elastic_buckets"]) == 10
+
+
+def test_rotating_sessions_of_one_role_count_as_one_principal(kv, high_count):
+    events = [
+        run_instances(
+            "t3.micro",
+            1,
+            2,
+            event_time=at(DAY0 + i * HOUR),
+            source_ip=f"192.0.2.{i}",
+            identity=assumed_role("deployer", f"session-{i}"),
+            user_agent=f"agent/{i}",
+        )
+        for i in range(5)
+    ]
+    (alert,) = kv.run(high_count, events)
+    assert alert.dedup_output == "arn:aws:iam::111122223333:role/deployer:2024-08-01"
+    assert alert.title_output.startswith("deployer/session-4 requested 10 EC2 instances")
+    assert context(alert)["session_name"] == "session-4"
+
+
+def test_a_node_controller_launching_all_day_stays_quiet(kv, high_count):
+    """Karpenter's role gets a new session every hour and launches small nodes all day."""
+    events = [
+        run_instances(
+            "c5.large",
+            1,
+            1,
+            event_time=at(DAY0 + i * 1200),
+            identity=assumed_role("KarpenterControllerRole-prod", f"{1722844800 + i // 3}"),
+            user_agent="aws-sdk-go/1.51.16 (go1.22.2; linux; amd64) karpenter.sh-v0.36.1",
+        )
+        for i in range(72)
+    ]
+    assert kv.run(high_count, events) == []
+    # The same role's key used by anyone else (another user agent) is counted.
+    stolen = [
+        run_instances(
+            "c5.large",
+            1,
+            5,
+            event_time=at(DAY0 + i * 60),
+            identity=assumed_role("KarpenterControllerRole-prod", "x"),
+            user_agent="python-requests/2.31",
+        )
+        for i in range(2)
+    ]
+    assert len(kv.run(high_count, stolen)) == 1
 
 
 def test_duplicate_request_counts_once(kv, high_count):

@@ -2,7 +2,8 @@
 -- the copies in queries/). The same quantities as the streaming rules' helper:
 --   * catalog: default vCPUs and accelerators of every EC2 instance type (ec2_instance_catalog)
 --   * launch_calls: RunInstances calls once per eventID (CloudTrail may deliver a record twice),
---     with Sentinel's actor fields, the outcome, and whether a fleet service made the call on a
+--     with the principal (as the streaming rules' helper names it: an Identity Center person, the
+--     role or federation token's issuer, else the caller's ARN), Sentinel's actor fields, the outcome, and whether a fleet service made the call on a
 --     user's behalf (counted at the user's request, not again)
 --   * launched: one row per instance a successful call launched (not on a user's behalf), with
 --     vCPUs = coreCount x threadsPerCore, else the catalog's default
@@ -22,6 +23,18 @@ launch_calls AS (
     userAgent AS user_agent,
     requestParameters,
     responseElements,
+    COALESCE(
+      CASE WHEN STARTSWITH(userIdentity:sessionContext:sessionIssuer:userName::STRING, 'AWSReservedSSO_')
+        THEN 'identity-center-user:' || COALESCE(
+          userIdentity:onBehalfOf:userId::STRING,
+          LOWER(REGEXP_SUBSTR(userIdentity:arn::STRING, '[^/]*$'))
+        )
+      END,
+      userIdentity:sessionContext:sessionIssuer:arn::STRING,
+      userIdentity:arn::STRING,
+      resources[0]:ARN::STRING,
+      'unknown'
+    ) AS principal,
     COALESCE(userIdentity:arn::STRING, resources[0]:ARN::STRING, '') AS actor_arn,
     CASE
       WHEN userIdentity:principalId::STRING = 'Anonymous' THEN 'Anonymous'

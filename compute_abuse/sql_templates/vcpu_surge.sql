@@ -1,11 +1,10 @@
 {common}
 SELECT
-  source_ip,
-  account_id,
-  actor_name,
-  actor_upn_suffix,
-  actor_arn,
-  user_agent,
+  principal,
+  ARRAY_AGG(DISTINCT account_id) WITHIN GROUP (ORDER BY account_id) AS account_ids,
+  ARRAY_AGG(DISTINCT actor_arn) WITHIN GROUP (ORDER BY actor_arn) AS actor_arns,
+  ARRAY_AGG(DISTINCT source_ip) WITHIN GROUP (ORDER BY source_ip) AS source_ips,
+  ARRAY_AGG(DISTINCT user_agent) WITHIN GROUP (ORDER BY user_agent) AS user_agents,
   SUM(vcpus) AS total_vcpus,
   SUM(accelerators) AS total_accelerators,
   COUNT(DISTINCT event_id) AS launch_calls,
@@ -14,6 +13,6 @@ SELECT
   MAX(p_event_time) AS last_launch,
   ARRAY_AGG(DISTINCT event_id) WITHIN GROUP (ORDER BY event_id) AS event_ids
 FROM launched
-GROUP BY source_ip, account_id, actor_name, actor_upn_suffix, actor_arn, user_agent
+GROUP BY principal
 HAVING SUM(vcpus) > {vcpu_threshold}
 ORDER BY total_vcpus DESC

@@ -2,8 +2,8 @@ from ec2_compute_config import (
     allowlisted_principal_arns,
     allowlisted_user_agents,
     as_int,
-    dry_run_controller_principal_arns,
-    dry_run_controller_user_agents,
+    capacity_controller_principal_arns,
+    capacity_controller_user_agents,
     dry_run_vcpu_threshold,
     unusual_instance_types,
     usual_instance_types,
@@ -18,6 +18,7 @@ from ec2_compute_helpers import (
     is_launch_event,
     launch_alert_context,
     launch_outcome,
+    principal,
     summarize_launch,
     unusual_instance_types_in,
 )
@@ -37,7 +38,7 @@ def _probe(event):
 def rule(event):
     if not is_launch_event(event) or launch_outcome(event)[0] != OUTCOME_DRY_RUN:
         return False
-    controllers = dry_run_controller_user_agents(), dry_run_controller_principal_arns()
+    controllers = capacity_controller_user_agents(), capacity_controller_principal_arns()
     if is_controller_dry_run(event, *controllers):
         return False
     if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
@@ -51,7 +52,7 @@ def title(event):
     summary, unusual = _probe(event)
     types = ", ".join(unusual or summary.instance_types) or "a launch template"
     return (
-        f"{actor(event).display} dry-ran {summary.event_name} of "
+        f"{principal(event).display} dry-ran {summary.event_name} of "
         f"{summary.requested_instance_count} instance(s) [{types}], "
         f"{summary.requested_vcpus} vCPUs, in account {actor(event).account_id or '?'} "
         f"({as_text(event.get('awsRegion')) or '?'})"
@@ -60,7 +61,7 @@ def title(event):
 
 def dedup(event):
     summary, unusual = _probe(event)
-    return f"{actor(event).key}:{','.join(unusual or summary.instance_types)}"
+    return f"{principal(event).key}:{','.join(unusual or summary.instance_types)}"
 
 
 def severity(event):

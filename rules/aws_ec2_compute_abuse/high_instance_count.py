@@ -1,7 +1,11 @@
+from typing import NamedTuple
+
 from ec2_compute_windows import (
     DAY_SECONDS,
     Entry,
     KVStore,
+    WindowResult,
+    entry_label,
     utc_day,
     window_alert_context,
     window_for,
@@ -18,6 +22,8 @@ from ec2_compute_config import (
     allowlisted_principal_arns,
     allowlisted_user_agents,
     as_int,
+    capacity_controller_principal_arns,
+    capacity_controller_user_agents,
     high_instance_count_threshold,
 )
 from ec2_compute_helpers import (
@@ -28,10 +34,12 @@ from ec2_compute_helpers import (
     event_id,
     event_time_epoch,
     is_allowlisted,
+    is_capacity_controller,
     is_launch_event,
     launch_alert_context,
     launch_outcome,
     launched_on_behalf,
+    principal,
     summarize_launch,
 )
 
@@ -41,32 +49,56 @@ RULE_EVENTS = LAUNCH_EVENTS
 DEFAULT_THRESHOLD = 10
 
 
+class Bucket(NamedTuple):
+    """One principal's UTC day; Elastic's (subnet, type, outcome) bucket is the entry's label."""
+
+    day: str
+    start: int
+    end: int
+    key: str
+    entry: Entry
+    has_event_time: bool
+
+
 def _bucket(event):
-    """Elastic's grouping: actor, UTC day of eventTime, subnet, instance type, outcome."""
     summary = summarize_launch(event)
     epoch = event_time_epoch(event)
-    epoch = int(epoch) if epoch is not None else None
-    day = utc_day(epoch) if epoch is not None else ("unknown-day", 0, DAY_SECONDS)
+    day, start, end = utc_day(int(epoch)) if epoch is not None else ("unknown-day", 0, DAY_SECONDS)
     instance_type = (summary.instance_types or ("unknown-type",))[0]
-    key = window_key(
-        "instance-count", actor(event).key, day[0], summary.subnet_id or "no-subnet",
-        instance_type, summary.outcome,
-    )  # fmt: skip
+    elastic_bucket = f"{summary.outcome} {instance_type} {summary.subnet_id or 'no-subnet'}"
     entry = Entry(
-        epoch=epoch or 0, event_id=event_id(event), amount=summary.requested_instance_count,
-        accelerators=summary.requested_accelerators,
+        epoch=int(epoch or 0), event_id=event_id(event), amount=summary.requested_instance_count,
+        accelerators=summary.requested_accelerators, label=entry_label(elastic_bucket),
     )  # fmt: skip
-    return summary, epoch, day, instance_type, key, entry
+    key = window_key("instance-count", principal(event).key, day)
+    return Bucket(day, start, end, key, entry, epoch is not None)
 
 
-def _count(event, record_it=False):
-    _, epoch, day, _, key, entry = _bucket(event)
-    threshold = as_int(high_instance_count_threshold(), DEFAULT_THRESHOLD)
+def _count(event, record_it=False) -> WindowResult:
+    bucket = _bucket(event)
     store = (
         KVStore(get_string_set, add_to_string_set, remove_from_string_set) if record_it else None
     )
-    return window_for(key, entry, threshold, DAY_SECONDS, store, has_event_time=epoch is not None,
-                      bucket=day[1:])  # fmt: skip
+    return window_for(bucket.key, bucket.entry, _threshold(), DAY_SECONDS, store,
+                      has_event_time=bucket.has_event_time,
+                      bucket=(bucket.start, bucket.end))  # fmt: skip
+
+
+def _threshold():
+    return as_int(high_instance_count_threshold(), DEFAULT_THRESHOLD)
+
+
+def _refused(result: WindowResult) -> int:
+    """Instances of the window that were asked for and refused."""
+    return sum(
+        amount for label, amount in result.breakdown if not label.startswith(OUTCOME_SUCCESS)
+    )
+
+
+def _elastic_bucket(label, instances):
+    outcome, instance_type, subnet_id = [*label.split(" ", 2), "", ""][:3]
+    return {"outcome": outcome, "instance_type": instance_type, "subnet_id": subnet_id,
+            "instances": instances}  # fmt: skip
 
 
 def rule(event):
@@ -74,47 +106,45 @@ def rule(event):
         return False
     if launched_on_behalf(event):  # counted at the user's CreateFleet / CreateAutoScalingGroup
         return False
+    controllers = capacity_controller_user_agents(), capacity_controller_principal_arns()
+    if is_capacity_controller(event, *controllers):  # Karpenter launches small nodes all day
+        return False
     if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
         return False
     return _count(event, record_it=True).crossed
 
 
 def title(event):
-    summary, _, day, instance_type, _, _ = _bucket(event)
     result = _count(event)
-    verb = "requested" if summary.outcome == OUTCOME_SUCCESS else "tried and failed to get"
+    refused = _refused(result)
+    tried = f", {refused} refused" if refused else ""
     return (
-        f"{actor(event).display} {verb} {result.total} EC2 instances of {instance_type} "
-        f"on {day[0]} in account {actor(event).account_id or '?'} "
-        f"({result.event_count} launch call(s))"
+        f"{principal(event).display} requested {result.total} EC2 instances on "
+        f"{_bucket(event).day} in account {actor(event).account_id or '?'} "
+        f"({result.event_count} launch call(s){tried})"
     )
 
 
 def dedup(event):
-    summary, _, day, instance_type, _, _ = _bucket(event)
-    return ":".join((actor(event).key, day[0], summary.subnet_id, instance_type, summary.outcome))
+    return f"{principal(event).key}:{_bucket(event).day}"
 
 
 def severity(event):
-    summary = summarize_launch(event)
     result = _count(event)
-    threshold = as_int(high_instance_count_threshold(), DEFAULT_THRESHOLD)
-    base = "MEDIUM" if summary.outcome == OUTCOME_SUCCESS else "LOW"
-    return window_severity(base, result.total, threshold, result.accelerators)
+    base = "LOW" if _refused(result) == result.total else "MEDIUM"  # nothing launched
+    return window_severity(base, result.total, _threshold(), result.accelerators)
 
 
 def alert_context(event):
-    summary, _, day, instance_type, _, _ = _bucket(event)
     result = _count(event)
-    context = launch_alert_context(event, summary)
+    context = launch_alert_context(event)
     context.update(window_alert_context(result))
     context.update(
         {
-            "threshold": as_int(high_instance_count_threshold(), DEFAULT_THRESHOLD),
-            "bucket_day": day[0],
-            "bucket_subnet_id": summary.subnet_id,
-            "bucket_instance_type": instance_type,
-            "bucket_outcome": summary.outcome,
+            "threshold": _threshold(),
+            "bucket_day": _bucket(event).day,
+            # Elastic's buckets: instances per (outcome, instance type, subnet) in the day
+            "elastic_buckets": [_elastic_bucket(*item) for item in result.breakdown],
         }
     )
     return context

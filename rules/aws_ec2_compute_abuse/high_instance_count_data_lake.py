@@ -6,12 +6,17 @@ from ec2_compute_config import as_int, as_list, high_instance_count_threshold
 from ec2_compute_helpers import as_count, as_text
 
 DEFAULT_THRESHOLD = 10
-BUCKET = ("actor_arn", "day", "subnet_id", "instance_type", "outcome")
+BUCKET = ("principal", "day")
+LISTS = ("actor_arns", "instance_types", "subnet_ids")
 MAX_LISTED_EVENT_IDS = 20
 
 
 def _total(row):
     return as_count(row.get("requested_instances")) or 0
+
+
+def _refused(row):
+    return as_count(row.get("refused_instances")) or 0
 
 
 def rule(row):
@@ -21,12 +26,13 @@ def rule(row):
 
 
 def title(row):
-    verb = "requested" if as_text(row.get("outcome")) == "success" else "tried and failed to get"
-    who = as_text(row.get("actor_name")) or as_text(row.get("actor_arn")) or "unknown actor"
+    who = as_text(row.get("principal")) or "unknown principal"
+    refused = _refused(row)
+    tried = f", {refused} refused" if refused else ""
     return (
-        f"{who} {verb} {_total(row)} EC2 instances of {as_text(row.get('instance_type')) or '?'} "
-        f"on {as_text(row.get('day')) or '?'} in account {as_text(row.get('account_id')) or '?'} "
-        f"(data lake: {as_count(row.get('launch_calls')) or 0} launch call(s))"
+        f"{who} requested {_total(row)} EC2 instances on {as_text(row.get('day')) or '?'} in "
+        f"account {as_text(row.get('account_id')) or '?'} "
+        f"(data lake: {as_count(row.get('launch_calls')) or 0} launch call(s){tried})"
     )
 
 
@@ -35,16 +41,18 @@ def dedup(row):
 
 
 def severity(row):
-    base = "MEDIUM" if as_text(row.get("outcome")) == "success" else "LOW"
+    base = "LOW" if _refused(row) >= _total(row) else "MEDIUM"  # nothing launched
     threshold = as_int(high_instance_count_threshold(), DEFAULT_THRESHOLD)
     return window_severity(base, _total(row), threshold, 0)
 
 
 def alert_context(row):
-    context = {column: as_text(row.get(column)) for column in (*BUCKET, "actor_name", "account_id")}
+    context = {column: as_text(row.get(column)) for column in (*BUCKET, "account_id")}
+    context.update({column: as_list(row.get(column)) for column in LISTS})
     context.update(
         {
             "requested_instances": _total(row),
+            "refused_instances": _refused(row),
             "launch_calls": as_count(row.get("launch_calls")) or 0,
             "first_call": as_text(row.get("first_call")),
             "last_call": as_text(row.get("last_call")),

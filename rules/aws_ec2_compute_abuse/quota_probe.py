@@ -25,7 +25,9 @@ from ec2_compute_helpers import (
     as_text,
     event_name,
     event_time_epoch,
+    identity_alert_context,
     is_allowlisted,
+    principal,
     quota_call,
     region,
 )
@@ -56,7 +58,7 @@ def _sweep(event, record_it=False):
     store = (
         KVStore(get_string_set, add_to_string_set, remove_from_string_set) if record_it else None
     )
-    key = window_key("quota-lookups", actor(event).key)
+    key = window_key("quota-lookups", principal(event).key)
     return window_for(key, entry, min_regions, window, store, has_event_time=epoch is not None,
                       distinct=True)  # fmt: skip
 
@@ -81,12 +83,12 @@ def title(event):
         outcome = f" ({as_text(event.get('errorCode'))})" if event.get("errorCode") else ""
         desired = f" to {call.desired_value:g}" if call.desired_value is not None else ""
         return (
-            f"{who.display} asked to raise the EC2 quota {call.quota_name}{desired} in account "
-            f"{who.account_id or '?'} ({region(event) or '?'}){outcome}"
+            f"{principal(event).display} asked to raise the EC2 quota {call.quota_name}{desired} "
+            f"in account {who.account_id or '?'} ({region(event) or '?'}){outcome}"
         )
     result = _sweep(event)
     return (
-        f"{who.display} looked up EC2 quotas in {result.total} regions within "
+        f"{principal(event).display} looked up EC2 quotas in {result.total} regions within "
         f"{as_int(quota_lookup_window_seconds(), DEFAULT_WINDOW_SECONDS)} seconds "
         f"in account {who.account_id or '?'}"
     )
@@ -95,7 +97,7 @@ def title(event):
 def dedup(event):
     call = _call(event)
     kind = call.quota_code if _is_increase(call) else "lookups"
-    return f"{actor(event).key}:{kind}"
+    return f"{principal(event).key}:{kind}"
 
 
 def severity(event):
@@ -108,21 +110,16 @@ def severity(event):
 
 def alert_context(event):
     call = _call(event)
-    who = actor(event)
-    context = {
-        "account_id": who.account_id,
-        "region": region(event),
-        "actor_arn": who.arn,
-        "actor_name": who.name,
-        "source_ip": as_text(event.get("sourceIPAddress")),
-        "user_agent": as_text(event.get("userAgent")),
-        "event_name": call.event_name,
-        "error_code": as_text(event.get("errorCode")),
-        "quota_code": call.quota_code,
-        "quota_name": call.quota_name,
-        "accelerated_quota": call.accelerated,
-        "desired_value": call.desired_value,
-    }
+    context = identity_alert_context(event)
+    context.update(
+        {
+            "error_code": as_text(event.get("errorCode")),
+            "quota_code": call.quota_code,
+            "quota_name": call.quota_name,
+            "accelerated_quota": call.accelerated,
+            "desired_value": call.desired_value,
+        }
+    )
     if not _is_increase(call):
         context.update(window_alert_context(_sweep(event)))
     return context

@@ -15,20 +15,20 @@ from ec2_compute_config import (
     allowlisted_principal_arns,
     allowlisted_user_agents,
     as_int,
-    dry_run_controller_principal_arns,
-    dry_run_controller_user_agents,
+    capacity_controller_principal_arns,
+    capacity_controller_user_agents,
     region_spread_min_regions,
     region_spread_window_seconds,
 )
 from ec2_compute_helpers import (
     LAUNCH_EVENTS,
-    actor,
     event_time_epoch,
     is_allowlisted,
     is_controller_dry_run,
     is_launch_event,
     launch_alert_context,
     launched_on_behalf,
+    principal,
     region,
     summarize_launch,
 )
@@ -56,7 +56,7 @@ def _spread(event, record_it=False):
     store = (
         KVStore(get_string_set, add_to_string_set, remove_from_string_set) if record_it else None
     )
-    key = window_key("region-spread", actor(event).key)
+    key = window_key("region-spread", principal(event).key)
     return window_for(key, entry, min_regions, window, store,
                       has_event_time=epoch is not None, distinct=True)  # fmt: skip
 
@@ -65,7 +65,7 @@ def rule(event):
     if not is_launch_event(event) or launched_on_behalf(event):
         return False
     # Karpenter-style validation dry runs are the controller's routine, not an actor's attempts.
-    controllers = dry_run_controller_user_agents(), dry_run_controller_principal_arns()
+    controllers = capacity_controller_user_agents(), capacity_controller_principal_arns()
     if is_controller_dry_run(event, *controllers):
         return False
     if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
@@ -77,13 +77,13 @@ def title(event):
     result = _spread(event)
     minutes = _settings()[1] // 60
     return (
-        f"{actor(event).display} launched or tried to launch EC2 instances in {result.total} "
+        f"{principal(event).display} launched or tried to launch EC2 instances in {result.total} "
         f"regions within {minutes} minutes: {', '.join(result.labels) or region(event)}"
     )
 
 
 def dedup(event):
-    return actor(event).key
+    return principal(event).key
 
 
 def severity(event):

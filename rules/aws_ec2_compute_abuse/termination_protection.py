@@ -30,16 +30,17 @@ from ec2_compute_helpers import (
     LAUNCH_EVENTS,
     OUTCOME_SUCCESS,
     actor,
-    as_text,
     event_id,
     event_name,
     event_time_epoch,
+    identity_alert_context,
     is_allowlisted,
     is_launch_event,
     launch_alert_context,
     launch_disables_termination,
     launch_outcome,
     launched_on_behalf,
+    principal,
     region,
     summarize_launch,
     termination_protection_enabled,
@@ -76,8 +77,10 @@ def _store():
 
 
 def _keys(event):
-    who = actor(event)
-    return window_key("protect-instances", who.account_id), window_key("protect-bursts", who.key)
+    return (
+        window_key("protect-instances", actor(event).account_id),
+        window_key("protect-bursts", principal(event).key),
+    )
 
 
 def _settings():
@@ -168,14 +171,14 @@ def rule(event):
 def title(event):
     verdict = _verdict(event)
     return (
-        f"{actor(event).display} turned on termination protection for "
+        f"{principal(event).display} turned on termination protection for "
         f"{', '.join(verdict.instance_ids) or 'instances'} in account "
         f"{actor(event).account_id or '?'} ({region(event) or '?'}): {verdict.reason or '-'}"
     )
 
 
 def dedup(event):
-    return f"{actor(event).key}:{','.join(_verdict(event).instance_ids)}"
+    return f"{principal(event).key}:{','.join(_verdict(event).instance_ids)}"
 
 
 def severity(event):
@@ -184,17 +187,9 @@ def severity(event):
 
 def alert_context(event):
     verdict = _verdict(event)
-    context = launch_alert_context(event) if is_launch_event(event) else {
-        "account_id": actor(event).account_id,
-        "region": region(event),
-        "event_name": as_text(event.get("eventName")),
-        "event_id": event_id(event),
-        "event_time": as_text(event.get("eventTime")),
-        "actor_arn": actor(event).arn,
-        "actor_name": actor(event).name,
-        "source_ip": as_text(event.get("sourceIPAddress")),
-        "user_agent": as_text(event.get("userAgent")),
-    }  # fmt: skip
+    context = (
+        launch_alert_context(event) if is_launch_event(event) else identity_alert_context(event)
+    )
     context.update(
         {
             "reason": verdict.reason,

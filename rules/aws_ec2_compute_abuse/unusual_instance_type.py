@@ -14,6 +14,7 @@ from ec2_compute_helpers import (
     is_launch_event,
     launch_alert_context,
     launch_outcome,
+    principal,
     summarize_launch,
     unusual_instance_types_in,
 )
@@ -46,24 +47,23 @@ def title(event):
     types = ", ".join(unusual[:MAX_TITLE_TYPES])
     if len(unusual) > MAX_TITLE_TYPES:
         types += f" and {len(unusual) - MAX_TITLE_TYPES} more"
-    who = actor(event)
-    where = f"account {who.account_id or '?'} ({as_text(event.get('awsRegion')) or '?'})"
+    who = principal(event).display
+    where = f"account {actor(event).account_id or '?'} ({as_text(event.get('awsRegion')) or '?'})"
     via = "" if summary.event_name == "RunInstances" else f" via {summary.event_name}"
     if summary.outcome != OUTCOME_SUCCESS:
         return (
-            f"{who.display} tried to launch {summary.requested_instance_count} unusual EC2 "
-            f"instance(s) [{types}]{via} in {where}: {summary.error_code}"
+            f"{who} tried to launch {summary.requested_instance_count} unusual EC2 instance(s)"
+            f" [{types}]{via} in {where}: {summary.error_code}"
         )
     verb = "requested" if summary.launches_later else "launched"
     return (
-        f"{who.display} {verb} {summary.instance_count} unusual EC2 instance(s) [{types}]{via} "
-        f"in {where}"
+        f"{who} {verb} {summary.instance_count} unusual EC2 instance(s) [{types}]{via} in {where}"
     )
 
 
 def dedup(event):
     _, unusual = _unusual_types(event)
-    return f"{actor(event).key}:{','.join(unusual)}"
+    return f"{principal(event).key}:{','.join(unusual)}"
 
 
 def severity(event):

@@ -23,7 +23,6 @@ from ec2_compute_helpers import (
     LAUNCH_EVENTS,
     OUTCOME_SUCCESS,
     actor,
-    as_text,
     event_id,
     event_time_epoch,
     is_allowlisted,
@@ -31,6 +30,7 @@ from ec2_compute_helpers import (
     launch_alert_context,
     launch_outcome,
     launched_on_behalf,
+    principal,
     summarize_launch,
 )
 
@@ -39,19 +39,6 @@ RULE_EVENTS = LAUNCH_EVENTS
 
 DEFAULT_THRESHOLD = 800
 DEFAULT_WINDOW_SECONDS = 8 * 3600
-
-
-def _group(event):
-    """Sentinel's grouping: source IP, account, account name, UPN suffix, ARN, user agent."""
-    who = actor(event)
-    return (
-        as_text(event.get("sourceIPAddress")),
-        who.account_id,
-        who.name,
-        who.upn_suffix,
-        who.arn,
-        as_text(event.get("userAgent")),
-    )
 
 
 def _settings():
@@ -71,7 +58,9 @@ def _surge(event, record_it=False):
     store = (
         KVStore(get_string_set, add_to_string_set, remove_from_string_set) if record_it else None
     )
-    key = window_key("vcpu-surge", *_group(event))
+    # Per principal, not Sentinel's (IP, account, name, UPN suffix, ARN, user agent) grouping:
+    # rotating sessions, IPs or user agents split a burst into groups that each stay quiet.
+    key = window_key("vcpu-surge", principal(event).key)
     return window_for(key, entry, threshold + 1, window_seconds, store,
                       has_event_time=epoch is not None)  # fmt: skip
 
@@ -92,14 +81,14 @@ def title(event):
     result = _surge(event)
     hours = _settings()[1] / 3600
     return (
-        f"{actor(event).display} launched {result.total} vCPUs of EC2 within {hours:g} hours "
+        f"{principal(event).display} launched {result.total} vCPUs of EC2 within {hours:g} hours "
         f"in account {actor(event).account_id or '?'} ({result.event_count} launch(es), "
         f"{result.accelerators} accelerator(s))"
     )
 
 
 def dedup(event):
-    return "|".join(_group(event))
+    return principal(event).key
 
 
 def severity(event):

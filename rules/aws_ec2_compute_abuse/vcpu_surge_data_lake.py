@@ -6,7 +6,8 @@ from ec2_compute_config import as_int, as_list, vcpu_surge_threshold, vcpu_surge
 from ec2_compute_helpers import as_count, as_text
 
 DEFAULT_THRESHOLD = 800
-GROUP = ("source_ip", "account_id", "actor_name", "actor_upn_suffix", "actor_arn", "user_agent")
+# Sentinel's grouping fields, per principal: what the principal used while surging
+GROUPING_LISTS = ("account_ids", "actor_arns", "source_ips", "user_agents")
 MAX_LISTED_EVENT_IDS = 20
 
 
@@ -22,17 +23,18 @@ def rule(row):
 
 def title(row):
     hours = as_int(vcpu_surge_window_seconds(), 8 * 3600) // 3600
-    who = as_text(row.get("actor_name")) or as_text(row.get("actor_arn")) or "unknown actor"
+    who = as_text(row.get("principal")) or "unknown principal"
+    accounts = ", ".join(as_list(row.get("account_ids"))) or "?"
     return (
-        f"{who} launched {_total(row)} vCPUs of EC2 within {hours} hours in account "
-        f"{as_text(row.get('account_id')) or '?'} (data lake: "
+        f"{who} launched {_total(row)} vCPUs of EC2 within {hours} hours in account(s) "
+        f"{accounts} (data lake: "
         f"{as_count(row.get('launch_calls')) or 0} launch call(s), "
         f"{as_count(row.get('total_accelerators')) or 0} accelerator(s))"
     )
 
 
 def dedup(row):
-    return "|".join(as_text(row.get(column)) for column in GROUP)
+    return as_text(row.get("principal"))
 
 
 def severity(row):
@@ -42,7 +44,8 @@ def severity(row):
 
 
 def alert_context(row):
-    context = {column: as_text(row.get(column)) for column in GROUP}
+    context = {"principal": as_text(row.get("principal"))}
+    context.update({column: as_list(row.get(column)) for column in GROUPING_LISTS})
     context.update(
         {
             "total_vcpus": _total(row),
