@@ -304,3 +304,77 @@ def auto_scaling_group(
         request["launchTemplate"] = template
     return api_call("autoscaling.amazonaws.com", event_name, requestParameters=request,
                     responseElements=None, **overrides)  # fmt: skip
+
+
+def create_launch_template(
+    instance_type: str | None = "p4d.24xlarge",
+    template_id: str = "lt-0780d55503d605988",
+    name: str = "gpu-workers",
+    **overrides: Any,
+) -> dict:
+    """CreateLaunchTemplate as CloudTrail records it (seen in public samples): a PascalCase request
+    wrapper and a camelCase response with the new template's ID, name and version numbers."""
+    data: dict = {"ImageId": "ami-0b98a32b1c5e0d105"}
+    if instance_type is not None:
+        data["InstanceType"] = instance_type
+    request = {
+        "CreateLaunchTemplateRequest": {"LaunchTemplateName": name, "LaunchTemplateData": data}
+    }
+    response = {"CreateLaunchTemplateResponse": {"launchTemplate": {
+        "launchTemplateId": template_id, "launchTemplateName": name, "defaultVersionNumber": 1,
+        "latestVersionNumber": 1, "createTime": "2024-08-01T10:00:00.000Z"}}}  # fmt: skip
+    return api_call("ec2.amazonaws.com", "CreateLaunchTemplate", requestParameters=request,
+                    responseElements=response, **overrides)  # fmt: skip
+
+
+def create_launch_template_version(
+    version: int,
+    instance_type: str | None = "g5.48xlarge",
+    template_id: str = "lt-0780d55503d605988",
+    name: str = "gpu-workers",
+    source_version: Any = None,
+    **overrides: Any,
+) -> dict:
+    """CreateLaunchTemplateVersion in the wrappers the API reference documents (inferred: no
+    public sample found)."""
+    data: dict = {}
+    if instance_type is not None:
+        data["InstanceType"] = instance_type
+    request: dict = {"LaunchTemplateId": template_id, "LaunchTemplateData": data}
+    if source_version is not None:
+        request["SourceVersion"] = source_version
+    response = {"CreateLaunchTemplateVersionResponse": {"launchTemplateVersion": {
+        "launchTemplateId": template_id, "launchTemplateName": name, "versionNumber": version,
+        "defaultVersion": False}}}  # fmt: skip
+    return api_call("ec2.amazonaws.com", "CreateLaunchTemplateVersion",
+                    requestParameters={"CreateLaunchTemplateVersionRequest": request},
+                    responseElements=response, **overrides)  # fmt: skip
+
+
+def template_call(event_name: str, template_id: str = "lt-0780d55503d605988",
+                  name: str = "gpu-workers", request: dict | None = None,
+                  template: dict | None = None, **overrides: Any) -> dict:  # fmt: skip
+    """ModifyLaunchTemplate, DeleteLaunchTemplate or DeleteLaunchTemplateVersions (inferred
+    shapes): `request` joins the request wrapper, `template` the response's launchTemplate."""
+    wrapper = {"LaunchTemplateId": template_id, **(request or {})}
+    response = {
+        f"{event_name}Response": {
+            "launchTemplate": {
+                "launchTemplateId": template_id,
+                "launchTemplateName": name,
+                **(template or {}),
+            }
+        }
+    }
+    return api_call("ec2.amazonaws.com", event_name,
+                    requestParameters={f"{event_name}Request": wrapper},
+                    responseElements=response, **overrides)  # fmt: skip
+
+
+def create_launch_configuration(name: str = "legacy-workers", instance_type: str = "c5.large",
+                                **overrides: Any) -> dict:  # fmt: skip
+    return api_call("autoscaling.amazonaws.com", "CreateLaunchConfiguration",
+                    requestParameters={"launchConfigurationName": name,
+                                       "instanceType": instance_type,
+                                       "imageId": "ami-0abcdef1234567890"},
+                    responseElements=None, **overrides)  # fmt: skip

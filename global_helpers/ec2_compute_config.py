@@ -82,6 +82,12 @@ TERMINATION_PROTECTION_WINDOW_SECONDS = 3600
 TERMINATION_PROTECTION_BURST_INSTANCES = 5
 TERMINATION_PROTECTION_INSTANCE_MEMORY_SECONDS = 7 * 86400
 
+# --- Launch templates (every detection that prices a launch) ----------------------------------
+# How long the KV store keeps what the pack saw of a launch template or launch configuration. A
+# launch naming a template older than this (or created before the pack was deployed) is judged
+# with the template "unknown". Each write sends the TTL again, so templates in use stay known.
+LAUNCH_TEMPLATE_MEMORY_SECONDS = 90 * 86400
+
 # --- Allowlists (every detection) ---------------------------------------------------------------
 # Principal ARNs whose launches never alert, as shell-style patterns, e.g.
 # "arn:aws:sts::123456789012:assumed-role/ml-training-*". A stolen key of an allowlisted role
@@ -162,6 +168,10 @@ def termination_protection_burst_instances() -> int:
 
 def termination_protection_instance_memory_seconds() -> int:
     return TERMINATION_PROTECTION_INSTANCE_MEMORY_SECONDS
+
+
+def launch_template_memory_seconds() -> int:
+    return LAUNCH_TEMPLATE_MEMORY_SECONDS
 
 
 def as_int(value, default: int) -> int:

@@ -48,6 +48,8 @@ OUTCOME_DRY_RUN = "dry_run"
 MAX_COUNT = 1_000_000
 # Longest instance type name kept (the longest real one is about 20 characters).
 MAX_INSTANCE_TYPE_LENGTH = 64
+# Longest launch template ID, name or version kept (AWS allows 128-character names).
+MAX_TEMPLATE_REF_LENGTH = 128
 # How many instance IDs the alert context lists.
 MAX_LISTED_INSTANCE_IDS = 20
 MAX_ERROR_MESSAGE_LENGTH = 500
@@ -184,11 +186,11 @@ class LaunchSummary(NamedTuple):
     error_code: str
     requested_instance_types: tuple  # from the request; empty with a launch template
     launched_instance_types: tuple  # one per launched instance type, in response order
-    uses_launch_template: bool
+    template: "TemplateRef | None"  # the launch template or configuration the call names
     requested_instance_count: int
     launched_instance_count: int
-    requested_vcpus: int
-    launched_vcpus: int
+    requested_vcpus: int  # the request's lower bound: where AWS may choose among several
+    launched_vcpus: int  # types (fleets, mixed-instances groups), its smallest
     requested_accelerators: int
     launched_accelerators: int
     unknown_instance_types: tuple  # types the catalog does not know (vCPUs counted as 0)
@@ -196,6 +198,13 @@ class LaunchSummary(NamedTuple):
     subnet_id: str  # from the request, its first network interface, or the first instance
     max_capacity: int  # auto scaling groups: how far the group may grow (maxSize); else 0
     launches_later: bool  # AWS launches the requested capacity after the call (fleet, spot, ASG)
+    requested_vcpus_max: int = 0  # the request's upper bound: all of it of its largest type
+    requested_accelerators_max: int = 0
+    template_types: tuple = ()  # the types of the named template, where the pack saw it defined
+
+    @property
+    def uses_launch_template(self) -> bool:
+        return self.template is not None
 
     @property
     def instance_types(self) -> tuple:
@@ -279,13 +288,43 @@ def listed(value: Any) -> list[Mapping]:
             if item.__class__ is dict or isinstance(item, Mapping)]  # fmt: skip
 
 
+class TemplateRef(NamedTuple):
+    """A launch template (by ID or name, at a version) or launch configuration a call names."""
+
+    kind: str  # LAUNCH_TEMPLATE or LAUNCH_CONFIGURATION
+    ref: str  # the template's ID or name; the configuration's name
+    version: str  # "$Default", "$Latest" or a number; "" for launch configurations
+
+    def __str__(self) -> str:
+        return f"{self.ref}@{self.version}" if self.version else self.ref
+
+
+LAUNCH_TEMPLATE = "launch-template"
+LAUNCH_CONFIGURATION = "launch-configuration"
+
+
+def template_ref(spec: Any, kind: str = LAUNCH_TEMPLATE) -> TemplateRef | None:
+    """The template a launch names, from any casing of {LaunchTemplateId | LaunchTemplateName,
+    Version} (RunInstances and auto scaling write camelCase, CreateFleet PascalCase)."""
+    spec = as_mapping(spec)
+    ref = ""
+    for key in ("launchTemplateId", "LaunchTemplateId", "launchTemplateName", "LaunchTemplateName"):
+        ref = as_text(spec.get(key)).strip()
+        if ref:
+            break
+    if not ref:
+        return None
+    version = as_text(spec.get("version", spec.get("Version"))).strip() or "$Default"
+    return TemplateRef(kind, ref[:MAX_TEMPLATE_REF_LENGTH], version[:MAX_TEMPLATE_REF_LENGTH])
+
+
 class _Request(NamedTuple):
     """What one launch API call asked for, whatever its shape."""
 
     instance_types: tuple
     instance_count: int
     subnet_id: str
-    uses_launch_template: bool
+    template: TemplateRef | None
     vcpus_per_instance: int | None  # from cpuOptions in the request, if set
     vcpu_capacity: int | None  # capacity given in vCPUs (fleets with TargetCapacityUnitType vcpu)
     max_capacity: int  # auto scaling groups: maxSize; 0 elsewhere
@@ -315,7 +354,7 @@ def _run_instances_request(request: Mapping) -> _Request:
         instance_count=requested_instance_count(request),
         subnet_id=as_text(request.get("subnetId"))
         or as_text(dig(_first(dig(request, "networkInterfaceSet", "items")), "subnetId")),
-        uses_launch_template=bool(as_mapping(request.get("launchTemplate"))),
+        template=template_ref(request.get("launchTemplate")),
         vcpus_per_instance=_vcpus_from_cpu_options(request.get("cpuOptions")),
         vcpu_capacity=None,
         max_capacity=0,
@@ -334,7 +373,12 @@ def _create_fleet_request(request: Mapping) -> _Request:
         instance_types=_types(*(o.get("InstanceType") for o in overrides)),
         instance_count=1 if in_vcpus else total,
         subnet_id=next((as_text(o.get("SubnetId")) for o in overrides if o.get("SubnetId")), ""),
-        uses_launch_template=bool(listed(configs)),
+        template=next(
+            filter(
+                None, (template_ref(c.get("LaunchTemplateSpecification")) for c in listed(configs))
+            ),
+            None,
+        ),
         vcpus_per_instance=None,
         vcpu_capacity=total if in_vcpus else None,
         max_capacity=0,
@@ -350,7 +394,7 @@ def _launch_specification_request(request: Mapping, launches_later: bool) -> _Re
         instance_types=_types(spec.get("instanceType")),
         instance_count=_count_or(request.get("instanceCount"), 1),
         subnet_id=as_text(spec.get("subnetId")),
-        uses_launch_template=False,
+        template=None,
         vcpus_per_instance=None,
         vcpu_capacity=None,
         max_capacity=0,
@@ -369,7 +413,16 @@ def _request_spot_fleet_request(request: Mapping) -> _Request:
         instance_types=_types(*(spec.get("instanceType") for spec in specs), *template_types),
         instance_count=1 if in_vcpus else total,
         subnet_id=next((as_text(s.get("subnetId")) for s in specs if s.get("subnetId")), ""),
-        uses_launch_template=bool(template_types) or bool(config.get("launchTemplateConfigs")),
+        template=next(
+            filter(
+                None,
+                (
+                    template_ref(c.get("launchTemplateSpecification"))
+                    for c in listed(config.get("launchTemplateConfigs"))
+                ),
+            ),
+            None,
+        ),
         vcpus_per_instance=None,
         vcpu_capacity=total if in_vcpus else None,
         max_capacity=0,
@@ -387,11 +440,20 @@ def _auto_scaling_group_request(request: Mapping) -> _Request:
         instance_types=_types(*override_types),
         instance_count=desired if desired is not None else _count_or(request.get("minSize"), 0),
         subnet_id=as_text(request.get("vPCZoneIdentifier")).split(",")[0].strip(),
-        uses_launch_template=bool(request.get("launchTemplate") or policy_template),
+        template=_auto_scaling_template(request, policy_template),
         vcpus_per_instance=None,
         vcpu_capacity=None,
         max_capacity=_count_or(request.get("maxSize"), 0),
         launches_later=True,
+    )
+
+
+def _auto_scaling_template(request: Mapping, policy_template: Any) -> TemplateRef | None:
+    configuration = as_text(request.get("launchConfigurationName")).strip()
+    if configuration:
+        return TemplateRef(LAUNCH_CONFIGURATION, configuration[:MAX_TEMPLATE_REF_LENGTH], "")
+    return template_ref(request.get("launchTemplate")) or template_ref(
+        dig(policy_template, "launchTemplateSpecification")
     )
 
 
@@ -505,23 +567,14 @@ def _summarize_launch(event: Mapping) -> LaunchSummary:
         launched_vcpus += vcpus if vcpus is not None else (spec.vcpus if spec else 0)
         launched_accelerators += spec.accelerators if spec else 0
 
-    # Requested vCPUs and accelerators: per instance, the cpuOptions asked for, else the
-    # catalog's default of the smallest known type requested (a lower bound when a fleet may
-    # choose among several); without a known type, only the response tells.
-    specs = [spec for spec in map(instance_type_spec, request.instance_types) if spec]
-    smallest = min(specs, key=lambda spec: (spec.vcpus, spec.accelerators), default=None)
-    count = request.instance_count
-    if request.vcpu_capacity is not None:
-        requested_vcpus = request.vcpu_capacity
-        per_instance = smallest.vcpus if smallest else 0
-        count = max(1, -(-requested_vcpus // per_instance)) if per_instance else count
-        requested_accelerators = count * smallest.accelerators if smallest else 0
-    elif smallest is not None:
-        requested_vcpus = count * (request.vcpus_per_instance or smallest.vcpus)
-        requested_accelerators = count * smallest.accelerators
-    else:
-        requested_vcpus, requested_accelerators = launched_vcpus, launched_accelerators
-
+    requested = requested_capacity(request.instance_types, request.instance_count,
+                                   request.vcpus_per_instance, request.vcpu_capacity)  # fmt: skip
+    if requested is None and request.vcpu_capacity is not None:  # asked for in vCPUs
+        requested = _Capacity(request.instance_count, request.vcpu_capacity, 0,
+                              request.vcpu_capacity, 0)  # fmt: skip
+    elif requested is None:  # without a known type, only the response tells
+        requested = _Capacity(request.instance_count, launched_vcpus, launched_accelerators,
+                              launched_vcpus, launched_accelerators)  # fmt: skip
     first_launched_subnet = next((i.subnet_id for i in launched if i.subnet_id), "")
     return LaunchSummary(
         event_name=event_name,
@@ -529,12 +582,12 @@ def _summarize_launch(event: Mapping) -> LaunchSummary:
         error_code=error_code,
         requested_instance_types=request.instance_types,
         launched_instance_types=tuple(launched_types),
-        uses_launch_template=request.uses_launch_template,
-        requested_instance_count=min(count, MAX_COUNT),
+        template=request.template,
+        requested_instance_count=min(requested.instances, MAX_COUNT),
         launched_instance_count=len(launched),
-        requested_vcpus=min(requested_vcpus, MAX_COUNT * 1000),
+        requested_vcpus=min(requested.vcpus, MAX_COUNT * 1000),
         launched_vcpus=min(launched_vcpus, MAX_COUNT * 1000),
-        requested_accelerators=min(requested_accelerators, MAX_COUNT * 1000),
+        requested_accelerators=min(requested.accelerators, MAX_COUNT * 1000),
         launched_accelerators=min(launched_accelerators, MAX_COUNT * 1000),
         unknown_instance_types=tuple(unknown),
         instance_ids=tuple(i.instance_id for i in launched if i.instance_id)[
@@ -543,7 +596,67 @@ def _summarize_launch(event: Mapping) -> LaunchSummary:
         subnet_id=request.subnet_id or first_launched_subnet,
         max_capacity=min(request.max_capacity, MAX_COUNT),
         launches_later=request.launches_later,
+        requested_vcpus_max=min(requested.vcpus_max, MAX_COUNT * 1000),
+        requested_accelerators_max=min(requested.accelerators_max, MAX_COUNT * 1000),
     )
+
+
+class _Capacity(NamedTuple):
+    instances: int
+    vcpus: int  # lower bound: every instance of the smallest type
+    accelerators: int
+    vcpus_max: int  # upper bound: every instance of the largest type
+    accelerators_max: int
+
+
+def requested_capacity(
+    instance_types: Sequence,
+    count: int,
+    vcpus_per_instance: int | None = None,
+    vcpu_capacity: int | None = None,
+) -> _Capacity | None:
+    """What a request asks for, given the types it may launch: per instance, the cpuOptions asked
+    for, else the catalog's vCPUs. Where AWS may choose among several types (fleets, mixed
+    instances groups), the smallest type gives the lower bound and the largest the upper, so a
+    tiny decoy type listed beside a big one does not hide it. None without a known type."""
+    specs = [spec for spec in map(instance_type_spec, instance_types) if spec]
+    if not specs:
+        return None
+    smallest = min(specs, key=lambda spec: (spec.vcpus, spec.accelerators))
+    largest = max(specs, key=lambda spec: (spec.accelerators, spec.vcpus))
+    if vcpu_capacity is not None:  # capacity in vCPUs: instances depend on the type chosen
+        most = max(1, -(-vcpu_capacity // smallest.vcpus)) if smallest.vcpus else count
+        fewest = max(1, -(-vcpu_capacity // largest.vcpus)) if largest.vcpus else count
+        return _Capacity(most, vcpu_capacity, most * smallest.accelerators, vcpu_capacity,
+                         fewest * largest.accelerators)  # fmt: skip
+    return _Capacity(
+        count,
+        count * (vcpus_per_instance or smallest.vcpus),
+        count * smallest.accelerators,
+        count * (vcpus_per_instance or largest.vcpus),
+        count * largest.accelerators,
+    )
+
+
+def with_template_types(summary: LaunchSummary, template_types: Sequence) -> LaunchSummary:
+    """A launch that names a template without a type of its own, priced by the template's types
+    (refusals and dry runs too, whose responses say nothing)."""
+    types = tuple(t for t in map(normalize_instance_type, template_types) if t)
+    if not types or summary.requested_instance_types:
+        return summary._replace(template_types=types)
+    requested = requested_capacity(types, summary.requested_instance_count)
+    if requested is None:
+        return summary._replace(template_types=types)
+    launched = summary.launched_instance_count
+    return summary._replace(
+        requested_instance_types=types,
+        template_types=types,
+        requested_vcpus=requested.vcpus if not launched else summary.requested_vcpus,
+        requested_accelerators=requested.accelerators
+        if not launched else summary.requested_accelerators,
+        requested_vcpus_max=requested.vcpus_max,
+        requested_accelerators_max=requested.accelerators_max,
+    )  # fmt: skip
 
 
 def launched_on_behalf(event: Mapping) -> bool:
@@ -973,6 +1086,10 @@ def launch_alert_context(event: Mapping, summary: LaunchSummary | None = None) -
             "instance_types": list(summary.instance_types),
             "accelerators": accelerator_kinds(summary.instance_types),
             "uses_launch_template": summary.uses_launch_template,
+            "launch_template": str(summary.template or ""),
+            "template_instance_types": list(summary.template_types),
+            "requested_vcpus_max": summary.requested_vcpus_max,
+            "requested_accelerator_count_max": summary.requested_accelerators_max,
             "requested_instance_count": summary.requested_instance_count,
             "launched_instance_count": summary.launched_instance_count,
             "requested_vcpus": summary.requested_vcpus,

@@ -614,3 +614,35 @@ def test_listed_reads_every_list_serialisation(value, expected):
 def test_launched_on_behalf(identity, source, on_behalf):
     event = run_instances(identity={**iam_user(), **identity}, source_ip=source)
     assert helpers.launched_on_behalf(PantherEvent(event)) is on_behalf
+
+
+@pytest.mark.parametrize(
+    "event, low, high, accelerators_high",
+    [
+        # A maintain fleet listing a tiny decoy next to the big type: both bounds reported.
+        (create_fleet(("t3.nano", "p4d.24xlarge"), 4, fleet_type="maintain"), 8, 384, 32),
+        # Capacity in vCPUs: the same vCPUs either way; the largest type has the accelerators.
+        (create_fleet(("t3.nano", "p4d.24xlarge"), 192, "maintain", unit="vcpu"), 192, 192, 16),
+        # A mixed-instances group of 3.
+        (auto_scaling_group(desired=3, override_types=("t3.micro", "g5.12xlarge")), 6, 144, 12),
+        # One type: both bounds equal.
+        (run_instances("c5.large", 1, 3, error_code="Client.VcpuLimitExceeded"), 6, 6, 0),
+    ],
+)
+def test_requests_report_their_lower_and_upper_bound(event, low, high, accelerators_high):
+    for shape in both_shapes(event):
+        summary = helpers.summarize_launch(shape)
+        assert (summary.requested_vcpus, summary.requested_vcpus_max) == (low, high)
+        assert summary.requested_accelerators_max == accelerators_high
+
+
+def test_a_template_prices_a_launch_only_when_it_names_no_type():
+    refused = run_instances(None, 1, 4, launch_template={"launchTemplateId": "lt-1"},
+                            error_code="Client.VcpuLimitExceeded")  # fmt: skip
+    priced = helpers.with_template_types(helpers.summarize_launch(refused), ["P3.8XLARGE"])
+    assert priced.requested_instance_types == ("p3.8xlarge",)
+    assert (priced.requested_vcpus, priced.requested_accelerators) == (128, 16)
+    typed = helpers.summarize_launch(
+        run_instances("t3.micro", launch_template={"launchTemplateId": "lt-1"})
+    )
+    assert helpers.with_template_types(typed, ["p3.8xlarge"]).instance_types == ("t3.micro",)

@@ -1,3 +1,10 @@
+from ec2_compute_windows import KVStore
+from panther_detection_helpers.caching import (
+    add_to_string_set,
+    get_string_set,
+    remove_from_string_set,
+)
+
 from ec2_compute_config import (
     allowlisted_principal_arns,
     allowlisted_user_agents,
@@ -9,33 +16,48 @@ from ec2_compute_config import (
     usual_instance_types,
 )
 from ec2_compute_helpers import (
-    LAUNCH_EVENTS,
     OUTCOME_DRY_RUN,
     actor,
     as_text,
+    event_name,
     is_allowlisted,
     is_controller_dry_run,
     is_launch_event,
     launch_alert_context,
     launch_outcome,
     principal,
-    summarize_launch,
     unusual_instance_types_in,
+)
+from ec2_launch_templates import (
+    LAUNCH_AND_TEMPLATE_EVENTS,
+    TEMPLATE_EVENT_NAMES,
+    launch_with_template,
+    remember_template,
+    template_alert_context,
 )
 
 # The only events rule() can match (eventSource -> eventNames); tooling skips the rest.
-RULE_EVENTS = LAUNCH_EVENTS
+RULE_EVENTS = LAUNCH_AND_TEMPLATE_EVENTS
 
 DEFAULT_VCPU_THRESHOLD = 64
 
 
-def _probe(event):
-    summary = summarize_launch(event)
+def _store():
+    return KVStore(get_string_set, add_to_string_set, remove_from_string_set)
+
+
+def _probe(event, store=None):
+    """(the dry run priced by its template's types where it names one, the look-up, the unusual
+    types). rule() looks the template up in `store`; the alert functions read what it found."""
+    summary, lookup = launch_with_template(event, store)
     unusual = unusual_instance_types_in(summary, unusual_instance_types(), usual_instance_types())
-    return summary, unusual
+    return summary, lookup, unusual
 
 
 def rule(event):
+    if event_name(event) in TEMPLATE_EVENT_NAMES:  # remembered: dry runs may name templates
+        remember_template(event, _store())
+        return False
     if not is_launch_event(event) or launch_outcome(event)[0] != OUTCOME_DRY_RUN:
         return False
     controllers = capacity_controller_user_agents(), capacity_controller_principal_arns()
@@ -43,34 +65,40 @@ def rule(event):
         return False
     if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
         return False
-    summary, unusual = _probe(event)
+    summary, _, unusual = _probe(event, _store())
     threshold = as_int(dry_run_vcpu_threshold(), DEFAULT_VCPU_THRESHOLD)
-    return bool(unusual) or summary.requested_vcpus >= threshold
+    return bool(unusual) or summary.requested_vcpus_max >= threshold
+
+
+def _vcpu_range(summary):
+    low, high = summary.requested_vcpus, summary.requested_vcpus_max
+    return f"{low}-{high}" if high > low else str(low)
 
 
 def title(event):
-    summary, unusual = _probe(event)
+    summary, _, unusual = _probe(event)
     types = ", ".join(unusual or summary.instance_types) or "a launch template"
     return (
         f"{principal(event).display} dry-ran {summary.event_name} of "
         f"{summary.requested_instance_count} instance(s) [{types}], "
-        f"{summary.requested_vcpus} vCPUs, in account {actor(event).account_id or '?'} "
+        f"{_vcpu_range(summary)} vCPUs, in account {actor(event).account_id or '?'} "
         f"({as_text(event.get('awsRegion')) or '?'})"
     )
 
 
 def dedup(event):
-    summary, unusual = _probe(event)
+    summary, _, unusual = _probe(event)
     return f"{principal(event).key}:{','.join(unusual or summary.instance_types)}"
 
 
 def severity(event):
-    _, unusual = _probe(event)
+    _, _, unusual = _probe(event)
     return "HIGH" if unusual else "MEDIUM"
 
 
 def alert_context(event):
-    summary, unusual = _probe(event)
+    summary, lookup, unusual = _probe(event)
     context = launch_alert_context(event, summary)
+    context.update(template_alert_context(lookup))
     context["unusual_instance_types"] = unusual
     return context

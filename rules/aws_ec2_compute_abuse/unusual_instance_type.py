@@ -1,3 +1,10 @@
+from ec2_compute_windows import KVStore
+from panther_detection_helpers.caching import (
+    add_to_string_set,
+    get_string_set,
+    remove_from_string_set,
+)
+
 from ec2_compute_config import (
     allowlisted_principal_arns,
     allowlisted_user_agents,
@@ -5,45 +12,60 @@ from ec2_compute_config import (
     usual_instance_types,
 )
 from ec2_compute_helpers import (
-    LAUNCH_EVENTS,
     OUTCOME_DRY_RUN,
     OUTCOME_SUCCESS,
     actor,
     as_text,
+    event_name,
     is_allowlisted,
     is_launch_event,
     launch_alert_context,
     launch_outcome,
     principal,
-    summarize_launch,
     unusual_instance_types_in,
 )
+from ec2_launch_templates import (
+    LAUNCH_AND_TEMPLATE_EVENTS,
+    TEMPLATE_EVENT_NAMES,
+    launch_with_template,
+    remember_template,
+    template_alert_context,
+)
 
-# The only events rule() can match (eventSource -> eventNames); tooling skips the rest.
-RULE_EVENTS = LAUNCH_EVENTS
+# The only events rule() can match (eventSource -> eventNames); tooling skips the rest. Launch
+# template calls are remembered, so launches that name a template are judged by its types.
+RULE_EVENTS = LAUNCH_AND_TEMPLATE_EVENTS
 
 # Longest list of types a title names before it says "and N more".
 MAX_TITLE_TYPES = 3
 
 
-def _unusual_types(event):
-    summary = summarize_launch(event)
-    return summary, unusual_instance_types_in(
-        summary, unusual_instance_types(), usual_instance_types()
-    )
+def _store():
+    return KVStore(get_string_set, add_to_string_set, remove_from_string_set)
+
+
+def _unusual_types(event, store=None):
+    """(the launch priced by its template's types where it names one, the look-up, the unusual
+    types). rule() looks the template up in `store`; the alert functions read what it found."""
+    summary, lookup = launch_with_template(event, store)
+    unusual = unusual_instance_types_in(summary, unusual_instance_types(), usual_instance_types())
+    return summary, lookup, unusual
 
 
 def rule(event):
+    if event_name(event) in TEMPLATE_EVENT_NAMES:
+        remember_template(event, _store())
+        return False
     # Dry runs are permission probes, not launches: AWS.EC2.ComputeAbuse.DryRunProbe's job.
     if not is_launch_event(event) or launch_outcome(event)[0] == OUTCOME_DRY_RUN:
         return False
-    if not _unusual_types(event)[1]:
+    if not _unusual_types(event, _store())[2]:
         return False
     return not is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents())
 
 
 def title(event):
-    summary, unusual = _unusual_types(event)
+    summary, _, unusual = _unusual_types(event)
     types = ", ".join(unusual[:MAX_TITLE_TYPES])
     if len(unusual) > MAX_TITLE_TYPES:
         types += f" and {len(unusual) - MAX_TITLE_TYPES} more"
@@ -62,12 +84,12 @@ def title(event):
 
 
 def dedup(event):
-    _, unusual = _unusual_types(event)
+    _, _, unusual = _unusual_types(event)
     return f"{principal(event).key}:{','.join(unusual)}"
 
 
 def severity(event):
-    summary, _ = _unusual_types(event)
+    summary, _, _ = _unusual_types(event)
     if summary.outcome != OUTCOME_SUCCESS:
         return "LOW"  # refused by IAM or quota: nothing runs, but someone asked
     if actor(event).service_invoked:
@@ -76,7 +98,8 @@ def severity(event):
 
 
 def alert_context(event):
-    summary, unusual = _unusual_types(event)
+    summary, lookup, unusual = _unusual_types(event)
     context = launch_alert_context(event, summary)
+    context.update(template_alert_context(lookup))
     context["unusual_instance_types"] = unusual
     return context

@@ -20,10 +20,10 @@ from ec2_compute_config import (
     vcpu_surge_window_seconds,
 )
 from ec2_compute_helpers import (
-    LAUNCH_EVENTS,
     OUTCOME_SUCCESS,
     actor,
     event_id,
+    event_name,
     event_time_epoch,
     is_allowlisted,
     is_launch_event,
@@ -33,9 +33,16 @@ from ec2_compute_helpers import (
     principal,
     summarize_launch,
 )
+from ec2_launch_templates import (
+    LAUNCH_AND_TEMPLATE_EVENTS,
+    TEMPLATE_EVENT_NAMES,
+    launch_with_template,
+    remember_template,
+    template_alert_context,
+)
 
 # The only events rule() can match (eventSource -> eventNames); tooling skips the rest.
-RULE_EVENTS = LAUNCH_EVENTS
+RULE_EVENTS = LAUNCH_AND_TEMPLATE_EVENTS
 
 DEFAULT_THRESHOLD = 800
 DEFAULT_WINDOW_SECONDS = 8 * 3600
@@ -47,17 +54,17 @@ def _settings():
 
 
 def _surge(event, record_it=False):
-    summary = summarize_launch(event)
-    threshold, window_seconds = _settings()
-    epoch = event_time_epoch(event)
-    # Launched vCPUs; for fleets, spot requests and auto scaling groups, whose instances AWS
-    # launches after the call, the vCPUs requested.
-    entry = Entry(epoch=int(epoch or 0), event_id=event_id(event), amount=summary.vcpus,
-                  accelerators=summary.accelerators)  # fmt: skip
-    # vCPUs are whole numbers: "more than the threshold" is "at least threshold + 1".
     store = (
         KVStore(get_string_set, add_to_string_set, remove_from_string_set) if record_it else None
     )
+    # Launched vCPUs; for fleets, spot requests and auto scaling groups, whose instances AWS
+    # launches after the call, the vCPUs requested (by the named template's type if need be).
+    summary, _ = launch_with_template(event, store)
+    threshold, window_seconds = _settings()
+    epoch = event_time_epoch(event)
+    entry = Entry(epoch=int(epoch or 0), event_id=event_id(event), amount=summary.vcpus,
+                  accelerators=summary.accelerators)  # fmt: skip
+    # vCPUs are whole numbers: "more than the threshold" is "at least threshold + 1".
     # Per principal, not Sentinel's (IP, account, name, UPN suffix, ARN, user agent) grouping:
     # rotating sessions, IPs or user agents split a burst into groups that each stay quiet.
     key = window_key("vcpu-surge", principal(event).key)
@@ -66,6 +73,9 @@ def _surge(event, record_it=False):
 
 
 def rule(event):
+    if event_name(event) in TEMPLATE_EVENT_NAMES:  # remembered: groups and fleets name templates
+        remember_template(event, KVStore(get_string_set, add_to_string_set, remove_from_string_set))
+        return False
     if not is_launch_event(event) or launch_outcome(event)[0] != OUTCOME_SUCCESS:
         return False  # dry runs and errors, read from one field
     if summarize_launch(event).outcome != OUTCOME_SUCCESS:
@@ -99,7 +109,9 @@ def severity(event):
 def alert_context(event):
     result = _surge(event)
     threshold, window_seconds = _settings()
-    context = launch_alert_context(event)
+    summary, lookup = launch_with_template(event, None)
+    context = launch_alert_context(event, summary)
+    context.update(template_alert_context(lookup))
     context.update(window_alert_context(result))
     context.update({"threshold": threshold, "window_seconds": window_seconds})
     return context

@@ -1,0 +1,298 @@
+"""Launch templates and launch configurations, remembered in Panther's KV store, so that a launch
+naming a template without a type of its own is judged by the template's types: its refusals and
+dry runs too, whose responses say nothing about what they would have launched.
+
+What is kept, per account, region and template (by ID and by name, since a launch may name
+either): one entry per version with its instance type, one per default-version change, and a mark
+per deletion, each stamped with its event time. A launch's version (`$Default`, `$Latest` or a
+number) is resolved from those entries on event time, so a template deleted and created again
+under the same name is the new one. Launch configurations are kept by name.
+
+A template the pack never saw defined (created before the pack, or its creation not delivered
+yet) is "unknown": the alert says so and no type is guessed. Every write is idempotent (a string
+set of entries keyed by version and event time), bounded (MAX_ENTRIES per key, oldest dropped) and
+carries its TTL; when the store fails the launch is judged without the template.
+
+Shapes: CreateLaunchTemplate is seen in public CloudTrail samples (PascalCase request wrapper,
+camelCase response); CreateLaunchTemplateVersion, ModifyLaunchTemplate and
+DeleteLaunchTemplate(Versions) follow the same wrappers as documented in the EC2 API reference
+(inferred, not seen).
+"""
+
+from collections.abc import Mapping
+from typing import NamedTuple
+
+from ec2_compute_windows import Entry, KVStore, entry_label, parse_entries, window_key
+
+from ec2_compute_config import (
+    LAUNCH_TEMPLATE_MEMORY_SECONDS,
+    as_int,
+    launch_template_memory_seconds,
+)
+from ec2_compute_helpers import (
+    AUTOSCALING_EVENT_SOURCE,
+    EC2_EVENT_SOURCE,
+    LAUNCH_CONFIGURATION,
+    LAUNCH_EVENTS,
+    LAUNCH_TEMPLATE,
+    MAX_TEMPLATE_REF_LENGTH,
+    LaunchSummary,
+    TemplateRef,
+    as_count,
+    as_mapping,
+    as_sequence,
+    as_text,
+    dig,
+    event_id,
+    event_time_epoch,
+    normalize_instance_type,
+    read_view,
+    region,
+    summarize_launch,
+    with_template_types,
+)
+
+TEMPLATE_EVENTS = {
+    EC2_EVENT_SOURCE: frozenset(
+        {
+            "CreateLaunchTemplate",
+            "CreateLaunchTemplateVersion",
+            "ModifyLaunchTemplate",
+            "DeleteLaunchTemplate",
+            "DeleteLaunchTemplateVersions",
+        }
+    ),
+    AUTOSCALING_EVENT_SOURCE: frozenset({"CreateLaunchConfiguration"}),
+}
+TEMPLATE_EVENT_NAMES = frozenset().union(*TEMPLATE_EVENTS.values())
+
+# Entries kept per template key: versions, default changes and deletions. AWS allows 10,000
+# versions per template; launches name recent ones, so the oldest entries go first.
+MAX_ENTRIES = 200
+# Event IDs are not needed to resolve a version; entries are keyed by what they say and when.
+_VERSION, _DEFAULT, _DELETED, _VERSION_DELETED = "v", "default", "deleted", "deleted-v"
+
+STATUS_KNOWN = "known"
+STATUS_NO_TYPE = "template sets no instance type (attribute-based or left to the launch)"
+STATUS_UNKNOWN = "unknown template: the pack never saw it defined"
+STATUS_UNREADABLE = "template memory unavailable"
+
+
+class TemplateChange(NamedTuple):
+    """What one template event says: the references it is known by and the entries to keep."""
+
+    kind: str
+    refs: tuple  # the template's ID and name (either may be missing)
+    entries: tuple  # Entry per version, default change or deletion
+
+
+class TemplateLookup(NamedTuple):
+    template: TemplateRef | None
+    instance_types: tuple
+    status: str  # STATUS_*, or "" when the launch names no template
+    degraded: str = ""
+
+
+NO_TEMPLATE = TemplateLookup(None, (), "")
+
+
+def is_template_event(event: Mapping) -> bool:
+    view = read_view(event)
+    name = view.get("eventName")
+    if not isinstance(name, str) or name not in TEMPLATE_EVENT_NAMES:
+        return False
+    source = view.get("eventSource")
+    return isinstance(source, str) and name in TEMPLATE_EVENTS.get(source, ())
+
+
+def template_change(event: Mapping) -> TemplateChange | None:
+    """The template change an event is, or None (another event, a failed call, no reference)."""
+    view = read_view(event)
+    if not is_template_event(view) or view.get("errorCode"):
+        return None
+    moment = event_time_epoch(event)
+    name = as_text(view.get("eventName"))
+    request = as_mapping(view.get("requestParameters"))
+    response = as_mapping(view.get("responseElements"))
+    epoch = int(moment or 0)  # without an event time, kept as the oldest of all
+    if name == "CreateLaunchConfiguration":
+        instance_type = normalize_instance_type(request.get("instanceType"))
+        entries = (Entry(epoch, f"{_VERSION}0", 0, 0, entry_label(instance_type)),)
+        refs = _refs(as_text(request.get("launchConfigurationName")))
+        return TemplateChange(LAUNCH_CONFIGURATION, refs, entries) if refs else None
+    wrapper = as_mapping(request.get(f"{name}Request"))
+    result = as_mapping(response.get(f"{name}Response"))
+    template = as_mapping(result.get("launchTemplate") or result.get("launchTemplateVersion"))
+    refs = _refs(
+        as_text(template.get("launchTemplateId")) or as_text(wrapper.get("LaunchTemplateId")),
+        as_text(template.get("launchTemplateName")) or as_text(wrapper.get("LaunchTemplateName")),
+    )
+    if not refs:
+        return None
+    entries = _launch_template_entries(name, wrapper, template, epoch)
+    return TemplateChange(LAUNCH_TEMPLATE, refs, entries) if entries else None
+
+
+def _launch_template_entries(name: str, wrapper: Mapping, template: Mapping, epoch: int) -> tuple:
+    """The entries an EC2 launch template call adds to what is kept of the template."""
+    instance_type = normalize_instance_type(
+        as_mapping(wrapper.get("LaunchTemplateData")).get("InstanceType")
+    )
+    if name == "CreateLaunchTemplate":
+        return (
+            Entry(epoch, f"{_VERSION}1", 0, 0, entry_label(instance_type)),
+            Entry(epoch, f"{_DEFAULT}@{epoch}", 1, 0, _DEFAULT),
+        )
+    if name == "CreateLaunchTemplateVersion":
+        number = as_count(template.get("versionNumber"))
+        # A version without a type of its own keeps its source version's ("=N" resolves later).
+        source = as_count(wrapper.get("SourceVersion"))
+        label = instance_type or (f"={source}" if source is not None else "")
+        return () if number is None else (Entry(epoch, f"{_VERSION}{number}", 0, 0, label),)
+    if name == "ModifyLaunchTemplate":
+        number = as_count(template.get("defaultVersionNumber"))
+        if number is None:
+            number = as_count(wrapper.get("SetDefaultVersion", wrapper.get("DefaultVersion")))
+        return () if number is None else (Entry(epoch, f"{_DEFAULT}@{epoch}", number, 0, _DEFAULT),)
+    if name == "DeleteLaunchTemplate":
+        return (Entry(epoch, f"{_DELETED}@{epoch}", 0, 0, _DELETED),)
+    listed_versions = wrapper.get("LaunchTemplateVersion")  # DeleteLaunchTemplateVersions
+    if isinstance(listed_versions, (str, Mapping)):  # one version, written as itself
+        listed_versions = [listed_versions]
+    versions = [
+        as_count(item.get("content")) if isinstance(item, Mapping) else as_count(item)
+        for item in as_sequence(listed_versions)
+    ]
+    return tuple(
+        Entry(epoch, f"{_VERSION_DELETED}{n}@{epoch}", n, 0, _DELETED)
+        for n in dict.fromkeys(v for v in versions if v is not None)
+    )
+
+
+def _refs(*refs: str) -> tuple:
+    return tuple(dict.fromkeys(r.strip()[:MAX_TEMPLATE_REF_LENGTH] for r in refs if r.strip()))
+
+
+def _key(kind: str, account_id: str, where: str, ref: str) -> str:
+    return window_key(kind, account_id or "?", where or "?", ref)
+
+
+def remember_template(event: Mapping, store: KVStore) -> str:
+    """Keep what a template event says under each of the template's references, for
+    LAUNCH_TEMPLATE_MEMORY_SECONDS; "" or why the store could not be written. Idempotent: the
+    same event adds the same entries."""
+    change = template_change(event)
+    if change is None:
+        return ""
+    ttl_seconds = as_int(launch_template_memory_seconds(), LAUNCH_TEMPLATE_MEMORY_SECONDS)
+    account_id = as_text(read_view(event).get("recipientAccountId"))
+    members = [entry.encode() for entry in change.entries]
+    try:
+        for ref in change.refs:
+            key = _key(change.kind, account_id, region(event), ref)
+            stored = parse_entries(store.add_to_string_set(key, members, ttl_seconds))
+            if len(stored) > MAX_ENTRIES:  # judged on what the atomic write returned
+                oldest = sorted(stored.values())[: len(stored) - MAX_ENTRIES]
+                store.remove_from_string_set(key, [e.encode() for e in oldest], ttl_seconds)
+    except Exception as error:  # a failed write degrades the pack; it must never raise
+        return f"kv store error: {type(error).__name__}: {error}"[:300]
+    return ""
+
+
+def template_types(
+    event: Mapping, summary: LaunchSummary, store: KVStore, epoch: float | None = None
+) -> TemplateLookup:
+    """The instance types of the template a launch names, at the version it names, as the pack
+    last saw it defined before the launch's event time."""
+    template = summary.template
+    if template is None:
+        return NO_TEMPLATE
+    account_id = as_text(read_view(event).get("recipientAccountId")) or as_text(
+        dig(read_view(event), "userIdentity", "accountId")
+    )
+    key = _key(template.kind, account_id, region(event), template.ref)
+    try:
+        entries = parse_entries(store.get_string_set(key))
+    except Exception as error:  # a failed read degrades the pack; it must never raise
+        reason = f"kv store error: {type(error).__name__}: {error}"[:300]
+        return TemplateLookup(template, (), STATUS_UNREADABLE, reason)
+    moment = event_time_epoch(event) if epoch is None else epoch
+    instance_type = _resolve(entries.values(), template, moment)
+    if instance_type is None:
+        return TemplateLookup(template, (), STATUS_UNKNOWN)
+    if not instance_type:
+        return TemplateLookup(template, (), STATUS_NO_TYPE)
+    return TemplateLookup(template, (instance_type,), STATUS_KNOWN)
+
+
+def _resolve(entries, template: TemplateRef, moment: float | None) -> str | None:
+    """The type at the named version ("" when it sets none), or None when no such version was
+    seen. Only entries up to the launch's event time count, after the template's last deletion."""
+    seen = sorted(e for e in entries if moment is None or e.epoch <= moment)
+    deleted_at = max((e.epoch for e in seen if e.event_id.startswith(f"{_DELETED}@")), default=-1)
+    versions: dict[int, str] = {}
+    default = None
+    for entry in seen:
+        if entry.epoch < deleted_at:
+            continue
+        if entry.event_id.startswith(_VERSION_DELETED):
+            versions.pop(entry.amount, None)
+        elif entry.event_id.startswith(f"{_DEFAULT}@"):
+            default = entry.amount
+        elif entry.event_id.startswith(_VERSION) and entry.event_id[1:].isdigit():
+            versions[int(entry.event_id[1:])] = entry.label
+    if template.kind == LAUNCH_CONFIGURATION:
+        number = 0
+    elif template.version == "$Latest":
+        number = max(versions, default=None)
+    elif template.version in ("$Default", ""):
+        number = default if default is not None else min(versions, default=None)
+    else:
+        number = as_count(template.version)
+    label = versions.get(number) if number is not None else None
+    for _ in range(len(versions)):  # a version that kept its source version's type
+        if label is None or not label.startswith("="):
+            break
+        label = versions.get(as_count(label[1:]))
+    if label is None:
+        return None
+    return "" if label.startswith("=") else label
+
+
+# --- Launches judged with their template ----------------------------------------------------------
+
+LAUNCH_AND_TEMPLATE_EVENTS = {
+    source: LAUNCH_EVENTS.get(source, frozenset()) | TEMPLATE_EVENTS.get(source, frozenset())
+    for source in (*LAUNCH_EVENTS, *TEMPLATE_EVENTS)
+}
+
+# The last launches judged, by event ID, for the alert functions Panther calls after rule().
+_judged: dict[str, tuple[LaunchSummary, TemplateLookup]] = {}
+_MAX_JUDGED = 256
+
+
+def launch_with_template(
+    event: Mapping, store: KVStore | None
+) -> tuple[LaunchSummary, TemplateLookup]:
+    """The launch's summary, priced by its template's types where it names a template and no
+    type of its own, with what the look-up found. rule() passes its store; the alert functions
+    pass None and get what rule() found for the same event."""
+    summary = summarize_launch(event)
+    if summary.template is None or summary.instance_types:  # its own or launched types tell
+        return summary, TemplateLookup(summary.template, (), "")
+    if store is None:
+        return _judged.get(event_id(event), (summary, TemplateLookup(summary.template, (), "")))
+    lookup = template_types(event, summary, store)
+    judged = with_template_types(summary, lookup.instance_types), lookup
+    if len(_judged) >= _MAX_JUDGED:
+        _judged.clear()
+    _judged[event_id(event)] = judged
+    return judged
+
+
+def template_alert_context(lookup: TemplateLookup) -> dict:
+    return {
+        "launch_template": str(lookup.template or ""),
+        "launch_template_status": lookup.status,
+        "launch_template_degraded": lookup.degraded,
+    }

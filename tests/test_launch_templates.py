@@ -1,0 +1,197 @@
+"""Launches that name a launch template or configuration without a type of their own are judged by
+the template's types (ec2_launch_templates), on both KV backends: refusals and dry runs too."""
+
+import json
+
+import pytest
+from ec2_compute_windows import KVStore
+
+import ec2_launch_templates as templates
+from compute_abuse.content import load_rule, rule_spec
+from compute_abuse.events import (
+    auto_scaling_group,
+    create_launch_configuration,
+    create_launch_template,
+    create_launch_template_version,
+    iam_user,
+    run_instances,
+    template_call,
+)
+from compute_abuse.kvstore import InMemoryKVStore
+from ec2_compute_helpers import summarize_launch
+
+ATTACKER = iam_user("backup-sync")
+BY_ID = {"launchTemplateId": "lt-0780d55503d605988", "version": "$Default"}
+
+
+def rule_by_id(rule_id):
+    return load_rule(rule_spec(f"AWS.EC2.ComputeAbuse.{rule_id}"))
+
+
+@pytest.fixture(scope="module")
+def unusual():
+    return rule_by_id("UnusualInstanceType")
+
+
+@pytest.fixture(scope="module")
+def dry_run():
+    return rule_by_id("DryRunProbe")
+
+
+@pytest.fixture(scope="module")
+def surge():
+    return rule_by_id("VCPUSurge")
+
+
+def at(minute):
+    return f"2024-08-01T10:{minute:02d}:00Z"
+
+
+def refused_launch(minute, template=None, count=8, error="Client.VcpuLimitExceeded"):
+    """A RunInstances that names only a template and was refused: responseElements null."""
+    return run_instances(None, 1, count, launch_template=template or BY_ID, error_code=error,
+                         identity=ATTACKER, event_time=at(minute))  # fmt: skip
+
+
+def context(result):
+    return json.loads(result.alert_context_output)
+
+
+def test_a_refused_launch_is_judged_by_its_templates_type(kv, unusual):
+    events = [create_launch_template("p4d.24xlarge", eventTime=at(0)), refused_launch(5)]
+    (alert,) = kv.run(unusual, events)
+    assert alert.severity_output == "LOW"
+    assert "tried to launch 8 unusual EC2 instance(s) [p4d.24xlarge]" in alert.title_output
+    fired = context(alert)
+    assert fired["launch_template"] == "lt-0780d55503d605988@$Default"
+    assert fired["launch_template_status"] == templates.STATUS_KNOWN
+    assert fired["requested_vcpus"] == 8 * 96 and fired["requested_accelerator_count"] == 64
+
+
+def test_a_template_named_by_name_resolves_too(kv, unusual):
+    by_name = {"launchTemplateName": "gpu-workers", "version": "1"}
+    events = [create_launch_template("g5.12xlarge", eventTime=at(0)), refused_launch(5, by_name)]
+    (alert,) = kv.run(unusual, events)
+    assert context(alert)["instance_types"] == ["g5.12xlarge"]
+
+
+def test_a_dry_run_naming_a_gpu_template_is_a_probe(kv, dry_run):
+    events = [
+        create_launch_template("p5.48xlarge", eventTime=at(0)),
+        refused_launch(3, count=2, error="Client.DryRunOperation"),
+    ]
+    (alert,) = kv.run(dry_run, events)
+    assert alert.severity_output == "HIGH"
+    assert "[p5.48xlarge]" in alert.title_output
+
+
+def test_versions_latest_default_and_inherited_types(kv, unusual):
+    events = [
+        create_launch_template("t3.micro", eventTime=at(0)),  # version 1, the default
+        create_launch_template_version(2, "g5.48xlarge", eventTime=at(1)),
+        create_launch_template_version(3, None, source_version=2, eventTime=at(2)),
+        refused_launch(3),  # $Default: still t3.micro
+    ]
+    assert kv.run(unusual, events) == []
+    latest = refused_launch(4, {**BY_ID, "version": "$Latest"})  # version 3 keeps 2's type
+    (alert,) = kv.run(unusual, [latest])
+    assert context(alert)["instance_types"] == ["g5.48xlarge"]
+    new_default = template_call("ModifyLaunchTemplate", request={"SetDefaultVersion": "2"},
+                                template={"defaultVersionNumber": 2}, eventTime=at(5))  # fmt: skip
+    (alert,) = kv.run(unusual, [new_default, refused_launch(6, count=3)])
+    assert "[g5.48xlarge]" in alert.title_output
+
+
+def test_a_template_deleted_and_made_again_under_its_name_is_the_new_one(kv, unusual):
+    by_name = {"launchTemplateName": "gpu-workers"}
+    events = [
+        create_launch_template("p4d.24xlarge", "lt-0aaa", eventTime=at(0)),
+        template_call("DeleteLaunchTemplate", "lt-0aaa", eventTime=at(1)),
+        create_launch_template("t3.small", "lt-0bbb", eventTime=at(2)),
+        refused_launch(3, by_name),
+    ]
+    assert kv.run(unusual, events) == []
+
+
+def test_a_deleted_version_is_not_resolved(kv, unusual):
+    events = [
+        create_launch_template("t3.micro", eventTime=at(0)),
+        create_launch_template_version(2, "p3.8xlarge", eventTime=at(1)),
+        template_call(
+            "DeleteLaunchTemplateVersions",
+            request={"LaunchTemplateVersion": [{"content": "2", "tag": 1}]},
+            eventTime=at(2),
+        ),
+        refused_launch(3, {**BY_ID, "version": "2"}),
+    ]
+    assert kv.run(unusual, events) == []
+
+
+def test_everyday_small_template_refused_for_capacity_stays_quiet(kv, unusual, dry_run):
+    events = [
+        create_launch_template("t3.micro", eventTime=at(0)),
+        refused_launch(1, count=2, error="Server.InsufficientInstanceCapacity"),
+        refused_launch(2, count=1, error="Client.DryRunOperation"),
+    ]
+    assert kv.run(unusual, events) == [] and kv.run(dry_run, events) == []
+
+
+def test_an_auto_scaling_group_of_a_gpu_template_counts_its_vcpus(kv, surge, unusual):
+    group = auto_scaling_group(desired=10, userIdentity=ATTACKER, eventTime=at(5))
+    group["requestParameters"]["launchTemplate"] = {"launchTemplateId": "lt-0780d55503d605988"}
+    events = [create_launch_template("g5.48xlarge", eventTime=at(0)), group]
+    (alert,) = kv.run(surge, events)
+    assert context(alert)["window_total"] == 10 * 192
+    (unusual_alert,) = kv.run(unusual, [group])
+    assert "requested 10 unusual EC2 instance(s) [g5.48xlarge]" in unusual_alert.title_output
+
+
+def test_a_launch_configuration_is_remembered_by_name(kv, unusual):
+    group = auto_scaling_group(desired=2, userIdentity=ATTACKER, eventTime=at(5))
+    del group["requestParameters"]["launchTemplate"]
+    group["requestParameters"]["launchConfigurationName"] = "miners"
+    events = [create_launch_configuration("miners", "g4dn.12xlarge", eventTime=at(1)), group]
+    (alert,) = kv.run(unusual, events)
+    assert "[g4dn.12xlarge]" in alert.title_output
+    # The everyday counterpart: a legacy launch configuration of small instances.
+    legacy = create_launch_configuration("legacy-workers", "c5.large", eventTime=at(2))
+    group["requestParameters"]["launchConfigurationName"] = "legacy-workers"
+    assert kv.run(unusual, [legacy, {**group, "eventID": "other"}]) == []
+
+
+def test_an_unknown_template_is_said_so_and_never_guessed():
+    store = InMemoryKVStore()
+    functions = store.caching_functions()
+    kv = KVStore(functions["get_string_set"], functions["add_to_string_set"],
+                 functions["remove_from_string_set"])  # fmt: skip
+    event = refused_launch(5)
+    lookup = templates.template_types(event, summarize_launch(event), kv)
+    assert lookup == templates.TemplateLookup(
+        summarize_launch(event).template, (), templates.STATUS_UNKNOWN
+    )
+    # A template created after the launch (out of order) does not price it either.
+    assert templates.remember_template(create_launch_template(eventTime=at(9)), kv) == ""
+    assert templates.template_types(event, summarize_launch(event), kv).status == (
+        templates.STATUS_UNKNOWN
+    )
+
+
+def test_a_store_outage_judges_the_launch_without_its_template(memory_kv, unusual):
+    memory_kv.memory.fail_with = TimeoutError("throttled")
+    events = [create_launch_template("p4d.24xlarge", eventTime=at(0)), refused_launch(5)]
+    assert memory_kv.run(unusual, events) == []  # nothing known: nothing unusual, no error
+
+
+def test_template_memory_stays_bounded():
+    store = InMemoryKVStore()
+    functions = store.caching_functions()
+    kv = KVStore(functions["get_string_set"], functions["add_to_string_set"],
+                 functions["remove_from_string_set"])  # fmt: skip
+    for version in range(2, 2 + templates.MAX_ENTRIES + 50):
+        event = create_launch_template_version(
+            version, "t3.micro", eventTime=f"2024-08-{1 + version // 1440:02d}T"
+            f"{version // 60 % 24:02d}:{version % 60:02d}:00Z",
+        )  # fmt: skip
+        assert templates.remember_template(event, kv) == ""
+    sizes = [len(item.members) for item in store.items.values()]
+    assert sizes and max(sizes) <= templates.MAX_ENTRIES
