@@ -118,7 +118,38 @@ def render() -> str:
             lines.append("- Settings (`global_helpers/ec2_compute_config.py`):")
             lines += [f"  - `{name}()`: {_value(value)}" for name, value in settings.items()]
         lines += ["", "Runbook:", "", " ".join(body.get("Runbook", "").split())]
+    lines += _ledger()
     return "\n".join(lines) + "\n"
+
+
+def _ledger() -> list[str]:
+    """The APIs the capacity ledger reads, from the helpers' own tables (so it cannot drift)."""
+    import ec2_compute_helpers as helpers
+    import ec2_launch_templates as templates
+
+    def names(events):
+        return [f"`{source}`: {', '.join(f'`{n}`' for n in sorted(names))}"
+                for source, names in sorted(events.items())]  # fmt: skip
+
+    return [
+        "",
+        "## The capacity ledger",
+        "",
+        "Every detection reads calls that change compute capacity through one reader per API",
+        "(`global_helpers/ec2_compute_helpers.py`), into one record: outcome, instance types,",
+        "requested (lower and upper bound) and launched instances, vCPUs and accelerators, the",
+        "launch template named, and the kind of change (launch or resize).",
+        "",
+        "Calls read as capacity changes:",
+        "",
+        *[f"- {line}" for line in names(helpers.LAUNCH_EVENTS)],
+        "",
+        "Calls remembered in the KV store, to price launches that name a template or launch",
+        f"configuration (at most {templates.MAX_ENTRIES} entries per template, kept for",
+        "`launch_template_memory_seconds()`):",
+        "",
+        *[f"- {line}" for line in names(templates.TEMPLATE_EVENTS)],
+    ]
 
 
 def _anchor(title: str) -> str:

@@ -28,11 +28,15 @@ AUTOSCALING_EVENT_SOURCE = "autoscaling.amazonaws.com"
 LAUNCH_EVENTS = {
     EC2_EVENT_SOURCE: frozenset(
         {"RunInstances", "CreateFleet", "RequestSpotInstances", "RequestSpotFleet",
-         "RunScheduledInstances"}
+         "RunScheduledInstances", "ModifyInstanceAttribute"}
     ),
     AUTOSCALING_EVENT_SOURCE: frozenset({"CreateAutoScalingGroup", "UpdateAutoScalingGroup"}),
 }  # fmt: skip
 LAUNCH_EVENT_NAMES = frozenset().union(*LAUNCH_EVENTS.values())
+# What a ledger record's call does to capacity: new instances, or a new size for one that exists
+# (ModifyInstanceAttribute of instanceType: its vCPUs and accelerators from its next start).
+CHANGE_LAUNCH = "launch"
+CHANGE_RESIZE = "resize"
 # Services that launch instances for a request this pack already counted (an auto scaling group,
 # an EC2 or Spot fleet): their RunInstances calls are the same capacity again.
 FLEET_SERVICES = frozenset(
@@ -201,6 +205,7 @@ class LaunchSummary(NamedTuple):
     requested_vcpus_max: int = 0  # the request's upper bound: all of it of its largest type
     requested_accelerators_max: int = 0
     template_types: tuple = ()  # the types of the named template, where the pack saw it defined
+    change: str = CHANGE_LAUNCH  # CHANGE_LAUNCH or CHANGE_RESIZE
 
     @property
     def uses_launch_template(self) -> bool:
@@ -238,12 +243,27 @@ def event_name(event: Mapping) -> str:
 
 
 def is_launch_event(event: Mapping) -> bool:
-    """Whether the event is an EC2 launch API call this helper understands."""
+    """Whether the event is an API call this helper reads as a change of compute capacity: a
+    launch (any launch API) or a resize (ModifyInstanceAttribute of instanceType; its other
+    attributes, termination protection or user data, change no capacity)."""
     name = event_name(event)
     if name not in LAUNCH_EVENT_NAMES:
         return False
-    source = read_view(event).get("eventSource")
-    return isinstance(source, str) and name in LAUNCH_EVENTS.get(source, ())
+    view = read_view(event)
+    source = view.get("eventSource")
+    if not isinstance(source, str) or name not in LAUNCH_EVENTS.get(source, ()):
+        return False
+    return name != "ModifyInstanceAttribute" or bool(_resized_to(view))
+
+
+def _resized_to(event: Mapping) -> str:
+    """The new type of a ModifyInstanceAttribute call that changes `instanceType` (written as
+    `instanceType: {"value": ...}` or `attribute: instanceType, value: ...`), else ""."""
+    request = as_mapping(event.get("requestParameters"))
+    value = request.get("instanceType")
+    if value is None and request.get("attribute") == "instanceType":
+        value = request.get("value")
+    return normalize_instance_type(value)
 
 
 def launch_outcome(event: Mapping) -> tuple[str, str]:
@@ -457,6 +477,20 @@ def _auto_scaling_template(request: Mapping, policy_template: Any) -> TemplateRe
     )
 
 
+def _resize_request(request: Mapping) -> _Request:
+    """ModifyInstanceAttribute of instanceType: one instance, at its new size."""
+    return _Request(
+        instance_types=_types(_resized_to({"requestParameters": request})),
+        instance_count=1,
+        subnet_id="",
+        template=None,
+        vcpus_per_instance=None,
+        vcpu_capacity=None,
+        max_capacity=0,
+        launches_later=True,  # the new size runs from the instance's next start
+    )
+
+
 _REQUEST_READERS = {
     "RunInstances": _run_instances_request,
     "CreateFleet": _create_fleet_request,
@@ -465,6 +499,7 @@ _REQUEST_READERS = {
     "RunScheduledInstances": lambda request: _launch_specification_request(request, False),
     "CreateAutoScalingGroup": _auto_scaling_group_request,
     "UpdateAutoScalingGroup": _auto_scaling_group_request,
+    "ModifyInstanceAttribute": _resize_request,
 }
 
 
@@ -575,6 +610,10 @@ def _summarize_launch(event: Mapping) -> LaunchSummary:
     elif requested is None:  # without a known type, only the response tells
         requested = _Capacity(request.instance_count, launched_vcpus, launched_accelerators,
                               launched_vcpus, launched_accelerators)  # fmt: skip
+    resized = ()
+    if event_name == "ModifyInstanceAttribute":
+        instance_id = as_text(dig(event, "requestParameters", "instanceId"))
+        resized = (instance_id,) if instance_id else ()
     first_launched_subnet = next((i.subnet_id for i in launched if i.subnet_id), "")
     return LaunchSummary(
         event_name=event_name,
@@ -592,12 +631,14 @@ def _summarize_launch(event: Mapping) -> LaunchSummary:
         unknown_instance_types=tuple(unknown),
         instance_ids=tuple(i.instance_id for i in launched if i.instance_id)[
             :MAX_LISTED_INSTANCE_IDS
-        ],
+        ]
+        or resized,
         subnet_id=request.subnet_id or first_launched_subnet,
         max_capacity=min(request.max_capacity, MAX_COUNT),
         launches_later=request.launches_later,
         requested_vcpus_max=min(requested.vcpus_max, MAX_COUNT * 1000),
         requested_accelerators_max=min(requested.accelerators_max, MAX_COUNT * 1000),
+        change=CHANGE_RESIZE if event_name == "ModifyInstanceAttribute" else CHANGE_LAUNCH,
     )
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from compute_abuse.content import function_errors, load_rule, rule_spec, run_rule
 from compute_abuse.events import (
+    api_call,
     assumed_role,
     auto_scaling_group,
     autoscaling_identity,
@@ -356,3 +357,15 @@ def test_a_crossed_day_bucket_stops_growing(memory_kv, high_count):
     assert context(alert)["window_total"] == 10
     (members,) = [item.members for item in memory_kv.memory.items.values()]
     assert len(members) == 10  # later requests are counted in results, not stored
+
+
+def test_a_resize_counts_its_new_vcpus_but_no_new_instance(kv, surge, high_count):
+    resizes = [
+        api_call("ec2.amazonaws.com", "ModifyInstanceAttribute", userIdentity=iam_user("rita"),
+                 eventTime=at(DAY0 + i * 60), requestParameters={
+                     "instanceId": f"i-{i:04d}", "instanceType": {"value": "p4d.24xlarge"}})
+        for i in range(10)
+    ]  # fmt: skip
+    (alert,) = kv.run(surge, resizes)
+    assert context(alert)["window_total"] == 9 * 96  # the 9th resize crosses 800 vCPUs
+    assert kv.run(high_count, resizes) == []

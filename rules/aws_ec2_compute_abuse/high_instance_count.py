@@ -27,6 +27,7 @@ from ec2_compute_config import (
     high_instance_count_threshold,
 )
 from ec2_compute_helpers import (
+    CHANGE_LAUNCH,
     LAUNCH_EVENTS,
     OUTCOME_DRY_RUN,
     OUTCOME_SUCCESS,
@@ -105,6 +106,8 @@ def rule(event):
     if not is_launch_event(event) or launch_outcome(event)[0] == OUTCOME_DRY_RUN:
         return False
     if launched_on_behalf(event):  # counted at the user's CreateFleet / CreateAutoScalingGroup
+        return False
+    if summarize_launch(event).change != CHANGE_LAUNCH:  # a resize asks for no new instance
         return False
     controllers = capacity_controller_user_agents(), capacity_controller_principal_arns()
     if is_capacity_controller(event, *controllers):  # Karpenter launches small nodes all day

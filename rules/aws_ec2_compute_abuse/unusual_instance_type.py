@@ -12,6 +12,7 @@ from ec2_compute_config import (
     usual_instance_types,
 )
 from ec2_compute_helpers import (
+    CHANGE_RESIZE,
     OUTCOME_DRY_RUN,
     OUTCOME_SUCCESS,
     actor,
@@ -77,6 +78,9 @@ def title(event):
             f"{who} tried to launch {summary.requested_instance_count} unusual EC2 instance(s)"
             f" [{types}]{via} in {where}: {summary.error_code}"
         )
+    if summary.change == CHANGE_RESIZE:
+        resized = ", ".join(summary.instance_ids) or "an instance"
+        return f"{who} resized {resized} to unusual EC2 instance type [{types}] in {where}"
     verb = "requested" if summary.launches_later else "launched"
     return (
         f"{who} {verb} {summary.instance_count} unusual EC2 instance(s) [{types}]{via} in {where}"
