@@ -49,6 +49,7 @@ from ec2_compute_helpers import (
     read_view,
     region,
     summarize_launch,
+    unusual_instance_types_in,
     with_template_types,
 )
 
@@ -288,6 +289,16 @@ def launch_with_template(
         _judged.clear()
     _judged[event_id(event)] = judged
     return judged
+
+
+def unusual_launch(
+    event: Mapping, store: KVStore | None, unusual: object, usual: object
+) -> tuple[LaunchSummary, TemplateLookup, list[str]]:
+    """(the launch priced by its template where it names one, the look-up, its unusual types):
+    what UnusualInstanceType and DryRunProbe judge. `unusual` and `usual` are the configured
+    lists the rule read (mockable in the rule module)."""
+    summary, lookup = launch_with_template(event, store)
+    return summary, lookup, unusual_instance_types_in(summary, unusual, usual)
 
 
 def template_alert_context(lookup: TemplateLookup) -> dict:

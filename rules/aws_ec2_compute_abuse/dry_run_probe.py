@@ -26,14 +26,13 @@ from ec2_compute_helpers import (
     launch_alert_context,
     launch_outcome,
     principal,
-    unusual_instance_types_in,
 )
 from ec2_launch_templates import (
     LAUNCH_AND_TEMPLATE_EVENTS,
     TEMPLATE_EVENT_NAMES,
-    launch_with_template,
     remember_template,
     template_alert_context,
+    unusual_launch,
 )
 
 # The only events rule() can match (eventSource -> eventNames); tooling skips the rest.
@@ -47,11 +46,9 @@ def _store():
 
 
 def _probe(event, store=None):
-    """(the dry run priced by its template's types where it names one, the look-up, the unusual
-    types). rule() looks the template up in `store`; the alert functions read what it found."""
-    summary, lookup = launch_with_template(event, store)
-    unusual = unusual_instance_types_in(summary, unusual_instance_types(), usual_instance_types())
-    return summary, lookup, unusual
+    """(the dry run priced by its template where it names one, the look-up, the unusual types).
+    rule() looks the template up in `store`; the alert functions read what it found."""
+    return unusual_launch(event, store, unusual_instance_types(), usual_instance_types())
 
 
 def rule(event):
