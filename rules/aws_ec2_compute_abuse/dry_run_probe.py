@@ -16,6 +16,7 @@ from ec2_compute_config import (
     usual_instance_types,
 )
 from ec2_compute_helpers import (
+    LAUNCH_EVENT_NAMES,
     OUTCOME_DRY_RUN,
     actor,
     as_text,
@@ -52,10 +53,15 @@ def _probe(event, store=None):
 
 
 def rule(event):
-    if event_name(event) in TEMPLATE_EVENT_NAMES:  # remembered: dry runs may name templates
+    name = event_name(event)  # one look-up rejects almost every event
+    if name in TEMPLATE_EVENT_NAMES:  # remembered: dry runs may name templates
         remember_template(event, _store())
         return False
-    if not is_launch_event(event) or launch_outcome(event)[0] != OUTCOME_DRY_RUN:
+    if (
+        name not in LAUNCH_EVENT_NAMES
+        or not is_launch_event(event)
+        or launch_outcome(event)[0] != OUTCOME_DRY_RUN
+    ):
         return False
     controllers = capacity_controller_user_agents(), capacity_controller_principal_arns()
     if is_controller_dry_run(event, *controllers):

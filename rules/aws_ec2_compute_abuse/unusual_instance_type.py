@@ -13,6 +13,7 @@ from ec2_compute_config import (
 )
 from ec2_compute_helpers import (
     CHANGE_RESIZE,
+    LAUNCH_EVENT_NAMES,
     OUTCOME_DRY_RUN,
     OUTCOME_SUCCESS,
     actor,
@@ -51,11 +52,16 @@ def _unusual_types(event, store=None):
 
 
 def rule(event):
-    if event_name(event) in TEMPLATE_EVENT_NAMES:
+    name = event_name(event)  # one look-up rejects almost every event
+    if name in TEMPLATE_EVENT_NAMES:
         remember_template(event, _store())
         return False
     # Dry runs are permission probes, not launches: AWS.EC2.ComputeAbuse.DryRunProbe's job.
-    if not is_launch_event(event) or launch_outcome(event)[0] == OUTCOME_DRY_RUN:
+    if (
+        name not in LAUNCH_EVENT_NAMES
+        or not is_launch_event(event)
+        or launch_outcome(event)[0] == OUTCOME_DRY_RUN
+    ):
         return False
     if not _unusual_types(event, _store())[2]:
         return False

@@ -20,6 +20,7 @@ from ec2_compute_config import (
     vcpu_surge_window_seconds,
 )
 from ec2_compute_helpers import (
+    LAUNCH_EVENT_NAMES,
     OUTCOME_SUCCESS,
     actor,
     event_id,
@@ -73,10 +74,15 @@ def _surge(event, record_it=False):
 
 
 def rule(event):
-    if event_name(event) in TEMPLATE_EVENT_NAMES:  # remembered: groups and fleets name templates
+    name = event_name(event)  # one look-up rejects almost every event
+    if name in TEMPLATE_EVENT_NAMES:  # remembered: groups and fleets name templates
         remember_template(event, KVStore(get_string_set, add_to_string_set, remove_from_string_set))
         return False
-    if not is_launch_event(event) or launch_outcome(event)[0] != OUTCOME_SUCCESS:
+    if (
+        name not in LAUNCH_EVENT_NAMES
+        or not is_launch_event(event)
+        or launch_outcome(event)[0] != OUTCOME_SUCCESS
+    ):
         return False  # dry runs and errors, read from one field
     if summarize_launch(event).outcome != OUTCOME_SUCCESS:
         return False  # an instant fleet that launched nothing
