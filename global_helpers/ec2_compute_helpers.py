@@ -393,12 +393,7 @@ def _create_fleet_request(request: Mapping) -> _Request:
         instance_types=_types(*(o.get("InstanceType") for o in overrides)),
         instance_count=1 if in_vcpus else total,
         subnet_id=next((as_text(o.get("SubnetId")) for o in overrides if o.get("SubnetId")), ""),
-        template=next(
-            filter(
-                None, (template_ref(c.get("LaunchTemplateSpecification")) for c in listed(configs))
-            ),
-            None,
-        ),
+        template=_first_template(configs, "LaunchTemplateSpecification"),
         vcpus_per_instance=None,
         vcpu_capacity=total if in_vcpus else None,
         max_capacity=0,
@@ -433,15 +428,8 @@ def _request_spot_fleet_request(request: Mapping) -> _Request:
         instance_types=_types(*(spec.get("instanceType") for spec in specs), *template_types),
         instance_count=1 if in_vcpus else total,
         subnet_id=next((as_text(s.get("subnetId")) for s in specs if s.get("subnetId")), ""),
-        template=next(
-            filter(
-                None,
-                (
-                    template_ref(c.get("launchTemplateSpecification"))
-                    for c in listed(config.get("launchTemplateConfigs"))
-                ),
-            ),
-            None,
+        template=_first_template(
+            config.get("launchTemplateConfigs"), "launchTemplateSpecification"
         ),
         vcpus_per_instance=None,
         vcpu_capacity=total if in_vcpus else None,
@@ -466,6 +454,12 @@ def _auto_scaling_group_request(request: Mapping) -> _Request:
         max_capacity=_count_or(request.get("maxSize"), 0),
         launches_later=True,
     )
+
+
+def _first_template(configs: Any, spec_key: str) -> TemplateRef | None:
+    """The first template a fleet's launch template configs name (CreateFleet writes the spec's
+    key in PascalCase, RequestSpotFleet in camelCase)."""
+    return next(filter(None, (template_ref(c.get(spec_key)) for c in listed(configs))), None)
 
 
 def _auto_scaling_template(request: Mapping, policy_template: Any) -> TemplateRef | None:
@@ -959,15 +953,21 @@ def principal(event: Mapping) -> Principal:
     return _remembered("principal", event, _principal)
 
 
-def _principal(event: Mapping) -> Principal:
-    event = read_view(event)
+def _caller(event: Mapping) -> tuple[Mapping, str, str]:
+    """(userIdentity, the caller's ARN, its account): the ARN from `userIdentity.arn`, else
+    Sentinel's fallback `resources[0].ARN`; the account from the identity, else the recipient."""
     identity = as_mapping(event.get("userIdentity"))
-    identity_type = as_text(identity.get("type"))
     arn = as_text(identity.get("arn"))
-    if not arn:  # Sentinel's fallback
+    if not arn:
         resources = as_sequence(event.get("resources"))
         arn = as_text(dig(resources[0] if resources else None, "ARN"))
     account_id = as_text(identity.get("accountId")) or as_text(event.get("recipientAccountId"))
+    return identity, arn, account_id
+
+
+def _principal(event: Mapping) -> Principal:
+    identity, arn, account_id = _caller(read_view(event))
+    identity_type = as_text(identity.get("type"))
     access_key_id = as_text(identity.get("accessKeyId"))
     session = _session_principal(identity, identity_type, arn, access_key_id)
     if session is not None:
@@ -1045,10 +1045,7 @@ def actor(event: Mapping) -> Actor:
 
 def _actor(original: Mapping) -> Actor:
     event = read_view(original)
-    identity = as_mapping(event.get("userIdentity"))
-    resources = as_sequence(event.get("resources"))
-    arn = as_text(identity.get("arn")) or as_text(dig(resources[0] if resources else None, "ARN"))
-    account_id = as_text(identity.get("accountId")) or as_text(event.get("recipientAccountId"))
+    identity, arn, account_id = _caller(event)
     principal_id = as_text(identity.get("principalId"))
     identity_type = as_text(identity.get("type"))
     invoked_by = as_text(identity.get("invokedBy"))

@@ -174,6 +174,15 @@ def _refs(*refs: str) -> tuple:
     return tuple(dict.fromkeys(r.strip()[:MAX_TEMPLATE_REF_LENGTH] for r in refs if r.strip()))
 
 
+def _account_id(event: Mapping) -> str:
+    """The account a template lives in: where the call landed (`recipientAccountId`), else the
+    caller's. Writes and reads derive it the same way, or they would miss each other's keys."""
+    view = read_view(event)
+    return as_text(view.get("recipientAccountId")) or as_text(
+        dig(view, "userIdentity", "accountId")
+    )
+
+
 def _key(kind: str, account_id: str, where: str, ref: str) -> str:
     return window_key(kind, account_id or "?", where or "?", ref)
 
@@ -186,7 +195,7 @@ def remember_template(event: Mapping, store: KVStore) -> str:
     if change is None:
         return ""
     ttl_seconds = as_int(launch_template_memory_seconds(), LAUNCH_TEMPLATE_MEMORY_SECONDS)
-    account_id = as_text(read_view(event).get("recipientAccountId"))
+    account_id = _account_id(event)
     members = [entry.encode() for entry in change.entries]
     try:
         for ref in change.refs:
@@ -208,9 +217,7 @@ def template_types(
     template = summary.template
     if template is None:
         return NO_TEMPLATE
-    account_id = as_text(read_view(event).get("recipientAccountId")) or as_text(
-        dig(read_view(event), "userIdentity", "accountId")
-    )
+    account_id = _account_id(event)
     key = _key(template.kind, account_id, region(event), template.ref)
     try:
         entries = parse_entries(store.get_string_set(key))

@@ -49,15 +49,17 @@ DEFAULT_THRESHOLD = 800
 DEFAULT_WINDOW_SECONDS = 8 * 3600
 
 
+def _store():
+    return KVStore(get_string_set, add_to_string_set, remove_from_string_set)
+
+
 def _settings():
     threshold = as_int(vcpu_surge_threshold(), DEFAULT_THRESHOLD)
     return threshold, as_int(vcpu_surge_window_seconds(), DEFAULT_WINDOW_SECONDS)
 
 
 def _surge(event, record_it=False):
-    store = (
-        KVStore(get_string_set, add_to_string_set, remove_from_string_set) if record_it else None
-    )
+    store = _store() if record_it else None
     # Launched vCPUs; for fleets, spot requests and auto scaling groups, whose instances AWS
     # launches after the call, the vCPUs requested (by the named template's type if need be).
     summary, _ = launch_with_template(event, store)
@@ -76,7 +78,7 @@ def _surge(event, record_it=False):
 def rule(event):
     name = event_name(event)  # one look-up rejects almost every event
     if name in TEMPLATE_EVENT_NAMES:  # remembered: groups and fleets name templates
-        remember_template(event, KVStore(get_string_set, add_to_string_set, remove_from_string_set))
+        remember_template(event, _store())
         return False
     if (
         name not in LAUNCH_EVENT_NAMES
