@@ -8,7 +8,7 @@ CONTENT := rules global_helpers data_models queries packs
 PY_SOURCES := rules global_helpers data_models compute_abuse
 
 .DEFAULT_GOAL := help
-.PHONY: help install replay test pat-test check-packs pytest lint fmt catalog queries docs sample bench zip upload lock clean
+.PHONY: help install replay test pat-test check-packs pytest lint fmt catalog queries docs sample bench parallel zip upload lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ sample: install  ## regenerate the bundled sample data in samples/ (deterministi
 
 bench: install  ## throughput, memory and per-rule cost figures (prints a report; not a test)
 	$(BIN)/python -m compute_abuse.bench
+
+parallel: install  ## stateful rules in 2/4/8 workers on one DynamoDB, 20 seeds of adversarial interleavings (~5 min)
+	$(BIN)/python -m compute_abuse.parallel --seeds 20 --workers 2 4 8
 
 zip: install  ## build the upload archive in dist/
 	$(PAT) zip --path . --out dist

@@ -8,10 +8,25 @@ lazily, up to 48 hours late, and replayed or late logs must give the same alerts
 TTLs only collect garbage. The rule module passes in the caching functions it imported by name,
 so `pat` mocks and tests can replace them; whatever they return (a set, a list, the JSON string a
 mock returns, junk) is parsed, and when the store fails the event is judged alone.
+
+Why this is right when Panther runs many invocations at once on one store. Each DynamoDB call is
+atomic; nothing else is assumed. An event reads its key (only to tell a duplicate delivery), then
+adds its entry, and is judged on the set that add returned together with what it read. The adds
+of all events are atomic, so they happen in one order, and the set each add returns holds every
+entry added before it (less what pruning removed, which is older than two windows before the
+newest entry: no event delivered less than a window late can share a window with it). Take the
+first add after which some window reaches the threshold: that window holds the added event (it
+did not reach it before), so the event's own judgement sees the window at or past the threshold
+and, without the event, below it: a crossing. So every crossing a one-at-a-time run alerts on
+also alerts under any interleaving, duplicates and reordering included. What can differ is
+repeats: two deliveries of one event both added before either read it, or two events of one
+distinct-window slot, may both judge the same crossing; both alerts carry one dedup string, which
+Panther merges. Nothing is inferred from set sizes, and no state is kept across events beyond
+`_recorded` (one event's result, for its own alert functions).
 """
 
 import json
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -26,9 +41,15 @@ DAY_SECONDS = 86400
 MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
 SEVERITIES = ("INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 
-# Entries kept per key. At about 60 bytes each this stays far below DynamoDB's 400 KB item limit;
-# an actor with more launches than this inside one window is past every threshold already.
+# Entries kept per key. An entry is at most MAX_ENTRY_BYTES (IDs and labels are bounded below),
+# so an item stays below 160 KB whatever the traffic, far below DynamoDB's 400 KB item limit
+# (typical entries are about 60 bytes: 60 KB). An actor with more launches than this inside one
+# window is past every threshold already.
 MAX_ENTRIES = 1000
+# Bytes of an entry's event ID and of its label; longer IDs are hashed, longer labels cut.
+MAX_ID_BYTES = 64
+MAX_LABEL_BYTES = 64
+MAX_ENTRY_BYTES = MAX_ID_BYTES + MAX_LABEL_BYTES + 32  # "|" x4, epoch, amount, accelerators
 # How many event IDs an alert lists.
 MAX_LISTED_EVENT_IDS = 20
 # Keys longer than this (ARNs, user agents) are hashed; DynamoDB allows 2048 bytes.
@@ -82,9 +103,33 @@ def distinct_entry(label: str, epoch: int, window_seconds: int, accelerators: in
 
 
 def entry_label(text: str) -> str:
-    """A label safe to encode: no "|", and never all digits (it would read as a number)."""
-    label = text.replace("|", "/")[:100]
+    """A label safe to encode: no "|", never all digits (it would read as a number), at most
+    MAX_LABEL_BYTES of UTF-8."""
+    label = _cut(text.replace("|", "/"), MAX_LABEL_BYTES - len("label:"))
     return f"label:{label}" if label.isdigit() else label
+
+
+def bounded(entry: Entry) -> Entry:
+    """The entry as the store keeps it: ID and label bounded (idempotent)."""
+    event_id, label = entry_id(entry.event_id), entry_label(entry.label) if entry.label else ""
+    if event_id == entry.event_id and label == entry.label:
+        return entry
+    return entry._replace(event_id=event_id, label=label)
+
+
+def entry_id(text: str) -> str:
+    """An ID (event ID, instance ID) as entries keep it: itself when short, else a hash of it,
+    so that one hostile ID cannot make an item too large. Look-ups by ID go through it too."""
+    if len(text) <= MAX_ID_BYTES // 4 or len(text.encode("utf-8", "replace")) <= MAX_ID_BYTES:
+        return text
+    return "sha256:" + sha256(text.encode("utf-8", "replace")).hexdigest()[:40]
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` bytes of UTF-8, on a character boundary."""
+    if len(text) <= limit // 4:
+        return text
+    return text.encode("utf-8", "replace")[:limit].decode("utf-8", "ignore")
 
 
 class WindowResult(NamedTuple):
@@ -160,8 +205,8 @@ _EPOCH, _EVENT_ID, _AMOUNT, _ACCELERATORS = (itemgetter(i) for i in range(4))
 class _Timeline:
     """Entries in event-time order with running sums: a window's total is two bisections."""
 
-    def __init__(self, entries: Iterable[Entry], ordered: bool = False):
-        self.entries = entries if ordered else sorted(entries)
+    def __init__(self, entries: Iterable[Entry]):
+        self.entries = sorted(entries)
         self.epochs = list(map(_EPOCH, self.entries))
         self.running = [0, *accumulate(map(_AMOUNT, self.entries))]
 
@@ -316,6 +361,7 @@ def record(
     `distinct`, a window's total is the number of distinct entry labels in it (e.g. regions).
     Entries older than two windows before the newest are pruned, so state stays bounded.
     """
+    own = bounded(own)
     ttl_seconds = (bucket[1] - bucket[0] if bucket else 2 * window_seconds) + TTL_MARGIN_SECONDS
     try:
         entries, timeline, duplicate = _store_entry(
@@ -352,88 +398,18 @@ def _store_entry(
     ttl_seconds: int,
 ) -> tuple[dict[str, Entry], _Timeline, bool]:
     """Read the key, add the event's entry, prune: (entries by ID, their timeline, whether the
-    event was there already)."""
-    members, entries, ordered = _read(store, key)
+    event was there already). The event is judged on what the atomic add returned (with what
+    was read before it), never on what the read alone showed: see the module docstring."""
+    entries = parse_entries(store.get_string_set(key))
     duplicate = own.event_id in entries
-    if duplicate:
-        stored = members
-    else:
-        if bucket and _bucket_total(entries, bucket) >= min_total:
-            # A fixed window that crossed already never alerts again: its later events need not
-            # be stored (fewer writes, a set that stops growing), only counted.
-            stored = None
-        else:
-            stored = store.add_to_string_set(key, own.encode(), ttl_seconds)
-        entries[own.event_id] = own
-        if stored is not None and not (
-            isinstance(stored, (set, frozenset)) and len(stored) == len(entries)
-        ):  # another writer added entries meanwhile: only then is the set read again
-            entries.update(parse_entries(stored))
-            ordered = stored = None
-        elif ordered is not None:
-            insort(ordered, own)
-    timeline = _Timeline(entries.values()) if ordered is None else _Timeline(ordered, ordered=True)
-    removed = _prune(store, key, timeline, window_seconds, ttl_seconds)
-    if isinstance(stored, (set, frozenset)):
-        pruned = timeline.entries[: len(removed)]
-        _left.leave(key, frozenset(stored).difference(removed), timeline.entries[len(removed) :],
-                    _without(entries, pruned) if pruned else entries)  # fmt: skip
+    if not duplicate and not (bucket and _bucket_total(entries, bucket) >= min_total):
+        # A fixed window that crossed already never alerts again: its later events need not be
+        # stored (fewer writes, a set that stops growing), only counted.
+        entries.update(parse_entries(store.add_to_string_set(key, own.encode(), ttl_seconds)))
+    entries.setdefault(own.event_id, own)
+    timeline = _Timeline(entries.values())
+    _prune(store, key, timeline, 2 * window_seconds, ttl_seconds)
     return entries, timeline, duplicate
-
-
-def _without(entries: dict[str, Entry], pruned: list[Entry]) -> dict[str, Entry]:
-    kept = entries.copy()  # the caller still judges the event with every entry it read
-    for entry in pruned:
-        kept.pop(entry.event_id, None)
-    return kept
-
-
-class _Left:
-    """Per key, the members this process left in the store, with their entries in event-time
-    order and by ID. The next event of the key reads the set again; when it holds exactly those
-    members (no other writer, nothing expired), it needs no decoding or sorting. Anything else is
-    read in full. Bounded by the entries it holds, whatever the keys: a rule must not grow its
-    Lambda's memory."""
-
-    def __init__(self, max_entries: int):
-        self.max_entries = max_entries
-        self.by_key: dict[str, tuple[frozenset, list[Entry], dict[str, Entry]]] = {}
-        self.size = 0
-
-    def take(self, key: str, members: Any) -> tuple[list[Entry], dict[str, Entry]] | None:
-        """What was left under the key if the store holds exactly it; forgotten either way (the
-        caller takes the list and the mapping over and adds its own entry to them)."""
-        left = self.by_key.pop(key, None)
-        if left is None:
-            return None
-        self.size -= len(left[1])
-        return (left[1], left[2]) if left[0] == members else None
-
-    def leave(self, key: str, members: frozenset, ordered: list[Entry], entries: dict) -> None:
-        if not len(members) == len(ordered) == len(entries):
-            return  # not one member per entry (an odd encoding): read it in full next time
-        if self.size + len(ordered) > self.max_entries:
-            self.clear()
-        if len(ordered) <= self.max_entries:
-            self.by_key[key] = (members, ordered, entries)
-            self.size += len(ordered)
-
-    def clear(self) -> None:
-        self.by_key.clear()
-        self.size = 0
-
-
-_left = _Left(max_entries=20 * MAX_ENTRIES)  # a few MB at most
-
-
-def _read(store: KVStore, key: str) -> tuple[Any, dict[str, Entry], list[Entry] | None]:
-    """(the key's members, their entries by ID, the entries in event-time order when this
-    process left exactly these members there, else None)."""
-    members = store.get_string_set(key)
-    left = _left.take(key, members)
-    if left is not None:
-        return members, left[1], left[0]  # already decoded and sorted
-    return members, parse_entries(members), None
 
 
 def _bucket_total(entries: dict, bucket: tuple[int, int]) -> int:
@@ -445,19 +421,21 @@ def recall(key: str, own: Entry, min_total: int) -> WindowResult:
     calls after rule() (title, severity, alert_context, ...). They never write to the store: an
     event rule() did not record (it did not match) is judged alone."""
     recorded, result = _recorded.get(key, (None, None))
-    if result is not None and recorded == own:
+    if result is not None and recorded == bounded(own):
         return result
     return evaluate_alone(own, min_total, "not recorded: rule() did not count this event")
 
 
 def _prune(
-    store: KVStore, key: str, timeline: _Timeline, window_seconds: int, ttl_seconds: int
+    store: KVStore, key: str, timeline: _Timeline, keep_seconds: int, ttl_seconds: int
 ) -> list[str]:
-    """Drop entries too old to share a window with any event still to come, and the oldest past
-    MAX_ENTRIES; the members removed. The TTL is passed again: caching's default would push
-    expiry out to 90 days."""
+    """Drop entries older than `keep_seconds` before the newest (too old to share a window with
+    any event still to come), and the oldest past MAX_ENTRIES; the members removed. The TTL is
+    passed again: caching's default would push expiry out to 90 days."""
     epochs = timeline.epochs
-    stale = bisect_left(epochs, epochs[-1] - 2 * window_seconds)
+    if not epochs:
+        return []
+    stale = bisect_left(epochs, epochs[-1] - keep_seconds)
     dropped = max(stale, len(epochs) - MAX_ENTRIES)  # the oldest go first
     removed = [entry.encode() for entry in timeline.entries[:dropped]]
     if removed:
@@ -465,20 +443,25 @@ def _prune(
     return removed
 
 
-def remember(store: KVStore, key: str, entries: Iterable[Entry], ttl_seconds: int) -> str:
-    """Add entries to a key's set for later look-ups (idempotent); "" or why it failed."""
-    members = [entry.encode() for entry in entries]
+def remember(store: KVStore, key: str, entries: Iterable[Entry], keep_seconds: int) -> str:
+    """Add entries to a key's set for later look-ups (idempotent), and prune what the add
+    returned to entries of the last `keep_seconds` before the newest, at most MAX_ENTRIES; "" or
+    why it failed."""
+    members = [bounded(entry).encode() for entry in entries]
     if not members:
         return ""
+    ttl_seconds = keep_seconds + TTL_MARGIN_SECONDS
     try:
-        store.add_to_string_set(key, members, ttl_seconds)
+        stored = parse_entries(store.add_to_string_set(key, members, ttl_seconds))
+        _prune(store, key, _Timeline(stored.values()), keep_seconds, ttl_seconds)
     except Exception as error:  # a failed write degrades the rule; it must never raise
         return f"kv store error: {type(error).__name__}: {error}"[:300]
     return ""
 
 
 def remembered(store: KVStore, key: str) -> tuple[dict[str, Entry], str]:
-    """(entries by ID under a key, "" or why they could not be read)."""
+    """(entries by ID under a key, "" or why they could not be read). Look IDs up through
+    `entry_id`: long ones are kept hashed."""
     try:
         return parse_entries(store.get_string_set(key)), ""
     except Exception as error:  # a failed read degrades the rule; it must never raise

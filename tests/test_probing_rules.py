@@ -134,3 +134,26 @@ def test_protection_rule_survives_a_kv_outage(memory_kv):
     launch["requestParameters"]["disableApiTermination"] = True
     (alert,) = memory_kv.run(rule("TerminationProtection"), [launch, protect("i-1", T0 + 60)])
     assert "kv store error" in json.loads(alert.alert_context_output)["degraded"]
+
+
+def test_a_protection_judged_before_its_launch_alerts_on_the_launch(kv):
+    """Two invocations may judge a launch and its protection call in either order: each side
+    writes, then reads the other, so the pair alerts whichever is judged second."""
+    gpu = launched_item("g5.12xlarge", instance_id="i-gpu1")
+    launch = run_instances("g5.12xlarge", launched=[gpu], identity=iam_user("mallory"),
+                           event_time=at(T0))  # fmt: skip
+    (alert,) = kv.run(rule("TerminationProtection"), [protect("i-gpu1", T0 + 60, "ops"), launch])
+    context = json.loads(alert.alert_context_output)
+    assert context["judged_on"] == "launch" and context["protected_instance_ids"] == ["i-gpu1"]
+    assert alert.severity_output == "HIGH" and "i-gpu1 that mallory launched" in alert.title_output
+    in_order = kv.run(rule("TerminationProtection"), [launch, protect("i-gpu1", T0 + 60, "ops")])
+    assert {a.dedup_output for a in in_order} == {alert.dedup_output}  # one alert in Panther
+
+
+def test_a_burst_judged_after_its_protection_pairs_by_principal_and_hour(kv):
+    burst = run_instances("c5.large", 6, 6, identity=iam_user("mallory"), event_time=at(T0))
+    early = [protect("i-any", T0 + 1800)]
+    assert len(kv.run(rule("TerminationProtection"), [*early, burst])) == 1
+    quiet = run_instances("c5.large", 6, 6, identity=iam_user("eve"), event_time=at(T0))
+    others = [protect("i-x", T0 + 600, user="ops"), protect("i-late", T0 + 3 * 3600, user="eve")]
+    assert kv.run(rule("TerminationProtection"), [*others, quiet]) == []

@@ -1,9 +1,9 @@
 from typing import NamedTuple
 
 from ec2_compute_windows import (
-    TTL_MARGIN_SECONDS,
     Entry,
     KVStore,
+    entry_id,
     entry_label,
     remember,
     remembered,
@@ -62,10 +62,11 @@ DEFAULT_MEMORY_SECONDS = 7 * 86400
 
 class Verdict(NamedTuple):
     reason: str  # why protecting these instances is suspicious ("" when it is not)
-    instance_ids: tuple
+    instance_ids: tuple  # the protected instances
     instance_types: tuple  # of the protected instances, where the pack saw them launched
     burst_event_ids: tuple  # the actor's launch bursts within the window before
     degraded: str
+    on_launch: bool = False  # judged on the launch: its protection call was seen first
 
 
 _NOTHING = Verdict("", (), (), (), "")
@@ -76,63 +77,108 @@ def _store():
     return KVStore(get_string_set, add_to_string_set, remove_from_string_set)
 
 
+class Keys(NamedTuple):
+    instances: str  # unusual instances launched in the account (written by launches)
+    bursts: str  # the principal's launch bursts (written by launches)
+    protections: str  # protection calls in the account (written by protection calls)
+
+
 def _keys(event):
-    return (
-        window_key("protect-instances", actor(event).account_id),
+    account = actor(event).account_id
+    return Keys(
+        window_key("protect-instances", account),
         window_key("protect-bursts", principal(event).key),
+        window_key("protect-calls", account),
     )
 
 
+class Settings(NamedTuple):
+    window_seconds: int
+    burst_instances: int
+    memory_seconds: int
+
+
 def _settings():
-    return (
+    return Settings(
         as_int(termination_protection_window_seconds(), DEFAULT_WINDOW_SECONDS),
         as_int(termination_protection_burst_instances(), DEFAULT_BURST_INSTANCES),
         as_int(termination_protection_instance_memory_seconds(), DEFAULT_MEMORY_SECONDS),
     )
 
 
+# A launch and the protection call that pairs with it may be judged at the same time by two
+# invocations, in either order. Each side writes what it is, then reads the other side: whichever
+# reads last sees the other's write, so the pair alerts at least once (twice at most, one dedup).
+
+
 def _judge_launch(event, epoch):
-    """Remember a launch's unusual instances and, for a burst, the launch itself; suspicious when
-    the launch itself turns termination protection on."""
+    """Remember a launch's unusual instances and, for a burst, the launch itself; then look for
+    protection calls already seen for them. Suspicious when the launch itself turns termination
+    protection on, or when its instances were (seen) protected already."""
     summary = summarize_launch(event)
-    window, burst_instances, memory = _settings()
+    settings = _settings()
     unusual = unusual_instance_types_in(summary, unusual_instance_types(), usual_instance_types())
-    instances_key, bursts_key = _keys(event)
-    remembered_instances = [
-        Entry(epoch=epoch, event_id=instance_id, amount=0, label=entry_label(unusual[0]))
-        for instance_id in summary.instance_ids
-    ] if unusual else []  # fmt: skip
-    degraded = remember(_store(), instances_key, remembered_instances, memory + TTL_MARGIN_SECONDS)
-    burst = bool(unusual) or summary.instance_count >= burst_instances
-    if burst:
-        burst_entry = Entry(epoch=epoch, event_id=event_id(event), amount=summary.instance_count,
-                            accelerators=summary.accelerators)  # fmt: skip
-        degraded = (
-            remember(_store(), bursts_key, [burst_entry], window + TTL_MARGIN_SECONDS) or degraded
-        )
-    if burst and launch_disables_termination(event):
+    burst = bool(unusual) or summary.instance_count >= settings.burst_instances
+    if not burst:
+        return _NOTHING
+    keys = _keys(event)
+    instances = [Entry(epoch, instance_id, 0, label=unusual[0])
+                 for instance_id in summary.instance_ids] if unusual else []  # fmt: skip
+    burst_entry = Entry(epoch, event_id(event), summary.instance_count, summary.accelerators)
+    degraded = remember(_store(), keys.instances, instances, settings.memory_seconds)
+    degraded = remember(_store(), keys.bursts, [burst_entry], settings.window_seconds) or degraded
+    if launch_disables_termination(event):
         reason = "launched with termination protection on"
         return Verdict(reason, summary.instance_ids, tuple(unusual), (event_id(event),), degraded)
-    return _NOTHING._replace(degraded=degraded)
+    protections, read_degraded = remembered(_store(), keys.protections)
+    found = Verdict("", (), (), (event_id(event),), degraded or read_degraded, on_launch=True)
+    own = {entry_id(instance_id): instance_id for instance_id in summary.instance_ids}
+    protected = tuple(own[key] for key in own if key in protections) if unusual else ()
+    if protected:
+        return found._replace(reason=_unusual_reason(unusual), instance_ids=protected,
+                              instance_types=tuple(unusual))  # fmt: skip
+    tag = _protector_tag(event)
+    end = epoch + settings.window_seconds
+    soon = sorted(entry for entry in protections.values()
+                  if entry.label == tag and epoch <= entry.epoch <= end)  # fmt: skip
+    if soon:
+        return found._replace(reason=_burst_reason(settings),
+                              instance_ids=tuple(entry.event_id for entry in soon))  # fmt: skip
+    return _NOTHING._replace(degraded=found.degraded)
+
+
+def _unusual_reason(types):
+    return f"protected unusual instance(s) [{', '.join(types)}]"
+
+
+def _burst_reason(settings):
+    return f"protected instances within {settings.window_seconds // 60} minutes of a launch burst"
+
+
+def _protector_tag(event):
+    """Who turned protection on, as a protection entry's label (bounded, compared as is)."""
+    return entry_label(entry_id(principal(event).key))
 
 
 def _judge_protection(event, epoch, instance_ids):
-    window, _, _ = _settings()
-    instances_key, bursts_key = _keys(event)
-    known, degraded = remembered(_store(), instances_key)
-    types = tuple(dict.fromkeys(known[i].label for i in instance_ids if i in known))
-    bursts, burst_degraded = remembered(_store(), bursts_key)
+    """Remember the protection call, then look for the launches it pairs with."""
+    settings = _settings()
+    keys = _keys(event)
+    tag = _protector_tag(event)
+    calls = [Entry(epoch, instance_id, 0, label=tag) for instance_id in instance_ids]
+    degraded = remember(_store(), keys.protections, calls, settings.memory_seconds)
+    known, read_degraded = remembered(_store(), keys.instances)
+    types = tuple(dict.fromkeys(
+        known[entry_id(i)].label for i in instance_ids if entry_id(i) in known
+    ))  # fmt: skip
+    bursts, burst_degraded = remembered(_store(), keys.bursts)
     recent = tuple(
         entry.event_id for entry in sorted(bursts.values())
-        if epoch - window <= entry.epoch <= epoch
+        if epoch - settings.window_seconds <= entry.epoch <= epoch
     )  # fmt: skip
-    if types:
-        reason = f"protected unusual instance(s) [{', '.join(types)}]"
-    elif recent:
-        reason = f"protected instances within {window // 60} minutes of a launch burst"
-    else:
-        reason = ""
-    return Verdict(reason, instance_ids, types, recent, degraded or burst_degraded)
+    reason = _unusual_reason(types) if types else _burst_reason(settings) if recent else ""
+    return Verdict(reason, instance_ids, types, recent,
+                   degraded or read_degraded or burst_degraded)  # fmt: skip
 
 
 def _judge(event):
@@ -170,15 +216,18 @@ def rule(event):
 
 def title(event):
     verdict = _verdict(event)
-    return (
-        f"{principal(event).display} turned on termination protection for "
-        f"{', '.join(verdict.instance_ids) or 'instances'} in account "
-        f"{actor(event).account_id or '?'} ({region(event) or '?'}): {verdict.reason or '-'}"
-    )
+    ids = ", ".join(verdict.instance_ids) or "instances"
+    where = f"in account {actor(event).account_id or '?'} ({region(event) or '?'})"
+    if verdict.on_launch:  # the protection call was judged before this launch
+        return (f"Termination protection turned on for {ids} that {principal(event).display} "
+                f"launched {where}: {verdict.reason}")  # fmt: skip
+    return (f"{principal(event).display} turned on termination protection for {ids} {where}: "
+            f"{verdict.reason or '-'}")  # fmt: skip
 
 
 def dedup(event):
-    return f"{principal(event).key}:{','.join(_verdict(event).instance_ids)}"
+    # Per account: the same whichever side of a launch/protection pair is judged second.
+    return f"termination-protection:{actor(event).account_id}"
 
 
 def severity(event):
@@ -196,6 +245,7 @@ def alert_context(event):
             "protected_instance_ids": list(verdict.instance_ids),
             "protected_instance_types": list(verdict.instance_types),
             "burst_event_ids": list(verdict.burst_event_ids),
+            "judged_on": "launch" if verdict.on_launch else "protection call",
             "degraded": verdict.degraded,
         }
     )
