@@ -57,7 +57,7 @@ def config_settings(spec: Spec) -> dict[str, object]:
         for node in tree.body
         if isinstance(node, ast.ImportFrom) and node.module == "ec2_compute_config"
         for alias in node.names
-        if not alias.name.startswith("as_")
+        if not alias.name.startswith("as_") and callable(getattr(config, alias.name))
     ]
     return {name: getattr(config, name)() for name in names}
 

@@ -12,11 +12,13 @@ The reference is one worker reading the events once, in event-time order. A cros
 alerts on must alert in every parallel run: the report counts, per run, the (rule, dedup string)
 pairs the reference raised and the parallel run did not ("missed"), the pairs only the parallel
 run raised ("extra") and the errors of rules and alert functions. Repeats of one dedup string are
-not counted: Panther merges them into one alert.
+not counted: Panther merges them into one alert. Where one event crosses several windows at once
+(VCPUSurge's principal, source IP and account windows), each window's dedup string counts.
 """
 
 import argparse
 import contextlib
+import json
 import os
 import random
 import sys
@@ -169,7 +171,7 @@ def run(rules: list, deliveries: Sequence[Sequence[dict]], seed: int = 0) -> Out
                         outcome.errors.append((rule.detection_id, event.get("eventID"), name,
                                                repr(error)))  # fmt: skip
                     if result.trigger_alert:
-                        outcome.alerts.add((rule.detection_id, result.dedup_output))
+                        outcome.alerts.update(crossings(rule.detection_id, result))
         except Exception as error:  # the harness itself failed: a result, never a silent pass
             outcome.errors.append(("harness", None, "work", repr(error)))
         finally:
@@ -194,6 +196,16 @@ def run(rules: list, deliveries: Sequence[Sequence[dict]], seed: int = 0) -> Out
                 setattr(module, name, original)
     outcome.switches = scheduler.switches
     return outcome
+
+
+def crossings(rule_id: str, result) -> set:
+    """(rule, dedup) of what an alert is about: its own dedup, or, where the rule lists several
+    windows the event crossed together (one alert, one dedup), each window's dedup string."""
+    try:
+        crossed = json.loads(result.alert_context_output or "{}").get("windows_crossed")
+        return {(rule_id, window["dedup"]) for window in crossed}
+    except (TypeError, ValueError, AttributeError, KeyError):
+        return {(rule_id, result.dedup_output)}
 
 
 def deliver(events: Sequence[dict], workers: int, rng: random.Random) -> list[list[dict]]:

@@ -34,11 +34,26 @@ USUAL_INSTANCE_TYPES: list[str] = []
 HIGH_INSTANCE_COUNT_THRESHOLD = 10
 
 # --- AWS.EC2.ComputeAbuse.VCPUSurge -------------------------------------------------------------
-# vCPUs launched per actor group within the window above which to alert (strictly more than),
+# vCPUs launched per principal within the window above which to alert (strictly more than),
 # and the window's length. Sentinel's rule uses 800 vCPUs within 8 hours. A longer window or a
 # lower threshold catches slower miners and alerts on more batch jobs.
 VCPU_SURGE_THRESHOLD = 800
 VCPU_SURGE_WINDOW_SECONDS = 8 * 3600
+
+# Beside that window, VCPUSurge keeps four more, each with its own threshold (strictly more than)
+# and each alerting on its own (an alert says which window crossed):
+# - accumulation per principal over 24 hours and over 7 days of event time: a principal that
+#   launches ~2,300 vCPUs a day crosses the 24-hour one on its first day, while a developer's
+#   960 vCPUs in 10 hours, a cluster autoscaler's ~900 vCPUs a day and a CI drip of ~900 vCPUs a
+#   week stay below both. Launches are counted, not running capacity (see README).
+# - per source IP address across principals and accounts, and per account across principals,
+#   over the 8-hour window: stolen keys of several users used from one address, or several
+#   principals in one account. AWS service addresses and the console's "AWS Internal" have no IP
+#   window. An office NAT's five users launching a few hundred vCPUs each stay below it.
+VCPU_SURGE_DAY_THRESHOLD = 1600
+VCPU_SURGE_WEEK_THRESHOLD = 7000
+VCPU_SURGE_SOURCE_IP_THRESHOLD = 1200
+VCPU_SURGE_ACCOUNT_THRESHOLD = 2400
 
 # Severity of both windowed detections climbs one step (Medium, High, Critical) at each of these
 # multiples of the threshold, and one more when the window holds accelerated (GPU, ...) instances.
@@ -128,6 +143,22 @@ def vcpu_surge_threshold() -> int:
 
 def vcpu_surge_window_seconds() -> int:
     return VCPU_SURGE_WINDOW_SECONDS
+
+
+def vcpu_surge_day_threshold() -> int:
+    return VCPU_SURGE_DAY_THRESHOLD
+
+
+def vcpu_surge_week_threshold() -> int:
+    return VCPU_SURGE_WEEK_THRESHOLD
+
+
+def vcpu_surge_source_ip_threshold() -> int:
+    return VCPU_SURGE_SOURCE_IP_THRESHOLD
+
+
+def vcpu_surge_account_threshold() -> int:
+    return VCPU_SURGE_ACCOUNT_THRESHOLD
 
 
 def dry_run_vcpu_threshold() -> int:

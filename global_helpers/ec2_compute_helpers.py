@@ -9,6 +9,7 @@ CloudTrail really produces (see CLOUDTRAIL-NOTES in the project's shared notes):
 Malformed or partial events never raise: every reader falls back to a safe value.
 """
 
+import ipaddress
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -1084,13 +1085,29 @@ def is_allowlisted(event: Mapping, principal_arns: Any, user_agents: Any) -> boo
 # --- Alert context --------------------------------------------------------------------------------
 
 
+def resource_account(event: Mapping) -> str:
+    """The account the call acted in (whose capacity it used): `recipientAccountId`, else the
+    caller's account."""
+    return as_text(as_mapping(event).get("recipientAccountId")) or actor(event).account_id
+
+
+def caller_ip_address(event: Mapping) -> str:
+    """`sourceIPAddress` when it is an IP address: "" for AWS service names
+    ("autoscaling.amazonaws.com"), the console's "AWS Internal" and anything else."""
+    text = as_text(as_mapping(event).get("sourceIPAddress")).strip()
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return ""
+
+
 def identity_alert_context(event: Mapping) -> dict:
     """Where and by whom: the principal every window counts per, with Sentinel's grouping fields
     (actor_*, source IP, user agent) and the session and access key as context."""
     event = as_mapping(event)
     who, person = actor(event), principal(event)
     return {
-        "account_id": as_text(event.get("recipientAccountId")) or who.account_id,
+        "account_id": resource_account(event),
         "region": as_text(event.get("awsRegion")),
         "event_name": as_text(event.get("eventName")),
         "event_id": as_text(event.get("eventID")),

@@ -57,9 +57,10 @@ MAX_READABLE_KEY_LENGTH = 256
 # Extra TTL past a window's end, so that an entry outlives any event that may still pair with it.
 TTL_MARGIN_SECONDS = 3600
 
-# The last result per key, so a rule's alert functions (title, alert_context, ...) that Panther
+# The latest results, so a rule's alert functions (title, alert_context, ...) that Panther
 # calls right after rule() on the same event can read it without touching the store again.
-_recorded: dict[str, tuple["Entry", "WindowResult"]] = {}
+# Keyed by (key, entry): whatever else runs in between (in the same process) cannot replace it.
+_recorded: dict[tuple[str, "Entry"], "WindowResult"] = {}
 _MAX_RECORDED = 256
 
 
@@ -383,8 +384,8 @@ def record(
             )  # fmt: skip
             result = _evaluate(timeline, span, stored, min_total, duplicate, "")
     if len(_recorded) >= _MAX_RECORDED:
-        _recorded.clear()
-    _recorded[key] = (own, result)
+        del _recorded[next(iter(_recorded))]  # the oldest
+    _recorded[(key, own)] = result
     return result
 
 
@@ -420,8 +421,8 @@ def recall(key: str, own: Entry, min_total: int) -> WindowResult:
     """The result `record` gave for this entry under this key, for the alert functions Panther
     calls after rule() (title, severity, alert_context, ...). They never write to the store: an
     event rule() did not record (it did not match) is judged alone."""
-    recorded, result = _recorded.get(key, (None, None))
-    if result is not None and recorded == bounded(own):
+    result = _recorded.get((key, bounded(own)))
+    if result is not None:
         return result
     return evaluate_alone(own, min_total, "not recorded: rule() did not count this event")
 

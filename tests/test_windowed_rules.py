@@ -46,15 +46,25 @@ def at(epoch):
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def launch(vcpus, epoch, user="alice", instance_type="m5.24xlarge", **fields):
+def own_account(user):
+    """Each test user's own account and address, so that per-principal scenarios do not add up
+    in the per-account and per-IP windows unless a test says so."""
+    number = sum(map(ord, user))
+    return f"{100000000000 + number:012d}", f"198.51.100.{number % 250 + 1}"
+
+
+def launch(vcpus, epoch, user="alice", instance_type="m5.24xlarge", account=None, **fields):
     """A successful RunInstances that launched exactly `vcpus` vCPUs (96 per m5.24xlarge item,
     the remainder on one item whose cpuOptions says so)."""
     items = [launched_item(instance_type, cpu(48, 2)) for _ in range(vcpus // 96)]
     if vcpus % 96:
         items.append(launched_item(instance_type, cpu(vcpus % 96, 1)))
+    default_account, default_ip = own_account(user)
+    fields.setdefault("source_ip", default_ip)
+    fields.setdefault("recipientAccountId", account or default_account)
     return run_instances(
         instance_type, len(items), len(items), launched=items, event_time=at(epoch),
-        identity=iam_user(user), **fields,
+        identity=iam_user(user, account or default_account), **fields,
     )  # fmt: skip
 
 
@@ -75,12 +85,19 @@ def context(result):
 def test_slow_drip_does_not_alert_but_the_same_burst_does(kv, surge):
     drip = [launch(100, DAY0 + i * 9 * HOUR) for i in range(19)]  # a week, 1,900 vCPUs
     assert kv.run(surge, drip) == []
-    burst = [launch(100, DAY0 + 30 * 24 * HOUR + i * 360, user="bob") for i in range(19)]  # 2 h
+    burst = [
+        launch(100, DAY0 + 30 * 24 * HOUR + i * 360, user="bob", source_ip="198.51.100.23")
+        for i in range(19)
+    ]  # 2 h; fmt: skip
     alerts = kv.run(surge, burst)
-    assert len(alerts) == 1
     fired = context(alerts[0])
     assert fired["window_total"] == 900  # the 9th launch crossed 800
     assert fired["window_event_count"] == 9
+    # Then its source IP's window (1,300 > 1,200) and the principal's 24 hours (1,700 > 1,600).
+    assert [context(alert)["window"] for alert in alerts] == [
+        "principal, 8 hours", "source IP 198.51.100.23, 8 hours", "principal, 24 hours"
+    ]  # fmt: skip
+    assert [context(alert)["window_total"] for alert in alerts] == [900, 1300, 1700]
 
 
 @pytest.mark.parametrize("total, alerts", [(800, 0), (801, 1)])
@@ -184,11 +201,16 @@ def test_kv_store_returning_junk_never_raises(surge, junk):
 
 
 def test_state_stays_bounded(memory_kv, surge):
-    memory_kv.run(surge, [launch(10, DAY0 + i * 1800) for i in range(400)])  # 200 hours
-    (members,) = [item.members for item in memory_kv.memory.items.values()]
-    assert len(members) <= 2 * 8 * 2 + 1  # two windows of half-hourly launches, no more
-    for key in memory_kv.memory.items:
-        assert memory_kv.memory.ttl_remaining(key) <= 2 * 8 * HOUR + HOUR
+    memory_kv.run(surge, [launch(10, DAY0 + i * 1800) for i in range(800)])  # 400 hours
+    widths = {"vcpu-surge": 8 * HOUR, "vcpu-surge-24h": 24 * HOUR, "vcpu-surge-7d": 168 * HOUR,
+              "vcpu-surge-ip": 8 * HOUR, "vcpu-surge-account": 8 * HOUR}  # fmt: skip
+    items = memory_kv.memory.items
+    assert {key.split(":")[1] for key in items} == set(widths)
+    for key, item in items.items():
+        width = widths[key.split(":")[1]]
+        # two windows of half-hourly launches, no more
+        assert len(item.members) <= 2 * width // 1800 + 1
+        assert memory_kv.memory.ttl_remaining(key) <= 2 * width + HOUR
 
 
 def test_replay_gives_the_same_alerts_as_live(surge):
@@ -200,7 +222,99 @@ def test_replay_gives_the_same_alerts_as_live(surge):
     replay.follow_event_time = False
     replay.now[0] = DAY0 + 7 * 24 * HOUR  # a week later, all at once
     replayed = [(a.dedup_output, a.alert_context_output) for a in replay.run(surge, events)]
-    assert live_alerts == replayed and len(live_alerts) == 2
+    # Each principal crosses 800 in 8 hours, then 1,600 in 24 hours.
+    assert live_alerts == replayed and len(live_alerts) == 4
+
+
+# --- VCPUSurge beside the principal: source IP, account, 24 hours, 7 days -------------------------
+
+
+def spread_evenly(total, hours, start, user, per_launch=96, **fields):
+    """`total` vCPUs launched by one user in equal launches over `hours` hours."""
+    count = total // per_launch
+    return [launch(per_launch, start + int(i * hours * HOUR / count), user=user, **fields)
+            for i in range(count)]  # fmt: skip
+
+
+def windows_of(alerts):
+    return [context(alert)["window"] for alert in alerts]
+
+
+def test_stolen_keys_of_several_users_used_from_one_address_alert_on_the_address(kv, surge):
+    """Three principals in two accounts, each below 800 vCPUs, from one address."""
+    events = [
+        launch(480, DAY0 + 60 * i, user=name, account=account, source_ip="203.0.113.9")
+        for i, (name, account) in enumerate(
+            [("ana", "210000000001"), ("ben", "210000000001"), ("cy", "210000000002")])
+    ]  # fmt: skip
+    (alert,) = kv.run(surge, events)
+    fired = context(alert)
+    assert fired["window"] == "source IP 203.0.113.9, 8 hours"
+    assert alert.dedup_output == "source-ip:203.0.113.9"
+    assert [p["principal"] for p in fired["window_principals"]] == ["ana", "ben", "cy"]
+    assert alert.title_output.startswith("3 principal(s) [ana, ben, cy] launched 1440 vCPUs")
+
+
+def test_five_users_behind_one_office_nat_stay_quiet(kv, surge):
+    events = [e for n in range(5)
+              for e in spread_evenly(192, 6, DAY0, f"dev{n}", source_ip="198.51.100.200",
+                                     account="310000000001")]  # fmt: skip
+    assert kv.run(surge, events) == []
+
+
+def test_a_runner_deploying_to_two_accounts_stays_quiet(kv, surge):
+    events = [e for account in ("410000000001", "410000000002")
+              for e in spread_evenly(384, 2, DAY0, "ci-runner", account=account,
+                                     source_ip="192.0.2.44")]  # fmt: skip
+    assert kv.run(surge, events) == []
+
+
+def test_several_principals_in_one_account_alert_on_the_account(kv, surge):
+    quiet = [launch(700, DAY0 + i * HOUR, user=f"p{i}", account="510000000001") for i in range(3)]
+    assert kv.run(surge, quiet) == []  # 2,100 vCPUs in 3 hours
+    (alert,) = kv.run(surge, [launch(700, DAY0 + 3 * HOUR, user="p3", account="510000000001")])
+    assert context(alert)["window"] == "account 510000000001, 8 hours"
+    assert alert.dedup_output == "account:510000000001"
+
+
+def test_aws_service_addresses_and_the_console_have_no_address_window(kv, surge):
+    addresses = ["AWS Internal", "AWS Internal", "ec2.amazonaws.com", "not an address"]
+    events = [launch(500, DAY0 + i, user=f"svc{i}", source_ip=address)
+              for i, address in enumerate(addresses)]  # fmt: skip
+    assert kv.run(surge, events) == []
+
+
+def test_2300_vcpus_a_day_never_terminated_alert_on_the_first_day(kv, surge):
+    events = [e for day in range(3)
+              for e in spread_evenly(2304, 24, DAY0 + day * 24 * HOUR, "slow-miner")]  # fmt: skip
+    alerts = kv.run(surge, events)
+    assert windows_of(alerts) == ["principal, 24 hours"]
+    assert at(DAY0) <= context(alerts[0])["window_last_event_time"] < at(DAY0 + 24 * HOUR)
+
+
+def test_a_weeks_build_up_below_every_daily_window_alerts_on_the_7_day_window(kv, surge):
+    events = [e for day in range(7)
+              for e in spread_evenly(1152, 24, DAY0 + day * 24 * HOUR, "patient")]  # fmt: skip
+    alerts = kv.run(surge, events)
+    assert windows_of(alerts) == ["principal, 7 days"]
+    assert context(alerts[0])["window_total"] == 7008  # 73 launches of 96, on the 7th day
+
+
+@pytest.mark.parametrize(
+    "name, events",
+    [
+        ("a developer: 960 vCPUs in 10 hours", lambda: spread_evenly(960, 10, DAY0, "dev")),
+        ("an autoscaler: ~900 vCPUs a day for a week", lambda: [
+            e for day in range(7)
+            for e in spread_evenly(864, 24, DAY0 + day * 24 * HOUR, "autoscaler", per_launch=8,
+                                   instance_type="c5.2xlarge")]),
+        ("a CI drip: ~900 vCPUs over a week", lambda: spread_evenly(896, 168, DAY0, "ci",
+                                                                    per_launch=4,
+                                                                    instance_type="c5.xlarge")),
+    ],
+)  # fmt: skip
+def test_everyday_accumulation_stays_quiet(kv, surge, name, events):
+    assert kv.run(surge, events()) == [], name
 
 
 # --- HighInstanceCount ----------------------------------------------------------------------------

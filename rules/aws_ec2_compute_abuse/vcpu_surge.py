@@ -1,6 +1,9 @@
+from typing import NamedTuple
+
 from ec2_compute_windows import (
     Entry,
     KVStore,
+    entry_label,
     window_alert_context,
     window_for,
     window_key,
@@ -13,16 +16,27 @@ from panther_detection_helpers.caching import (
 )
 
 from ec2_compute_config import (
+    VCPU_SURGE_ACCOUNT_THRESHOLD,
+    VCPU_SURGE_DAY_THRESHOLD,
+    VCPU_SURGE_SOURCE_IP_THRESHOLD,
+    VCPU_SURGE_THRESHOLD,
+    VCPU_SURGE_WEEK_THRESHOLD,
+    VCPU_SURGE_WINDOW_SECONDS,
     allowlisted_principal_arns,
     allowlisted_user_agents,
     as_int,
+    vcpu_surge_account_threshold,
+    vcpu_surge_day_threshold,
+    vcpu_surge_source_ip_threshold,
     vcpu_surge_threshold,
+    vcpu_surge_week_threshold,
     vcpu_surge_window_seconds,
 )
 from ec2_compute_helpers import (
     LAUNCH_EVENT_NAMES,
     OUTCOME_SUCCESS,
     actor,
+    caller_ip_address,
     event_id,
     event_name,
     event_time_epoch,
@@ -32,6 +46,7 @@ from ec2_compute_helpers import (
     launch_outcome,
     launched_on_behalf,
     principal,
+    resource_account,
     summarize_launch,
 )
 from ec2_launch_templates import (
@@ -45,34 +60,79 @@ from ec2_launch_templates import (
 # The only events rule() can match (eventSource -> eventNames); tooling skips the rest.
 RULE_EVENTS = LAUNCH_AND_TEMPLATE_EVENTS
 
-DEFAULT_THRESHOLD = 800
-DEFAULT_WINDOW_SECONDS = 8 * 3600
+DAY_SECONDS = 86400
+
+
+class Window(NamedTuple):
+    name: str  # what the alert says crossed
+    key: str
+    seconds: int
+    threshold: int  # alert above this many vCPUs
+    dedup: str
+    labelled: bool  # entries carry the principal, so the alert lists the principals in it
 
 
 def _store():
     return KVStore(get_string_set, add_to_string_set, remove_from_string_set)
 
 
-def _settings():
-    threshold = as_int(vcpu_surge_threshold(), DEFAULT_THRESHOLD)
-    return threshold, as_int(vcpu_surge_window_seconds(), DEFAULT_WINDOW_SECONDS)
+def _windows(event):
+    """Every window an event counts in: the principal's over 8 hours, 24 hours and 7 days, its
+    source IP's and its account's over 8 hours. Each threshold comes from ec2_compute_config."""
+    seconds = as_int(vcpu_surge_window_seconds(), VCPU_SURGE_WINDOW_SECONDS)
+    who = principal(event).key
+    windows = [
+        Window(f"principal, {seconds / 3600:g} hours", window_key("vcpu-surge", who), seconds,
+               as_int(vcpu_surge_threshold(), VCPU_SURGE_THRESHOLD), who, False),
+        Window("principal, 24 hours", window_key("vcpu-surge-24h", who), DAY_SECONDS,
+               as_int(vcpu_surge_day_threshold(), VCPU_SURGE_DAY_THRESHOLD), f"{who}:24h", False),
+        Window("principal, 7 days", window_key("vcpu-surge-7d", who), 7 * DAY_SECONDS,
+               as_int(vcpu_surge_week_threshold(), VCPU_SURGE_WEEK_THRESHOLD), f"{who}:7d",
+               False),
+    ]  # fmt: skip
+    address = caller_ip_address(event)
+    if address:
+        windows.append(Window(
+            f"source IP {address}, {seconds / 3600:g} hours", window_key("vcpu-surge-ip", address),
+            seconds, as_int(vcpu_surge_source_ip_threshold(), VCPU_SURGE_SOURCE_IP_THRESHOLD),
+            f"source-ip:{address}", True))  # fmt: skip
+    account = resource_account(event)
+    if account:
+        windows.append(Window(
+            f"account {account}, {seconds / 3600:g} hours", window_key("vcpu-surge-account",
+                                                                       account),
+            seconds, as_int(vcpu_surge_account_threshold(), VCPU_SURGE_ACCOUNT_THRESHOLD),
+            f"account:{account}", True))  # fmt: skip
+    return windows
 
 
 def _surge(event, record_it=False):
+    """(window, result) for every window of the event; rule() records, the alert functions
+    read what it recorded."""
     store = _store() if record_it else None
     # Launched vCPUs; for fleets, spot requests and auto scaling groups, whose instances AWS
     # launches after the call, the vCPUs requested (by the named template's type if need be).
     summary, _ = launch_with_template(event, store)
-    threshold, window_seconds = _settings()
     epoch = event_time_epoch(event)
     entry = Entry(epoch=int(epoch or 0), event_id=event_id(event), amount=summary.vcpus,
                   accelerators=summary.accelerators)  # fmt: skip
+    labelled = entry._replace(label=entry_label(principal(event).display))
     # vCPUs are whole numbers: "more than the threshold" is "at least threshold + 1".
     # Per principal, not Sentinel's (IP, account, name, UPN suffix, ARN, user agent) grouping:
     # rotating sessions, IPs or user agents split a burst into groups that each stay quiet.
-    key = window_key("vcpu-surge", principal(event).key)
-    return window_for(key, entry, threshold + 1, window_seconds, store,
-                      has_event_time=epoch is not None)  # fmt: skip
+    return [
+        (window, window_for(window.key, labelled if window.labelled else entry,
+                            window.threshold + 1, window.seconds, store,
+                            has_event_time=epoch is not None))
+        for window in _windows(event)
+    ]  # fmt: skip
+
+
+def _crossing(event):
+    """The window whose crossing the alert is about: the first that crossed, else the
+    principal's."""
+    results = _surge(event)
+    return next(((w, r) for w, r in results if r.crossed), results[0])
 
 
 def rule(event):
@@ -92,34 +152,49 @@ def rule(event):
         return False
     if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
         return False
-    return _surge(event, record_it=True).crossed
+    return any(result.crossed for _, result in _surge(event, record_it=True))
 
 
 def title(event):
-    result = _surge(event)
-    hours = _settings()[1] / 3600
+    window, result = _crossing(event)
+    who = (
+        f"{len(result.breakdown)} principal(s) [{', '.join(p for p, _ in result.breakdown[:5])}]"
+        if window.labelled else principal(event).display
+    )  # fmt: skip
     return (
-        f"{principal(event).display} launched {result.total} vCPUs of EC2 within {hours:g} hours "
+        f"{who} launched {result.total} vCPUs of EC2 within {window.name.split(', ')[-1]} "
         f"in account {actor(event).account_id or '?'} ({result.event_count} launch(es), "
-        f"{result.accelerators} accelerator(s))"
+        f"{result.accelerators} accelerator(s); window: {window.name})"
     )
 
 
 def dedup(event):
-    return principal(event).key
+    return _crossing(event)[0].dedup
 
 
 def severity(event):
-    result = _surge(event)
-    return window_severity("MEDIUM", result.total, _settings()[0], result.accelerators)
+    window, result = _crossing(event)
+    return window_severity("MEDIUM", result.total, window.threshold, result.accelerators)
 
 
 def alert_context(event):
-    result = _surge(event)
-    threshold, window_seconds = _settings()
+    window, result = _crossing(event)
     summary, lookup = launch_with_template(event, None)
     context = launch_alert_context(event, summary)
     context.update(template_alert_context(lookup))
     context.update(window_alert_context(result))
-    context.update({"threshold": threshold, "window_seconds": window_seconds})
+    context.update({
+        "window": window.name,
+        "threshold": window.threshold,
+        "window_seconds": window.seconds,
+        "window_totals": {w.name: r.total for w, r in _surge(event)},
+        # Every window this event took past its threshold; one event raises one alert (under the
+        # first one's dedup), so a window crossed together with another is listed here.
+        "windows_crossed": [
+            {"window": w.name, "dedup": w.dedup, "total": r.total, "threshold": w.threshold}
+            for w, r in _surge(event) if r.crossed
+        ],
+        **({"window_principals": [{"principal": p, "vcpus": n} for p, n in result.breakdown]}
+           if window.labelled else {}),
+    })  # fmt: skip
     return context
