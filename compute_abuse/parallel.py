@@ -23,7 +23,7 @@ import os
 import random
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -136,6 +136,53 @@ def dynamodb() -> Iterator[None]:
                 os.environ[name] = value
 
 
+# What one Panther invocation keeps in memory between rule() and the alert functions of the same
+# event. Invocations do not share memory; the harness's workers are threads of one process, so
+# each gets its own copy (else one worker's duplicate delivery would overwrite another's result).
+PER_INVOCATION_STATE = {
+    "ec2_compute_windows": ("_recorded",),
+    "ec2_compute_helpers": ("_last_read",),
+    "ec2_launch_templates": ("_judged",),
+}
+PER_INVOCATION_RULE_STATE = ("_verdicts",)
+
+
+class PerWorker(MutableMapping):
+    """A module-level dict, one per worker thread."""
+
+    def __init__(self):
+        self._local = threading.local()
+
+    @property
+    def _data(self) -> dict:
+        if not hasattr(self._local, "data"):
+            self._local.data = {}
+        return self._local.data
+
+    def __getitem__(self, key):
+        return self._data[key]
+
+    def __setitem__(self, key, value):
+        self._data[key] = value
+
+    def __delitem__(self, key):
+        del self._data[key]
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self):
+        return len(self._data)
+
+
+def _per_invocation_state(rules: list) -> list[tuple[object, str]]:
+    places = [(sys.modules[name], attribute) for name, attributes in PER_INVOCATION_STATE.items()
+              for attribute in attributes if name in sys.modules]  # fmt: skip
+    places += [(rule.module, attribute) for rule in rules for attribute in
+               PER_INVOCATION_RULE_STATE if hasattr(rule.module, attribute)]  # fmt: skip
+    return places
+
+
 @dataclass
 class Outcome:
     alerts: set = field(default_factory=set)  # (rule ID, dedup string)
@@ -180,9 +227,13 @@ def run(rules: list, deliveries: Sequence[Sequence[dict]], seed: int = 0) -> Out
     gates = {name: gated(getattr(caching, name)) for name in KV_FUNCTIONS}
     saved = [(rule.module, name, getattr(rule.module, name)) for rule in rules
              for name in KV_FUNCTIONS if hasattr(rule.module, name)]  # fmt: skip
+    state = [(module, name, getattr(module, name)) for module, name in _per_invocation_state(rules)]
     with dynamodb():
         for module, name, _ in saved:
             setattr(module, name, gates[name])
+        for module, name, _ in state:
+            setattr(module, name, PerWorker())
+        saved += state
         try:
             threads = [threading.Thread(target=work, args=(worker, events), daemon=True)
                        for worker, events in enumerate(deliveries)]  # fmt: skip
