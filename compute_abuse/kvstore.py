@@ -5,16 +5,27 @@ duplicates and drop empty sets, TTLs given as relative seconds (below 1e9: "from
 epoch seconds, and DynamoDB's lazy expiry: an expired item stays readable (and an add keeps its
 old members) until it is deleted up to `deletion_lag_seconds` later, unless a read passes
 `force_ttl_check=True`. The clock is injectable, so a replay can run on event time.
+
+`moto_kv_table()` is the other backend: the real caching code on moto's DynamoDB, shared by the
+tests and the parallel harness.
 """
 
+import contextlib
+import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 # DynamoDB deletes expired items "typically within 48 hours".
 DYNAMODB_DELETION_LAG_SECONDS = 48 * 3600
 _RELATIVE_TTL_LIMIT = 1_000_000_000  # caching.py reads smaller values as "seconds from now"
 _DEFAULT_TTL_SECONDS = 90 * 86400  # caching.py's default
+
+KV_TABLE = "panther-kv-store"
+# moto's documented dummy credentials: nothing leaves the process. AWS_PROFILE is unset (None).
+_MOTO_ENVIRONMENT = {"AWS_DEFAULT_REGION": "us-east-1", "KV_STORE_TABLE_NAME": KV_TABLE,
+                     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                     "AWS_PROFILE": None}  # nosec B105  # fmt: skip
 
 
 @dataclass
@@ -94,3 +105,36 @@ class InMemoryKVStore:
     def _expiry(self, epoch_seconds: float) -> float:
         seconds = float(epoch_seconds)
         return self.clock() + seconds if seconds < _RELATIVE_TTL_LIMIT else seconds
+
+
+@contextlib.contextmanager
+def moto_kv_table() -> Iterator[None]:
+    """Panther's KV table on a fresh moto DynamoDB, for the real `panther_detection_helpers.
+    caching` code: the environment it reads is set for the block and restored after."""
+    import boto3
+    from moto import mock_aws
+    from panther_detection_helpers import caching
+
+    saved = {name: os.environ.get(name) for name in _MOTO_ENVIRONMENT}
+    _set_environment(_MOTO_ENVIRONMENT)
+    try:
+        with mock_aws():
+            boto3.resource("dynamodb", region_name="us-east-1").create_table(
+                TableName=KV_TABLE,
+                KeySchema=[{"AttributeName": "key", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            caching._KV_TABLE = None  # the client is cached per table
+            yield
+    finally:
+        caching._KV_TABLE = None
+        _set_environment(saved)
+
+
+def _set_environment(values: dict) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

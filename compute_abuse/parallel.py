@@ -17,25 +17,19 @@ not counted: Panther merges them into one alert. Where one event crosses several
 """
 
 import argparse
-import contextlib
 import json
-import os
 import random
 import sys
 import threading
-from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from compute_abuse import events as factories
 from compute_abuse.content import function_errors, load_rule, specs_of_type
+from compute_abuse.kvstore import moto_kv_table
 
 KV_FUNCTIONS = ("get_string_set", "add_to_string_set", "remove_from_string_set")
-KV_TABLE = "panther-kv-store"
-# moto's documented dummy credentials: nothing leaves the process.
-AWS_ENVIRONMENT = {"AWS_DEFAULT_REGION": "us-east-1", "KV_STORE_TABLE_NAME": KV_TABLE,
-                   "AWS_ACCESS_KEY_ID": "testing",
-                   "AWS_SECRET_ACCESS_KEY": "testing"}  # nosec B105  # fmt: skip
 T0 = int(datetime(2024, 8, 7, 14, 0, tzinfo=UTC).timestamp())
 
 
@@ -106,34 +100,6 @@ def stateful_rules() -> list:
     """Every streaming rule that imports the KV store's functions."""
     rules = [load_rule(spec) for spec in specs_of_type("rule")]
     return [rule for rule in rules if hasattr(rule.module, "add_to_string_set")]
-
-
-@contextlib.contextmanager
-def dynamodb() -> Iterator[None]:
-    """A fresh moto DynamoDB with Panther's KV table, for the real caching code."""
-    import boto3
-    from moto import mock_aws
-    from panther_detection_helpers import caching
-
-    saved = {name: os.environ.get(name) for name in AWS_ENVIRONMENT}
-    os.environ.update(AWS_ENVIRONMENT)
-    try:
-        with mock_aws():
-            boto3.resource("dynamodb", region_name="us-east-1").create_table(
-                TableName=KV_TABLE,
-                KeySchema=[{"AttributeName": "key", "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}],
-                BillingMode="PAY_PER_REQUEST",
-            )
-            caching._KV_TABLE = None  # the client is cached per table
-            yield
-    finally:
-        caching._KV_TABLE = None
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 # What one Panther invocation keeps in memory between rule() and the alert functions of the same
@@ -228,7 +194,7 @@ def run(rules: list, deliveries: Sequence[Sequence[dict]], seed: int = 0) -> Out
     saved = [(rule.module, name, getattr(rule.module, name)) for rule in rules
              for name in KV_FUNCTIONS if hasattr(rule.module, name)]  # fmt: skip
     state = [(module, name, getattr(module, name)) for module, name in _per_invocation_state(rules)]
-    with dynamodb():
+    with moto_kv_table():
         for module, name, _ in saved:
             setattr(module, name, gates[name])
         for module, name, _ in state:

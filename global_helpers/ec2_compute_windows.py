@@ -429,19 +429,18 @@ def recall(key: str, own: Entry, min_total: int) -> WindowResult:
 
 def _prune(
     store: KVStore, key: str, timeline: _Timeline, keep_seconds: int, ttl_seconds: int
-) -> list[str]:
+) -> None:
     """Drop entries older than `keep_seconds` before the newest (too old to share a window with
-    any event still to come), and the oldest past MAX_ENTRIES; the members removed. The TTL is
-    passed again: caching's default would push expiry out to 90 days."""
+    any event still to come), and the oldest past MAX_ENTRIES. The TTL is passed again:
+    caching's default would push expiry out to 90 days."""
     epochs = timeline.epochs
     if not epochs:
-        return []
+        return
     stale = bisect_left(epochs, epochs[-1] - keep_seconds)
     dropped = max(stale, len(epochs) - MAX_ENTRIES)  # the oldest go first
     removed = [entry.encode() for entry in timeline.entries[:dropped]]
     if removed:
         store.remove_from_string_set(key, removed, ttl_seconds)
-    return removed
 
 
 def remember(store: KVStore, key: str, entries: Iterable[Entry], keep_seconds: int) -> str:

@@ -5,20 +5,14 @@
 - "dynamodb": the real panther_detection_helpers.caching code on moto's DynamoDB (mock_aws).
 """
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import boto3
 import pytest
-from moto import mock_aws
-from panther_detection_helpers import caching
 
 from compute_abuse.content import function_errors, run_rule
-from compute_abuse.kvstore import InMemoryKVStore
+from compute_abuse.kvstore import InMemoryKVStore, moto_kv_table
 from ec2_compute_helpers import event_time_epoch
-
-KV_TABLE = "panther-kv-store"
 
 
 @dataclass
@@ -53,28 +47,12 @@ def _memory_backend():
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
-def kv(request, monkeypatch):
+def kv(request):
     if request.param == "memory":
         yield _memory_backend()
         return
-    for name, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "KV_STORE_TABLE_NAME": KV_TABLE,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        boto3.resource("dynamodb", region_name=os.environ["AWS_DEFAULT_REGION"]).create_table(
-            TableName=KV_TABLE,
-            KeySchema=[{"AttributeName": "key", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        monkeypatch.setattr(caching, "_KV_TABLE", None)
+    with moto_kv_table():
         yield Backend("dynamodb")
-        monkeypatch.setattr(caching, "_KV_TABLE", None)
 
 
 @pytest.fixture

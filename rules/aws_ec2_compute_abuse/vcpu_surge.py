@@ -64,12 +64,22 @@ DAY_SECONDS = 86400
 
 
 class Window(NamedTuple):
-    name: str  # what the alert says crossed
+    group: str  # whose launches it sums: "principal", "source IP 203.0.113.9", "account 1111..."
+    span: str  # "8 hours"
     key: str
     seconds: int
     threshold: int  # alert above this many vCPUs
     dedup: str
-    labelled: bool  # entries carry the principal, so the alert lists the principals in it
+
+    @property
+    def name(self):
+        """What the alert says crossed."""
+        return f"{self.group}, {self.span}"
+
+    @property
+    def labelled(self):
+        """Entries carry the principal, so the alert lists the principals in the window."""
+        return self.group != "principal"
 
 
 def _store():
@@ -80,29 +90,28 @@ def _windows(event):
     """Every window an event counts in: the principal's over 8 hours, 24 hours and 7 days, its
     source IP's and its account's over 8 hours. Each threshold comes from ec2_compute_config."""
     seconds = as_int(vcpu_surge_window_seconds(), VCPU_SURGE_WINDOW_SECONDS)
+    span = f"{seconds / 3600:g} hours"
     who = principal(event).key
     windows = [
-        Window(f"principal, {seconds / 3600:g} hours", window_key("vcpu-surge", who), seconds,
-               as_int(vcpu_surge_threshold(), VCPU_SURGE_THRESHOLD), who, False),
-        Window("principal, 24 hours", window_key("vcpu-surge-24h", who), DAY_SECONDS,
-               as_int(vcpu_surge_day_threshold(), VCPU_SURGE_DAY_THRESHOLD), f"{who}:24h", False),
-        Window("principal, 7 days", window_key("vcpu-surge-7d", who), 7 * DAY_SECONDS,
-               as_int(vcpu_surge_week_threshold(), VCPU_SURGE_WEEK_THRESHOLD), f"{who}:7d",
-               False),
+        Window("principal", span, window_key("vcpu-surge", who), seconds,
+               as_int(vcpu_surge_threshold(), VCPU_SURGE_THRESHOLD), who),
+        Window("principal", "24 hours", window_key("vcpu-surge-24h", who), DAY_SECONDS,
+               as_int(vcpu_surge_day_threshold(), VCPU_SURGE_DAY_THRESHOLD), f"{who}:24h"),
+        Window("principal", "7 days", window_key("vcpu-surge-7d", who), 7 * DAY_SECONDS,
+               as_int(vcpu_surge_week_threshold(), VCPU_SURGE_WEEK_THRESHOLD), f"{who}:7d"),
     ]  # fmt: skip
     address = caller_ip_address(event)
     if address:
         windows.append(Window(
-            f"source IP {address}, {seconds / 3600:g} hours", window_key("vcpu-surge-ip", address),
-            seconds, as_int(vcpu_surge_source_ip_threshold(), VCPU_SURGE_SOURCE_IP_THRESHOLD),
-            f"source-ip:{address}", True))  # fmt: skip
+            f"source IP {address}", span, window_key("vcpu-surge-ip", address), seconds,
+            as_int(vcpu_surge_source_ip_threshold(), VCPU_SURGE_SOURCE_IP_THRESHOLD),
+            f"source-ip:{address}"))  # fmt: skip
     account = resource_account(event)
     if account:
         windows.append(Window(
-            f"account {account}, {seconds / 3600:g} hours", window_key("vcpu-surge-account",
-                                                                       account),
-            seconds, as_int(vcpu_surge_account_threshold(), VCPU_SURGE_ACCOUNT_THRESHOLD),
-            f"account:{account}", True))  # fmt: skip
+            f"account {account}", span, window_key("vcpu-surge-account", account), seconds,
+            as_int(vcpu_surge_account_threshold(), VCPU_SURGE_ACCOUNT_THRESHOLD),
+            f"account:{account}"))  # fmt: skip
     return windows
 
 
@@ -128,10 +137,9 @@ def _surge(event, record_it=False):
     ]  # fmt: skip
 
 
-def _crossing(event):
+def _crossing(results):
     """The window whose crossing the alert is about: the first that crossed, else the
     principal's."""
-    results = _surge(event)
     return next(((w, r) for w, r in results if r.crossed), results[0])
 
 
@@ -156,29 +164,30 @@ def rule(event):
 
 
 def title(event):
-    window, result = _crossing(event)
+    window, result = _crossing(_surge(event))
     who = (
         f"{len(result.breakdown)} principal(s) [{', '.join(p for p, _ in result.breakdown[:5])}]"
         if window.labelled else principal(event).display
     )  # fmt: skip
     return (
-        f"{who} launched {result.total} vCPUs of EC2 within {window.name.split(', ')[-1]} "
+        f"{who} launched {result.total} vCPUs of EC2 within {window.span} "
         f"in account {actor(event).account_id or '?'} ({result.event_count} launch(es), "
         f"{result.accelerators} accelerator(s); window: {window.name})"
     )
 
 
 def dedup(event):
-    return _crossing(event)[0].dedup
+    return _crossing(_surge(event))[0].dedup
 
 
 def severity(event):
-    window, result = _crossing(event)
+    window, result = _crossing(_surge(event))
     return window_severity("MEDIUM", result.total, window.threshold, result.accelerators)
 
 
 def alert_context(event):
-    window, result = _crossing(event)
+    results = _surge(event)
+    window, result = _crossing(results)
     summary, lookup = launch_with_template(event, None)
     context = launch_alert_context(event, summary)
     context.update(template_alert_context(lookup))
@@ -187,12 +196,12 @@ def alert_context(event):
         "window": window.name,
         "threshold": window.threshold,
         "window_seconds": window.seconds,
-        "window_totals": {w.name: r.total for w, r in _surge(event)},
+        "window_totals": {w.name: r.total for w, r in results},
         # Every window this event took past its threshold; one event raises one alert (under the
         # first one's dedup), so a window crossed together with another is listed here.
         "windows_crossed": [
             {"window": w.name, "dedup": w.dedup, "total": r.total, "threshold": w.threshold}
-            for w, r in _surge(event) if r.crossed
+            for w, r in results if r.crossed
         ],
         **({"window_principals": [{"principal": p, "vcpus": n} for p, n in result.breakdown]}
            if window.labelled else {}),
