@@ -59,7 +59,7 @@ sample: install  ## regenerate the bundled sample data in samples/ (deterministi
 bench: install  ## throughput, memory and per-rule cost figures (prints a report; not a test)
 	$(BIN)/python -m compute_abuse.bench
 
-parallel: install  ## stateful rules in 2/4/8 workers on one DynamoDB, 20 seeds of adversarial interleavings (~5 min)
+parallel: install  ## stateful rules in 2/4/8 workers on one DynamoDB, 20 seeds of adversarial interleavings (~10 min)
 	$(BIN)/python -m compute_abuse.parallel --seeds 20 --workers 2 4 8
 
 zip: install  ## build the upload archive in dist/
