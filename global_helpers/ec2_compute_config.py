@@ -33,6 +33,14 @@ USUAL_INSTANCE_TYPES: list[str] = []
 # subnets or types hid it. Lower catches smaller miners and alerts on more CI bursts.
 HIGH_INSTANCE_COUNT_THRESHOLD = 10
 
+# Beside the principal's day, instances requested per UTC day per source IP address (across
+# principals and accounts; AWS service addresses and the console's "AWS Internal" excluded) and
+# per account (across principals), each alerting on its own: stolen keys of several users used
+# from one address, each below the principal threshold. An office NAT's five developers
+# launching a few instances each, or a runner deploying to two accounts, stay below them.
+HIGH_INSTANCE_COUNT_SOURCE_IP_THRESHOLD = 25
+HIGH_INSTANCE_COUNT_ACCOUNT_THRESHOLD = 40
+
 # --- AWS.EC2.ComputeAbuse.VCPUSurge -------------------------------------------------------------
 # vCPUs launched per principal within the window above which to alert (strictly more than),
 # and the window's length. Sentinel's rule uses 800 vCPUs within 8 hours. A longer window or a
@@ -135,6 +143,14 @@ def allowlisted_user_agents() -> list[str]:
 
 def high_instance_count_threshold() -> int:
     return HIGH_INSTANCE_COUNT_THRESHOLD
+
+
+def high_instance_count_source_ip_threshold() -> int:
+    return HIGH_INSTANCE_COUNT_SOURCE_IP_THRESHOLD
+
+
+def high_instance_count_account_threshold() -> int:
+    return HIGH_INSTANCE_COUNT_ACCOUNT_THRESHOLD
 
 
 def vcpu_surge_threshold() -> int:

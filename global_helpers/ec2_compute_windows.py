@@ -339,6 +339,97 @@ def window_for(
     return record(store, key, own, min_total, window_seconds, bucket, distinct)
 
 
+class Window(NamedTuple):
+    """One of the windows a rule counts an event in: the principal's, a source IP's, an
+    account's, each over its own span and with its own threshold and dedup string."""
+
+    group: str  # whose events it sums: "principal", "source IP 203.0.113.9", "account 1111..."
+    span: str  # "8 hours", "UTC day 2024-08-01"
+    key: str
+    seconds: int
+    threshold: int
+    dedup: str
+    above: bool = False  # alert above the threshold (vCPUs), not at it (instances)
+    bucket: tuple[int, int] | None = None  # a fixed span (a UTC day) instead of a sliding one
+
+    @property
+    def name(self) -> str:
+        """What the alert says crossed."""
+        return f"{self.group}, {self.span}"
+
+    @property
+    def labelled(self) -> bool:
+        """Windows of several principals label entries with the principal, so the alert lists
+        the principals in the window."""
+        return self.group != "principal"
+
+    @property
+    def min_total(self) -> int:
+        return self.threshold + 1 if self.above else self.threshold
+
+
+def judge_windows(
+    windows: Iterable[Window], own: Entry, who: str, store: KVStore | None, has_event_time: bool
+) -> list[tuple[Window, WindowResult]]:
+    """(window, result) for each window of an event: `window_for` on each, the entry labelled
+    with `who` (the principal) in the labelled windows.
+
+    A window of several principals (a source IP's, an account's) that crosses holding one
+    principal only is not a crossing: that principal's own window, with its lower threshold and
+    the same span, has alerted already, and one miner would otherwise raise three alerts. Likewise
+    a principal's longer window (24 hours, 7 days) that crosses while one of its shorter ones
+    (listed before it) is past its own threshold: the shorter window's alert tells that story."""
+    labelled = own._replace(label=entry_label(who))
+    results: list[tuple[Window, WindowResult]] = []
+    for window in windows:
+        result = window_for(window.key, labelled if window.labelled else own, window.min_total,
+                            window.seconds, store, has_event_time=has_event_time,
+                            bucket=window.bucket)  # fmt: skip
+        told = (
+            len(result.breakdown) < 2 if window.labelled
+            else any(r.total >= w.min_total for w, r in results if not w.labelled)
+        )  # fmt: skip
+        if result.crossed and told:
+            result = result._replace(crossed=False)
+        results.append((window, result))
+    return results
+
+
+def crossing(results: list[tuple[Window, WindowResult]]) -> tuple[Window, WindowResult]:
+    """The window an alert is about: the first that crossed, else the first (the principal's)."""
+    return next(((w, r) for w, r in results if r.crossed), results[0])
+
+
+def windows_alert_context(results: list[tuple[Window, WindowResult]], amount: str) -> dict:
+    """What an alert of several windows says: the crossing window's details, every window's
+    total, every window the event took past its threshold (one event raises one alert, under the
+    first one's dedup, so a window crossed together with another is listed here) and, for a
+    window of several principals, the principals in it with their `amount` ("vcpus")."""
+    window, result = crossing(results)
+    return {
+        **window_alert_context(result),
+        "window": window.name,
+        "threshold": window.threshold,
+        "window_seconds": window.seconds,
+        "window_totals": {w.name: r.total for w, r in results},
+        "windows_crossed": [
+            {"window": w.name, "dedup": w.dedup, "total": r.total, "threshold": w.threshold}
+            for w, r in results if r.crossed
+        ],
+        **({"window_principals": [{"principal": p, amount: n} for p, n in result.breakdown]}
+           if window.labelled else {}),
+    }  # fmt: skip
+
+
+def principals_label(window: Window, result: WindowResult, who: str) -> str:
+    """Who an alert names: the principal, or for a window of several the principals in it."""
+    if not window.labelled:
+        return who
+    names = [label for label, _ in result.breakdown]
+    shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+    return f"{len(names)} principal(s) [{shown}]"
+
+
 def evaluate_alone(own: Entry, min_total: int, degraded: str) -> WindowResult:
     """Judge an event by itself (no usable event time, or the store failed): one call over the
     threshold still alerts."""

@@ -6,6 +6,7 @@ from panther_detection_helpers.caching import (
 )
 
 from ec2_compute_config import (
+    DRY_RUN_VCPU_THRESHOLD,
     allowlisted_principal_arns,
     allowlisted_user_agents,
     as_int,
@@ -39,8 +40,6 @@ from ec2_launch_templates import (
 # The only events rule() can match (eventSource -> eventNames); tooling skips the rest.
 RULE_EVENTS = LAUNCH_AND_TEMPLATE_EVENTS
 
-DEFAULT_VCPU_THRESHOLD = 64
-
 
 def _store():
     return KVStore(get_string_set, add_to_string_set, remove_from_string_set)
@@ -69,7 +68,7 @@ def rule(event):
     if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
         return False
     summary, _, unusual = _probe(event, _store())
-    threshold = as_int(dry_run_vcpu_threshold(), DEFAULT_VCPU_THRESHOLD)
+    threshold = as_int(dry_run_vcpu_threshold(), DRY_RUN_VCPU_THRESHOLD)
     return bool(unusual) or summary.requested_vcpus_max >= threshold
 
 

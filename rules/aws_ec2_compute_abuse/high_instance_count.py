@@ -1,16 +1,17 @@
-from typing import NamedTuple
-
 from ec2_compute_windows import (
     DAY_SECONDS,
     Entry,
     KVStore,
+    Window,
     WindowResult,
+    crossing,
     entry_label,
+    judge_windows,
+    principals_label,
     utc_day,
-    window_alert_context,
-    window_for,
     window_key,
     window_severity,
+    windows_alert_context,
 )
 from panther_detection_helpers.caching import (
     add_to_string_set,
@@ -19,11 +20,16 @@ from panther_detection_helpers.caching import (
 )
 
 from ec2_compute_config import (
+    HIGH_INSTANCE_COUNT_ACCOUNT_THRESHOLD,
+    HIGH_INSTANCE_COUNT_SOURCE_IP_THRESHOLD,
+    HIGH_INSTANCE_COUNT_THRESHOLD,
     allowlisted_principal_arns,
     allowlisted_user_agents,
     as_int,
     capacity_controller_principal_arns,
     capacity_controller_user_agents,
+    high_instance_count_account_threshold,
+    high_instance_count_source_ip_threshold,
     high_instance_count_threshold,
 )
 from ec2_compute_helpers import (
@@ -31,7 +37,7 @@ from ec2_compute_helpers import (
     LAUNCH_EVENTS,
     OUTCOME_DRY_RUN,
     OUTCOME_SUCCESS,
-    actor,
+    caller_ip_address,
     event_id,
     event_time_epoch,
     is_allowlisted,
@@ -41,27 +47,43 @@ from ec2_compute_helpers import (
     launch_outcome,
     launched_on_behalf,
     principal,
+    resource_account,
     summarize_launch,
 )
 
 # The only events rule() can match (eventSource -> eventNames); tooling skips the rest.
 RULE_EVENTS = LAUNCH_EVENTS
 
-DEFAULT_THRESHOLD = 10
+
+def _windows(event, day, bucket):
+    """The UTC day of the event's principal, of its source IP (across principals and accounts)
+    and of its account (across principals), each with its threshold from ec2_compute_config."""
+    who = principal(event).key
+    span = f"UTC day {day}"
+    threshold = as_int(high_instance_count_threshold(), HIGH_INSTANCE_COUNT_THRESHOLD)
+    windows = [Window("principal", span, window_key("instance-count", who, day), DAY_SECONDS,
+                      threshold, f"{who}:{day}", bucket=bucket)]  # fmt: skip
+    address = caller_ip_address(event)
+    if address:
+        windows.append(Window(
+            f"source IP {address}", span, window_key("instance-count-ip", address, day),
+            DAY_SECONDS, as_int(high_instance_count_source_ip_threshold(),
+                                HIGH_INSTANCE_COUNT_SOURCE_IP_THRESHOLD),
+            f"source-ip:{address}:{day}", bucket=bucket))  # fmt: skip
+    account = resource_account(event)
+    if account:
+        windows.append(Window(
+            f"account {account}", span, window_key("instance-count-account", account, day),
+            DAY_SECONDS, as_int(high_instance_count_account_threshold(),
+                                HIGH_INSTANCE_COUNT_ACCOUNT_THRESHOLD),
+            f"account:{account}:{day}", bucket=bucket))  # fmt: skip
+    return windows
 
 
-class Bucket(NamedTuple):
-    """One principal's UTC day; Elastic's (subnet, type, outcome) bucket is the entry's label."""
-
-    day: str
-    start: int
-    end: int
-    key: str
-    entry: Entry
-    has_event_time: bool
-
-
-def _bucket(event):
+def _count(event, record_it=False) -> list[tuple[Window, WindowResult]]:
+    """(window, result) for each window of the event; rule() records, the alert functions read
+    what it recorded. Instances requested, attempts included; the principal's entries carry
+    Elastic's (outcome, type, subnet) bucket as their label, the other windows' the principal."""
     summary = summarize_launch(event)
     epoch = event_time_epoch(event)
     day, start, end = utc_day(int(epoch)) if epoch is not None else ("unknown-day", 0, DAY_SECONDS)
@@ -71,26 +93,15 @@ def _bucket(event):
         epoch=int(epoch or 0), event_id=event_id(event), amount=summary.requested_instance_count,
         accelerators=summary.requested_accelerators, label=entry_label(elastic_bucket),
     )  # fmt: skip
-    key = window_key("instance-count", principal(event).key, day)
-    return Bucket(day, start, end, key, entry, epoch is not None)
-
-
-def _count(event, record_it=False) -> WindowResult:
-    bucket = _bucket(event)
     store = (
         KVStore(get_string_set, add_to_string_set, remove_from_string_set) if record_it else None
     )
-    return window_for(bucket.key, bucket.entry, _threshold(), DAY_SECONDS, store,
-                      has_event_time=bucket.has_event_time,
-                      bucket=(bucket.start, bucket.end))  # fmt: skip
-
-
-def _threshold():
-    return as_int(high_instance_count_threshold(), DEFAULT_THRESHOLD)
+    return judge_windows(_windows(event, day, (start, end)), entry, principal(event).display,
+                         store, has_event_time=epoch is not None)  # fmt: skip
 
 
 def _refused(result: WindowResult) -> int:
-    """Instances of the window that were asked for and refused."""
+    """Instances of the principal's day that were asked for and refused."""
     return sum(
         amount for label, amount in result.breakdown if not label.startswith(OUTCOME_SUCCESS)
     )
@@ -114,40 +125,43 @@ def rule(event):
         return False
     if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
         return False
-    return _count(event, record_it=True).crossed
+    return any(result.crossed for _, result in _count(event, record_it=True))
 
 
 def title(event):
-    result = _count(event)
-    refused = _refused(result)
+    results = _count(event)
+    window, result = crossing(results)
+    who = principals_label(window, result, principal(event).display)
+    refused = _refused(results[0][1]) if window is results[0][0] else 0
     tried = f", {refused} refused" if refused else ""
     return (
-        f"{principal(event).display} requested {result.total} EC2 instances on "
-        f"{_bucket(event).day} in account {actor(event).account_id or '?'} "
-        f"({result.event_count} launch call(s){tried})"
+        f"{who} requested {result.total} EC2 instances on {window.span.removeprefix('UTC day ')}"
+        f" in account {resource_account(event) or '?'} ({result.event_count} launch call(s)"
+        f"{tried}; window: {window.name})"
     )
 
 
 def dedup(event):
-    return f"{principal(event).key}:{_bucket(event).day}"
+    return crossing(_count(event))[0].dedup
 
 
 def severity(event):
-    result = _count(event)
-    base = "LOW" if _refused(result) == result.total else "MEDIUM"  # nothing launched
-    return window_severity(base, result.total, _threshold(), result.accelerators)
+    results = _count(event)
+    window, result = crossing(results)
+    refused = _refused(result) if window is results[0][0] else 0
+    base = "LOW" if refused == result.total else "MEDIUM"  # nothing launched
+    return window_severity(base, result.total, window.threshold, result.accelerators)
 
 
 def alert_context(event):
-    result = _count(event)
+    results = _count(event)
     context = launch_alert_context(event)
-    context.update(window_alert_context(result))
+    context.update(windows_alert_context(results, "instances"))
     context.update(
         {
-            "threshold": _threshold(),
-            "bucket_day": _bucket(event).day,
-            # Elastic's buckets: instances per (outcome, instance type, subnet) in the day
-            "elastic_buckets": [_elastic_bucket(*item) for item in result.breakdown],
+            "bucket_day": results[0][0].span.removeprefix("UTC day "),
+            # Elastic's buckets: the principal's instances per (outcome, type, subnet) in the day
+            "elastic_buckets": [_elastic_bucket(*item) for item in results[0][1].breakdown],
         }
     )
     return context

@@ -2,10 +2,14 @@
 
 from ec2_compute_windows import window_severity
 
-from ec2_compute_config import as_int, as_list, high_instance_count_threshold
+from ec2_compute_config import (
+    HIGH_INSTANCE_COUNT_THRESHOLD,
+    as_int,
+    as_list,
+    high_instance_count_threshold,
+)
 from ec2_compute_helpers import as_count, as_text
 
-DEFAULT_THRESHOLD = 10
 BUCKET = ("principal", "day")
 LISTS = ("actor_arns", "instance_types", "subnet_ids")
 MAX_LISTED_EVENT_IDS = 20
@@ -22,7 +26,7 @@ def _refused(row):
 def rule(row):
     # The query already keeps buckets at the threshold; checked again so a row that is not one
     # never alerts.
-    return _total(row) >= as_int(high_instance_count_threshold(), DEFAULT_THRESHOLD)
+    return _total(row) >= as_int(high_instance_count_threshold(), HIGH_INSTANCE_COUNT_THRESHOLD)
 
 
 def title(row):
@@ -42,7 +46,7 @@ def dedup(row):
 
 def severity(row):
     base = "LOW" if _refused(row) >= _total(row) else "MEDIUM"  # nothing launched
-    threshold = as_int(high_instance_count_threshold(), DEFAULT_THRESHOLD)
+    threshold = as_int(high_instance_count_threshold(), HIGH_INSTANCE_COUNT_THRESHOLD)
     return window_severity(base, _total(row), threshold, 0)
 
 

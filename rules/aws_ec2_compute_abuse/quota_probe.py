@@ -12,6 +12,8 @@ from panther_detection_helpers.caching import (
 )
 
 from ec2_compute_config import (
+    QUOTA_LOOKUP_MIN_REGIONS,
+    QUOTA_LOOKUP_WINDOW_SECONDS,
     allowlisted_principal_arns,
     allowlisted_user_agents,
     as_int,
@@ -36,8 +38,6 @@ from ec2_compute_helpers import (
 RULE_EVENTS = QUOTA_EVENTS
 
 QUOTA_EVENT_NAMES = frozenset().union(*QUOTA_EVENTS.values())
-DEFAULT_MIN_REGIONS = 10
-DEFAULT_WINDOW_SECONDS = 30
 
 
 def _call(event):
@@ -51,9 +51,9 @@ def _is_increase(call):
 
 def _sweep(event, record_it=False):
     """Distinct regions of the actor's EC2 quota look-ups within the window."""
-    min_regions = as_int(quota_lookup_min_regions(), DEFAULT_MIN_REGIONS)
+    min_regions = as_int(quota_lookup_min_regions(), QUOTA_LOOKUP_MIN_REGIONS)
     epoch = event_time_epoch(event)
-    window = as_int(quota_lookup_window_seconds(), DEFAULT_WINDOW_SECONDS)
+    window = as_int(quota_lookup_window_seconds(), QUOTA_LOOKUP_WINDOW_SECONDS)
     entry = distinct_entry(region(event) or "?", int(epoch or 0), window)
     store = (
         KVStore(get_string_set, add_to_string_set, remove_from_string_set) if record_it else None
@@ -89,7 +89,7 @@ def title(event):
     result = _sweep(event)
     return (
         f"{principal(event).display} looked up EC2 quotas in {result.total} regions within "
-        f"{as_int(quota_lookup_window_seconds(), DEFAULT_WINDOW_SECONDS)} seconds "
+        f"{as_int(quota_lookup_window_seconds(), QUOTA_LOOKUP_WINDOW_SECONDS)} seconds "
         f"in account {who.account_id or '?'}"
     )
 

@@ -12,6 +12,8 @@ from panther_detection_helpers.caching import (
 )
 
 from ec2_compute_config import (
+    REGION_SPREAD_MIN_REGIONS,
+    REGION_SPREAD_WINDOW_SECONDS,
     allowlisted_principal_arns,
     allowlisted_user_agents,
     as_int,
@@ -36,14 +38,11 @@ from ec2_compute_helpers import (
 # The only events rule() can match (eventSource -> eventNames); tooling skips the rest.
 RULE_EVENTS = LAUNCH_EVENTS
 
-DEFAULT_MIN_REGIONS = 3
-DEFAULT_WINDOW_SECONDS = 3600
-
 
 def _settings():
     return (
-        as_int(region_spread_min_regions(), DEFAULT_MIN_REGIONS),
-        as_int(region_spread_window_seconds(), DEFAULT_WINDOW_SECONDS),
+        as_int(region_spread_min_regions(), REGION_SPREAD_MIN_REGIONS),
+        as_int(region_spread_window_seconds(), REGION_SPREAD_WINDOW_SECONDS),
     )
 
 

@@ -16,6 +16,9 @@ from panther_detection_helpers.caching import (
 )
 
 from ec2_compute_config import (
+    TERMINATION_PROTECTION_BURST_INSTANCES,
+    TERMINATION_PROTECTION_INSTANCE_MEMORY_SECONDS,
+    TERMINATION_PROTECTION_WINDOW_SECONDS,
     allowlisted_principal_arns,
     allowlisted_user_agents,
     as_int,
@@ -54,10 +57,6 @@ RULE_EVENTS = {
     EC2_EVENT_SOURCE: LAUNCH_EVENTS[EC2_EVENT_SOURCE] | {"ModifyInstanceAttribute"},
 }
 RULE_EVENT_NAMES = frozenset().union(*RULE_EVENTS.values())
-
-DEFAULT_WINDOW_SECONDS = 3600
-DEFAULT_BURST_INSTANCES = 5
-DEFAULT_MEMORY_SECONDS = 7 * 86400
 
 
 class Verdict(NamedTuple):
@@ -100,9 +99,12 @@ class Settings(NamedTuple):
 
 def _settings():
     return Settings(
-        as_int(termination_protection_window_seconds(), DEFAULT_WINDOW_SECONDS),
-        as_int(termination_protection_burst_instances(), DEFAULT_BURST_INSTANCES),
-        as_int(termination_protection_instance_memory_seconds(), DEFAULT_MEMORY_SECONDS),
+        as_int(termination_protection_window_seconds(), TERMINATION_PROTECTION_WINDOW_SECONDS),
+        as_int(termination_protection_burst_instances(), TERMINATION_PROTECTION_BURST_INSTANCES),
+        as_int(
+            termination_protection_instance_memory_seconds(),
+            TERMINATION_PROTECTION_INSTANCE_MEMORY_SECONDS,
+        ),
     )
 
 

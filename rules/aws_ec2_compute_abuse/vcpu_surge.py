@@ -1,13 +1,14 @@
-from typing import NamedTuple
-
 from ec2_compute_windows import (
+    DAY_SECONDS,
     Entry,
     KVStore,
-    entry_label,
-    window_alert_context,
-    window_for,
+    Window,
+    crossing,
+    judge_windows,
+    principals_label,
     window_key,
     window_severity,
+    windows_alert_context,
 )
 from panther_detection_helpers.caching import (
     add_to_string_set,
@@ -35,7 +36,6 @@ from ec2_compute_config import (
 from ec2_compute_helpers import (
     LAUNCH_EVENT_NAMES,
     OUTCOME_SUCCESS,
-    actor,
     caller_ip_address,
     event_id,
     event_name,
@@ -60,27 +60,6 @@ from ec2_launch_templates import (
 # The only events rule() can match (eventSource -> eventNames); tooling skips the rest.
 RULE_EVENTS = LAUNCH_AND_TEMPLATE_EVENTS
 
-DAY_SECONDS = 86400
-
-
-class Window(NamedTuple):
-    group: str  # whose launches it sums: "principal", "source IP 203.0.113.9", "account 1111..."
-    span: str  # "8 hours"
-    key: str
-    seconds: int
-    threshold: int  # alert above this many vCPUs
-    dedup: str
-
-    @property
-    def name(self):
-        """What the alert says crossed."""
-        return f"{self.group}, {self.span}"
-
-    @property
-    def labelled(self):
-        """Entries carry the principal, so the alert lists the principals in the window."""
-        return self.group != "principal"
-
 
 def _store():
     return KVStore(get_string_set, add_to_string_set, remove_from_string_set)
@@ -94,24 +73,26 @@ def _windows(event):
     who = principal(event).key
     windows = [
         Window("principal", span, window_key("vcpu-surge", who), seconds,
-               as_int(vcpu_surge_threshold(), VCPU_SURGE_THRESHOLD), who),
+               as_int(vcpu_surge_threshold(), VCPU_SURGE_THRESHOLD), who, above=True),
         Window("principal", "24 hours", window_key("vcpu-surge-24h", who), DAY_SECONDS,
-               as_int(vcpu_surge_day_threshold(), VCPU_SURGE_DAY_THRESHOLD), f"{who}:24h"),
+               as_int(vcpu_surge_day_threshold(), VCPU_SURGE_DAY_THRESHOLD), f"{who}:24h",
+               above=True),
         Window("principal", "7 days", window_key("vcpu-surge-7d", who), 7 * DAY_SECONDS,
-               as_int(vcpu_surge_week_threshold(), VCPU_SURGE_WEEK_THRESHOLD), f"{who}:7d"),
+               as_int(vcpu_surge_week_threshold(), VCPU_SURGE_WEEK_THRESHOLD), f"{who}:7d",
+               above=True),
     ]  # fmt: skip
     address = caller_ip_address(event)
     if address:
         windows.append(Window(
             f"source IP {address}", span, window_key("vcpu-surge-ip", address), seconds,
             as_int(vcpu_surge_source_ip_threshold(), VCPU_SURGE_SOURCE_IP_THRESHOLD),
-            f"source-ip:{address}"))  # fmt: skip
+            f"source-ip:{address}", above=True))  # fmt: skip
     account = resource_account(event)
     if account:
         windows.append(Window(
             f"account {account}", span, window_key("vcpu-surge-account", account), seconds,
             as_int(vcpu_surge_account_threshold(), VCPU_SURGE_ACCOUNT_THRESHOLD),
-            f"account:{account}"))  # fmt: skip
+            f"account:{account}", above=True))  # fmt: skip
     return windows
 
 
@@ -125,22 +106,11 @@ def _surge(event, record_it=False):
     epoch = event_time_epoch(event)
     entry = Entry(epoch=int(epoch or 0), event_id=event_id(event), amount=summary.vcpus,
                   accelerators=summary.accelerators)  # fmt: skip
-    labelled = entry._replace(label=entry_label(principal(event).display))
     # vCPUs are whole numbers: "more than the threshold" is "at least threshold + 1".
     # Per principal, not Sentinel's (IP, account, name, UPN suffix, ARN, user agent) grouping:
     # rotating sessions, IPs or user agents split a burst into groups that each stay quiet.
-    return [
-        (window, window_for(window.key, labelled if window.labelled else entry,
-                            window.threshold + 1, window.seconds, store,
-                            has_event_time=epoch is not None))
-        for window in _windows(event)
-    ]  # fmt: skip
-
-
-def _crossing(results):
-    """The window whose crossing the alert is about: the first that crossed, else the
-    principal's."""
-    return next(((w, r) for w, r in results if r.crossed), results[0])
+    return judge_windows(_windows(event), entry, principal(event).display, store,
+                         has_event_time=epoch is not None)  # fmt: skip
 
 
 def rule(event):
@@ -164,46 +134,28 @@ def rule(event):
 
 
 def title(event):
-    window, result = _crossing(_surge(event))
-    who = (
-        f"{len(result.breakdown)} principal(s) [{', '.join(p for p, _ in result.breakdown[:5])}]"
-        if window.labelled else principal(event).display
-    )  # fmt: skip
+    window, result = crossing(_surge(event))
+    who = principals_label(window, result, principal(event).display)
     return (
         f"{who} launched {result.total} vCPUs of EC2 within {window.span} "
-        f"in account {actor(event).account_id or '?'} ({result.event_count} launch(es), "
+        f"in account {resource_account(event) or '?'} ({result.event_count} launch(es), "
         f"{result.accelerators} accelerator(s); window: {window.name})"
     )
 
 
 def dedup(event):
-    return _crossing(_surge(event))[0].dedup
+    return crossing(_surge(event))[0].dedup
 
 
 def severity(event):
-    window, result = _crossing(_surge(event))
+    window, result = crossing(_surge(event))
     return window_severity("MEDIUM", result.total, window.threshold, result.accelerators)
 
 
 def alert_context(event):
     results = _surge(event)
-    window, result = _crossing(results)
     summary, lookup = launch_with_template(event, None)
     context = launch_alert_context(event, summary)
     context.update(template_alert_context(lookup))
-    context.update(window_alert_context(result))
-    context.update({
-        "window": window.name,
-        "threshold": window.threshold,
-        "window_seconds": window.seconds,
-        "window_totals": {w.name: r.total for w, r in results},
-        # Every window this event took past its threshold; one event raises one alert (under the
-        # first one's dedup), so a window crossed together with another is listed here.
-        "windows_crossed": [
-            {"window": w.name, "dedup": w.dedup, "total": r.total, "threshold": w.threshold}
-            for w, r in results if r.crossed
-        ],
-        **({"window_principals": [{"principal": p, "vcpus": n} for p, n in result.breakdown]}
-           if window.labelled else {}),
-    })  # fmt: skip
+    context.update(windows_alert_context(results, "vcpus"))
     return context

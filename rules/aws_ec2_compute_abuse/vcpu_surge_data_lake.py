@@ -2,10 +2,15 @@
 
 from ec2_compute_windows import window_severity
 
-from ec2_compute_config import as_int, as_list, vcpu_surge_threshold, vcpu_surge_window_seconds
+from ec2_compute_config import (
+    VCPU_SURGE_THRESHOLD,
+    as_int,
+    as_list,
+    vcpu_surge_threshold,
+    vcpu_surge_window_seconds,
+)
 from ec2_compute_helpers import as_count, as_text
 
-DEFAULT_THRESHOLD = 800
 # Sentinel's grouping fields, per principal: what the principal used while surging
 GROUPING_LISTS = ("account_ids", "actor_arns", "source_ips", "user_agents")
 MAX_LISTED_EVENT_IDS = 20
@@ -18,7 +23,7 @@ def _total(row):
 def rule(row):
     # The query already keeps groups over the threshold; checked again so a row that is not one
     # (a changed query, a test) never alerts.
-    return _total(row) > as_int(vcpu_surge_threshold(), DEFAULT_THRESHOLD)
+    return _total(row) > as_int(vcpu_surge_threshold(), VCPU_SURGE_THRESHOLD)
 
 
 def title(row):
@@ -38,7 +43,7 @@ def dedup(row):
 
 
 def severity(row):
-    threshold = as_int(vcpu_surge_threshold(), DEFAULT_THRESHOLD)
+    threshold = as_int(vcpu_surge_threshold(), VCPU_SURGE_THRESHOLD)
     accelerators = as_count(row.get("total_accelerators")) or 0
     return window_severity("MEDIUM", _total(row), threshold, accelerators)
 
