@@ -142,14 +142,23 @@ def normalize_instance_type(value: Any) -> str:
     return name if len(name) <= MAX_INSTANCE_TYPE_LENGTH else ""
 
 
+MAX_EVENT_EPOCH = 253402214400  # 9999-12-31T00:00:00Z: its UTC day still ends in year 9999
+
+
 def event_time_epoch(event: Mapping) -> float | None:
     """`eventTime` as UTC epoch seconds; accepts CloudTrail's "2024-08-01T11:30:23Z" and Panther's
-    normalized "2024-12-16 18:41:07.000000000". None when absent or unparseable."""
+    normalized "2024-12-16 18:41:07.000000000". None when absent, unparseable or outside
+    1970-9999."""
     return _remembered("epoch", event, _event_time_epoch)
 
 
 def _event_time_epoch(event: Mapping) -> float | None:
-    text = as_text(read_view(event).get("eventTime")).strip()
+    epoch = _parse_event_time(as_text(read_view(event).get("eventTime")).strip())
+    # An offset can move year 1 or 9999 out of what dates can hold: such a time is unusable.
+    return epoch if epoch is not None and 0 <= epoch <= MAX_EVENT_EPOCH else None
+
+
+def _parse_event_time(text: str) -> float | None:
     if len(text) == 20 and text[4] == text[7] == "-" and text[10] == "T" and text[19] == "Z":
         try:  # CloudTrail's own "2024-08-01T11:30:23Z", parsed in C
             return datetime.fromisoformat(text).timestamp()
@@ -296,15 +305,22 @@ def requested_instance_count(request: Mapping) -> int:
     return min(total, MAX_COUNT) if items else 1
 
 
+MAX_LIST_WRAPPERS = 4  # {"items": {"item": [...]}} is as deep as CloudTrail goes
+
+
 def listed(value: Any) -> list[Mapping]:
     """The objects of a CloudTrail list, however it was serialised: a JSON array, one bare object
     (the query protocol writes a one-item list as the item itself, with a "tag" key), or either
     of those wrapped in "item" / "items"."""
-    if value.__class__ is dict or isinstance(value, Mapping):
-        for wrapper in ("item", "items"):
-            if wrapper in value and len(value) <= 2:  # {"item": [...]} or with "tag"
-                return listed(value[wrapper])
-        return [value]
+    unwrapped = 0
+    while value.__class__ is dict or isinstance(value, Mapping):
+        # {"item": [...]}, {"items": ...}, or either with "tag"
+        wrapper = next((w for w in ("item", "items") if w in value and len(value) <= 2), None)
+        if wrapper is None:
+            return [value]
+        if unwrapped == MAX_LIST_WRAPPERS:
+            return []  # wrapped deeper than any serialisation does: junk
+        value, unwrapped = value[wrapper], unwrapped + 1
     return [item for item in as_sequence(value)
             if item.__class__ is dict or isinstance(item, Mapping)]  # fmt: skip
 

@@ -135,10 +135,67 @@ def test_kv_store_outage_never_makes_a_rule_raise(event):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(9999, 12, 31)))
+@given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(9999, 12, 30)))
 def test_event_time_epoch_agrees_with_the_calendar(moment):
     """CloudTrail's "YYYY-MM-DDTHH:MM:SSZ" takes a fast path; it must give what the calendar
     gives, as must Panther's normalized form, which takes the general one."""
     expected = calendar.timegm(moment.timetuple())
     for text in (moment.strftime("%Y-%m-%dT%H:%M:%SZ"), moment.strftime("%Y-%m-%d %H:%M:%S.000")):
         assert helpers.event_time_epoch({"eventTime": text}) == expected
+
+
+def _nested(depth, kind):
+    value = "x"
+    for _ in range(depth):
+        value = {"item": value} if kind == "item" else [value] if kind == "list" else {"a": value}
+    return value
+
+
+HOSTILE = {
+    **{f"{kind} nested {depth} deep": _nested(depth, kind)
+       for kind in ("item", "list", "dict") for depth in (1000, 5000)},
+    "integer of 400 digits": 10**400, "negative integer of 400 digits": -(10**400),
+    "largest float": 1.7976931348623157e308, "NaN": float("nan"), "infinity": float("inf"),
+    "a megabyte of text": "x" * 1_000_000,
+    "escape sequences": "\x1b[2J\x1b[31m[CRITICAL] forged\x07\r\n",
+    "year 1 east of UTC": "0001-01-01T00:00:00+05:00",
+    "year 9999 west of UTC": "9999-12-31T23:59:59-05:00",
+    "last second of 9999": "9999-12-31T23:59:59Z",
+    "first second of year 1": "0001-01-01T00:00:00Z",
+    "fraction of 18 digits": "2024-08-01T11:30:23.999999999999999999+23:59",
+}  # fmt: skip
+
+
+def test_rules_never_raise_on_hostile_values_in_any_field():
+    """Every field rules read, set to values that broke rules before: recursion through
+    {"item": ...} wrappers 1,000 deep, times an offset moves out of the calendar, and the rest."""
+    base = run_instances("p4d.24xlarge", 2, 2, launched=[launched_item("p4d.24xlarge")] * 2)
+    failures = []
+    for path in PATHS:
+        for name, value in HOSTILE.items():
+            event = json.loads(json.dumps(base))
+            parent = event
+            for key in path[:-1]:
+                parent = parent[key]
+            parent[path[-1]] = value
+            for rule in RULES:
+                result = run_rule(rule, event, patches=InMemoryKVStore().caching_functions())
+                if function_errors(result):
+                    failures.append((path, name, rule.detection_id, function_errors(result)))
+                elif result.trigger_alert:
+                    assert len(result.title_output) <= MAX_TITLE
+    assert failures == []
+
+
+def test_event_times_outside_the_calendar_are_unusable_not_fatal():
+    for text in ("0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "1969-12-31T23:59:59Z"):
+        assert helpers.event_time_epoch({"eventTime": text}) is None, text
+    assert helpers.event_time_epoch({"eventTime": "9999-12-30T23:59:59Z"}) == 253402214399
+
+
+def test_list_wrappers_are_unwrapped_to_a_bound():
+    items = [{"instanceId": "i-1"}]
+    assert helpers.listed({"items": {"item": items}}) == items
+    assert helpers.listed({"item": items[0], "tag": "x"}) == items
+    assert helpers.listed(_nested(4, "item")) == []  # "x" at the bottom is no object
+    assert helpers.listed(_nested(1000, "item")) == []
