@@ -17,7 +17,8 @@ import yaml
 from compute_abuse import REPO_ROOT
 
 SAMPLE_DIR = REPO_ROOT / "samples" / "cloudtrail"
-EXIT_SKIPPED = 2  # the replay ran, but some input could not be read
+EXIT_SKIPPED = 2  # the replay ran, but some input could not be read, or a rule raised
+EXIT_USAGE = 2  # bad arguments or --config: nothing was replayed
 MAX_PRINTED_PROBLEMS = 50
 CONTEXT_KEYS = (
     "account_id", "region", "principal", "actor_arn", "source_ip", "user_agent", "instance_types",
@@ -89,11 +90,11 @@ def run_replay(args: argparse.Namespace) -> int:
 
     try:
         if args.config:
-            apply_config_overrides(_load_mapping(args.config))
+            apply_config_overrides(_load_mapping(args.config), str(args.config))
         replay = Replay(args.rules)
     except (ValueError, OSError) as error:
-        print(f"replay: {error}", file=sys.stderr)
-        return 1
+        print(f"replay: {_printable(str(error))[:500]}", file=sys.stderr)
+        return EXIT_USAGE
 
     reader = RecordReader(args.paths or [str(SAMPLE_DIR)])
     started = time.perf_counter()
@@ -104,43 +105,90 @@ def run_replay(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
 
     summary = _summary(replay, reader, elapsed)
-    if args.format == "jsonl":
+    if args.format == "jsonl":  # JSON escapes control characters itself
         for alert in alerts:
             sys.stdout.write(json.dumps(alert.as_dict(), sort_keys=True) + "\n")
         print(summary, file=sys.stderr)
     else:
         print(summary)
         print(_alerts_table(alerts))
-    for problem in reader.problems[:MAX_PRINTED_PROBLEMS]:
-        print(f"replay: skipped {problem}", file=sys.stderr)
-    if len(reader.problems) > MAX_PRINTED_PROBLEMS:
-        print(
-            f"replay: ... and {len(reader.problems) - MAX_PRINTED_PROBLEMS} more", file=sys.stderr
-        )
+    shown = reader.problems[:MAX_PRINTED_PROBLEMS]
+    for problem in shown:
+        print(f"replay: skipped {_printable(str(problem))}", file=sys.stderr)
+    if reader.problem_count > len(shown):
+        print(f"replay: ... and {reader.problem_count - len(shown):,} more", file=sys.stderr)
     for error in replay.rule_errors:
-        print(f"replay: rule error: {error}", file=sys.stderr)
-    return EXIT_SKIPPED if reader.problems or replay.rule_errors else 0
+        print(f"replay: rule error: {_printable(error)}", file=sys.stderr)
+    if replay.rule_error_count > len(replay.rule_errors):
+        print(f"replay: ... and {replay.rule_error_count - len(replay.rule_errors):,} more "
+              "rule errors", file=sys.stderr)  # fmt: skip
+    return EXIT_SKIPPED if reader.problem_count or replay.rule_error_count else 0
 
 
 def _load_mapping(path: Path) -> dict:
-    value = yaml.safe_load(path.read_text(encoding="utf-8"))  # YAML is a superset of JSON
+    """The settings of a --config file; ValueError with one line (file, where, what) if not."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read ({error.strerror or error})") from None
+    try:
+        value = yaml.load(text, Loader=_NoAliasLoader)  # nosec B506: a SafeLoader, without aliases
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ValueError(f"{path}: not valid YAML{where}: {reason}") from None
     if not isinstance(value, dict):
         raise ValueError(f"{path}: expected a mapping of setting names to values")
     return value
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors and aliases: a settings file needs none, and a "billion laughs" file
+    (aliases of aliases) expands beyond any memory when printed."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in a settings file", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+# Control characters (C0, DEL, C1) and bidirectional overrides in log fields would reach the
+# terminal raw: a crafted user name could clear the screen, forge alert lines or hide them.
+_UNPRINTABLE = {
+    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    for code in [*range(0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+}
+
+
+def _printable(text: str) -> str:
+    """`text` with control characters shown escaped (\\x1b), never sent to the terminal."""
+    return text.translate(_UNPRINTABLE)
+
+
 def _summary(replay, reader, elapsed: float) -> str:
+    not_read = [f"{count:,} {what}" for count, what in (
+        (reader.digests_skipped, "CloudTrail digest file(s)"),
+        (reader.other_files, "file(s) without a .json/.jsonl(.gz) name"),
+    ) if count]  # fmt: skip
     lines = [
         f"Replayed {replay.records_read:,} records from {reader.files_read:,} file(s) in "
         f"{elapsed:.1f} s: {replay.events_evaluated:,} evaluated by rules, "
-        f"{len(reader.problems):,} skipped.",
+        f"{reader.problem_count:,} skipped."
+        + (f" Not read: {', '.join(not_read)}." if not_read else ""),
         "",
         f"{'Rule':<42} {'Alerts':>6}  {'Severities':<24} Top principals",
     ]
     for rule_id, tally in replay.tallies.items():
         severities = ", ".join(f"{s} {n}" for s, n in sorted(tally.severities.items()))
         actors = ", ".join(f"{a} ({n})" for a, n in tally.actors.most_common(3))
-        lines.append(f"{rule_id:<42} {tally.alerts:>6}  {severities or '-':<24} {actors or '-'}")
+        row = f"{rule_id:<42} {tally.alerts:>6}  {severities or '-':<24} {actors or '-'}"
+        lines.append(_printable(row))
     return "\n".join(lines)
 
 
@@ -155,4 +203,4 @@ def _alerts_table(alerts) -> str:
         lines.append(f"    dedup: {alert.dedup}")
         shown = {key: alert.context[key] for key in CONTEXT_KEYS if alert.context.get(key)}
         lines.append(f"    context: {json.dumps(shown, sort_keys=False)}")
-    return "\n".join(lines)
+    return "\n".join(map(_printable, lines))

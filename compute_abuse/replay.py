@@ -7,6 +7,7 @@ other record is skipped with one dictionary lookup, never wrapped or evaluated.
 """
 
 import json
+import reprlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
@@ -27,6 +28,8 @@ from compute_abuse.content import (
 from compute_abuse.kvstore import InMemoryKVStore
 
 MAX_REPORTED_RULE_ERRORS = 20
+ALERT_FUNCTIONS = ("title", "description", "reference", "severity", "runbook", "destinations",
+                   "dedup", "alert_context")  # fmt: skip
 EVALUATION_BATCH = 1024  # events the rules can match, gathered before they are evaluated
 
 
@@ -72,22 +75,58 @@ def rule_events(rule: Rule) -> Mapping[str, Iterable[str]]:
     return declared
 
 
-def apply_config_overrides(overrides: Mapping[str, Any]) -> None:
+MAX_SETTING_SECONDS = 366 * 86400  # a window or memory longer than a year is a typo
+MAX_SETTING_NUMBER = 10**9
+MAX_LIST_ITEMS = 10_000
+MAX_PATTERN_LENGTH = 256
+
+
+def apply_config_overrides(overrides: Mapping[Any, Any], source: str = "config") -> None:
     """Replace tunables of ec2_compute_config for this run, e.g. {"VCPU_SURGE_THRESHOLD": 400}.
-    Unknown names and values of another type than the default are refused."""
+    Unknown names, values of another type than the default and values out of range are refused
+    with one line naming the source, the setting and what is wrong; nothing is applied then."""
     install_global_helpers()
     import ec2_compute_config as config
 
+    checked = {}
     for name, given in overrides.items():
-        if not name.isupper() or not hasattr(config, name):
-            raise ValueError(f"unknown setting {name!r}: see global_helpers/ec2_compute_config.py")
+        if not isinstance(name, str) or not name.isupper() or not hasattr(config, name):
+            raise ValueError(f"{source}: unknown setting {_short(name)}: see "
+                             "global_helpers/ec2_compute_config.py")  # fmt: skip
+        problem = _setting_problem(name, getattr(config, name), given)
+        if problem:
+            raise ValueError(f"{source}: {name} {problem}, got {_short(given)}")
         default = getattr(config, name)
-        value = given
-        if isinstance(default, (list, tuple)) and isinstance(given, (list, tuple)):
-            value = type(default)(given)
-        elif type(given) is not type(default):
-            raise ValueError(f"{name} must be a {type(default).__name__}, got {given!r}")
+        checked[name] = type(default)(given) if isinstance(default, (list, tuple)) else given
+    for name, value in checked.items():
         setattr(config, name, value)
+
+
+def _setting_problem(name: str, default: Any, given: Any) -> str:
+    """What is wrong with a value for a setting ("" when nothing)."""
+    if isinstance(default, bool) or not isinstance(default, (int, list, tuple)):
+        return "cannot be set from a config file"
+    if isinstance(default, int):
+        limit = MAX_SETTING_SECONDS if name.endswith("_SECONDS") else MAX_SETTING_NUMBER
+        fits = type(given) is int and 1 <= given <= limit
+        return "" if fits else f"must be a whole number from 1 to {limit:,}"
+    if not isinstance(given, (list, tuple)) or len(given) > MAX_LIST_ITEMS:
+        return f"must be a list (at most {MAX_LIST_ITEMS:,} items)"
+    if isinstance(default, tuple):  # SEVERITY_STEP_MULTIPLES: ascending multiples above 1
+        fits = all(type(item) in (int, float) and 1 < item <= 1000 for item in given)
+        fits = fits and list(given) == sorted(set(given))
+        return "" if fits else "must list ascending numbers above 1 (and at most 1,000)"
+    fits = all(isinstance(item, str) and 0 < len(item) <= MAX_PATTERN_LENGTH for item in given)
+    return "" if fits else f"must list text items of 1 to {MAX_PATTERN_LENGTH} characters"
+
+
+def _short(value: Any) -> str:
+    """A value as an error shows it: never long, whatever it is."""
+    return _SHORT.repr(value)
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist, _SHORT.maxdict = 2, 60, 60, 4, 4
 
 
 class Replay:
@@ -115,7 +154,8 @@ class Replay:
         self.records_read = 0
         self.events_evaluated = 0
         self.tallies = {rule.detection_id: RuleTally() for rule in self.rules}
-        self.rule_errors: list[str] = []
+        self.rule_errors: list[str] = []  # the first MAX_REPORTED_RULE_ERRORS
+        self.rule_error_count = 0
         # (rule, dedup) -> (event time the alert opened, the alert): Panther's dedup, on event time
         self._open_alerts: dict[tuple[str, str], tuple[float, Alert]] = {}
 
@@ -124,7 +164,7 @@ class Replay:
         with ExitStack() as patches:
             kv_functions = self.store.caching_functions()
             for rule in self.rules:
-                names = patches_for(rule, kv_functions)
+                names = {**patches_for(rule, kv_functions), **self._reporting(rule)}
                 if names:
                     patches.enter_context(patch.multiple(rule.module, **names))
             dispatch, read, pending = self._dispatch, 0, []
@@ -164,9 +204,9 @@ class Replay:
             result = rule.run(event, {}, {}, batch_mode=True)
             # Without an alert, only rule() (or its setup) ran and could have failed.
             failed = result.errored if result.trigger_alert else result.detection_evaluation_failed
-            if failed and len(self.rule_errors) < MAX_REPORTED_RULE_ERRORS:
+            if failed:
                 errors = function_errors(result)
-                self.rule_errors.append(f"{rule.detection_id} on {record.get('eventID')}: {errors}")
+                self._report(f"{rule.detection_id} on {record.get('eventID')}: {errors}")
             if not result.trigger_alert:
                 continue
             opened = self._open_alerts.get((rule.detection_id, result.dedup_output))
@@ -182,6 +222,33 @@ class Replay:
             tally.severities[alert.severity] += 1
             tally.actors[self._principal(record).display] += 1
             yield alert
+
+    def _report(self, error: str) -> None:
+        self.rule_error_count += 1
+        if len(self.rule_errors) < MAX_REPORTED_RULE_ERRORS:
+            self.rule_errors.append(error[:1000])
+
+    def _reporting(self, rule: Rule) -> dict[str, Any]:
+        """The rule's alert functions, wrapped to report what they raise. Panther's log
+        analysis (batch mode) swallows it and alerts with a default (the rule ID as title,
+        the YAML's severity); the replay does the same, and says so."""
+        wrapped = {}
+        for name in ALERT_FUNCTIONS:
+            function = getattr(rule.module, name, None)
+            if callable(function):
+                wrapped[name] = self._reporting_function(rule.detection_id, name, function)
+        return wrapped
+
+    def _reporting_function(self, rule_id: str, name: str, function):
+        def reporting(event):
+            try:
+                return function(event)
+            except Exception as error:
+                self._report(f"{rule_id}.{name}() on {event.get('eventID')}: "
+                             f"{type(error).__name__}: {error}")  # fmt: skip
+                raise
+
+        return reporting
 
     @staticmethod
     def _alert(rule: Rule, result, record: dict) -> Alert:

@@ -10,7 +10,7 @@ from compute_abuse import sample_data
 from compute_abuse.cli import SAMPLE_DIR, main
 from compute_abuse.events import iam_user, run_instances
 from compute_abuse.inputs import RecordReader
-from compute_abuse.replay import Replay
+from compute_abuse.replay import Replay, apply_config_overrides
 from tests.conftest import CORPUS_DIR, corpus_records
 
 
@@ -80,15 +80,15 @@ def test_bad_input_is_named_skipped_and_the_rest_still_read(tmp_path):
     names = [r["userIdentity"]["userName"] for r in read]
     assert {"ok0", "ok2", "ok3"} <= set(names)
     problems = [str(p) for p in reader.problems]
-    assert any("a-truncated.json.gz: truncated or corrupt gzip" in p for p in problems)
+    assert any("a-truncated.json.gz: truncated gzip" in p for p in problems)
     assert any("b-lines.jsonl:2: not JSON" in p for p in problems)
     assert any("b-lines.jsonl:3: [0] is not a CloudTrail record object" in p for p in problems)
     assert any("b-lines.jsonl:4: unknown format" in p for p in problems)
     assert any("c-not-records.json: Records[1] is not a CloudTrail record object" in p
                for p in problems)  # fmt: skip
     assert any("c-not-records.json: Records[2]" in p for p in problems)
-    assert any("d-unknown.json:1: unknown format" in p for p in problems)
-    assert any("e-garbage.json: not JSON" in p for p in problems)
+    assert any("d-unknown.json: unknown format" in p for p in problems)
+    assert any("e-garbage.json:1: not JSON" in p for p in problems)
     assert any("missing.json: no such file or folder" in p for p in problems)
 
 
@@ -111,15 +111,70 @@ def test_cli_jsonl_output_and_rule_filter(tmp_path, capsys):
 
 
 def test_cli_refuses_unknown_rules_and_settings(tmp_path, capsys):
-    assert main(["replay", str(tmp_path), "--rules", "No.Such.Rule"]) == 1
+    assert main(["replay", str(tmp_path), "--rules", "No.Such.Rule"]) == 2
     config = tmp_path / "config.yml"
     config.write_text("NO_SUCH_SETTING: 3\n")
-    assert main(["replay", str(tmp_path), "--config", str(config)]) == 1
+    assert main(["replay", str(tmp_path), "--config", str(config)]) == 2
     config.write_text("VCPU_SURGE_THRESHOLD: lots\n")
-    assert main(["replay", str(tmp_path), "--config", str(config)]) == 1
+    assert main(["replay", str(tmp_path), "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert "unknown rule ID(s): No.Such.Rule" in err and "NO_SUCH_SETTING" in err
-    assert "VCPU_SURGE_THRESHOLD must be a int" in err
+    assert "VCPU_SURGE_THRESHOLD must be a whole number from 1 to 1,000,000,000" in err
+
+
+LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}{f', *{chr(97 + i)}' * 8}]\n" for i in range(8)
+)
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("VCPU_SURGE_THRESHOLD: [1, 2\n", "not valid YAML at line 2, column 1"),
+        ("{1: 2}\n", "unknown setting 1"),
+        ("[1, 2]\n", "expected a mapping of setting names to values"),
+        ("VCPU_SURGE_THRESHOLD: 0\n", "VCPU_SURGE_THRESHOLD must be a whole number from 1"),
+        ("VCPU_SURGE_THRESHOLD: -5\n", "VCPU_SURGE_THRESHOLD must be a whole number from 1"),
+        ("VCPU_SURGE_THRESHOLD: 10000000000000000000000\n", "must be a whole number from 1"),
+        ("VCPU_SURGE_THRESHOLD: true\n", "VCPU_SURGE_THRESHOLD must be a whole number"),
+        ("VCPU_SURGE_WINDOW_SECONDS: 99999999\n", "must be a whole number from 1 to 31,622,400"),
+        ("USUAL_INSTANCE_TYPES: g5\n", "USUAL_INSTANCE_TYPES must be a list"),
+        ("USUAL_INSTANCE_TYPES: [g5, 3]\n", "must list text items of 1 to 256 characters"),
+        ("SEVERITY_STEP_MULTIPLES: [5, 2]\n", "must list ascending numbers above 1"),
+        ("SEVERITY_STEP_MULTIPLES: [0.5]\n", "must list ascending numbers above 1"),
+        (LAUGHS + "USUAL_INSTANCE_TYPES: *i\n", "aliases (*name) are not allowed"),
+        (b"\xff\xfeVCPU: 1", "not UTF-8 text (byte 0)"),
+    ],
+)
+def test_a_bad_config_is_one_clear_line_and_exit_2(tmp_path, capsys, text, says):
+    config = tmp_path / "config.yml"
+    config.write_bytes(text if isinstance(text, bytes) else text.encode())
+    assert main(["replay", str(tmp_path), "--config", str(config)]) == 2
+    out, err = capsys.readouterr()
+    (line,) = err.splitlines()
+    assert line.startswith(f"replay: {config}: ") and says in line, line
+    assert "Traceback" not in err and out == ""
+
+
+def test_a_bad_config_changes_nothing(tmp_path):
+    import ec2_compute_config as config
+
+    before = config.VCPU_SURGE_THRESHOLD
+    with pytest.raises(ValueError, match="USUAL_INSTANCE_TYPES"):
+        apply_config_overrides({"VCPU_SURGE_THRESHOLD": 5, "USUAL_INSTANCE_TYPES": 7})
+    assert before == config.VCPU_SURGE_THRESHOLD
+
+
+def test_control_characters_in_logs_never_reach_the_terminal(tmp_path, capsys):
+    forged = "mallory\x1b[2J\r\n[LOW] nothing to see\u202e"
+    (tmp_path / "x\x1b[31m.jsonl").write_text(json.dumps(gpu_launch(user=forged)) + "\n{bad\n")
+    assert main(["replay", str(tmp_path)]) == 2
+    out, err = capsys.readouterr()
+    for stream in (out, err):
+        assert not any((ord(c) < 32 and c != "\n") or 0x7F <= ord(c) < 0xA0 or c == "\u202e"
+                       for c in stream)  # fmt: skip
+    assert "mallory\\x1b[2J\\x0d\\x0a[LOW] nothing to see\\u202e" in out
+    assert "x\\x1b[31m.jsonl:2: not JSON" in err
 
 
 def test_records_with_junk_event_names_or_sources_are_read_and_skipped():
@@ -138,7 +193,7 @@ def test_records_with_junk_event_names_or_sources_are_read_and_skipped():
 def test_a_raising_rule_is_reported_and_a_raising_title_falls_back_as_in_panther(tmp_path):
     """rule() raising drops the detection in Panther: the replay must say so, not hide it. An
     alert function raising does not: Panther's log analysis (batch mode) alerts with the default
-    (the rule ID as title), and so does the replay."""
+    (the rule ID as title), and so does the replay, which reports the error as well."""
     (tmp_path / "events.jsonl").write_text(json.dumps(gpu_launch()) + "\n")
     unusual, surge = "AWS.EC2.ComputeAbuse.UnusualInstanceType", "AWS.EC2.ComputeAbuse.VCPUSurge"
     engine = Replay([unusual, surge])
@@ -152,8 +207,30 @@ def test_a_raising_rule_is_reported_and_a_raising_title_falls_back_as_in_panther
         patched.setattr(by_id[surge], "rule", broken)
         alerts = list(engine.run(RecordReader([str(tmp_path)])))
     assert [(alert.rule_id, alert.title) for alert in alerts] == [(unusual, unusual)]
-    (error,) = engine.rule_errors
-    assert error.startswith(f"{surge} on ") and "broken on purpose" in error
+    title_error, rule_error = sorted(engine.rule_errors, key=lambda e: e.startswith(surge))
+    assert title_error.startswith(f"{unusual}.title() on ") and "broken on purpose" in title_error
+    assert rule_error.startswith(f"{surge} on ") and "broken on purpose" in rule_error
+    assert engine.rule_error_count == 2
+
+
+@pytest.mark.parametrize("function", ["severity", "dedup", "alert_context"])
+def test_a_raising_alert_function_makes_the_cli_exit_non_zero(tmp_path, capsys, function):
+    (tmp_path / "events.jsonl").write_text(json.dumps(gpu_launch()) + "\n")
+    rule_id = "AWS.EC2.ComputeAbuse.UnusualInstanceType"
+    from compute_abuse import replay as replay_module
+
+    def broken(event):
+        raise RuntimeError("broken on purpose")
+
+    def loading(spec, load=replay_module.load_rule):
+        rule = load(spec)
+        setattr(rule.module, function, broken)
+        return rule
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(replay_module, "load_rule", loading)
+        assert main(["replay", str(tmp_path), "--rules", rule_id]) == 2
+    assert f"rule error: {rule_id}.{function}() on " in capsys.readouterr().err
 
 
 # --- the bundled sample ---------------------------------------------------------------------------
