@@ -17,7 +17,19 @@ QUERIES_DIR = REPO_ROOT / "queries"
 TEMPLATES = Path(__file__).resolve().parent / "sql_templates"
 
 
-def _fill(template: str, lookback: str) -> str:
+RATE_MINUTES = 60  # how often the scheduled queries run
+
+# A day's bucket is reported by one run only: the first after the rows that took it to the
+# threshold arrived (p_parse_time), however many hourly runs its lookback spans. So a bucket never
+# alerts twice, whatever the dedup period (Panther's longest is 1,440 minutes, one hour less than
+# the 25-hour lookback), and rows that arrive late still take a bucket over once.
+CROSSED_SINCE_LAST_RUN = f"""AND SUM(COALESCE(r.instances, 1)) - SUM(
+    CASE WHEN a.p_parse_time >= DATEADD(minute, -{RATE_MINUTES}, CURRENT_TIMESTAMP())
+      THEN COALESCE(r.instances, 1) ELSE 0 END
+  ) < {{instance_threshold}}"""
+
+
+def _fill(template: str, lookback: str, crossed_since_last_run: str = "") -> str:
     install_global_helpers()
     import ec2_compute_config as config
     import ec2_compute_helpers as helpers
@@ -32,6 +44,10 @@ def _fill(template: str, lookback: str) -> str:
     sql = (TEMPLATES / template).read_text(encoding="utf-8")
     return (
         sql.replace("{common}", common)
+        .replace(
+            "  {crossed_since_last_run}\n",
+            f"  {crossed_since_last_run}\n" if crossed_since_last_run else "",
+        )
         .replace("{fleet_services}", services)
         .replace("{vcpu_threshold}", str(config.vcpu_surge_threshold()))
         .replace("{instance_threshold}", str(config.high_instance_count_threshold()))
@@ -61,7 +77,7 @@ def specs() -> dict[str, dict]:
                 "logs). Its window is the query's lookback, not a sliding window."
             ),
             "SnowflakeQuery": _fill("vcpu_surge.sql", _hours(window)),
-            "Schedule": {"RateMinutes": 60, "TimeoutMinutes": 10},
+            "Schedule": {"RateMinutes": RATE_MINUTES, "TimeoutMinutes": 10},
             "Tags": ["AWS", "EC2", "Compute Abuse"],
         },
         "high_instance_count_query.yml": {
@@ -72,10 +88,12 @@ def specs() -> dict[str, dict]:
                 "Data-lake version of AWS.EC2.ComputeAbuse.HighInstanceCount (Elastic's "
                 "grouping): instances requested per actor, UTC day, subnet, instance type and "
                 "outcome, maxCount (else minCount, else 1) summed over each call's items. Runs "
-                "every hour over the last 25 hours, so each UTC day is seen whole."
+                "every hour over the last 25 hours, so each UTC day is seen whole; a day is "
+                "reported once, by the run after the rows that took it over the threshold "
+                "arrived."
             ),
-            "SnowflakeQuery": _fill("high_instance_count.sql", "25 hours"),
-            "Schedule": {"RateMinutes": 60, "TimeoutMinutes": 10},
+            "SnowflakeQuery": _fill("high_instance_count.sql", "25 hours", CROSSED_SINCE_LAST_RUN),
+            "Schedule": {"RateMinutes": RATE_MINUTES, "TimeoutMinutes": 10},
             "Tags": ["AWS", "EC2", "Compute Abuse"],
         },
         "launches_by_actor_query.yml": {

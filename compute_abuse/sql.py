@@ -11,7 +11,7 @@ Two sqlglot gaps are closed here, each a rewrite of one construct's meaning, not
 import json
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import sqlglot
@@ -74,9 +74,27 @@ def _p_event_time(record: Mapping) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def load(events: Iterable[Mapping]) -> duckdb.DuckDBPyConnection:
+# Keys of resources[] as Panther stores them (compute_abuse/data/panther_cloudtrail_schema.json):
+# CloudTrail writes "ARN", Panther's table "arn".
+_RESOURCE_KEYS = {"arn": "arn", "accountid": "accountId", "type": "type"}
+
+
+def _panther_resources(resources: object) -> object:
+    if not isinstance(resources, list):
+        return resources
+    return [
+        {_RESOURCE_KEYS.get(str(k).lower(), k): v for k, v in item.items()}
+        if isinstance(item, Mapping) else item
+        for item in resources
+    ]  # fmt: skip
+
+
+def load(events: Iterable[Mapping], now: datetime | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with panther_logs.public.aws_cloudtrail holding the events, the JSON
-    fields as JSON columns as in Panther's table (Snowflake VARIANT)."""
+    fields as JSON columns as in Panther's table (Snowflake VARIANT), resources[] keys as Panther
+    spells them. `p_parse_time` is the record's own if it has one, else a minute before `now`
+    (every event arrived since the last hourly run), else its event time; a record arriving
+    after `now` is not in the table yet."""
     connection = duckdb.connect(":memory:")
     connection.execute("ATTACH ':memory:' AS panther_logs")
     connection.execute("CREATE SCHEMA panther_logs.public")
@@ -84,30 +102,42 @@ def load(events: Iterable[Mapping]) -> duckdb.DuckDBPyConnection:
         f"CREATE TABLE {TABLE} (eventID VARCHAR, eventTime VARCHAR, eventSource VARCHAR, "
         "eventName VARCHAR, awsRegion VARCHAR, sourceIPAddress VARCHAR, userAgent VARCHAR, "
         "recipientAccountId VARCHAR, errorCode VARCHAR, errorMessage VARCHAR, userIdentity JSON, "
-        "requestParameters JSON, responseElements JSON, resources JSON, p_event_time TIMESTAMP)"
+        "requestParameters JSON, responseElements JSON, resources JSON, p_event_time TIMESTAMP, "
+        "p_parse_time TIMESTAMP)"
     )
+    arrived = (now.astimezone(UTC).replace(tzinfo=None) - timedelta(minutes=1)) if now else None
     rows = []
     for record in events:
+        event_time = _p_event_time(record)
+        parse_time = record.get("p_parse_time")
+        parse_time = (
+            _p_event_time({"eventTime": parse_time}) if parse_time else arrived or event_time
+        )
+        if now is not None and parse_time > now.astimezone(UTC).replace(tzinfo=None):
+            continue  # not in the data lake yet
         rows.append(
             (
                 *(record.get(k) for k in ("eventID", "eventTime", "eventSource", "eventName",
                                           "awsRegion", "sourceIPAddress", "userAgent",
                                           "recipientAccountId", "errorCode", "errorMessage")),
-                *(json.dumps(record.get(k)) if record.get(k) is not None else None
-                  for k in ("userIdentity", "requestParameters", "responseElements", "resources")),
-                _p_event_time(record),
+                *(json.dumps(value) if value is not None else None
+                  for value in (record.get("userIdentity"), record.get("requestParameters"),
+                                record.get("responseElements"),
+                                _panther_resources(record.get("resources")))),
+                event_time,
+                parse_time,
             )
         )  # fmt: skip
     if rows:
         # TABLE is this module's constant; the values go in as parameters.
-        insert = f"INSERT INTO {TABLE} VALUES ({', '.join('?' * 15)})"  # nosec B608
+        insert = f"INSERT INTO {TABLE} VALUES ({', '.join('?' * 16)})"  # nosec B608
         connection.executemany(insert, rows)
     return connection
 
 
 def run(snowflake_sql: str, events: Iterable[Mapping], now: datetime) -> list[dict]:
     """The query's result rows over the events, as dicts keyed by lower-case column name."""
-    connection = load(events)
+    connection = load(events, now)
     cursor = connection.execute(to_duckdb(snowflake_sql, now))
     names = [column[0].lower() for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -10,6 +10,7 @@ RunInstances only (the call with per-instance data), so the sets hold RunInstanc
 
 import json
 import random
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -249,3 +250,135 @@ def test_queries_read_only_panthers_cloudtrail_table(name):
         if t.name.lower() not in ctes and not isinstance(t.this, exp.Func)
     }
     assert tables == {sql.TABLE}
+
+
+# --- what DuckDB lets through and Snowflake does not ---------------------------------------------
+
+SCHEMA = json.loads((queries.REPO_ROOT / "compute_abuse/data/panther_cloudtrail_schema.json")
+                    .read_text(encoding="utf-8"))  # fmt: skip
+
+
+def lateral_left_of_join(snowflake_sql: str) -> list[str]:
+    """Each SELECT whose FROM has a lateral view followed by a JOIN: Snowflake refuses it ("Lateral
+    View cannot be on the left side of join"), DuckDB runs it."""
+    import sqlglot
+    from sqlglot import exp
+
+    found = []
+    for select in sqlglot.parse_one(snowflake_sql, read="snowflake").find_all(exp.Select):
+        lateral_seen = False
+        for join in select.args.get("joins") or []:
+            if isinstance(join.this, exp.Lateral):
+                lateral_seen = True
+            elif lateral_seen:
+                found.append(join.sql(dialect="snowflake")[:80])
+    return found
+
+
+_PATH = re.compile(r"(?<![:\w.])(?:[a-z]\.)?([A-Za-z_]\w*)((?:\[\d+\]|:(?!:)[A-Za-z_]\w*)+)")
+
+
+def variant_paths(snowflake_sql: str) -> set[tuple[str, ...]]:
+    """(column, key, key, ...) of every VARIANT path on a table column in the SQL (comments and
+    string literals removed; FLATTEN's item.value paths are the raw JSON's own)."""
+    text = re.sub(r"--[^\n]*|'[^']*'", "", snowflake_sql)
+    paths = set()
+    for column, rest in _PATH.findall(text):
+        if column in SCHEMA["columns"]:
+            paths.add((column, *re.findall(r"\[\d+\]|[A-Za-z_]\w*", rest)))
+    return paths
+
+
+def path_problem(path: tuple[str, ...]) -> str:
+    """Why a VARIANT path does not exist in Panther's CloudTrail table as spelt ("" if it does)."""
+    column, *keys = path
+    if column in SCHEMA["raw_json_columns"]:
+        return ""  # CloudTrail's own keys, stored as they came
+    known = {**SCHEMA["structs"]}
+    for struct, fields in SCHEMA["newer_than_the_parser"].items():
+        known[struct] = [*known.get(struct, []), *fields]
+    struct = column
+    for key in keys:
+        if key.startswith("["):
+            struct += "[]"
+            continue
+        fields = known.get(struct)
+        if fields is None:
+            return f"{struct} is not an object in Panther's schema"
+        if key not in fields:
+            near = [f for f in fields if f.lower() == key.lower()]
+            return f"{struct} has no {key!r}" + (
+                f" (Panther spells it {near[0]!r})" if near else ""
+            )
+        struct = f"{struct}:{key}"
+    return ""
+
+
+@pytest.mark.parametrize("name", sorted(queries.specs()))
+def test_queries_are_valid_on_snowflake_where_duckdb_is_lenient(name):
+    text = query(name)
+    assert lateral_left_of_join(text) == []
+    problems = {":".join(path): path_problem(path) for path in variant_paths(text)}
+    assert {path: problem for path, problem in problems.items() if problem} == {}
+    assert any(path.startswith("userIdentity:") for path in problems)  # the check saw paths
+
+
+def test_the_snowflake_checks_catch_what_they_guard():
+    """Each check finds the construct it exists for (the queries had both once)."""
+    bad = ("SELECT 1 FROM actors a, LATERAL FLATTEN(input => a.x) item "
+           "LEFT JOIN catalog c ON c.t = item.value")  # fmt: skip
+    assert lateral_left_of_join(bad) != []
+    good = (
+        "SELECT 1 FROM actors a LEFT JOIN catalog c ON c.t = a.t, LATERAL FLATTEN(input => a.x) i"
+    )
+    assert lateral_left_of_join(good) == []
+    assert "Panther spells it 'arn'" in path_problem(("resources", "[0]", "ARN"))
+    assert path_problem(("resources", "[0]", "arn")) == ""
+    assert "no 'sessionissuer'" in path_problem(("userIdentity", "sessionContext", "sessionissuer"))
+    assert path_problem(("requestParameters", "instancesSet", "items", "[0]", "anything")) == ""
+    sql_text = "SELECT a.userIdentity:sessionContext:sessionIssuer:arn::STRING, resources[0]:ARN"
+    assert variant_paths(sql_text) == {
+        ("userIdentity", "sessionContext", "sessionIssuer", "arn"),
+        ("resources", "[0]", "ARN"),
+    }
+
+
+def test_a_day_bucket_is_reported_by_one_hourly_run_only():
+    """The scheduled query looks back 25 hours every hour and its rule dedups for 1,440 minutes
+    at most: a bucket reported by every run would open a second alert on the 25th. It is reported
+    by the run after the rows that took it over the threshold arrived, and by no other."""
+
+    def arrived(event, when):
+        return {**event, "p_parse_time": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+    day = datetime(2024, 8, 1, tzinfo=UTC)
+    calls = [
+        arrived(run_instances("t3.micro", 1, 4, identity=iam_user("hal"),
+                              event_time=(day + timedelta(hours=h)).strftime("%Y-%m-%dT%H:%M:%SZ")),
+                day + timedelta(hours=h, minutes=5))
+        for h in (1, 2, 3)  # 4 + 4 + 4: the third call, arriving at 03:05, crosses 10
+    ]  # fmt: skip
+    late = arrived(
+        run_instances(
+            "t3.micro",
+            1,
+            6,
+            identity=iam_user("ivy"),
+            event_time=(day + timedelta(hours=22)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        ),
+        day + timedelta(days=1, minutes=30),
+    )  # delivered after midnight
+    early = arrived(run_instances("t3.micro", 1, 5, identity=iam_user("ivy"),
+                                  event_time=(day + timedelta(hours=9)).strftime(
+                                      "%Y-%m-%dT%H:%M:%SZ")),
+                    day + timedelta(hours=9, minutes=5))  # fmt: skip
+    reports = {}
+    for hour in range(1, 27):  # hourly runs from 01:00 to 02:00 the next day
+        now = day + timedelta(hours=hour)
+        for row in sql.run(COUNT, [*calls, early, late], now):
+            reports.setdefault(row["principal"], []).append(hour)
+    assert reports == {USER + "hal": [4], USER + "ivy": [25]}
+    # The saved (hunting) version reports every bucket at or past the threshold, every time.
+    hunting = query("daily_instance_counts_query.yml")
+    rows = sql.run(hunting, [*calls, early, late], day + timedelta(hours=26))
+    assert sorted(r["principal"] for r in rows) == [USER + "hal", USER + "ivy"]

@@ -16,6 +16,7 @@ launch_calls AS (
   SELECT
     eventID AS event_id,
     p_event_time,
+    p_parse_time,
     eventTime AS event_time,
     awsRegion AS region,
     recipientAccountId AS account_id,
@@ -32,15 +33,15 @@ launch_calls AS (
       END,
       userIdentity:sessionContext:sessionIssuer:arn::STRING,
       userIdentity:arn::STRING,
-      resources[0]:ARN::STRING,
+      resources[0]:arn::STRING,
       'unknown'
     ) AS principal,
-    COALESCE(userIdentity:arn::STRING, resources[0]:ARN::STRING, '') AS actor_arn,
+    COALESCE(userIdentity:arn::STRING, resources[0]:arn::STRING, '') AS actor_arn,
     CASE
       WHEN userIdentity:principalId::STRING = 'Anonymous' THEN 'Anonymous'
       ELSE COALESCE(
         NULLIF(userIdentity:userName::STRING, ''),
-        REGEXP_SUBSTR(COALESCE(userIdentity:arn::STRING, resources[0]:ARN::STRING, ''), '[^/]*$'),
+        REGEXP_SUBSTR(COALESCE(userIdentity:arn::STRING, resources[0]:arn::STRING, ''), '[^/]*$'),
         ''
       )
     END AS actor_user_name,
@@ -78,19 +79,25 @@ actors AS (
       AS actor_upn_suffix
   FROM launch_calls
 ),
+launched_items AS (
+  SELECT a.*, item.value AS item
+  FROM actors a,
+    LATERAL FLATTEN(input => a.responseElements:instancesSet:items) item
+  WHERE a.outcome = 'success' AND NOT a.on_behalf
+),
+-- (Snowflake refuses a lateral view on the left of a join: the items are flattened above, the
+-- catalog joined here.)
 launched AS (
   SELECT
-    a.*,
-    LOWER(COALESCE(item.value:instanceType::STRING, a.instance_type)) AS launched_type,
+    l.*,
+    LOWER(COALESCE(l.item:instanceType::STRING, l.instance_type)) AS launched_type,
     COALESCE(
-      item.value:cpuOptions:coreCount::INT * item.value:cpuOptions:threadsPerCore::INT,
+      l.item:cpuOptions:coreCount::INT * l.item:cpuOptions:threadsPerCore::INT,
       c.vcpus,
       0
     ) AS vcpus,
     COALESCE(c.accelerators, 0) AS accelerators
-  FROM actors a,
-    LATERAL FLATTEN(input => a.responseElements:instancesSet:items) item
+  FROM launched_items l
   LEFT JOIN catalog c
-    ON c.instance_type = LOWER(COALESCE(item.value:instanceType::STRING, a.instance_type))
-  WHERE a.outcome = 'success' AND NOT a.on_behalf
+    ON c.instance_type = LOWER(COALESCE(l.item:instanceType::STRING, l.instance_type))
 )
