@@ -23,7 +23,7 @@ MAX_PRINTED_PROBLEMS = 50
 CONTEXT_KEYS = (
     "account_id", "region", "principal", "actor_arn", "source_ip", "user_agent", "instance_types",
     "outcome", "error_code", "window_total", "window_first_event_time", "window_last_event_time",
-    "degraded",
+    "degraded", "stages",
 )  # fmt: skip
 
 
@@ -184,7 +184,9 @@ def _summary(replay, reader, elapsed: float) -> str:
         "",
         f"{'Rule':<42} {'Alerts':>6}  {'Severities':<24} Top principals",
     ]
-    for rule_id, tally in replay.tallies.items():
+    by_severity = sorted(replay.tallies.items(), key=lambda item: (
+        -max((_RANK.get(s, 0) for s in item[1].severities), default=0), item[0]))  # fmt: skip
+    for rule_id, tally in by_severity:
         severities = ", ".join(f"{s} {n}" for s, n in sorted(tally.severities.items()))
         actors = ", ".join(f"{a} ({n})" for a, n in tally.actors.most_common(3))
         row = f"{rule_id:<42} {tally.alerts:>6}  {severities or '-':<24} {actors or '-'}"
@@ -192,11 +194,14 @@ def _summary(replay, reader, elapsed: float) -> str:
     return "\n".join(lines)
 
 
+_RANK = {"INFO": 1, "LOW": 2, "MEDIUM": 3, "HIGH": 4, "CRITICAL": 5}
+
+
 def _alerts_table(alerts) -> str:
     if not alerts:
         return "\nNo alerts."
-    lines = ["", "Alerts:"]
-    for alert in alerts:
+    lines = ["", "Alerts (most severe first, then by time):"]
+    for alert in sorted(alerts, key=lambda a: (-_RANK.get(a.severity, 0), a.event_time)):
         folded = f" (+{alert.matches - 1} later match(es) folded in)" if alert.matches > 1 else ""
         lines.append(f"[{alert.severity}] {alert.rule_id} at {alert.event_time}{folded}")
         lines.append(f"    {alert.title}")

@@ -92,6 +92,7 @@ def load_rule(spec: Spec) -> Rule:
             "versionId": "local",
             "path": str(spec.python_path),
             "dedupPeriodMinutes": spec.body.get("DedupPeriodMinutes", 60),
+            "severity": str(spec.body.get("Severity", "")).upper() or None,
         }
     )
 

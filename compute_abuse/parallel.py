@@ -110,7 +110,7 @@ PER_INVOCATION_STATE = {
     "ec2_compute_helpers": ("_last_read",),
     "ec2_launch_templates": ("_judged",),
 }
-PER_INVOCATION_RULE_STATE = ("_verdicts",)
+PER_INVOCATION_RULE_STATE = ("_verdicts", "_recorded_stages")
 
 
 class PerWorker(MutableMapping):
@@ -314,7 +314,23 @@ def scenario(rng: random.Random) -> list[dict]:
              lambda name, i, t: s.quota_lookup(name, QUOTA_REGIONS[i], t))  # fmt: skip
     _template_dry_run(s)
     _protections(s)
+    _playbooks(s)
     return sorted(s.events, key=lambda event: event["eventTime"])
+
+
+def _playbooks(s: _Scenario) -> None:
+    """HijackPlaybook: a quota look-up, a quota increase request and a GPU dry run within
+    seconds (three stages); a quota look-up and a quota increase (two)."""
+    for name, stages in (("playbook", 3), ("playbook-2", 3), ("below-playbook", 2)):
+        epoch = s.at(name)
+        s.quota_lookup(name, "us-east-1", epoch)
+        s.events.append(factories.api_call(
+            "servicequotas.amazonaws.com", "RequestServiceQuotaIncrease", awsRegion="us-east-1",
+            eventTime=_at(epoch + 1), userIdentity=factories.iam_user(name),
+            requestParameters={"serviceCode": "ec2", "quotaCode": "L-417A185B",
+                               "desiredValue": 384.0}))  # fmt: skip
+        if stages == 3:
+            s.launch(name, "p4d.24xlarge", 2, epoch + 2, error_code="Client.DryRunOperation")
 
 
 def _template_dry_run(s: _Scenario) -> None:

@@ -258,7 +258,8 @@ class Replay:
             context = {"_unparsed": result.alert_context_output}
         return Alert(
             rule_id=rule.detection_id,
-            severity=result.severity_output or "DEFAULT",
+            # Without a severity() the YAML's Severity is the alert's, as in Panther.
+            severity=(result.severity_output or rule.detection_severity or "DEFAULT").upper(),
             title=result.title_output or rule.detection_id,
             dedup=result.dedup_output or "",
             event_id=str(record.get("eventID", "")),

@@ -105,6 +105,19 @@ TERMINATION_PROTECTION_WINDOW_SECONDS = 3600
 TERMINATION_PROTECTION_BURST_INSTANCES = 5
 TERMINATION_PROTECTION_INSTANCE_MEMORY_SECONDS = 7 * 86400
 
+# --- AWS.EC2.ComputeAbuse.HijackPlaybook --------------------------------------------------------
+# One principal showing at least PLAYBOOK_MIN_STAGES distinct stages of the compute-hijacking
+# playbook within the window raises one Critical alert. The stages: quota or instance-type
+# reconnaissance, a quota increase request, a dry run of unusual or large capacity (as
+# DryRunProbe judges it), an unusual or large launch (unusual as UnusualInstanceType judges it, or
+# at least PLAYBOOK_LARGE_LAUNCH_VCPUS vCPUs in one call; refused attempts count), launches in at
+# least REGION_SPREAD_MIN_REGIONS regions, termination or stop protection, and new access keys or
+# console passwords. Teams do one or two of these in a working day; the playbook does them all
+# within hours. More stages or a shorter window: fewer alerts, later.
+PLAYBOOK_MIN_STAGES = 3
+PLAYBOOK_WINDOW_SECONDS = 6 * 3600
+PLAYBOOK_LARGE_LAUNCH_VCPUS = 384
+
 # --- Launch templates (every detection that prices a launch) ----------------------------------
 # How long the KV store keeps what the pack saw of a launch template or launch configuration. A
 # launch naming a template older than this (or created before the pack was deployed) is judged
@@ -215,6 +228,18 @@ def termination_protection_burst_instances() -> int:
 
 def termination_protection_instance_memory_seconds() -> int:
     return TERMINATION_PROTECTION_INSTANCE_MEMORY_SECONDS
+
+
+def playbook_min_stages() -> int:
+    return PLAYBOOK_MIN_STAGES
+
+
+def playbook_window_seconds() -> int:
+    return PLAYBOOK_WINDOW_SECONDS
+
+
+def playbook_large_launch_vcpus() -> int:
+    return PLAYBOOK_LARGE_LAUNCH_VCPUS
 
 
 def launch_template_memory_seconds() -> int:

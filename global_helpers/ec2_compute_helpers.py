@@ -856,6 +856,26 @@ def termination_protection_enabled(event: Mapping) -> tuple[str, ...] | None:
     return (as_text(request.get("instanceId")),)
 
 
+def protection_turned_on(event: Mapping) -> str:
+    """ "termination" or "stop" when a ModifyInstanceAttribute call turns that protection on
+    (`disableApiTermination` / `disableApiStop`, in either request shape), or a RunInstances
+    call launches with it on; "" otherwise."""
+    event = as_mapping(event)
+    name = event.get("eventName")
+    if event.get("errorCode") or name not in ("ModifyInstanceAttribute", "RunInstances"):
+        return ""
+    request = as_mapping(event.get("requestParameters"))
+    for attribute, kind in (("disableApiTermination", "termination"), ("disableApiStop", "stop")):
+        value = request.get(attribute)
+        if isinstance(value, Mapping):
+            value = value.get("value")
+        if value is None and request.get("attribute") == attribute:
+            value = request.get("value")
+        if value is True or as_text(value).lower() == "true":
+            return kind
+    return ""
+
+
 def launch_disables_termination(event: Mapping) -> bool:
     """Whether a RunInstances call launched with termination protection on."""
     value = dig(as_mapping(event), "requestParameters", "disableApiTermination")

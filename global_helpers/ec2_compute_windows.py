@@ -145,6 +145,7 @@ class WindowResult(NamedTuple):
     degraded: str  # why the window could not be used ("" when it could)
     labels: tuple = ()  # distinct windows: the labels in the window (e.g. regions)
     breakdown: tuple = ()  # summed windows of labelled entries: (label, amount), largest first
+    firsts: tuple = ()  # distinct windows: each label's first entry in the window, oldest first
 
 
 def window_key(prefix: str, *parts: Any) -> str:
@@ -315,7 +316,15 @@ def _evaluate_distinct(entries, own, min_total, width, duplicate) -> WindowResul
         crossed = nearest.fullest_distinct(own.epoch, width)[2] < min_total
     inside = timeline.entries[first:last] or [own]
     labels = tuple(sorted({entry.label for entry in inside}))
-    return _result(inside, count, crossed, duplicate, "", labels)
+    end = inside[-1].epoch
+    firsts: dict[str, Entry] = {}
+    for entry in entries.values():  # each label's earliest entry within a window of the end
+        if entry.label in labels and end - width < entry.epoch <= end:
+            kept = firsts.get(entry.label)
+            if kept is None or entry < kept:
+                firsts[entry.label] = entry
+    result = _result(inside, count, crossed, duplicate, "", labels)
+    return result._replace(firsts=tuple(sorted(firsts.values())))
 
 
 def window_for(

@@ -46,6 +46,8 @@ EXPECTED_ALERTS = {
     "AWS.EC2.ComputeAbuse.RegionSpread": set(),
     # Its disableApiTermination changes turn protection off (Terraform).
     "AWS.EC2.ComputeAbuse.TerminationProtection": set(),
+    # No corpus principal shows three playbook stages within 6 hours.
+    "AWS.EC2.ComputeAbuse.HijackPlaybook": set(),
 }
 
 

@@ -249,6 +249,8 @@ def test_committed_sample_is_what_the_generator_produces(tmp_path):
 # The sample's story (see compute_abuse/sample_data.py): (rule, actor, what) of every alert.
 SAMPLE_ALERTS = sorted([
     ("AWS.EC2.ComputeAbuse.DryRunProbe", "backup-sync", "p3.16xlarge"),
+    # the sample's delivery order: the ap-southeast-1 refusal (14:34) arrives before 14:06
+    ("AWS.EC2.ComputeAbuse.HijackPlaybook", "backup-sync", "recon, quota-increase, launch"),
     ("AWS.EC2.ComputeAbuse.HighInstanceCount", "aws-go-sdk-1722946211294449000", "10 instances"),
     # per principal and day, across types and regions: the burst's third call reaches 10
     ("AWS.EC2.ComputeAbuse.HighInstanceCount", "backup-sync", "12 instances"),
@@ -278,6 +280,8 @@ def describe(alert):
         what = f"{context['window_total']} regions"
     elif rule == "QuotaProbe":
         what = context["quota_code"]
+    elif rule == "HijackPlaybook":
+        what = ", ".join(stage["stage"] for stage in context["stages"])
     elif rule == "TerminationProtection":
         what = context["protected_instance_types"][0]
     else:
