@@ -8,7 +8,7 @@ CONTENT := rules global_helpers data_models queries packs
 PY_SOURCES := rules global_helpers data_models compute_abuse
 
 .DEFAULT_GOAL := help
-.PHONY: help install replay test pat-test check-packs pytest lint fmt catalog queries docs sample bench parallel zip upload lock clean
+.PHONY: help install replay test pat-test check-packs pytest lint fmt catalog queries docs sample bench parallel export zip upload lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -61,6 +61,10 @@ bench: install  ## throughput, memory and per-rule cost figures (prints a report
 
 parallel: install  ## stateful rules in 2/4/8 workers on one DynamoDB, 20 seeds of adversarial interleavings (~10 min)
 	$(BIN)/python -m compute_abuse.parallel --seeds 20 --workers 2 4 8
+
+export: install  ## install the pack into a panther-analysis fork: make export DEST=../panther-analysis
+	@test -n "$(DEST)" || { echo "usage: make export DEST=path/to/your/panther-analysis-fork"; exit 2; }
+	$(BIN)/python -m compute_abuse export "$(DEST)" $(ARGS)
 
 zip: install  ## build the upload archive in dist/
 	$(PAT) zip --path . --out dist

@@ -1,6 +1,7 @@
 """Command line of the pack's tooling.
 
 python -m compute_abuse replay [PATH ...] [--rules ID ...] [--config FILE] [--format table|jsonl]
+python -m compute_abuse export DEST [--with-data-model]
 python -m compute_abuse catalog
 python -m compute_abuse sample
 """
@@ -52,34 +53,66 @@ def main(argv: Sequence[str] | None = None) -> int:
         "e.g. {VCPU_SURGE_THRESHOLD: 400}",
     )  # fmt: skip
     replay.add_argument("--format", choices=("table", "jsonl"), default="table")
+    export = commands.add_parser(
+        "export",
+        help="install the pack into a panther-analysis fork (or any Panther content repo)",
+        description="Copy the pack's rules, helpers and queries into DEST's layout and write a "
+        "pack manifest that pat check-packs accepts there; re-running updates in place.",
+    )
+    export.add_argument("dest", metavar="DEST", type=Path, help="the content repo's root")
+    export.add_argument("--with-data-model", action="store_true",
+                        help="also copy the pack's (disabled) CloudTrail data model")  # fmt: skip
     commands.add_parser("catalog", help="regenerate global_helpers/ec2_instance_catalog.py")
     commands.add_parser("sample", help="regenerate the bundled sample data in samples/")
     commands.add_parser("docs", help="regenerate docs/detections.md from the rules")
     commands.add_parser("queries", help="regenerate queries/*.yml from the SQL templates")
     args = parser.parse_args(argv)
 
-    if args.command == "catalog":
-        from compute_abuse import catalog
+    handlers = {"export": _export, "catalog": _catalog, "queries": _queries, "docs": _docs,
+                "sample": _sample, "replay": run_replay}  # fmt: skip
+    return handlers[args.command](args)
 
-        print(f"wrote {catalog.write()}")
-        return 0
-    if args.command == "queries":
-        from compute_abuse import queries
 
-        for path in queries.write():
-            print(f"wrote {path}")
-        return 0
-    if args.command == "docs":
-        from compute_abuse import docs
+def _export(args: argparse.Namespace) -> int:
+    from compute_abuse.export import ExportRefused, export
 
-        print(f"wrote {docs.write()}")
-        return 0
-    if args.command == "sample":
-        from compute_abuse import sample_data
+    try:
+        written = export(args.dest, args.with_data_model)
+    except ExportRefused as refusal:
+        print(f"export: refused, nothing written: {_printable(str(refusal))}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"export: {len(written)} file(s) written or updated under {args.dest}"
+          + "".join(f"\n  {name}" for name in written))  # fmt: skip
+    return 0
 
-        print(f"wrote {sample_data.write(SAMPLE_DIR)} records under {SAMPLE_DIR}")
-        return 0
-    return run_replay(args)
+
+def _catalog(_args: argparse.Namespace) -> int:
+    from compute_abuse import catalog
+
+    print(f"wrote {catalog.write()}")
+    return 0
+
+
+def _queries(_args: argparse.Namespace) -> int:
+    from compute_abuse import queries
+
+    for path in queries.write():
+        print(f"wrote {path}")
+    return 0
+
+
+def _docs(_args: argparse.Namespace) -> int:
+    from compute_abuse import docs
+
+    print(f"wrote {docs.write()}")
+    return 0
+
+
+def _sample(_args: argparse.Namespace) -> int:
+    from compute_abuse import sample_data
+
+    print(f"wrote {sample_data.write(SAMPLE_DIR)} records under {SAMPLE_DIR}")
+    return 0
 
 
 def run_replay(args: argparse.Namespace) -> int:
