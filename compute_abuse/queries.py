@@ -70,7 +70,7 @@ def specs() -> dict[str, dict]:
             "QueryName": "AWS EC2 Compute Abuse vCPU Surge",
             "Enabled": True,
             "Description": (
-                "Data-lake version of AWS.EC2.ComputeAbuse.VCPUSurge (Sentinel's grouping): "
+                "Data-lake version of ComputeAbuse.AWS.EC2.VCPUSurge (Sentinel's grouping): "
                 f"vCPUs launched per actor over the last {_hours(window)}, every launched "
                 "instance counted (catalog vCPUs where cpuOptions is missing), each eventID once. "
                 "Runs every hour; catches what the real-time rule missed (KV store outages, late "
@@ -85,7 +85,7 @@ def specs() -> dict[str, dict]:
             "QueryName": "AWS EC2 Compute Abuse High Instance Count",
             "Enabled": True,
             "Description": (
-                "Data-lake version of AWS.EC2.ComputeAbuse.HighInstanceCount (Elastic's "
+                "Data-lake version of ComputeAbuse.AWS.EC2.HighInstanceCount (Elastic's "
                 "grouping): instances requested per actor, UTC day, subnet, instance type and "
                 "outcome, maxCount (else minCount, else 1) summed over each call's items. Runs "
                 "every hour over the last 25 hours, so each UTC day is seen whole; a day is "

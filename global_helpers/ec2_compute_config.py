@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from ec2_instance_catalog import ACCELERATED_FAMILIES
 
-# --- AWS.EC2.ComputeAbuse.UnusualInstanceType -------------------------------------------------
+# --- ComputeAbuse.AWS.EC2.UnusualInstanceType -------------------------------------------------
 # Families ("p5") or exact types ("p2.xlarge") whose launch is unusual. The default is every
 # accelerated family in the catalog (GPU, Inferentia, Trainium, FPGA, media accelerators): what
 # cryptominers and GPU hijackers ask for, and what most accounts never run. Broad on purpose:
@@ -26,7 +26,7 @@ EXTRA_UNUSUAL_INSTANCE_TYPES: list[str] = []
 # entry is a blind spot: prefer listing exact types ("g5.xlarge") over whole families.
 USUAL_INSTANCE_TYPES: list[str] = []
 
-# --- AWS.EC2.ComputeAbuse.HighInstanceCount ----------------------------------------------------
+# --- ComputeAbuse.AWS.EC2.HighInstanceCount ----------------------------------------------------
 # Instances requested (attempts included) per principal and UTC day, across subnets, instance
 # types and outcomes, at which to alert. Elastic's hunting query uses 10 per (user, day, subnet,
 # type, outcome) bucket; those buckets are the alert's breakdown here, since spreading a burst over
@@ -41,7 +41,7 @@ HIGH_INSTANCE_COUNT_THRESHOLD = 10
 HIGH_INSTANCE_COUNT_SOURCE_IP_THRESHOLD = 25
 HIGH_INSTANCE_COUNT_ACCOUNT_THRESHOLD = 40
 
-# --- AWS.EC2.ComputeAbuse.VCPUSurge -------------------------------------------------------------
+# --- ComputeAbuse.AWS.EC2.VCPUSurge -------------------------------------------------------------
 # vCPUs launched per principal within the window above which to alert (strictly more than),
 # and the window's length. Sentinel's rule uses 800 vCPUs within 8 hours. A longer window or a
 # lower threshold catches slower miners and alerts on more batch jobs.
@@ -67,7 +67,7 @@ VCPU_SURGE_ACCOUNT_THRESHOLD = 2400
 # multiples of the threshold, and one more when the window holds accelerated (GPU, ...) instances.
 SEVERITY_STEP_MULTIPLES = (2, 5)
 
-# --- AWS.EC2.ComputeAbuse.DryRunProbe -----------------------------------------------------------
+# --- ComputeAbuse.AWS.EC2.DryRunProbe -----------------------------------------------------------
 # A dry run of a launch alerts when it asks for an unusual type or for at least this many vCPUs:
 # attackers dry-run to learn what a stolen key may launch before they launch it.
 DRY_RUN_VCPU_THRESHOLD = 64
@@ -83,20 +83,20 @@ CAPACITY_CONTROLLER_PRINCIPAL_ARNS = [
     "arn:aws:iam::*:role/*karpenter*",
 ]
 
-# --- AWS.EC2.ComputeAbuse.QuotaProbe ------------------------------------------------------------
+# --- ComputeAbuse.AWS.EC2.QuotaProbe ------------------------------------------------------------
 # EC2 quota look-ups (GetServiceQuota, ListServiceQuotas) by one actor in at least this many
 # regions within the window alert. Elastic's production rule uses 10 regions in 30 seconds: a
 # script sweeping regions, not a person in the console.
 QUOTA_LOOKUP_MIN_REGIONS = 10
 QUOTA_LOOKUP_WINDOW_SECONDS = 30
 
-# --- AWS.EC2.ComputeAbuse.RegionSpread ----------------------------------------------------------
+# --- ComputeAbuse.AWS.EC2.RegionSpread ----------------------------------------------------------
 # One actor launching (or trying to) in at least this many regions within the window alerts.
 # Stolen keys fan out to find capacity and quota; most workloads stay in one or two regions.
 REGION_SPREAD_MIN_REGIONS = 3
 REGION_SPREAD_WINDOW_SECONDS = 3600
 
-# --- AWS.EC2.ComputeAbuse.TerminationProtection -------------------------------------------------
+# --- ComputeAbuse.AWS.EC2.TerminationProtection -------------------------------------------------
 # Turning on termination protection alerts on an unusual instance the pack saw launched within
 # the memory below, or within the window after the same actor's launch burst (a launch of at
 # least BURST_INSTANCES instances or of an unusual type): attackers protect miners to slow
@@ -105,7 +105,7 @@ TERMINATION_PROTECTION_WINDOW_SECONDS = 3600
 TERMINATION_PROTECTION_BURST_INSTANCES = 5
 TERMINATION_PROTECTION_INSTANCE_MEMORY_SECONDS = 7 * 86400
 
-# --- AWS.EC2.ComputeAbuse.HijackPlaybook --------------------------------------------------------
+# --- ComputeAbuse.AWS.EC2.HijackPlaybook --------------------------------------------------------
 # One principal showing at least PLAYBOOK_MIN_STAGES distinct stages of the compute-hijacking
 # playbook within the window raises one Critical alert. The stages: quota or instance-type
 # reconnaissance, a quota increase request, a dry run of unusual or large capacity (as

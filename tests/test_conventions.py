@@ -8,7 +8,7 @@ from compute_abuse import docs
 from compute_abuse.content import load_rule, load_specs, specs_of_type
 
 DETECTIONS = docs.detection_specs()
-ID_PREFIX = "AWS.EC2.ComputeAbuse."
+ID_PREFIX = "ComputeAbuse.AWS.EC2."
 SEVERITIES = {"Info", "Low", "Medium", "High", "Critical"}
 MITRE_ENTRY = re.compile(r"^(TA\d{4}):(T\d{4}(?:\.\d{3})?)$")
 
@@ -21,6 +21,16 @@ def test_detection_ids_are_unique_and_namespaced():
     ids = [spec.analysis_id for spec in DETECTIONS]
     assert len(ids) == len(set(ids))
     assert all(i.startswith(ID_PREFIX) and i.count(".") == 3 for i in ids), ids
+
+
+# Panther's own content uses these; a pack installed into a panther-analysis fork must never
+# collide with an item an update of panther-analysis may add.
+PANTHER_NAMESPACES = ("AWS.", "Standard.", "PantherManaged.", "panther_", "aws_", "global_filter_")
+
+
+def test_no_item_is_in_panthers_own_namespaces():
+    ids = [spec.analysis_id for spec in load_specs()]
+    assert ids and not [i for i in ids if i.startswith(PANTHER_NAMESPACES)]
 
 
 @pytest.mark.parametrize("spec", by_id())

@@ -35,19 +35,19 @@ HIGH_INSTANCE_COUNTS = {
 }
 
 EXPECTED_ALERTS = {
-    "AWS.EC2.ComputeAbuse.UnusualInstanceType": UNUSUAL_LAUNCHES,
-    "AWS.EC2.ComputeAbuse.HighInstanceCount": HIGH_INSTANCE_COUNTS,
-    "AWS.EC2.ComputeAbuse.VCPUSurge": set(),  # no corpus actor launches 800 vCPUs
+    "ComputeAbuse.AWS.EC2.UnusualInstanceType": UNUSUAL_LAUNCHES,
+    "ComputeAbuse.AWS.EC2.HighInstanceCount": HIGH_INSTANCE_COUNTS,
+    "ComputeAbuse.AWS.EC2.VCPUSurge": set(),  # no corpus actor launches 800 vCPUs
     # The corpus' dry runs are EKS node groups validating one m5.xlarge (4 vCPUs).
-    "AWS.EC2.ComputeAbuse.DryRunProbe": set(),
+    "ComputeAbuse.AWS.EC2.DryRunProbe": set(),
     # Its quota increase is for EC2-Classic Elastic IPs (L-CEED54BB), not a vCPU quota.
-    "AWS.EC2.ComputeAbuse.QuotaProbe": set(),
+    "ComputeAbuse.AWS.EC2.QuotaProbe": set(),
     # Every corpus actor launches in one region.
-    "AWS.EC2.ComputeAbuse.RegionSpread": set(),
+    "ComputeAbuse.AWS.EC2.RegionSpread": set(),
     # Its disableApiTermination changes turn protection off (Terraform).
-    "AWS.EC2.ComputeAbuse.TerminationProtection": set(),
+    "ComputeAbuse.AWS.EC2.TerminationProtection": set(),
     # No corpus principal shows three playbook stages within 6 hours.
-    "AWS.EC2.ComputeAbuse.HijackPlaybook": set(),
+    "ComputeAbuse.AWS.EC2.HijackPlaybook": set(),
 }
 
 

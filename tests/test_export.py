@@ -107,7 +107,7 @@ def test_the_export_passes_pat_check_packs_and_pat_test_in_the_fork(fork):
     assert checked.returncode == 0, checked.stdout + checked.stderr
     tested = pat("test", "--path", ".", "--minimum-tests", "2", cwd=fork)
     assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr[-3000:]
-    assert "Failed: 0" in tested.stdout and "AWS.EC2.ComputeAbuse.VCPUSurge" in tested.stdout
+    assert "Failed: 0" in tested.stdout and "ComputeAbuse.AWS.EC2.VCPUSurge" in tested.stdout
 
 
 def test_a_second_export_changes_nothing_and_a_deleted_file_comes_back(fork):
@@ -139,7 +139,7 @@ def test_an_id_the_fork_already_has_is_refused_and_nothing_written(fork, capsys)
         fork,
         {
             "rules/mine/surge.yml": OTHER_RULE.replace(
-                "Fork.S3.PublicRead", "AWS.EC2.ComputeAbuse.VCPUSurge"
+                "Fork.S3.PublicRead", "ComputeAbuse.AWS.EC2.VCPUSurge"
             )
         },
     )
@@ -148,7 +148,7 @@ def test_an_id_the_fork_already_has_is_refused_and_nothing_written(fork, capsys)
     err = capsys.readouterr().err
     assert "refused, nothing written" in err
     assert (
-        "'AWS.EC2.ComputeAbuse.VCPUSurge' already exists in the fork at rules/mine/surge.yml" in err
+        "'ComputeAbuse.AWS.EC2.VCPUSurge' already exists in the fork at rules/mine/surge.yml" in err
     )
     assert tree(fork) == before
 

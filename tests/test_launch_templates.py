@@ -25,7 +25,7 @@ BY_ID = {"launchTemplateId": "lt-0780d55503d605988", "version": "$Default"}
 
 
 def rule_by_id(rule_id):
-    return load_rule(rule_spec(f"AWS.EC2.ComputeAbuse.{rule_id}"))
+    return load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{rule_id}"))
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from compute_abuse.events import (
 
 DAY0 = int(datetime(2024, 8, 7, 14, 0, tzinfo=UTC).timestamp())
 MINUTE, HOUR, DAY = 60, 3600, 86400
-PLAYBOOK = "AWS.EC2.ComputeAbuse.HijackPlaybook"
+PLAYBOOK = "ComputeAbuse.AWS.EC2.HijackPlaybook"
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ REGIONS = [
 
 
 def rule(name):
-    return load_rule(rule_spec(f"AWS.EC2.ComputeAbuse.{name}"))
+    return load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{name}"))
 
 
 def at(epoch):

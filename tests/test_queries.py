@@ -194,7 +194,7 @@ def test_vcpu_sql_flags_the_groups_the_streaming_rule_alerts_on(seed):
     streaming = {
         actor: total
         for actor, total in streaming_totals(
-            "AWS.EC2.ComputeAbuse.VCPUSurge",
+            "ComputeAbuse.AWS.EC2.VCPUSurge",
             events,
             lambda c: c["principal"],
             "principal, 8 hours",
@@ -216,7 +216,7 @@ def test_count_sql_flags_the_buckets_the_streaming_rule_alerts_on(seed):
     streaming = {
         key: total
         for key, total in streaming_totals(
-            "AWS.EC2.ComputeAbuse.HighInstanceCount", events, bucket
+            "ComputeAbuse.AWS.EC2.HighInstanceCount", events, bucket
         ).items()
         if total >= 10
     }

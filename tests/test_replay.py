@@ -96,13 +96,13 @@ def test_cli_reports_skipped_records_and_exits_non_zero(tmp_path, capsys):
     (tmp_path / "events.jsonl").write_text(json.dumps(gpu_launch()) + "\n{broken\n")
     assert main(["replay", str(tmp_path)]) == 2
     out, err = capsys.readouterr()
-    assert "1 skipped" in out and "AWS.EC2.ComputeAbuse.UnusualInstanceType" in out
+    assert "1 skipped" in out and "ComputeAbuse.AWS.EC2.UnusualInstanceType" in out
     assert "events.jsonl:2: not JSON" in err
 
 
 def test_cli_jsonl_output_and_rule_filter(tmp_path, capsys):
     (tmp_path / "events.jsonl").write_text(json.dumps(gpu_launch(count=10)) + "\n")
-    rule = "AWS.EC2.ComputeAbuse.VCPUSurge"
+    rule = "ComputeAbuse.AWS.EC2.VCPUSurge"
     assert main(["replay", str(tmp_path), "--rules", rule, "--format", "jsonl"]) == 0
     out, err = capsys.readouterr()
     (alert,) = [json.loads(line) for line in out.splitlines()]
@@ -184,7 +184,7 @@ def test_records_with_junk_event_names_or_sources_are_read_and_skipped():
     sources = (["ec2.amazonaws.com"], {"x": 1}, None)
     junk = [{"eventName": name} for name in names]
     junk += [dict(gpu_launch(), eventSource=source) for source in sources]
-    engine = Replay(["AWS.EC2.ComputeAbuse.UnusualInstanceType"])
+    engine = Replay(["ComputeAbuse.AWS.EC2.UnusualInstanceType"])
     alerts = list(engine.run([*junk, gpu_launch()]))
     assert engine.records_read == len(junk) + 1 and engine.events_evaluated == 1
     assert len(alerts) == 1 and engine.rule_errors == []
@@ -195,7 +195,7 @@ def test_a_raising_rule_is_reported_and_a_raising_title_falls_back_as_in_panther
     alert function raising does not: Panther's log analysis (batch mode) alerts with the default
     (the rule ID as title), and so does the replay, which reports the error as well."""
     (tmp_path / "events.jsonl").write_text(json.dumps(gpu_launch()) + "\n")
-    unusual, surge = "AWS.EC2.ComputeAbuse.UnusualInstanceType", "AWS.EC2.ComputeAbuse.VCPUSurge"
+    unusual, surge = "ComputeAbuse.AWS.EC2.UnusualInstanceType", "ComputeAbuse.AWS.EC2.VCPUSurge"
     engine = Replay([unusual, surge])
     by_id = {rule.detection_id: rule.module for rule in engine.rules}
 
@@ -216,7 +216,7 @@ def test_a_raising_rule_is_reported_and_a_raising_title_falls_back_as_in_panther
 @pytest.mark.parametrize("function", ["severity", "dedup", "alert_context"])
 def test_a_raising_alert_function_makes_the_cli_exit_non_zero(tmp_path, capsys, function):
     (tmp_path / "events.jsonl").write_text(json.dumps(gpu_launch()) + "\n")
-    rule_id = "AWS.EC2.ComputeAbuse.UnusualInstanceType"
+    rule_id = "ComputeAbuse.AWS.EC2.UnusualInstanceType"
     from compute_abuse import replay as replay_module
 
     def broken(event):
@@ -248,23 +248,23 @@ def test_committed_sample_is_what_the_generator_produces(tmp_path):
 
 # The sample's story (see compute_abuse/sample_data.py): (rule, actor, what) of every alert.
 SAMPLE_ALERTS = sorted([
-    ("AWS.EC2.ComputeAbuse.DryRunProbe", "backup-sync", "p3.16xlarge"),
+    ("ComputeAbuse.AWS.EC2.DryRunProbe", "backup-sync", "p3.16xlarge"),
     # the sample's delivery order: the ap-southeast-1 refusal (14:34) arrives before 14:06
-    ("AWS.EC2.ComputeAbuse.HijackPlaybook", "backup-sync", "recon, quota-increase, launch"),
-    ("AWS.EC2.ComputeAbuse.HighInstanceCount", "aws-go-sdk-1722946211294449000", "10 instances"),
+    ("ComputeAbuse.AWS.EC2.HijackPlaybook", "backup-sync", "recon, quota-increase, launch"),
+    ("ComputeAbuse.AWS.EC2.HighInstanceCount", "aws-go-sdk-1722946211294449000", "10 instances"),
     # per principal and day, across types and regions: the burst's third call reaches 10
-    ("AWS.EC2.ComputeAbuse.HighInstanceCount", "backup-sync", "12 instances"),
-    ("AWS.EC2.ComputeAbuse.QuotaProbe", "backup-sync", "10 regions"),
-    ("AWS.EC2.ComputeAbuse.QuotaProbe", "backup-sync", "L-417A185B"),
-    ("AWS.EC2.ComputeAbuse.RegionSpread", "backup-sync", "3 regions"),
-    ("AWS.EC2.ComputeAbuse.TerminationProtection", "backup-sync", "g5.12xlarge"),
-    ("AWS.EC2.ComputeAbuse.UnusualInstanceType", "aws-go-sdk-1722946211294449000", "p2.xlarge"),
-    ("AWS.EC2.ComputeAbuse.UnusualInstanceType", "backup-sync", "g4dn.12xlarge"),
-    ("AWS.EC2.ComputeAbuse.UnusualInstanceType", "backup-sync", "g5.12xlarge"),
-    ("AWS.EC2.ComputeAbuse.UnusualInstanceType", "backup-sync", "p3.16xlarge"),
-    ("AWS.EC2.ComputeAbuse.UnusualInstanceType", "backup-sync", "p4d.24xlarge"),
-    ("AWS.EC2.ComputeAbuse.UnusualInstanceType", "bob", "g5.xlarge"),
-    ("AWS.EC2.ComputeAbuse.VCPUSurge", "backup-sync", "928 vCPUs"),
+    ("ComputeAbuse.AWS.EC2.HighInstanceCount", "backup-sync", "12 instances"),
+    ("ComputeAbuse.AWS.EC2.QuotaProbe", "backup-sync", "10 regions"),
+    ("ComputeAbuse.AWS.EC2.QuotaProbe", "backup-sync", "L-417A185B"),
+    ("ComputeAbuse.AWS.EC2.RegionSpread", "backup-sync", "3 regions"),
+    ("ComputeAbuse.AWS.EC2.TerminationProtection", "backup-sync", "g5.12xlarge"),
+    ("ComputeAbuse.AWS.EC2.UnusualInstanceType", "aws-go-sdk-1722946211294449000", "p2.xlarge"),
+    ("ComputeAbuse.AWS.EC2.UnusualInstanceType", "backup-sync", "g4dn.12xlarge"),
+    ("ComputeAbuse.AWS.EC2.UnusualInstanceType", "backup-sync", "g5.12xlarge"),
+    ("ComputeAbuse.AWS.EC2.UnusualInstanceType", "backup-sync", "p3.16xlarge"),
+    ("ComputeAbuse.AWS.EC2.UnusualInstanceType", "backup-sync", "p4d.24xlarge"),
+    ("ComputeAbuse.AWS.EC2.UnusualInstanceType", "bob", "g5.xlarge"),
+    ("ComputeAbuse.AWS.EC2.VCPUSurge", "backup-sync", "928 vCPUs"),
 ])  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""AWS.EC2.ComputeAbuse.UnusualInstanceType through the real Panther engine, on factory events."""
+"""ComputeAbuse.AWS.EC2.UnusualInstanceType through the real Panther engine, on factory events."""
 
 import pytest
 
@@ -16,7 +16,7 @@ from compute_abuse.events import (
     run_instances,
 )
 
-RULE_ID = "AWS.EC2.ComputeAbuse.UnusualInstanceType"
+RULE_ID = "ComputeAbuse.AWS.EC2.UnusualInstanceType"
 ML_USER_PATTERN = '["arn:aws:iam::*:user/ml"]'  # a JSON list, as a mock returns it
 
 

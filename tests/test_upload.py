@@ -48,7 +48,7 @@ def test_upload_sends_the_whole_pack_with_the_token(panther):
 
 def test_a_rejected_upload_fails_loudly(panther):
     fake, url = panther
-    fake.reject_upload = "detection AWS.EC2.ComputeAbuse.VCPUSurge: invalid spec"
+    fake.reject_upload = "detection ComputeAbuse.AWS.EC2.VCPUSurge: invalid spec"
     done = make_upload(url, "test-token")
     assert done.returncode != 0
     assert "invalid spec" in done.stdout + done.stderr

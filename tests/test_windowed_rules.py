@@ -29,7 +29,7 @@ HOUR = 3600
 
 
 def rule_by_id(rule_id):
-    return load_rule(rule_spec(f"AWS.EC2.ComputeAbuse.{rule_id}"))
+    return load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{rule_id}"))
 
 
 @pytest.fixture(scope="module")

@@ -56,7 +56,7 @@ def rule(event):
     if name in TEMPLATE_EVENT_NAMES:
         remember_template(event, _store())
         return False
-    # Dry runs are permission probes, not launches: AWS.EC2.ComputeAbuse.DryRunProbe's job.
+    # Dry runs are permission probes, not launches: ComputeAbuse.AWS.EC2.DryRunProbe's job.
     if (
         name not in LAUNCH_EVENT_NAMES
         or not is_launch_event(event)
