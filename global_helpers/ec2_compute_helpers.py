@@ -12,7 +12,7 @@ Malformed or partial events never raise: every reader falls back to a safe value
 import ipaddress
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from functools import lru_cache
@@ -23,6 +23,7 @@ from ec2_instance_catalog import instance_family, instance_type_spec
 
 EC2_EVENT_SOURCE = "ec2.amazonaws.com"
 AUTOSCALING_EVENT_SOURCE = "autoscaling.amazonaws.com"
+SAGEMAKER_EVENT_SOURCE = "sagemaker.amazonaws.com"
 # eventSource -> eventNames of every API that launches (or asks AWS to launch) instances. Rules
 # declare what they can match with it (RULE_EVENTS), so tooling can skip every other event
 # without evaluating a rule on it.
@@ -32,7 +33,16 @@ LAUNCH_EVENTS = {
          "RunScheduledInstances", "ModifyInstanceAttribute"}
     ),
     AUTOSCALING_EVENT_SOURCE: frozenset({"CreateAutoScalingGroup", "UpdateAutoScalingGroup"}),
+    # SageMaker runs jobs, notebooks, Studio apps and HyperPod clusters on ml.* instances, each
+    # the EC2 type of the same name: priced by the catalog like any launch.
+    SAGEMAKER_EVENT_SOURCE: frozenset(
+        {"CreateTrainingJob", "CreateProcessingJob", "CreateTransformJob",
+         "CreateHyperParameterTuningJob", "CreateNotebookInstance", "CreateApp", "CreateCluster"}
+    ),
 }  # fmt: skip
+# What the alert calls the service a launch API belongs to.
+SERVICE_NAMES = {EC2_EVENT_SOURCE: "EC2", AUTOSCALING_EVENT_SOURCE: "EC2",
+                 SAGEMAKER_EVENT_SOURCE: "SageMaker"}  # fmt: skip
 LAUNCH_EVENT_NAMES = frozenset().union(*LAUNCH_EVENTS.values())
 # What a ledger record's call does to capacity: new instances, or a new size for one that exists
 # (ModifyInstanceAttribute of instanceType: its vCPUs and accelerators from its next start).
@@ -366,6 +376,7 @@ class _Request(NamedTuple):
     vcpu_capacity: int | None  # capacity given in vCPUs (fleets with TargetCapacityUnitType vcpu)
     max_capacity: int  # auto scaling groups: maxSize; 0 elsewhere
     launches_later: bool  # AWS launches the capacity after the call (fleets, spot, ASGs)
+    groups: tuple = ()  # (type, count) of requests that name each group's size (SageMaker)
 
 
 def _types(*values: Any) -> tuple:
@@ -502,6 +513,49 @@ def _resize_request(request: Mapping) -> _Request:
     )
 
 
+def _ml_type(value: Any) -> str:
+    """The EC2 type a SageMaker ml.* type runs on ("ml.p4d.24xlarge" -> "p4d.24xlarge")."""
+    return normalize_instance_type(value).removeprefix("ml.")
+
+
+def _sagemaker_groups(groups: Iterable[tuple[Any, Any]], parallel: int = 1) -> _Request:
+    """A SageMaker request for (ml.* type, count) groups of instances, `parallel` times over
+    (tuning jobs run that many training jobs at once); AWS launches them after the call."""
+    sized = tuple((t, n * parallel) for t, n in ((_ml_type(t), _count_or(n, 1)) for t, n in groups)
+                  if t)  # fmt: skip
+    return _Request(
+        instance_types=tuple(dict.fromkeys(t for t, _ in sized)),
+        instance_count=sum(n for _, n in sized) or parallel,
+        subnet_id="",
+        template=None,
+        vcpus_per_instance=None,
+        vcpu_capacity=None,
+        max_capacity=0,
+        launches_later=True,
+        groups=sized,
+    )
+
+
+def _resource_config_groups(config: Any) -> list[tuple[Any, Any]]:
+    """A training job's resourceConfig: one type and count, or heterogeneous instanceGroups."""
+    config = as_mapping(config)
+    groups = [(g.get("instanceType"), g.get("instanceCount"))
+              for g in listed(config.get("instanceGroups"))]  # fmt: skip
+    return groups or [(config.get("instanceType"), config.get("instanceCount"))]
+
+
+def _sagemaker_tuning_request(request: Mapping) -> _Request:
+    definitions = [
+        request.get("trainingJobDefinition"),
+        *listed(request.get("trainingJobDefinitions")),
+    ]
+    groups = [g for d in definitions if isinstance(d, Mapping)
+              for g in _resource_config_groups(d.get("resourceConfig"))]  # fmt: skip
+    limits = dig(request, "hyperParameterTuningJobConfig", "resourceLimits")
+    parallel = _count_or(dig(limits, "maxParallelTrainingJobs"), 1)
+    return _sagemaker_groups(groups, parallel)
+
+
 _REQUEST_READERS = {
     "RunInstances": _run_instances_request,
     "CreateFleet": _create_fleet_request,
@@ -511,6 +565,31 @@ _REQUEST_READERS = {
     "CreateAutoScalingGroup": _auto_scaling_group_request,
     "UpdateAutoScalingGroup": _auto_scaling_group_request,
     "ModifyInstanceAttribute": _resize_request,
+    "CreateTrainingJob": lambda r: _sagemaker_groups(
+        _resource_config_groups(r.get("resourceConfig"))
+    ),
+    "CreateProcessingJob": lambda r: _sagemaker_groups(
+        [
+            (
+                dig(r, "processingResources", "clusterConfig", "instanceType"),
+                dig(r, "processingResources", "clusterConfig", "instanceCount"),
+            )
+        ]
+    ),
+    "CreateTransformJob": lambda r: _sagemaker_groups(
+        [
+            (
+                dig(r, "transformResources", "instanceType"),
+                dig(r, "transformResources", "instanceCount"),
+            )
+        ]
+    ),
+    "CreateHyperParameterTuningJob": _sagemaker_tuning_request,
+    "CreateNotebookInstance": lambda r: _sagemaker_groups([(r.get("instanceType"), 1)]),
+    "CreateApp": lambda r: _sagemaker_groups([(dig(r, "resourceSpec", "instanceType"), 1)]),
+    "CreateCluster": lambda r: _sagemaker_groups(  # HyperPod
+        [(g.get("instanceType"), g.get("instanceCount")) for g in listed(r.get("instanceGroups"))]
+    ),
 }
 
 
@@ -613,8 +692,9 @@ def _summarize_launch(event: Mapping) -> LaunchSummary:
         launched_vcpus += vcpus if vcpus is not None else (spec.vcpus if spec else 0)
         launched_accelerators += spec.accelerators if spec else 0
 
-    requested = requested_capacity(request.instance_types, request.instance_count,
-                                   request.vcpus_per_instance, request.vcpu_capacity)  # fmt: skip
+    requested = _grouped_capacity(request.groups) or requested_capacity(
+        request.instance_types, request.instance_count, request.vcpus_per_instance,
+        request.vcpu_capacity)  # fmt: skip
     if requested is None and request.vcpu_capacity is not None:  # asked for in vCPUs
         requested = _Capacity(request.instance_count, request.vcpu_capacity, 0,
                               request.vcpu_capacity, 0)  # fmt: skip
@@ -659,6 +739,18 @@ class _Capacity(NamedTuple):
     accelerators: int
     vcpus_max: int  # upper bound: every instance of the largest type
     accelerators_max: int
+
+
+def _grouped_capacity(groups: Sequence) -> "_Capacity | None":
+    """Exactly what (type, count) groups ask for; None when a type is unknown."""
+    instances = vcpus = accelerators = 0
+    for instance_type, count in groups:
+        spec = instance_type_spec(instance_type)
+        if spec is None:
+            return None
+        instances, vcpus = instances + count, vcpus + count * spec.vcpus
+        accelerators += count * spec.accelerators
+    return _Capacity(instances, vcpus, accelerators, vcpus, accelerators) if groups else None
 
 
 def requested_capacity(
@@ -880,6 +972,11 @@ def launch_disables_termination(event: Mapping) -> bool:
     """Whether a RunInstances call launched with termination protection on."""
     value = dig(as_mapping(event), "requestParameters", "disableApiTermination")
     return value is True or as_text(value).lower() == "true"
+
+
+def service_name(event: Mapping) -> str:
+    """What the alert calls the service of a launch call: "EC2", "SageMaker"."""
+    return SERVICE_NAMES.get(as_text(as_mapping(event).get("eventSource")), "EC2")
 
 
 def region(event: Mapping) -> str:
@@ -1171,6 +1268,7 @@ def launch_alert_context(event: Mapping, summary: LaunchSummary | None = None) -
     context = identity_alert_context(event)
     context.update(
         {
+            "service": service_name(event),
             "outcome": summary.outcome,
             "error_code": summary.error_code,
             "error_message": as_text(event.get("errorMessage"))[:MAX_ERROR_MESSAGE_LENGTH],

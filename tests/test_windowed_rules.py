@@ -172,7 +172,7 @@ def test_gpu_surge_is_more_severe(kv, surge):
 def test_title_and_context_explain_the_alert(kv, surge):
     events = [launch(500, DAY0), launch(400, DAY0 + 2 * HOUR)]
     (alert,) = kv.run(surge, events)
-    assert alert.title_output.startswith("alice launched 900 vCPUs of EC2 within 8 hours")
+    assert alert.title_output.startswith("alice launched 900 vCPUs within 8 hours")
     fired = context(alert)
     assert fired["window_first_event_time"] == at(DAY0)
     assert fired["window_last_event_time"] == at(DAY0 + 2 * HOUR)
@@ -338,7 +338,7 @@ def test_one_alert_per_bucket_not_per_later_event(kv, high_count):
 def test_a_failed_request_for_ten_gpus_alerts(kv, high_count):
     event = request(10, DAY0, instance_type="p3.2xlarge", error_code="Client.VcpuLimitExceeded")
     (alert,) = kv.run(high_count, [event])
-    assert "alice requested 10 EC2 instances on 2024-08-01" in alert.title_output
+    assert "alice requested 10 instances on 2024-08-01" in alert.title_output
     assert "10 refused" in alert.title_output
     assert alert.severity_output == "MEDIUM"  # all refused (Low), one step up for GPUs
     (bucket,) = context(alert)["elastic_buckets"]
@@ -393,7 +393,7 @@ def test_rotating_sessions_of_one_role_count_as_one_principal(kv, high_count):
     ]
     (alert,) = kv.run(high_count, events)
     assert alert.dedup_output == "arn:aws:iam::111122223333:role/deployer:2024-08-01"
-    assert alert.title_output.startswith("deployer/session-4 requested 10 EC2 instances")
+    assert alert.title_output.startswith("deployer/session-4 requested 10 instances")
     assert context(alert)["session_name"] == "session-4"
 
 
@@ -445,7 +445,9 @@ def test_stolen_keys_of_several_users_from_one_address_alert_on_the_address(kv, 
     assert fired["window_principals"] == [
         {"principal": name, "instances": n} for name, n in (("ana", 8), ("ben", 8), ("cy", 8),
                                                              ("dee", 2))]  # fmt: skip
-    assert alert.title_output.startswith("4 principal(s) [ana, ben, cy, dee] requested 26 EC2")
+    assert alert.title_output.startswith(
+        "4 principal(s) [ana, ben, cy, dee] requested 26 instances"
+    )
     assert fired["windows_crossed"] == [{
         "window": "source IP 203.0.113.9, UTC day 2024-08-01", "threshold": 25, "total": 26,
         "dedup": "source-ip:203.0.113.9:2024-08-01"}]  # fmt: skip

@@ -135,7 +135,7 @@ def title(event):
     refused = _refused(results[0][1]) if window is results[0][0] else 0
     tried = f", {refused} refused" if refused else ""
     return (
-        f"{who} requested {result.total} EC2 instances on {window.span.removeprefix('UTC day ')}"
+        f"{who} requested {result.total} instances on {window.span.removeprefix('UTC day ')}"
         f" in account {resource_account(event) or '?'} ({result.event_count} launch call(s)"
         f"{tried}; window: {window.name})"
     )

@@ -24,6 +24,7 @@ from ec2_compute_helpers import (
     launch_alert_context,
     launch_outcome,
     principal,
+    service_name,
 )
 from ec2_launch_templates import (
     LAUNCH_AND_TEMPLATE_EVENTS,
@@ -75,18 +76,20 @@ def title(event):
         types += f" and {len(unusual) - MAX_TITLE_TYPES} more"
     who = principal(event).display
     where = f"account {actor(event).account_id or '?'} ({as_text(event.get('awsRegion')) or '?'})"
+    service = service_name(event)
     via = "" if summary.event_name == "RunInstances" else f" via {summary.event_name}"
     if summary.outcome != OUTCOME_SUCCESS:
         return (
-            f"{who} tried to launch {summary.requested_instance_count} unusual EC2 instance(s)"
-            f" [{types}]{via} in {where}: {summary.error_code}"
+            f"{who} tried to launch {summary.requested_instance_count} unusual {service} "
+            f"instance(s) [{types}]{via} in {where}: {summary.error_code}"
         )
     if summary.change == CHANGE_RESIZE:
         resized = ", ".join(summary.instance_ids) or "an instance"
-        return f"{who} resized {resized} to unusual EC2 instance type [{types}] in {where}"
+        return f"{who} resized {resized} to unusual {service} instance type [{types}] in {where}"
     verb = "requested" if summary.launches_later else "launched"
     return (
-        f"{who} {verb} {summary.instance_count} unusual EC2 instance(s) [{types}]{via} in {where}"
+        f"{who} {verb} {summary.instance_count} unusual {service} instance(s) [{types}]{via} in "
+        f"{where}"
     )
 
 

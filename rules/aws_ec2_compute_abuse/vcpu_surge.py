@@ -137,7 +137,7 @@ def title(event):
     window, result = crossing(_surge(event))
     who = principals_label(window, result, principal(event).display)
     return (
-        f"{who} launched {result.total} vCPUs of EC2 within {window.span} "
+        f"{who} launched {result.total} vCPUs within {window.span} "
         f"in account {resource_account(event) or '?'} ({result.event_count} launch(es), "
         f"{result.accelerators} accelerator(s); window: {window.name})"
     )

@@ -1,0 +1,136 @@
+"""Compute beyond EC2 in the capacity ledger: SageMaker jobs, notebooks, Studio apps and HyperPod
+clusters are priced like EC2 launches (ml.* types are EC2 types), so every detection sees them,
+charged to the principal, with the service named."""
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+import ec2_compute_helpers as helpers
+from compute_abuse.content import load_rule, rule_spec
+from compute_abuse.events import api_call, iam_user, run_instances
+
+T0 = int(datetime(2024, 8, 7, 14, 0, tzinfo=UTC).timestamp())
+
+
+def at(epoch):
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sagemaker(name, request, epoch=T0, user="mallory", **fields):
+    return api_call("sagemaker.amazonaws.com", name, eventTime=at(epoch),
+                    userIdentity=iam_user(user), requestParameters=request,
+                    responseElements=fields.pop("response", {"arn": "arn:aws:sagemaker:x"}),
+                    **fields)  # fmt: skip
+
+
+def training(instance_type, count, epoch=T0, user="mallory", **fields):
+    return sagemaker("CreateTrainingJob", {
+        "trainingJobName": "job", "resourceConfig": {
+            "instanceType": instance_type, "instanceCount": count, "volumeSizeInGB": 50}},
+        epoch, user, **fields)  # fmt: skip
+
+
+def hyperpod(groups, epoch=T0, user="mallory"):
+    return sagemaker("CreateCluster", {"clusterName": "c", "instanceGroups": [
+        {"instanceGroupName": f"g{i}", "instanceType": t, "instanceCount": n}
+        for i, (t, n) in enumerate(groups)]}, epoch, user)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return {name: load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{name}"))
+            for name in ("UnusualInstanceType", "VCPUSurge", "HighInstanceCount", "HijackPlaybook",
+                         "DryRunProbe", "RegionSpread")}  # fmt: skip
+
+
+def context(result):
+    return json.loads(result.alert_context_output)
+
+
+@pytest.mark.parametrize(
+    "event, instances, vcpus, accelerators, types",
+    [
+        (training("ml.p4d.24xlarge", 10), 10, 960, 80, ("p4d.24xlarge",)),
+        (hyperpod([("ml.t3.xlarge", 1), ("ml.p5.48xlarge", 8)]), 9, 4 + 8 * 192, 64,
+         ("t3.xlarge", "p5.48xlarge")),
+        (sagemaker("CreateHyperParameterTuningJob", {
+            "trainingJobDefinition": {"resourceConfig": {"instanceType": "ml.g5.12xlarge",
+                                                         "instanceCount": 1}},
+            "hyperParameterTuningJobConfig": {"resourceLimits": {"maxParallelTrainingJobs": 10,
+                                                                 "maxNumberOfTrainingJobs": 50}}}),
+         10, 480, 40, ("g5.12xlarge",)),
+        (sagemaker("CreateProcessingJob", {"processingResources": {"clusterConfig": {
+            "instanceType": "ml.m5.xlarge", "instanceCount": 2}}}), 2, 8, 0, ("m5.xlarge",)),
+        (sagemaker("CreateTransformJob", {"transformResources": {
+            "instanceType": "ml.c5.2xlarge", "instanceCount": 3}}), 3, 24, 0, ("c5.2xlarge",)),
+        (sagemaker("CreateNotebookInstance", {"instanceType": "ml.g5.xlarge"}), 1, 4, 1,
+         ("g5.xlarge",)),
+        (sagemaker("CreateApp", {"appType": "JupyterLab", "resourceSpec": {
+            "instanceType": "ml.t3.medium"}}), 1, 2, 0, ("t3.medium",)),
+        (training(None, None), 1, 0, 0, ()),  # no type: nothing guessed
+    ],
+)  # fmt: skip
+def test_each_sagemaker_api_is_priced_by_the_catalog(event, instances, vcpus, accelerators, types):
+    assert helpers.is_launch_event(event)
+    summary = helpers.summarize_launch(event)
+    assert (summary.instance_count, summary.vcpus, summary.accelerators) == (
+        instances, vcpus, accelerators)  # fmt: skip
+    assert summary.instance_types == types and summary.launches_later
+    assert helpers.service_name(event) == "SageMaker"
+
+
+def test_a_stolen_key_training_on_gpus_alerts_naming_the_person_and_the_service(kv, rules):
+    event = training("ml.p4d.24xlarge", 10)
+    (unusual,) = kv.run(rules["UnusualInstanceType"], [event])
+    assert unusual.title_output.startswith(
+        "mallory requested 10 unusual SageMaker instance(s) [p4d.24xlarge] via CreateTrainingJob"
+    )
+    assert unusual.severity_output == "HIGH" and context(unusual)["service"] == "SageMaker"
+    (surge,) = kv.run(rules["VCPUSurge"], [event])
+    assert context(surge)["window_total"] == 960 and surge.dedup_output.endswith("user/mallory")
+    (count,) = kv.run(rules["HighInstanceCount"], [event])
+    assert context(count)["window_total"] == 10
+
+
+def test_vcpus_add_up_across_ec2_and_sagemaker(kv, rules):
+    ec2 = run_instances("c5.24xlarge", 5, 5, event_time=at(T0), identity=iam_user("mallory"))
+    assert kv.run(rules["VCPUSurge"], [ec2]) == []  # 480 vCPUs
+    (alert,) = kv.run(rules["VCPUSurge"], [training("ml.c5.9xlarge", 10, T0 + 60)])  # +360
+    assert context(alert)["window_total"] == 840
+
+
+def test_a_refused_gpu_job_is_a_low_attempt(kv, rules):
+    refused = training("ml.p5.48xlarge", 4, errorCode="ResourceLimitExceeded",
+                       errorMessage="The account-level service limit", response=None)  # fmt: skip
+    (alert,) = kv.run(rules["UnusualInstanceType"], [refused])
+    assert alert.severity_output == "LOW"
+    assert "tried to launch 4 unusual SageMaker instance(s) [p5.48xlarge]" in alert.title_output
+
+
+def test_a_gpu_job_is_the_playbooks_launch_stage(kv, rules):
+    events = [
+        api_call("servicequotas.amazonaws.com", "GetServiceQuota", eventTime=at(T0),
+                 userIdentity=iam_user("mallory"),
+                 requestParameters={"serviceCode": "ec2", "quotaCode": "L-417A185B"}),
+        api_call("servicequotas.amazonaws.com", "RequestServiceQuotaIncrease",
+                 eventTime=at(T0 + 60), userIdentity=iam_user("mallory"),
+                 requestParameters={"serviceCode": "sagemaker", "quotaCode": "L-1234"}),
+        training("ml.p4d.24xlarge", 2, T0 + 120),
+    ]  # fmt: skip
+    (alert,) = kv.run(rules["HijackPlaybook"], events)
+    assert [s["stage"] for s in context(alert)["stages"]] == ["recon", "quota-increase", "launch"]
+
+
+def test_everyday_data_science_stays_quiet(kv, rules):
+    events = [
+        sagemaker("CreateProcessingJob", {"processingResources": {"clusterConfig": {
+            "instanceType": "ml.m5.xlarge", "instanceCount": 2}}}, T0, "ds"),
+        sagemaker("CreateNotebookInstance", {"instanceType": "ml.t3.medium"}, T0 + 60, "ds"),
+        sagemaker("CreateApp", {"resourceSpec": {"instanceType": "ml.t3.medium"}}, T0 + 120, "ds"),
+        training("ml.m5.2xlarge", 1, T0 + 180, "ds"),
+        training(None, None, T0 + 240, "ds"),
+    ]  # fmt: skip
+    for name, rule in rules.items():
+        assert kv.run(rule, events) == [], name
