@@ -73,6 +73,8 @@ RULE_EVENTS = {
     IAM_EVENT_SOURCE: CREDENTIAL_EVENTS,
 }
 
+STAGE_EVENT_NAMES = frozenset().union(*RULE_EVENTS.values())
+
 # The stages, in the order the playbook runs them, with what the alert calls each.
 STAGES = {
     "credentials": "new access key or console password",
@@ -184,7 +186,9 @@ _recorded_stages: dict[str, list] = {}
 
 
 def rule(event):
-    name = event_name(event)  # one look-up rejects almost every event
+    name = event_name(event)
+    if name not in STAGE_EVENT_NAMES:  # one look-up rejects almost every event
+        return False
     if name in TEMPLATE_EVENT_NAMES:  # remembered: dry runs and launches may name templates
         remember_template(event, _store())
         return False
