@@ -124,6 +124,12 @@ PLAYBOOK_LARGE_LAUNCH_VCPUS = 384
 # with the template "unknown". Each write sends the TTL again, so templates in use stay known.
 LAUNCH_TEMPLATE_MEMORY_SECONDS = 90 * 86400
 
+# How long the KV store keeps the type of each instance the pack saw launched (written by
+# VCPUSurge; at most 1,000 per account and region, the latest), so that StartInstances of a
+# stopped instance is priced by its type; one launched earlier, or before the pack (or while
+# VCPUSurge is disabled), is counted by number only.
+INSTANCE_MEMORY_SECONDS = 30 * 86400
+
 # --- Allowlists (every detection) ---------------------------------------------------------------
 # Principal ARNs whose launches never alert, as shell-style patterns, e.g.
 # "arn:aws:sts::123456789012:assumed-role/ml-training-*". A stolen key of an allowlisted role
@@ -244,6 +250,10 @@ def playbook_large_launch_vcpus() -> int:
 
 def launch_template_memory_seconds() -> int:
     return LAUNCH_TEMPLATE_MEMORY_SECONDS
+
+
+def instance_memory_seconds() -> int:
+    return INSTANCE_MEMORY_SECONDS
 
 
 def as_int(value, default: int) -> int:

@@ -30,7 +30,7 @@ SAGEMAKER_EVENT_SOURCE = "sagemaker.amazonaws.com"
 LAUNCH_EVENTS = {
     EC2_EVENT_SOURCE: frozenset(
         {"RunInstances", "CreateFleet", "RequestSpotInstances", "RequestSpotFleet",
-         "RunScheduledInstances", "ModifyInstanceAttribute"}
+         "RunScheduledInstances", "ModifyInstanceAttribute", "StartInstances"}
     ),
     AUTOSCALING_EVENT_SOURCE: frozenset({"CreateAutoScalingGroup", "UpdateAutoScalingGroup"}),
     # SageMaker runs jobs, notebooks, Studio apps and HyperPod clusters on ml.* instances, each
@@ -65,6 +65,8 @@ MAX_COUNT = 1_000_000
 MAX_INSTANCE_TYPE_LENGTH = 64
 # Longest launch template ID, name or version kept (AWS allows 128-character names).
 MAX_TEMPLATE_REF_LENGTH = 128
+# Instances one StartInstances call is read for (AWS accepts at most 1,000 IDs per call).
+MAX_STARTED_INSTANCES = 1000
 # How many instance IDs the alert context lists.
 MAX_LISTED_INSTANCE_IDS = 20
 MAX_ERROR_MESSAGE_LENGTH = 500
@@ -513,6 +515,27 @@ def _resize_request(request: Mapping) -> _Request:
     )
 
 
+def _start_instances_request(request: Mapping) -> _Request:
+    """StartInstances: stopped instances coming back, by ID; their types are what the pack
+    remembered of their launch (ec2_launch_templates), else unknown (counted by number)."""
+    ids = _started_ids(request)
+    return _Request(
+        instance_types=(), instance_count=len(ids), subnet_id="", template=None,
+        vcpus_per_instance=None, vcpu_capacity=None, max_capacity=0, launches_later=False,
+    )  # fmt: skip
+
+
+def started_instance_ids(event: Mapping) -> tuple:
+    """The instance IDs a StartInstances call names (at most MAX_STARTED_INSTANCES)."""
+    return _started_ids(as_mapping(read_view(event).get("requestParameters")))
+
+
+def _started_ids(request: Mapping) -> tuple:
+    items = listed(dig(request, "instancesSet", "items"))
+    ids = (as_text(item.get("instanceId")) for item in items)
+    return tuple(dict.fromkeys(i for i in ids if i))[:MAX_STARTED_INSTANCES]
+
+
 def _ml_type(value: Any) -> str:
     """The EC2 type a SageMaker ml.* type runs on ("ml.p4d.24xlarge" -> "p4d.24xlarge")."""
     return normalize_instance_type(value).removeprefix("ml.")
@@ -565,6 +588,7 @@ _REQUEST_READERS = {
     "CreateAutoScalingGroup": _auto_scaling_group_request,
     "UpdateAutoScalingGroup": _auto_scaling_group_request,
     "ModifyInstanceAttribute": _resize_request,
+    "StartInstances": _start_instances_request,
     "CreateTrainingJob": lambda r: _sagemaker_groups(
         _resource_config_groups(r.get("resourceConfig"))
     ),
@@ -619,6 +643,47 @@ def _launched_instances(event_name: str, response: Mapping) -> tuple[list, str]:
                   as_text(item.get("subnetId")))
         for item in items
     ], ""  # fmt: skip
+
+
+class LaunchedInstance(NamedTuple):
+    instance_id: str
+    instance_type: str
+    vcpus: int
+    accelerators: int
+
+
+def launched_instances(event: Mapping) -> list[LaunchedInstance]:
+    """Each instance a successful RunInstances or instant CreateFleet launched, priced as the
+    ledger prices it (cpuOptions, else the catalog), for the memory of launched instances."""
+    event = read_view(event)
+    if launch_outcome(event)[0] != OUTCOME_SUCCESS:
+        return []
+    launched, _ = _launched_instances(as_text(event.get("eventName")),
+                                      as_mapping(event.get("responseElements")))  # fmt: skip
+    found = []
+    for instance in launched:
+        instance_type = normalize_instance_type(instance.instance_type)
+        spec = instance_type_spec(instance_type) if instance_type else None
+        vcpus = _vcpus_from_cpu_options(instance.cpu_options)
+        vcpus = vcpus if vcpus is not None else (spec.vcpus if spec else 0)
+        if instance.instance_id and instance_type:
+            found.append(LaunchedInstance(instance.instance_id, instance_type, vcpus,
+                                          spec.accelerators if spec else 0))  # fmt: skip
+    return found
+
+
+def with_started_instances(summary: LaunchSummary, known: Sequence) -> LaunchSummary:
+    """A StartInstances call priced by the instances the pack remembered launching (`known`:
+    LaunchedInstance); the others count by number only."""
+    if not known:
+        return summary
+    types = tuple(dict.fromkeys(instance.instance_type for instance in known))
+    vcpus = sum(instance.vcpus for instance in known)
+    accelerators = sum(instance.accelerators for instance in known)
+    return summary._replace(
+        requested_instance_types=types, requested_vcpus=vcpus, requested_vcpus_max=vcpus,
+        requested_accelerators=accelerators, requested_accelerators_max=accelerators,
+    )  # fmt: skip
 
 
 def _ids(value: Any) -> list:
@@ -705,6 +770,8 @@ def _summarize_launch(event: Mapping) -> LaunchSummary:
     if event_name == "ModifyInstanceAttribute":
         instance_id = as_text(dig(event, "requestParameters", "instanceId"))
         resized = (instance_id,) if instance_id else ()
+    elif event_name == "StartInstances":
+        resized = started_instance_ids(event)[:MAX_LISTED_INSTANCE_IDS]
     first_launched_subnet = next((i.subnet_id for i in launched if i.subnet_id), "")
     return LaunchSummary(
         event_name=event_name,

@@ -22,11 +22,22 @@ DeleteLaunchTemplate(Versions) follow the same wrappers as documented in the EC2
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from ec2_compute_windows import Entry, KVStore, entry_label, parse_entries, window_key
+from ec2_compute_windows import (
+    Entry,
+    KVStore,
+    entry_id,
+    entry_label,
+    parse_entries,
+    remember,
+    remembered,
+    window_key,
+)
 
 from ec2_compute_config import (
+    INSTANCE_MEMORY_SECONDS,
     LAUNCH_TEMPLATE_MEMORY_SECONDS,
     as_int,
+    instance_memory_seconds,
     launch_template_memory_seconds,
 )
 from ec2_compute_helpers import (
@@ -36,6 +47,7 @@ from ec2_compute_helpers import (
     LAUNCH_EVENTS,
     LAUNCH_TEMPLATE,
     MAX_TEMPLATE_REF_LENGTH,
+    LaunchedInstance,
     LaunchSummary,
     TemplateRef,
     as_count,
@@ -45,11 +57,14 @@ from ec2_compute_helpers import (
     dig,
     event_id,
     event_time_epoch,
+    launched_instances,
     normalize_instance_type,
     read_view,
     region,
+    started_instance_ids,
     summarize_launch,
     unusual_instance_types_in,
+    with_started_instances,
     with_template_types,
 )
 
@@ -280,22 +295,66 @@ _MAX_JUDGED = 256
 
 
 def launch_with_template(
-    event: Mapping, store: KVStore | None
+    event: Mapping, store: KVStore | None, remember_launched: bool = False
 ) -> tuple[LaunchSummary, TemplateLookup]:
     """The launch's summary, priced by its template's types where it names a template and no
-    type of its own, with what the look-up found. rule() passes its store; the alert functions
-    pass None and get what rule() found for the same event."""
+    type of its own (or, for StartInstances, by the remembered types of the instances it starts),
+    with what the look-up found. rule() passes its store; the alert functions pass None and get
+    what rule() found for the same event. With `remember_launched` (VCPUSurge, which records
+    every launch anyway: one writer), the instances a call launched are remembered."""
     summary = summarize_launch(event)
+    if remember_launched and store is not None and summary.launched_instance_count:
+        remember_launched_instances(event, store)
+    if summary.event_name == "StartInstances":
+        if store is None:
+            return _judged.get(event_id(event), (summary, NO_TEMPLATE))
+        known, degraded = started_instances(event, store)
+        return _judge(event, with_started_instances(summary, known),
+                      TemplateLookup(None, (), "", degraded))  # fmt: skip
     if summary.template is None or summary.instance_types:  # its own or launched types tell
         return summary, TemplateLookup(summary.template, (), "")
     if store is None:
         return _judged.get(event_id(event), (summary, TemplateLookup(summary.template, (), "")))
     lookup = template_types(event, summary, store)
-    judged = with_template_types(summary, lookup.instance_types), lookup
+    return _judge(event, with_template_types(summary, lookup.instance_types), lookup)
+
+
+def _judge(event, summary, lookup):
+    """Keep what rule() found for the event's alert functions."""
     if len(_judged) >= _MAX_JUDGED:
         _judged.clear()
-    _judged[event_id(event)] = judged
-    return judged
+    _judged[event_id(event)] = summary, lookup
+    return summary, lookup
+
+
+# --- Instances remembered, for StartInstances ---------------------------------------------------
+
+
+def _instances_key(event: Mapping) -> str:
+    return window_key("instances", _account_id(event) or "?", region(event) or "?")
+
+
+def remember_launched_instances(event: Mapping, store: KVStore) -> str:
+    """Keep each launched instance's type, vCPUs and accelerators under its account and region
+    (idempotent, bounded: remember() keeps the latest MAX_ENTRIES); "" or why it failed."""
+    epoch = int(event_time_epoch(event) or 0)
+    entries = [Entry(epoch, i.instance_id, i.vcpus, i.accelerators, entry_label(i.instance_type))
+               for i in launched_instances(event)]  # fmt: skip
+    keep = as_int(instance_memory_seconds(), INSTANCE_MEMORY_SECONDS)
+    return remember(store, _instances_key(event), entries, keep)
+
+
+def started_instances(event: Mapping, store: KVStore) -> tuple[list[LaunchedInstance], str]:
+    """(the remembered instances a StartInstances call starts, "" or why they could not be
+    read)."""
+    entries, degraded = remembered(store, _instances_key(event))
+    known = []
+    for instance_id in started_instance_ids(event):
+        entry = entries.get(entry_id(instance_id))
+        if entry is not None:
+            known.append(LaunchedInstance(instance_id, entry.label, entry.amount,
+                                          entry.accelerators))  # fmt: skip
+    return known, degraded
 
 
 def unusual_launch(

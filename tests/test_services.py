@@ -134,3 +134,56 @@ def test_everyday_data_science_stays_quiet(kv, rules):
     ]  # fmt: skip
     for name, rule in rules.items():
         assert kv.run(rule, events) == [], name
+
+
+# --- StartInstances: stopped instances coming back --------------------------------------------
+
+
+def start(instance_ids, epoch, user="mallory", **fields):
+    return api_call("ec2.amazonaws.com", "StartInstances", eventTime=at(epoch),
+                    userIdentity=iam_user(user),
+                    requestParameters={"instancesSet": {"items": [
+                        {"instanceId": i} for i in instance_ids]}},
+                    responseElements=fields.pop("response", {"instancesSet": {"items": [
+                        {"instanceId": i, "currentState": {"code": 0, "name": "pending"},
+                         "previousState": {"code": 80, "name": "stopped"}}
+                        for i in instance_ids]}}), **fields)  # fmt: skip
+
+
+def launched_ids(event):
+    return [item["instanceId"] for item in event["responseElements"]["instancesSet"]["items"]]
+
+
+DAY = 86400
+
+
+def test_starting_remembered_instances_counts_their_vcpus_and_types(kv, rules):
+    """Launched (and recorded by VCPUSurge), stopped, and started again three days later with
+    more: the start is priced by what the pack remembered of each instance."""
+    big = run_instances("c5.24xlarge", 8, 8, event_time=at(T0), identity=iam_user("mallory"))
+    gpus = run_instances("p3.16xlarge", 2, 2, event_time=at(T0 + DAY),
+                         identity=iam_user("mallory"))  # fmt: skip
+    assert kv.run(rules["VCPUSurge"], [big, gpus]) == []  # 768 vCPUs, a day later 128
+    restart = start([*launched_ids(big), *launched_ids(gpus), "i-0unknown000000001"], T0 + 4 * DAY)
+    summary = helpers.summarize_launch(restart)
+    assert (summary.instance_count, summary.vcpus) == (11, 0)  # alone: counted by number only
+    (surge,) = kv.run(rules["VCPUSurge"], [restart])
+    assert context(surge)["window_total"] == 896  # 8 x 96 + 2 x 64, the unknown one by number
+    assert context(surge)["instance_types"] == ["c5.24xlarge", "p3.16xlarge"]
+    (unusual,) = kv.run(rules["UnusualInstanceType"], [restart])
+    assert "unusual EC2 instance(s) [p3.16xlarge] via StartInstances" in unusual.title_output
+
+
+def test_started_instances_the_pack_never_saw_count_by_number(kv, rules):
+    unknown = [f"i-0{n:016x}" for n in range(12)]
+    (count,) = kv.run(rules["HighInstanceCount"], [start(unknown, T0)])
+    assert context(count)["window_total"] == 12
+    assert kv.run(rules["UnusualInstanceType"], [start(unknown, T0 + 60)]) == []  # no type
+
+
+def test_a_scheduler_restarting_two_small_instances_every_morning_stays_quiet(kv, rules):
+    launch = run_instances("t3.micro", 2, 2, event_time=at(T0), identity=iam_user("scheduler"))
+    ids = launched_ids(launch)
+    events = [launch, *[start(ids, T0 + d * DAY, "scheduler") for d in range(1, 8)]]
+    for name, rule in rules.items():
+        assert kv.run(rule, events) == [], name

@@ -8,6 +8,7 @@ import json
 import random
 from datetime import UTC, datetime
 
+import ec2_compute_windows as windows
 import pytest
 
 from compute_abuse.content import function_errors, load_rule, rule_spec, run_rule
@@ -207,12 +208,16 @@ def test_state_stays_bounded(memory_kv, surge):
     widths = {"vcpu-surge": 8 * HOUR, "vcpu-surge-24h": 24 * HOUR, "vcpu-surge-7d": 168 * HOUR,
               "vcpu-surge-ip": 8 * HOUR, "vcpu-surge-account": 8 * HOUR}  # fmt: skip
     items = memory_kv.memory.items
-    assert {key.split(":")[1] for key in items} == set(widths)
+    assert {key.split(":")[1] for key in items} == {*widths, "instances"}
     for key, item in items.items():
-        width = widths[key.split(":")[1]]
+        kind = key.split(":")[1]
+        if kind == "instances":  # the launched instances, for StartInstances: 30 days, 1,000
+            assert len(item.members) <= windows.MAX_ENTRIES
+            assert memory_kv.memory.ttl_remaining(key) <= 30 * 24 * HOUR + HOUR
+            continue
         # two windows of half-hourly launches, no more
-        assert len(item.members) <= 2 * width // 1800 + 1
-        assert memory_kv.memory.ttl_remaining(key) <= 2 * width + HOUR
+        assert len(item.members) <= 2 * widths[kind] // 1800 + 1
+        assert memory_kv.memory.ttl_remaining(key) <= 2 * widths[kind] + HOUR
 
 
 def test_replay_gives_the_same_alerts_as_live(surge):

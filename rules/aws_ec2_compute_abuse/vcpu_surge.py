@@ -102,7 +102,7 @@ def _surge(event, record_it=False):
     store = _store() if record_it else None
     # Launched vCPUs; for fleets, spot requests and auto scaling groups, whose instances AWS
     # launches after the call, the vCPUs requested (by the named template's type if need be).
-    summary, _ = launch_with_template(event, store)
+    summary, _ = launch_with_template(event, store, remember_launched=True)
     epoch = event_time_epoch(event)
     entry = Entry(epoch=int(epoch or 0), event_id=event_id(event), amount=summary.vcpus,
                   accelerators=summary.accelerators)  # fmt: skip
