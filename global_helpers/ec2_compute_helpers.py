@@ -32,7 +32,8 @@ LAUNCH_EVENTS = {
         {"RunInstances", "CreateFleet", "RequestSpotInstances", "RequestSpotFleet",
          "RunScheduledInstances", "ModifyInstanceAttribute", "StartInstances"}
     ),
-    AUTOSCALING_EVENT_SOURCE: frozenset({"CreateAutoScalingGroup", "UpdateAutoScalingGroup"}),
+    AUTOSCALING_EVENT_SOURCE: frozenset(
+        {"CreateAutoScalingGroup", "UpdateAutoScalingGroup", "SetDesiredCapacity"}),
     # SageMaker runs jobs, notebooks, Studio apps and HyperPod clusters on ml.* instances, each
     # the EC2 type of the same name: priced by the catalog like any launch.
     SAGEMAKER_EVENT_SOURCE: frozenset(
@@ -515,6 +516,35 @@ def _resize_request(request: Mapping) -> _Request:
     )
 
 
+def _set_desired_capacity_request(request: Mapping) -> _Request:
+    """SetDesiredCapacity: the group's new size; its types, and the size it grows from, are
+    what the pack remembered of the group (ec2_launch_templates), else the size counts whole."""
+    return _Request(
+        instance_types=(), instance_count=_count_or(request.get("desiredCapacity"), 0),
+        subnet_id="", template=None, vcpus_per_instance=None, vcpu_capacity=None,
+        max_capacity=0, launches_later=True,
+    )  # fmt: skip
+
+
+def auto_scaling_group_name(event: Mapping) -> str:
+    """The group a Create/UpdateAutoScalingGroup or SetDesiredCapacity call names."""
+    request = as_mapping(read_view(event).get("requestParameters"))
+    return as_text(request.get("autoScalingGroupName")).strip()[:MAX_TEMPLATE_REF_LENGTH]
+
+
+def with_group_growth(summary: LaunchSummary, grown_by: int, types: Sequence) -> LaunchSummary:
+    """A group's resize priced as its growth (`grown_by` instances) of its remembered `types`
+    (kept when the call names types of its own)."""
+    types = summary.requested_instance_types or tuple(t for t in types if t)
+    requested = requested_capacity(types, grown_by) or _Capacity(grown_by, 0, 0, 0, 0)
+    return summary._replace(
+        requested_instance_types=types, requested_instance_count=grown_by,
+        requested_vcpus=requested.vcpus, requested_vcpus_max=requested.vcpus_max,
+        requested_accelerators=requested.accelerators,
+        requested_accelerators_max=requested.accelerators_max,
+    )  # fmt: skip
+
+
 def _start_instances_request(request: Mapping) -> _Request:
     """StartInstances: stopped instances coming back, by ID; their types are what the pack
     remembered of their launch (ec2_launch_templates), else unknown (counted by number)."""
@@ -589,6 +619,7 @@ _REQUEST_READERS = {
     "UpdateAutoScalingGroup": _auto_scaling_group_request,
     "ModifyInstanceAttribute": _resize_request,
     "StartInstances": _start_instances_request,
+    "SetDesiredCapacity": _set_desired_capacity_request,
     "CreateTrainingJob": lambda r: _sagemaker_groups(
         _resource_config_groups(r.get("resourceConfig"))
     ),

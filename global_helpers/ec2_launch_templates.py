@@ -54,6 +54,7 @@ from ec2_compute_helpers import (
     as_mapping,
     as_sequence,
     as_text,
+    auto_scaling_group_name,
     dig,
     event_id,
     event_time_epoch,
@@ -64,6 +65,7 @@ from ec2_compute_helpers import (
     started_instance_ids,
     summarize_launch,
     unusual_instance_types_in,
+    with_group_growth,
     with_started_instances,
     with_template_types,
 )
@@ -298,25 +300,34 @@ def launch_with_template(
     event: Mapping, store: KVStore | None, remember_launched: bool = False
 ) -> tuple[LaunchSummary, TemplateLookup]:
     """The launch's summary, priced by its template's types where it names a template and no
-    type of its own (or, for StartInstances, by the remembered types of the instances it starts),
-    with what the look-up found. rule() passes its store; the alert functions pass None and get
-    what rule() found for the same event. With `remember_launched` (VCPUSurge, which records
-    every launch anyway: one writer), the instances a call launched are remembered."""
+    type of its own, by the remembered types of the instances a StartInstances call starts, and
+    as the growth of a remembered auto scaling group; with what the look-up found. rule() passes
+    its store; the alert functions pass None and get what rule() found for the same event. With
+    `remember_launched` (VCPUSurge, which records every launch anyway: the one writer), what the
+    call launched or sized is remembered for later calls."""
     summary = summarize_launch(event)
-    if remember_launched and store is not None and summary.launched_instance_count:
+    grows_a_group = summary.event_name in GROUP_EVENTS
+    if store is None:
+        if (
+            summary.event_name == "StartInstances"
+            or grows_a_group
+            or (summary.template is not None and not summary.instance_types)
+        ):
+            return _judged.get(event_id(event), (summary, TemplateLookup(summary.template, (), "")))
+        return summary, TemplateLookup(summary.template, (), "")
+    if remember_launched and summary.launched_instance_count:
         remember_launched_instances(event, store)
     if summary.event_name == "StartInstances":
-        if store is None:
-            return _judged.get(event_id(event), (summary, NO_TEMPLATE))
         known, degraded = started_instances(event, store)
         return _judge(event, with_started_instances(summary, known),
                       TemplateLookup(None, (), "", degraded))  # fmt: skip
-    if summary.template is None or summary.instance_types:  # its own or launched types tell
-        return summary, TemplateLookup(summary.template, (), "")
-    if store is None:
-        return _judged.get(event_id(event), (summary, TemplateLookup(summary.template, (), "")))
-    lookup = template_types(event, summary, store)
-    return _judge(event, with_template_types(summary, lookup.instance_types), lookup)
+    lookup = TemplateLookup(summary.template, (), "")
+    if summary.template is not None and not summary.instance_types:
+        lookup = template_types(event, summary, store)
+        summary = with_template_types(summary, lookup.instance_types)
+    if grows_a_group:
+        summary = _group_growth(event, summary, store, remember_launched)
+    return _judge(event, summary, lookup) if lookup.status or grows_a_group else (summary, lookup)
 
 
 def _judge(event, summary, lookup):
@@ -325,6 +336,38 @@ def _judge(event, summary, lookup):
         _judged.clear()
     _judged[event_id(event)] = summary, lookup
     return summary, lookup
+
+
+# --- Auto scaling groups remembered, for their growth ---------------------------------------------
+
+GROUP_EVENTS = frozenset({"CreateAutoScalingGroup", "UpdateAutoScalingGroup", "SetDesiredCapacity"})
+
+
+def _group_growth(event: Mapping, summary: LaunchSummary, store: KVStore, write: bool):
+    """A group's new size as growth over the size the pack last saw it given (before this event's
+    time), priced by the types last seen for it; a group the pack never saw counts its whole new
+    size. Creating a group is all growth. With `write`, the new size and types are kept."""
+    name = auto_scaling_group_name(event)
+    request = as_mapping(read_view(event).get("requestParameters"))
+    sized = summary.event_name == "CreateAutoScalingGroup" or (
+        as_count(request.get("desiredCapacity")) is not None)  # fmt: skip
+    if not name or not sized:
+        return summary
+    key = window_key("group", _account_id(event) or "?", region(event) or "?", name)
+    entries, _ = remembered(store, key)
+    epoch = int(event_time_epoch(event) or 0)
+    own = entry_id(event_id(event))
+    earlier = sorted(e for e in entries.values() if e.epoch <= epoch and e.event_id != own)
+    types = next((e.label.split(",") for e in reversed(earlier) if e.label), [])
+    if write:
+        label = entry_label(",".join(summary.requested_instance_types or types))
+        keep = as_int(launch_template_memory_seconds(), LAUNCH_TEMPLATE_MEMORY_SECONDS)
+        remember(store, key, [Entry(epoch, event_id(event), summary.requested_instance_count,
+                                    0, label)], keep)  # fmt: skip
+    if summary.event_name == "CreateAutoScalingGroup" or not earlier:
+        return with_group_growth(summary, summary.requested_instance_count, types)
+    grown_by = max(summary.requested_instance_count - earlier[-1].amount, 0)
+    return with_group_growth(summary, grown_by, types)
 
 
 # --- Instances remembered, for StartInstances ---------------------------------------------------

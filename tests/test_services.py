@@ -187,3 +187,50 @@ def test_a_scheduler_restarting_two_small_instances_every_morning_stays_quiet(kv
     events = [launch, *[start(ids, T0 + d * DAY, "scheduler") for d in range(1, 8)]]
     for name, rule in rules.items():
         assert kv.run(rule, events) == [], name
+
+
+# --- Auto scaling groups: growth of what exists -----------------------------------------------
+
+
+def desired(count, epoch, user="mallory", group="workers"):
+    return api_call("autoscaling.amazonaws.com", "SetDesiredCapacity", eventTime=at(epoch),
+                    userIdentity=iam_user(user), responseElements=None,
+                    requestParameters={"autoScalingGroupName": group, "desiredCapacity": count,
+                                       "honorCooldown": False})  # fmt: skip
+
+
+def group(count, epoch, types=("g5.4xlarge",), user="platform"):
+    from compute_abuse.events import auto_scaling_group
+
+    return auto_scaling_group(desired=count, override_types=types, eventTime=at(epoch),
+                              userIdentity=iam_user(user))  # fmt: skip
+
+
+def test_growing_a_remembered_gpu_group_counts_its_growth_at_the_groups_types(kv, rules):
+    created = group(2, T0 - 30 * DAY)
+    assert kv.run(rules["VCPUSurge"], [created]) == []  # 32 vCPUs, remembered by VCPUSurge
+    grow = desired(200, T0, "mallory")
+    (surge,) = kv.run(rules["VCPUSurge"], [grow])
+    assert context(surge)["window_total"] == 198 * 16 and surge.dedup_output.endswith("mallory")
+    (unusual,) = kv.run(rules["UnusualInstanceType"], [grow])
+    assert "198 unusual EC2 instance(s) [g5.4xlarge] via SetDesiredCapacity" in unusual.title_output
+    (count,) = kv.run(rules["HighInstanceCount"], [grow])
+    assert context(count)["window_total"] == 198
+
+
+def test_everyday_resizes_of_known_groups_stay_quiet(kv, rules):
+    """A group scaled 2 to 4, and a web tier of 100 nudged to 101 (growth 2, and 1)."""
+    scaled = [group(2, T0 - DAY, ("c5.large",)), desired(4, T0, "ops")]
+    for name, rule in rules.items():
+        assert kv.run(rule, scaled) == [], name
+    kv.run(rules["VCPUSurge"], [desired(100, T0 + 60, "ops", "web")])  # remembered
+    nudge = desired(101, T0 + 2 * DAY, "ops", "web")
+    assert helpers.summarize_launch(nudge).requested_instance_count == 101  # the call alone
+    for name, rule in rules.items():
+        assert kv.run(rule, [nudge]) == [], name
+
+
+def test_a_group_the_pack_never_saw_counts_its_whole_new_size(kv, rules):
+    (count,) = kv.run(rules["HighInstanceCount"], [desired(50, T0, "mallory", "legacy")])
+    assert context(count)["window_total"] == 50
+    assert kv.run(rules["UnusualInstanceType"], [desired(60, T0 + 60, "mallory", "legacy")]) == []

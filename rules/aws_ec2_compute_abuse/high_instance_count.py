@@ -50,6 +50,7 @@ from ec2_compute_helpers import (
     resource_account,
     summarize_launch,
 )
+from ec2_launch_templates import launch_with_template
 
 # The only events rule() can match (eventSource -> eventNames); tooling skips the rest.
 RULE_EVENTS = LAUNCH_EVENTS
@@ -83,7 +84,11 @@ def _count(event, record_it=False) -> list[tuple[Window, WindowResult]]:
     """(window, result) for each window of the event; rule() records, the alert functions read
     what it recorded. Instances requested, attempts included; the principal's entries carry
     Elastic's (outcome, type, subnet) bucket as their label, the other windows' the principal."""
-    summary = summarize_launch(event)
+    store = (
+        KVStore(get_string_set, add_to_string_set, remove_from_string_set) if record_it else None
+    )
+    # Priced by the template it names, and a group's resize as its growth (ec2_launch_templates).
+    summary, _ = launch_with_template(event, store)
     epoch = event_time_epoch(event)
     day, start, end = utc_day(int(epoch)) if epoch is not None else ("unknown-day", 0, DAY_SECONDS)
     instance_type = (summary.instance_types or ("unknown-type",))[0]
@@ -92,9 +97,6 @@ def _count(event, record_it=False) -> list[tuple[Window, WindowResult]]:
         epoch=int(epoch or 0), event_id=event_id(event), amount=summary.requested_instance_count,
         accelerators=summary.requested_accelerators, label=entry_label(elastic_bucket),
     )  # fmt: skip
-    store = (
-        KVStore(get_string_set, add_to_string_set, remove_from_string_set) if record_it else None
-    )
     return judge_windows(_windows(event, day, (start, end)), entry, principal(event).display,
                          store, has_event_time=epoch is not None)  # fmt: skip
 
