@@ -377,6 +377,33 @@ class Window(NamedTuple):
         return self.threshold + 1 if self.above else self.threshold
 
 
+def shared_windows(
+    prefix: str,
+    address: str,
+    account: str,
+    span: str,
+    seconds: int,
+    thresholds: tuple[int, int],
+    *,
+    day: str = "",
+    above: bool = False,
+    bucket: tuple[int, int] | None = None,
+) -> list[Window]:
+    """The windows beside a principal's that several principals share: its source IP's (across
+    principals and accounts; "" for AWS service addresses and the console: no window) and its
+    account's, with `thresholds` (IP, account). Keys `<prefix>-ip` / `<prefix>-account`, dedup
+    strings "source-ip:<ip>" / "account:<id>", each ending ":<day>" for day buckets."""
+    suffix = (day,) if day else ()
+    groups = (("source IP", "ip", "source-ip", address, thresholds[0]),
+              ("account", "account", "account", account, thresholds[1]))  # fmt: skip
+    return [
+        Window(f"{group} {value}", span, window_key(f"{prefix}-{kind}", value, *suffix), seconds,
+               threshold, ":".join((dedup, value, *suffix)), above=above, bucket=bucket)
+        for group, kind, dedup, value, threshold in groups
+        if value
+    ]  # fmt: skip
+
+
 def judge_windows(
     windows: Iterable[Window], own: Entry, who: str, store: KVStore | None, has_event_time: bool
 ) -> list[tuple[Window, WindowResult]]:

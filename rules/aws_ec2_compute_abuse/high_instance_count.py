@@ -8,6 +8,7 @@ from ec2_compute_windows import (
     entry_label,
     judge_windows,
     principals_label,
+    shared_windows,
     utc_day,
     window_key,
     window_severity,
@@ -64,19 +65,12 @@ def _windows(event, day, bucket):
     threshold = as_int(high_instance_count_threshold(), HIGH_INSTANCE_COUNT_THRESHOLD)
     windows = [Window("principal", span, window_key("instance-count", who, day), DAY_SECONDS,
                       threshold, f"{who}:{day}", bucket=bucket)]  # fmt: skip
-    ip_limit = high_instance_count_source_ip_threshold()
-    account_limit = high_instance_count_account_threshold()
-    beside = (
-        ("source IP", "source-ip", caller_ip_address(event),
-         as_int(ip_limit, HIGH_INSTANCE_COUNT_SOURCE_IP_THRESHOLD)),
-        ("account", "account", resource_account(event),
-         as_int(account_limit, HIGH_INSTANCE_COUNT_ACCOUNT_THRESHOLD)),
-    )  # fmt: skip
-    for group, kind, value, limit in beside:
-        if value:  # AWS service addresses and the console have no address window
-            windows.append(Window(f"{group} {value}", span,
-                                  window_key(f"instance-count-{kind}", value, day), DAY_SECONDS,
-                                  limit, f"{kind}:{value}:{day}", bucket=bucket))  # fmt: skip
+    thresholds = (
+        as_int(high_instance_count_source_ip_threshold(), HIGH_INSTANCE_COUNT_SOURCE_IP_THRESHOLD),
+        as_int(high_instance_count_account_threshold(), HIGH_INSTANCE_COUNT_ACCOUNT_THRESHOLD),
+    )
+    windows += shared_windows("instance-count", caller_ip_address(event), resource_account(event),
+                              span, DAY_SECONDS, thresholds, day=day, bucket=bucket)  # fmt: skip
     return windows
 
 

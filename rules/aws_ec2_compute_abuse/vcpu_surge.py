@@ -6,6 +6,7 @@ from ec2_compute_windows import (
     crossing,
     judge_windows,
     principals_label,
+    shared_windows,
     window_key,
     window_severity,
     windows_alert_context,
@@ -81,18 +82,12 @@ def _windows(event):
                as_int(vcpu_surge_week_threshold(), VCPU_SURGE_WEEK_THRESHOLD), f"{who}:7d",
                above=True),
     ]  # fmt: skip
-    address = caller_ip_address(event)
-    if address:
-        windows.append(Window(
-            f"source IP {address}", span, window_key("vcpu-surge-ip", address), seconds,
-            as_int(vcpu_surge_source_ip_threshold(), VCPU_SURGE_SOURCE_IP_THRESHOLD),
-            f"source-ip:{address}", above=True))  # fmt: skip
-    account = resource_account(event)
-    if account:
-        windows.append(Window(
-            f"account {account}", span, window_key("vcpu-surge-account", account), seconds,
-            as_int(vcpu_surge_account_threshold(), VCPU_SURGE_ACCOUNT_THRESHOLD),
-            f"account:{account}", above=True))  # fmt: skip
+    thresholds = (
+        as_int(vcpu_surge_source_ip_threshold(), VCPU_SURGE_SOURCE_IP_THRESHOLD),
+        as_int(vcpu_surge_account_threshold(), VCPU_SURGE_ACCOUNT_THRESHOLD),
+    )
+    windows += shared_windows("vcpu-surge", caller_ip_address(event), resource_account(event),
+                              span, seconds, thresholds, above=True)  # fmt: skip
     return windows
 
 
