@@ -1038,12 +1038,15 @@ def termination_protection_enabled(event: Mapping) -> tuple[str, ...] | None:
     if event.get("eventName") != "ModifyInstanceAttribute" or event.get("errorCode"):
         return None
     request = as_mapping(event.get("requestParameters"))
-    value = dig(request, "disableApiTermination", "value")
-    if value is None and request.get("attribute") == "disableApiTermination":
-        value = request.get("value")
-    if value is not True and as_text(value).lower() != "true":
+    if not _turned_on(request, "disableApiTermination"):
         return None
     return (as_text(request.get("instanceId")),)
+
+
+def launch_disables_termination(event: Mapping) -> bool:
+    """Whether a RunInstances call launched with termination protection on."""
+    return _turned_on(as_mapping(as_mapping(event).get("requestParameters")),
+                      "disableApiTermination")  # fmt: skip
 
 
 def protection_turned_on(event: Mapping) -> str:
@@ -1056,19 +1059,19 @@ def protection_turned_on(event: Mapping) -> str:
         return ""
     request = as_mapping(event.get("requestParameters"))
     for attribute, kind in (("disableApiTermination", "termination"), ("disableApiStop", "stop")):
-        value = request.get(attribute)
-        if isinstance(value, Mapping):
-            value = value.get("value")
-        if value is None and request.get("attribute") == attribute:
-            value = request.get("value")
-        if value is True or as_text(value).lower() == "true":
+        if _turned_on(request, attribute):
             return kind
     return ""
 
 
-def launch_disables_termination(event: Mapping) -> bool:
-    """Whether a RunInstances call launched with termination protection on."""
-    value = dig(as_mapping(event), "requestParameters", "disableApiTermination")
+def _turned_on(request: Mapping, attribute: str) -> bool:
+    """Whether a request sets a boolean instance attribute true: `attribute: true` (a launch),
+    `attribute: {"value": true}` or `attribute: <name>, value: true` (ModifyInstanceAttribute)."""
+    value = request.get(attribute)
+    if isinstance(value, Mapping):
+        value = value.get("value")
+    if value is None and request.get("attribute") == attribute:
+        value = request.get("value")
     return value is True or as_text(value).lower() == "true"
 
 
