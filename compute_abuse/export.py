@@ -48,31 +48,36 @@ def _digest(content: bytes) -> str:
     return sha256(content).hexdigest()
 
 
-def _spec_id(path: Path) -> str:
+def _load(path: Path) -> dict:
     try:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return ""
+        return {}
+    return spec if isinstance(spec, dict) else {}
+
+
+def _spec_id(spec: object) -> str:
     try:
-        return get_spec_id(spec) if isinstance(spec, dict) else ""
+        return get_spec_id(spec) if isinstance(spec, dict) and spec else ""
     except KeyError:
         return ""
 
 
-def _specs(root: Path) -> dict[str, str]:
-    """ID -> path (relative to root) of every analysis item under root."""
+def _specs(root: Path) -> dict[str, dict]:
+    """Path (relative to root) -> spec of every YAML file under root, read once."""
     found = {}
     for path in sorted(root.rglob("*.y*ml")):
         relative = path.relative_to(root)
         if SKIPPED_FOLDERS & set(relative.parts) or path.suffix not in (".yml", ".yaml"):
             continue
-        if spec_id := _spec_id(path):
-            found[spec_id] = relative.as_posix()
+        found[relative.as_posix()] = _load(path)
     return found
 
 
-def plan(dest: Path, with_data_model: bool = False, source: Path = REPO_ROOT) -> list[Planned]:
-    """Every file the export writes into `dest`, the pack manifest last."""
+def plan(dest_specs: dict[str, dict], with_data_model: bool = False,
+         source: Path = REPO_ROOT) -> list[Planned]:  # fmt: skip
+    """Every file the export writes into the fork whose specs are `dest_specs`, the pack
+    manifest last."""
     layout = dict(LAYOUT)
     if with_data_model:
         layout[DATA_MODELS[0]] = DATA_MODELS[1]
@@ -81,30 +86,22 @@ def plan(dest: Path, with_data_model: bool = False, source: Path = REPO_ROOT) ->
         for path in sorted((source / origin).iterdir()):
             if path.is_file() and path.suffix in (".py", ".yml") and not path.name.startswith("."):
                 planned.append(Planned(f"{target}/{path.name}", path.read_bytes()))
-    planned.append(Planned(PACK_FILE, _pack(dest, with_data_model, source)))
+    planned.append(Planned(PACK_FILE, _pack(dest_specs, with_data_model, source)))
     return planned
 
 
-def _pack(dest: Path, with_data_model: bool, source: Path) -> bytes:
+def _pack(dest_specs: dict[str, dict], with_data_model: bool, source: Path) -> bytes:
     """The pack manifest for the fork: this repo's items, the data models the fork (and the
     export) has for the pack's log types."""
-    pack = yaml.safe_load((source / PACK_FILE).read_text(encoding="utf-8"))
-    own_models = {_spec_id(p) for p in (source / DATA_MODELS[0]).glob("*.yml")}
+    pack = _load(source / PACK_FILE)
+    own_models = {_spec_id(_load(p)) for p in (source / DATA_MODELS[0]).glob("*.yml")}
     ids = [item for item in pack["PackDefinition"]["IDs"]
            if with_data_model or item not in own_models]  # fmt: skip
     log_types = set()
     for path in (source / LAYOUT["rules/aws_ec2_compute_abuse"]).glob("*.yml"):
-        log_types.update(yaml.safe_load(path.read_text(encoding="utf-8")).get("LogTypes") or [])
-    for path in sorted(dest.rglob("*.y*ml")):
-        relative = path.relative_to(dest)
-        if SKIPPED_FOLDERS & set(relative.parts):
-            continue
-        try:
-            spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            continue
-        if (isinstance(spec, dict) and spec.get("AnalysisType") == "datamodel"
-                and log_types & set(spec.get("LogTypes") or [])):  # fmt: skip
+        log_types.update(_load(path).get("LogTypes") or [])
+    for spec in dest_specs.values():
+        if spec.get("AnalysisType") == "datamodel" and log_types & set(spec.get("LogTypes") or []):
             model = spec.get("DataModelID")
             if model and model not in ids:
                 ids.append(model)
@@ -124,7 +121,8 @@ def export(dest: Path, with_data_model: bool = False, source: Path = REPO_ROOT) 
         raise ExportRefused(f"{dest}: no such folder (the content repo to install into)")
     manifest_path = dest / MANIFEST
     previous = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
-    planned = plan(dest, with_data_model, source)
+    dest_specs = _specs(dest)
+    planned = plan(dest_specs, with_data_model, source)
     ours = {
         target
         for target, digest in previous.items()
@@ -135,15 +133,14 @@ def export(dest: Path, with_data_model: bool = False, source: Path = REPO_ROOT) 
         if (dest / target).exists():
             problems.append(f"{target} was changed since the last export: keep your change "
                             "elsewhere or delete the file, then export again")  # fmt: skip
-    fork_ids = _specs(dest)
+    fork_ids = {_spec_id(spec): path for path, spec in dest_specs.items() if _spec_id(spec)}
     for item in planned:
         path = dest / item.target
         foreign = item.target not in ours and item.target not in previous
         if foreign and path.exists() and path.read_bytes() != item.content:
             problems.append(f"{item.target} exists in the fork with other content")
         if item.target.endswith(".yml"):
-            spec = yaml.safe_load(item.content)
-            spec_id = get_spec_id(spec) if isinstance(spec, dict) else ""
+            spec_id = _spec_id(yaml.safe_load(item.content))
             where = fork_ids.get(spec_id)
             if where and where != item.target and where not in ours:
                 problems.append(f"{spec_id!r} already exists in the fork at {where}")
