@@ -108,7 +108,7 @@ def stateful_rules() -> list:
 PER_INVOCATION_STATE = {
     "ec2_compute_windows": ("_recorded",),
     "ec2_compute_helpers": ("_last_read",),
-    "ec2_launch_templates": ("_judged",),
+    "ec2_launch_templates": ("_judged", "_completed"),
 }
 PER_INVOCATION_RULE_STATE = ("_verdicts", "_recorded_stages")
 
@@ -313,6 +313,7 @@ def scenario(rng: random.Random) -> list[dict]:
     s.bursts([("quota", 10), ("quota-2", 10), ("below-quota", 9)], 30,
              lambda name, i, t: s.quota_lookup(name, QUOTA_REGIONS[i], t))  # fmt: skip
     _template_dry_run(s)
+    _fresh_templates(s)
     _protections(s)
     _playbooks(s)
     return sorted(s.events, key=lambda event: event["eventTime"])
@@ -334,15 +335,41 @@ def _playbooks(s: _Scenario) -> None:
 
 
 def _template_dry_run(s: _Scenario) -> None:
-    """DryRunProbe: a dry run naming a GPU launch template created days before. Templates are
-    remembered by one invocation and read by another: a template created seconds before its first
-    launch may still race with it, which this scenario leaves out."""
+    """DryRunProbe: a dry run naming a GPU launch template created days before."""
     template_id = f"lt-{s.rng.randrange(1 << 60):017x}"
     s.events.append(factories.create_launch_template(
         "p3.8xlarge", template_id, f"gpu-{template_id}", userIdentity=factories.iam_user("tpl"),
         eventTime=_at(s.start - 3 * 86400 - 60)))  # fmt: skip
     s.launch("dry-run", None, 1, s.at("dry-run"), error_code="Client.DryRunOperation",
              launch_template={"launchTemplateId": template_id, "version": "$Default"})  # fmt: skip
+
+
+def _fresh_templates(s: _Scenario) -> None:
+    """Templates created a second before their first use, so that the template's invocation and
+    the launch's race (or arrive in the other order): an auto scaling group of 9 x 96 vCPUs
+    (VCPUSurge), a GPU dry run (DryRunProbe) and a refused GPU launch (UnusualInstanceType),
+    each naming the new template by ID, name or `$Latest`; beside a group of 8 (quiet)."""
+    uses = (("asg", "c5.24xlarge", 9), ("below-asg", "c5.24xlarge", 8),
+            ("dry", "p3.8xlarge", 1), ("refused", "g5.12xlarge", 1))  # fmt: skip
+    for use, instance_type, count in uses:
+        name = f"fresh-{use}"
+        template_id = f"lt-{s.rng.randrange(1 << 60):017x}"
+        epoch = s.at(name)
+        who = factories.iam_user(name)
+        s.events.append(factories.create_launch_template(
+            instance_type, template_id, name, userIdentity=who, eventTime=_at(epoch)))  # fmt: skip
+        if use.endswith("asg"):
+            group = factories.auto_scaling_group(
+                desired=count, min_size=count, max_size=count, userIdentity=who,
+                eventTime=_at(epoch + 1))  # fmt: skip
+            group["requestParameters"]["autoScalingGroupName"] = name
+            group["requestParameters"]["launchTemplate"] = {"launchTemplateName": name,
+                                                            "version": "$Latest"}  # fmt: skip
+            s.events.append(group)
+            continue
+        error = "Client.DryRunOperation" if use == "dry" else "Client.UnauthorizedOperation"
+        template = {"launchTemplateId": template_id, "version": "$Default"}
+        s.launch(name, None, count, epoch + 1, error_code=error, launch_template=template)
 
 
 def _protections(s: _Scenario) -> None:

@@ -9,7 +9,9 @@ number) is resolved from those entries on event time, so a template deleted and 
 under the same name is the new one. Launch configurations are kept by name.
 
 A template the pack never saw defined (created before the pack, or its creation not delivered
-yet) is "unknown": the alert says so and no type is guessed. Every write is idempotent (a string
+yet) is "unknown": the alert says so and no type is guessed. A launch that finds its template
+unknown waits for it: it is kept under the template's key, and the template event that defines
+it judges the launch again (see `judge_waiting_launches`). Every write is idempotent (a string
 set of entries keyed by version and event time), bounded (MAX_ENTRIES per key, oldest dropped) and
 carries its TTL; when the store fails the launch is judged without the template.
 
@@ -19,7 +21,8 @@ DeleteLaunchTemplate(Versions) follow the same wrappers as documented in the EC2
 (inferred, not seen).
 """
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from ec2_compute_windows import (
@@ -324,6 +327,9 @@ def launch_with_template(
     lookup = TemplateLookup(summary.template, (), "")
     if summary.template is not None and not summary.instance_types:
         lookup = template_types(event, summary, store)
+        if lookup.status == STATUS_UNKNOWN:  # wait for it, then look again (write, then read)
+            waiting = wait_for_template(event, summary.template, store)
+            lookup = template_types(event, summary, store)._replace(degraded=waiting)
         summary = with_template_types(summary, lookup.instance_types)
     if grows_a_group:
         summary = _group_growth(event, summary, store, remember_launched)
@@ -398,6 +404,112 @@ def started_instances(event: Mapping, store: KVStore) -> tuple[list[LaunchedInst
             known.append(LaunchedInstance(instance_id, entry.label, entry.amount,
                                           entry.accelerators))  # fmt: skip
     return known, degraded
+
+
+# --- Launches that named a template before the pack saw it ---------------------------------------
+#
+# A template created seconds before its first launch is remembered by one invocation and read by
+# another; its creation may also be delivered after the launch. Both sides write, then read: the
+# launch that finds its template unknown adds itself to the template's waiting launches and looks
+# the template up again; the template event remembers the template, then reads the waiting
+# launches. Each call is atomic, so whichever comes second sees the other: the launch is judged
+# with its template by one side or both (both give one dedup string, and the windows keep one
+# entry per event ID, so the launch is counted once).
+
+# How long a launch waits for its template (event time): templates are delivered minutes late,
+# not days.
+WAIT_SECONDS = 86400
+# Launches kept waiting per template key, and the bytes of each (the event less Panther's p_
+# fields, as JSON); a larger launch is judged without its template and says so. Items stay below
+# 24 x 8 KB (about 200 KB), half DynamoDB's 400 KB limit.
+MAX_WAITING = 24
+MAX_WAITING_BYTES = 8192
+
+# Template event ID -> the waiting launch it completed that alerted, for the alert functions.
+_completed: dict[str, Mapping] = {}
+
+
+def _waiting_key(kind: str, account_id: str, where: str, ref: str) -> str:
+    return window_key(f"waiting-{kind}", account_id or "?", where or "?", ref)
+
+
+def wait_for_template(event: Mapping, template: TemplateRef, store: KVStore) -> str:
+    """Keep a launch under its template's key until the template is seen; "" or why not."""
+    view = read_view(event)
+    launch = {key: value for key, value in view.items() if not str(key).startswith("p_")}
+    text = json.dumps(launch, sort_keys=True, separators=(",", ":"), default=str)
+    if len(text) > MAX_WAITING_BYTES:
+        return f"launch too large to wait for its template ({len(text)} bytes)"
+    epoch = int(event_time_epoch(event) or 0)
+    key = _waiting_key(template.kind, _account_id(event), region(event), template.ref)
+    try:
+        stored = _waiting(store.add_to_string_set(key, [f"{epoch}|{text}"], WAIT_SECONDS))
+        if len(stored) > MAX_WAITING:  # judged on what the atomic write returned
+            oldest = sorted(stored)[: len(stored) - MAX_WAITING]
+            store.remove_from_string_set(key, [member for _, member in oldest], WAIT_SECONDS)
+    except Exception as error:  # a failed write degrades the pack; it must never raise
+        return f"kv store error: {type(error).__name__}: {error}"[:300]
+    return ""
+
+
+def _waiting(value) -> list[tuple[int, str]]:
+    """(event time, member) of each waiting launch in what the store returned; junk skipped."""
+    if isinstance(value, str):  # a mock's JSON list
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    members = []
+    for member in as_sequence(list(value) if isinstance(value, (set, frozenset)) else value):
+        epoch, _, text = member.partition("|") if isinstance(member, str) else ("", "", "")
+        if epoch.isdigit() and text.startswith("{"):
+            members.append((int(epoch), member))
+    return members
+
+
+def waiting_launches(event: Mapping, store: KVStore) -> list[dict]:
+    """The launches waiting for the template an event defines (read after remember_template
+    wrote it), that now resolve to its types: event time from the change to WAIT_SECONDS after."""
+    change = template_change(event)
+    if change is None:
+        return []
+    first = min(entry.epoch for entry in change.entries)
+    launches: dict[str, dict] = {}
+    try:
+        for ref in change.refs:
+            key = _waiting_key(change.kind, _account_id(event), region(event), ref)
+            for epoch, member in _waiting(store.get_string_set(key)):
+                if first <= epoch <= first + WAIT_SECONDS:
+                    launch = json.loads(member.partition("|")[2])
+                    if isinstance(launch, dict):
+                        launches.setdefault(event_id(launch), launch)
+    except Exception:  # a failed read or a damaged member: the launches stay as judged
+        return []
+    return [launch for launch in launches.values()
+            if template_types(launch, summarize_launch(launch), store).status
+            not in (STATUS_UNKNOWN, STATUS_UNREADABLE)]  # fmt: skip
+
+
+def judge_waiting_launches(event: Mapping, store: KVStore, judge: Callable) -> bool:
+    """rule() of a template event: remember the template, then judge again, with `judge` (the
+    rule's own launch judgement), each launch that named it before the pack knew it. Every one is
+    judged (windows record them all); the first that alerts is what the alert functions describe
+    (`launch_of`)."""
+    remember_template(event, store)
+    alerting = [launch for launch in waiting_launches(event, store) if judge(launch)]
+    if len(_completed) >= _MAX_JUDGED:
+        _completed.clear()
+    if alerting:
+        _completed[event_id(event)] = alerting[0]
+    else:
+        _completed.pop(event_id(event), None)
+    return bool(alerting)
+
+
+def launch_of(event: Mapping) -> Mapping:
+    """The launch an alert is about: the waiting launch a template event completed, or the event
+    itself."""
+    return _completed.get(event_id(event), event)
 
 
 def unusual_launch(

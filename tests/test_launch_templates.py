@@ -18,7 +18,7 @@ from compute_abuse.events import (
     template_call,
 )
 from compute_abuse.kvstore import InMemoryKVStore
-from ec2_compute_helpers import summarize_launch
+from ec2_compute_helpers import event_time_epoch, summarize_launch
 
 ATTACKER = iam_user("backup-sync")
 BY_ID = {"launchTemplateId": "lt-0780d55503d605988", "version": "$Default"}
@@ -195,3 +195,88 @@ def test_template_memory_stays_bounded():
         assert templates.remember_template(event, kv) == ""
     sizes = [len(item.members) for item in store.items.values()]
     assert sizes and max(sizes) <= templates.MAX_ENTRIES
+
+
+# --- A launch that arrives before its template waits for it ------------------------------------
+
+
+def gpu_group(minute, desired=10, **overrides):
+    """An auto scaling group a user creates from a template that names only its ID."""
+    group = auto_scaling_group(desired=desired, userIdentity=ATTACKER, eventTime=at(minute),
+                               **overrides)  # fmt: skip
+    group["requestParameters"]["launchTemplate"] = {"launchTemplateId": "lt-0780d55503d605988"}
+    return group
+
+
+@pytest.mark.parametrize(
+    "rule_id, launch",
+    [
+        ("UnusualInstanceType", lambda: refused_launch(5)),
+        ("DryRunProbe", lambda: refused_launch(5, error="Client.DryRunOperation")),
+        ("VCPUSurge", lambda: gpu_group(5)),
+    ],
+)
+def test_a_launch_delivered_before_its_template_alerts_when_the_template_arrives(
+    kv, memory_kv, rule_id, launch
+):
+    """Out of order (or judged by another invocation before the template was written): the
+    launch waits, and the template event raises the alert the in-order run raises, about the
+    launch (same title and dedup), once."""
+    rule, event = rule_by_id(rule_id), launch()
+    template = create_launch_template("g5.48xlarge", eventTime=at(0))
+    (in_order,) = memory_kv.run(rule, [template, event])
+    assert kv.run(rule, [event]) == []  # its template unknown: nothing yet
+    (late,) = kv.run(rule, [template])
+    assert late.title_output == in_order.title_output
+    assert late.dedup_output == in_order.dedup_output
+    assert context(late)["launch_template_status"] == templates.STATUS_KNOWN
+    assert context(late)["event_id"] == event["eventID"]
+    # Delivered again, launch and template: a window counts the launch once, no new crossing.
+    again = kv.run(rule, [event, template])
+    assert again == [] if rule_id == "VCPUSurge" else len(again) == 2
+
+
+def test_a_group_seen_by_both_sides_is_counted_once(memory_kv, surge):
+    """The race where each side sees the other: the launch waited, the template was written, the
+    launch looked again and counted itself; then the template event finds the launch waiting.
+    Both write the same entry: the window holds 1,920 vCPUs, not twice that."""
+    group = gpu_group(5)
+    memory_kv.now[0] = event_time_epoch(group)  # the store's clock, for the direct calls' TTLs
+    kv = KVStore(**memory_kv.patches)
+    summary = summarize_launch(group)
+    assert templates.wait_for_template(group, summary.template, kv) == ""
+    template = create_launch_template("g5.48xlarge", eventTime=at(0))
+    assert templates.remember_template(template, kv) == ""
+    (alert,) = memory_kv.run(surge, [group])
+    assert context(alert)["window_total"] == 10 * 192
+    assert memory_kv.run(surge, [template]) == []  # the same entry: a duplicate, no new crossing
+
+
+def test_launches_wait_only_for_a_template_defined_before_them(memory_kv, unusual, surge):
+    """A template created after the launch's event time does not price it (its ID was reused or
+    the launch named something else), and an everyday group of small instances stays quiet."""
+    assert (
+        memory_kv.run(unusual, [refused_launch(5), create_launch_template(eventTime=at(9))]) == []
+    )
+    small = gpu_group(20, desired=4)
+    assert memory_kv.run(surge, [small, create_launch_template("c5.large", eventTime=at(15))]) == []
+
+
+def test_waiting_launches_stay_bounded():
+    store = InMemoryKVStore()
+    kv = KVStore(**store.caching_functions())
+    for minute in range(templates.MAX_WAITING + 30):
+        launch = refused_launch(minute % 60)
+        launch["eventTime"] = f"2024-08-01T{10 + minute // 60:02d}:{minute % 60:02d}:00Z"
+        launch["eventID"] = f"launch-{minute}"
+        assert templates.wait_for_template(launch, summarize_launch(launch).template, kv) == ""
+    (members,) = [item.members for key, item in store.items.items() if "waiting" in key]
+    assert len(members) == templates.MAX_WAITING
+    assert max(map(len, members)) <= templates.MAX_WAITING_BYTES + 20
+    # The newest are kept: the oldest launch is gone, the newest is there.
+    assert not any('"launch-0"' in member for member in members)
+    assert any(f'"launch-{templates.MAX_WAITING + 29}"' in member for member in members)
+    huge = refused_launch(5)
+    huge["requestParameters"]["tagSpecificationSet"] = {"items": [{"tag": "x" * 9000}]}
+    why = templates.wait_for_template(huge, summarize_launch(huge).template, kv)
+    assert why.startswith("launch too large to wait for its template")

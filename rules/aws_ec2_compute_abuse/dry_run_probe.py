@@ -32,7 +32,8 @@ from ec2_compute_helpers import (
 from ec2_launch_templates import (
     LAUNCH_AND_TEMPLATE_EVENTS,
     TEMPLATE_EVENT_NAMES,
-    remember_template,
+    judge_waiting_launches,
+    launch_of,
     template_alert_context,
     unusual_launch,
 )
@@ -54,8 +55,12 @@ def _probe(event, store=None):
 def rule(event):
     name = event_name(event)  # one look-up rejects almost every event
     if name in TEMPLATE_EVENT_NAMES:  # remembered: dry runs may name templates
-        remember_template(event, _store())
-        return False
+        return judge_waiting_launches(event, _store(), _dry_run)
+    return _dry_run(event)
+
+
+def _dry_run(event):
+    name = event_name(event)
     if (
         name not in LAUNCH_EVENT_NAMES
         or not is_launch_event(event)
@@ -78,6 +83,7 @@ def _vcpu_range(summary):
 
 
 def title(event):
+    event = launch_of(event)  # a template event alerts about the launch that waited for it
     summary, _, unusual = _probe(event)
     types = ", ".join(unusual or summary.instance_types) or "a launch template"
     return (
@@ -89,16 +95,19 @@ def title(event):
 
 
 def dedup(event):
+    event = launch_of(event)  # a template event alerts about the launch that waited for it
     summary, _, unusual = _probe(event)
     return f"{principal(event).key}:{','.join(unusual or summary.instance_types)}"
 
 
 def severity(event):
+    event = launch_of(event)  # a template event alerts about the launch that waited for it
     _, _, unusual = _probe(event)
     return "HIGH" if unusual else "MEDIUM"
 
 
 def alert_context(event):
+    event = launch_of(event)  # a template event alerts about the launch that waited for it
     summary, lookup, unusual = _probe(event)
     context = launch_alert_context(event, summary)
     context.update(template_alert_context(lookup))

@@ -57,7 +57,8 @@ from ec2_compute_helpers import (
 from ec2_launch_templates import (
     LAUNCH_AND_TEMPLATE_EVENTS,
     TEMPLATE_EVENT_NAMES,
-    remember_template,
+    judge_waiting_launches,
+    launch_of,
     unusual_launch,
 )
 
@@ -190,8 +191,11 @@ def rule(event):
     if name not in STAGE_EVENT_NAMES:  # one look-up rejects almost every event
         return False
     if name in TEMPLATE_EVENT_NAMES:  # remembered: dry runs and launches may name templates
-        remember_template(event, _store())
-        return False
+        return judge_waiting_launches(event, _store(), _stage_rule)
+    return _stage_rule(event)
+
+
+def _stage_rule(event):
     if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
         return False
     return _playbook(event, record_it=True)[1]
@@ -203,6 +207,7 @@ def _story(result):
 
 
 def title(event):
+    event = launch_of(event)  # a template event alerts about the launch that waited for it
     result = _playbook(event)[0]
     steps = " → ".join(STAGES.get(stage, stage) for stage in _story(result)) if result else ""
     hours = _window() / 3600
@@ -214,10 +219,12 @@ def title(event):
 
 
 def dedup(event):
+    event = launch_of(event)  # a template event alerts about the launch that waited for it
     return f"playbook:{principal(event).key}"
 
 
 def alert_context(event):
+    event = launch_of(event)  # a template event alerts about the launch that waited for it
     result = _playbook(event)[0]
     context = identity_alert_context(event)
     if result is None:

@@ -29,7 +29,8 @@ from ec2_compute_helpers import (
 from ec2_launch_templates import (
     LAUNCH_AND_TEMPLATE_EVENTS,
     TEMPLATE_EVENT_NAMES,
-    remember_template,
+    judge_waiting_launches,
+    launch_of,
     template_alert_context,
     unusual_launch,
 )
@@ -55,8 +56,12 @@ def _unusual_types(event, store=None):
 def rule(event):
     name = event_name(event)  # one look-up rejects almost every event
     if name in TEMPLATE_EVENT_NAMES:
-        remember_template(event, _store())
-        return False
+        return judge_waiting_launches(event, _store(), _unusual_launch)
+    return _unusual_launch(event)
+
+
+def _unusual_launch(event):
+    name = event_name(event)
     # Dry runs are permission probes, not launches: ComputeAbuse.AWS.EC2.DryRunProbe's job.
     if (
         name not in LAUNCH_EVENT_NAMES
@@ -70,6 +75,7 @@ def rule(event):
 
 
 def title(event):
+    event = launch_of(event)  # a template event alerts about the launch that waited for it
     summary, _, unusual = _unusual_types(event)
     types = ", ".join(unusual[:MAX_TITLE_TYPES])
     if len(unusual) > MAX_TITLE_TYPES:
@@ -94,11 +100,13 @@ def title(event):
 
 
 def dedup(event):
+    event = launch_of(event)  # a template event alerts about the launch that waited for it
     _, _, unusual = _unusual_types(event)
     return f"{principal(event).key}:{','.join(unusual)}"
 
 
 def severity(event):
+    event = launch_of(event)  # a template event alerts about the launch that waited for it
     summary, _, _ = _unusual_types(event)
     if summary.outcome != OUTCOME_SUCCESS:
         return "LOW"  # refused by IAM or quota: nothing runs, but someone asked
@@ -108,6 +116,7 @@ def severity(event):
 
 
 def alert_context(event):
+    event = launch_of(event)  # a template event alerts about the launch that waited for it
     summary, lookup, unusual = _unusual_types(event)
     context = launch_alert_context(event, summary)
     context.update(template_alert_context(lookup))

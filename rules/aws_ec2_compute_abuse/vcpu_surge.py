@@ -52,9 +52,11 @@ from ec2_compute_helpers import (
 )
 from ec2_launch_templates import (
     LAUNCH_AND_TEMPLATE_EVENTS,
+    STATUS_UNKNOWN,
     TEMPLATE_EVENT_NAMES,
+    judge_waiting_launches,
+    launch_of,
     launch_with_template,
-    remember_template,
     template_alert_context,
 )
 
@@ -97,7 +99,9 @@ def _surge(event, record_it=False):
     store = _store() if record_it else None
     # Launched vCPUs; for fleets, spot requests and auto scaling groups, whose instances AWS
     # launches after the call, the vCPUs requested (by the named template's type if need be).
-    summary, _ = launch_with_template(event, store, remember_launched=True)
+    summary, lookup = launch_with_template(event, store, remember_launched=True)
+    if lookup.status == STATUS_UNKNOWN and record_it:
+        return []  # counted when its template is seen (judge_waiting_launches), not as 0 now
     epoch = event_time_epoch(event)
     entry = Entry(epoch=int(epoch or 0), event_id=event_id(event), amount=summary.vcpus,
                   accelerators=summary.accelerators)  # fmt: skip
@@ -111,8 +115,12 @@ def _surge(event, record_it=False):
 def rule(event):
     name = event_name(event)  # one look-up rejects almost every event
     if name in TEMPLATE_EVENT_NAMES:  # remembered: groups and fleets name templates
-        remember_template(event, _store())
-        return False
+        return judge_waiting_launches(event, _store(), _launch_rule)
+    return _launch_rule(event)
+
+
+def _launch_rule(event):
+    name = event_name(event)
     if (
         name not in LAUNCH_EVENT_NAMES
         or not is_launch_event(event)
@@ -129,6 +137,7 @@ def rule(event):
 
 
 def title(event):
+    event = launch_of(event)  # a template event alerts about the launch that waited for it
     window, result = crossing(_surge(event))
     who = principals_label(window, result, principal(event).display)
     return (
@@ -139,15 +148,18 @@ def title(event):
 
 
 def dedup(event):
+    event = launch_of(event)  # a template event alerts about the launch that waited for it
     return crossing(_surge(event))[0].dedup
 
 
 def severity(event):
+    event = launch_of(event)  # a template event alerts about the launch that waited for it
     window, result = crossing(_surge(event))
     return window_severity("MEDIUM", result.total, window.threshold, result.accelerators)
 
 
 def alert_context(event):
+    event = launch_of(event)  # a template event alerts about the launch that waited for it
     results = _surge(event)
     summary, lookup = launch_with_template(event, None)
     context = launch_alert_context(event, summary)
