@@ -437,7 +437,10 @@ def wait_for_template(event: Mapping, template: TemplateRef, store: KVStore) -> 
     """Keep a launch under its template's key until the template is seen; "" or why not."""
     view = read_view(event)
     launch = {key: value for key, value in view.items() if not str(key).startswith("p_")}
-    text = json.dumps(launch, sort_keys=True, separators=(",", ":"), default=str)
+    try:
+        text = json.dumps(launch, sort_keys=True, separators=(",", ":"), default=str)
+    except (ValueError, RecursionError) as error:  # nested past what JSON can write back
+        return f"launch cannot wait for its template: {type(error).__name__}"
     if len(text) > MAX_WAITING_BYTES:
         return f"launch too large to wait for its template ({len(text)} bytes)"
     epoch = int(event_time_epoch(event) or 0)

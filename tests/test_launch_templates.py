@@ -280,3 +280,10 @@ def test_waiting_launches_stay_bounded():
     huge["requestParameters"]["tagSpecificationSet"] = {"items": [{"tag": "x" * 9000}]}
     why = templates.wait_for_template(huge, summarize_launch(huge).template, kv)
     assert why.startswith("launch too large to wait for its template")
+    deep = refused_launch(5)
+    nested = deep["requestParameters"]["tagSpecificationSet"] = {}
+    for _ in range(100_000):  # deeper than JSON can write back: said, never raised
+        nested["items"] = {}
+        nested = nested["items"]
+    why = templates.wait_for_template(deep, summarize_launch(deep).template, kv)
+    assert why == "launch cannot wait for its template: RecursionError"
