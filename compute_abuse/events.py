@@ -378,3 +378,84 @@ def create_launch_configuration(name: str = "legacy-workers", instance_type: str
                                        "instanceType": instance_type,
                                        "imageId": "ami-0abcdef1234567890"},
                     responseElements=None, **overrides)  # fmt: skip
+
+
+# --- ECS ------------------------------------------------------------------------------------------
+# Shapes from the ECS API reference (CloudTrail records the request and response as the API
+# writes them, camelCase): RegisterTaskDefinition, RunTask, CreateService.
+
+
+def register_task_definition(
+    family: str = "worker",
+    cpu: Any = "4096",
+    gpus: int = 0,
+    revision: int = 1,
+    fargate: bool = True,
+    **overrides: Any,
+) -> dict:
+    """A task definition of one container: task-level `cpu` (units, or "4 vCPU"), GPUs as the
+    container's resourceRequirements."""
+    container: dict = {"name": family, "image": "docker.io/library/alpine:3.20", "essential": True}
+    if gpus:
+        container["resourceRequirements"] = [{"type": "GPU", "value": str(gpus)}]
+    request: dict = {"family": family, "containerDefinitions": [container],
+                     "networkMode": "awsvpc" if fargate else "bridge"}  # fmt: skip
+    if cpu is not None:
+        request["cpu"], request["memory"] = cpu, "8192"
+    if fargate:
+        request["requiresCompatibilities"] = ["FARGATE"]
+    arn = f"arn:aws:ecs:us-east-1:{ACCOUNT_ID}:task-definition/{family}:{revision}"
+    response = {"taskDefinition": {**request, "taskDefinitionArn": arn, "revision": revision,
+                                   "status": "ACTIVE"}}  # fmt: skip
+    return api_call("ecs.amazonaws.com", "RegisterTaskDefinition", requestParameters=request,
+                    responseElements=response, **overrides)  # fmt: skip
+
+
+def run_task(
+    task_definition: str = "worker",
+    count: int = 1,
+    launch_type: str | None = "FARGATE",
+    cpu: str | None = "4096",
+    placed: int | None = None,
+    **overrides: Any,
+) -> dict:
+    """RunTask: `placed` tasks listed in the response (all by default, each of `cpu` units), the
+    rest as failures (ECS's partial refusals: `RESOURCE:CPU`)."""
+    request: dict = {"cluster": "default", "taskDefinition": task_definition, "count": count}
+    if launch_type:
+        request["launchType"] = launch_type
+    placed = count if placed is None else placed
+    task: dict = {"lastStatus": "PROVISIONING", "containers": [{"name": "c"}],
+                  "taskDefinitionArn": task_definition}  # fmt: skip
+    if cpu is not None:
+        task["cpu"] = cpu
+    tasks = [{**task, "taskArn": f"arn:aws:ecs:us-east-1:{ACCOUNT_ID}:task/default/{i:032x}"}
+             for i in range(placed)]  # fmt: skip
+    failures = [{"reason": "RESOURCE:CPU"} for _ in range(count - placed)]
+    response = {"tasks": tasks, "failures": failures}
+    return api_call("ecs.amazonaws.com", "RunTask", requestParameters=request,
+                    responseElements=response, **overrides)  # fmt: skip
+
+
+def create_service(
+    task_definition: str = "worker",
+    desired: int = 2,
+    launch_type: str | None = "FARGATE",
+    name: str = "web",
+    **overrides: Any,
+):
+    """CreateService: `desired` tasks the service scheduler starts after the call."""
+    request: dict = {"cluster": "default", "serviceName": name, "taskDefinition": task_definition,
+                     "desiredCount": desired}  # fmt: skip
+    if launch_type:
+        request["launchType"] = launch_type
+    response = {
+        "service": {
+            "serviceName": name,
+            "desiredCount": desired,
+            "runningCount": 0,
+            "serviceArn": f"arn:aws:ecs:us-east-1:{ACCOUNT_ID}:service/{name}",
+        }
+    }
+    return api_call("ecs.amazonaws.com", "CreateService", requestParameters=request,
+                    responseElements=response, **overrides)  # fmt: skip

@@ -24,6 +24,7 @@ from ec2_instance_catalog import instance_family, instance_type_spec
 EC2_EVENT_SOURCE = "ec2.amazonaws.com"
 AUTOSCALING_EVENT_SOURCE = "autoscaling.amazonaws.com"
 SAGEMAKER_EVENT_SOURCE = "sagemaker.amazonaws.com"
+ECS_EVENT_SOURCE = "ecs.amazonaws.com"
 # eventSource -> eventNames of every API that launches (or asks AWS to launch) instances. Rules
 # declare what they can match with it (RULE_EVENTS), so tooling can skip every other event
 # without evaluating a rule on it.
@@ -40,10 +41,13 @@ LAUNCH_EVENTS = {
         {"CreateTrainingJob", "CreateProcessingJob", "CreateTransformJob",
          "CreateHyperParameterTuningJob", "CreateNotebookInstance", "CreateApp", "CreateCluster"}
     ),
+    # ECS runs tasks of a task definition's size (CPU units / 1024 vCPUs, GPUs): on Fargate they
+    # are new capacity; on EC2 container instances, capacity counted when those launched.
+    ECS_EVENT_SOURCE: frozenset({"RunTask", "StartTask", "CreateService"}),
 }  # fmt: skip
 # What the alert calls the service a launch API belongs to.
 SERVICE_NAMES = {EC2_EVENT_SOURCE: "EC2", AUTOSCALING_EVENT_SOURCE: "EC2",
-                 SAGEMAKER_EVENT_SOURCE: "SageMaker"}  # fmt: skip
+                 SAGEMAKER_EVENT_SOURCE: "SageMaker", ECS_EVENT_SOURCE: "ECS"}  # fmt: skip
 LAUNCH_EVENT_NAMES = frozenset().union(*LAUNCH_EVENTS.values())
 # What a ledger record's call does to capacity: new instances, or a new size for one that exists
 # (ModifyInstanceAttribute of instanceType: its vCPUs and accelerators from its next start).
@@ -229,10 +233,21 @@ class LaunchSummary(NamedTuple):
     requested_accelerators_max: int = 0
     template_types: tuple = ()  # the types of the named template, where the pack saw it defined
     change: str = CHANGE_LAUNCH  # CHANGE_LAUNCH or CHANGE_RESIZE
+    task_size: "TaskSize | None" = None  # ECS: what one task asks for, where known
 
     @property
     def uses_launch_template(self) -> bool:
         return self.template is not None
+
+    @property
+    def needs_template(self) -> bool:
+        """Priced only by what it names: a template without a type of its own, a task
+        definition without a size of its own (refusals, services)."""
+        if self.template is None:
+            return False
+        if self.template.kind == TASK_DEFINITION:
+            return self.task_size is None and not self.launched_vcpus
+        return not self.instance_types
 
     @property
     def instance_types(self) -> tuple:
@@ -341,8 +356,8 @@ def listed(value: Any) -> list[Mapping]:
 class TemplateRef(NamedTuple):
     """A launch template (by ID or name, at a version) or launch configuration a call names."""
 
-    kind: str  # LAUNCH_TEMPLATE or LAUNCH_CONFIGURATION
-    ref: str  # the template's ID or name; the configuration's name
+    kind: str  # LAUNCH_TEMPLATE, LAUNCH_CONFIGURATION or TASK_DEFINITION
+    ref: str  # the template's ID or name; the configuration's name; the task family
     version: str  # "$Default", "$Latest" or a number; "" for launch configurations
 
     def __str__(self) -> str:
@@ -351,6 +366,7 @@ class TemplateRef(NamedTuple):
 
 LAUNCH_TEMPLATE = "launch-template"
 LAUNCH_CONFIGURATION = "launch-configuration"
+TASK_DEFINITION = "task-definition"
 
 
 def template_ref(spec: Any, kind: str = LAUNCH_TEMPLATE) -> TemplateRef | None:
@@ -380,6 +396,7 @@ class _Request(NamedTuple):
     max_capacity: int  # auto scaling groups: maxSize; 0 elsewhere
     launches_later: bool  # AWS launches the capacity after the call (fleets, spot, ASGs)
     groups: tuple = ()  # (type, count) of requests that name each group's size (SageMaker)
+    task_size: "TaskSize | None" = None  # ECS: one task's size, where the request sets it
 
 
 def _types(*values: Any) -> tuple:
@@ -609,6 +626,128 @@ def _sagemaker_tuning_request(request: Mapping) -> _Request:
     return _sagemaker_groups(groups, parallel)
 
 
+# --- ECS tasks ------------------------------------------------------------------------------------
+
+CPU_UNITS_PER_VCPU = 1024  # ECS: "1 vCPU" is 1,024 CPU units
+# ECS launch types and capacity providers that run tasks on EC2 instances: their capacity is
+# counted when those instances launched, so the tasks add no vCPUs (counted by number only).
+ECS_ON_INSTANCES = frozenset({"EC2", "EXTERNAL"})
+ECS_FARGATE_PROVIDERS = frozenset({"FARGATE", "FARGATE_SPOT"})
+_TASK_DEFINITION_ARN = re.compile(r"^arn:[^:]*:ecs:[^:]*:[^:]*:task-definition/(.+)$")
+_CPU_TEXT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(vcpu)?\s*$", re.IGNORECASE)
+
+
+class TaskSize(NamedTuple):
+    """What one ECS task asks for."""
+
+    cpu_units: int
+    gpus: int
+
+    def vcpus(self, tasks: int) -> int:
+        """vCPUs of `tasks` tasks, rounded up once (four 0.25 vCPU tasks are one vCPU)."""
+        return -(-tasks * self.cpu_units // CPU_UNITS_PER_VCPU)
+
+
+def task_definition_ref(value: Any) -> TemplateRef | None:
+    """The task definition a call names: "family" (its latest revision), "family:3", or the
+    task definition's ARN."""
+    text = as_text(value).strip()
+    match = _TASK_DEFINITION_ARN.match(text)
+    text = match.group(1) if match else text
+    family, _, revision = text.partition(":")
+    if not family:
+        return None
+    version = revision if revision.isdigit() else "$Latest"
+    return TemplateRef(TASK_DEFINITION, family[:MAX_TEMPLATE_REF_LENGTH], version)
+
+
+def _cpu_units(value: Any) -> int | None:
+    """CPU units from 1024, "1024" or "1 vCPU"; None when absent or unreadable."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 <= value <= MAX_COUNT else None
+    match = _CPU_TEXT.match(as_text(value)) if isinstance(value, str) else None
+    if match is None:
+        return None
+    amount = float(match.group(1)) * (CPU_UNITS_PER_VCPU if match.group(2) else 1)
+    return int(amount) if amount <= MAX_COUNT else None
+
+
+def task_size(definition: Mapping) -> TaskSize | None:
+    """One task's size from a task definition (or a RunTask's overrides): its task-level `cpu`,
+    else its containers' `cpu` summed; GPUs from the containers' resourceRequirements. None when
+    nothing sets the CPU (EC2 launch type tasks may leave it to the instance)."""
+    containers = listed(definition.get("containerDefinitions") or
+                        definition.get("containerOverrides"))  # fmt: skip
+    gpus = sum(
+        _count_or(requirement.get("value"), 0)
+        for container in containers
+        for requirement in listed(container.get("resourceRequirements"))
+        if as_text(requirement.get("type")).upper() == "GPU"
+    )
+    units = _cpu_units(definition.get("cpu"))
+    if units is None:
+        parts = [_cpu_units(container.get("cpu")) for container in containers]
+        units = sum(part for part in parts if part) if any(parts) else None
+    if units is None and not gpus:
+        return None
+    return TaskSize(min(units or 0, MAX_COUNT), min(gpus, MAX_COUNT))
+
+
+def runs_on_instances(request: Mapping) -> bool:
+    """Whether an ECS call places its tasks on EC2 container instances (launch type EC2 or
+    EXTERNAL, or a capacity provider strategy without Fargate) rather than on Fargate."""
+    launch_type = as_text(request.get("launchType")).upper()
+    if launch_type:
+        return launch_type in ECS_ON_INSTANCES
+    providers = [as_text(item.get("capacityProvider")).upper()
+                 for item in listed(request.get("capacityProviderStrategy"))]  # fmt: skip
+    return bool(providers) and not ECS_FARGATE_PROVIDERS.intersection(providers)
+
+
+def _ecs_request(request: Mapping, event_name: str) -> _Request:
+    """RunTask (`count` tasks), StartTask (one per container instance named) and CreateService
+    (`desiredCount`): each task of the size its overrides set, else its task definition's
+    (remembered from RegisterTaskDefinition, ec2_launch_templates)."""
+    if event_name == "StartTask":
+        count = len(_ids(request.get("containerInstances"))) or 1
+    elif event_name == "CreateService":
+        count = _count_or(request.get("desiredCount"), 0)
+    else:
+        count = _count_or(request.get("count"), 1)
+    on_instances = runs_on_instances(request)
+    return _Request(
+        instance_types=(), instance_count=count, subnet_id="",
+        template=None if on_instances else task_definition_ref(request.get("taskDefinition")),
+        vcpus_per_instance=None, vcpu_capacity=None, max_capacity=0,
+        launches_later=event_name == "CreateService",
+        task_size=None if on_instances else task_size(as_mapping(request.get("overrides"))),
+    )  # fmt: skip
+
+
+def _launched_tasks(response: Mapping) -> tuple[int, int, int]:
+    """(tasks, vCPUs, GPUs) a RunTask or StartTask response lists: each task's `cpu`, and the
+    GPUs assigned to its containers."""
+    tasks = listed(response.get("tasks"))
+    units = sum(_cpu_units(task.get("cpu")) or 0 for task in tasks)
+    gpus = sum(len(_ids(container.get("gpuIds")))
+               for task in tasks for container in listed(task.get("containers")))  # fmt: skip
+    return len(tasks), TaskSize(units, 0).vcpus(1), gpus
+
+
+def with_task_size(summary: LaunchSummary, size: "TaskSize | None") -> LaunchSummary:
+    """An ECS call priced by one task's size (from its task definition) times its tasks."""
+    if size is None:
+        return summary
+    tasks = summary.requested_instance_count
+    vcpus, gpus = size.vcpus(tasks), tasks * size.gpus
+    return summary._replace(
+        task_size=size, requested_vcpus=vcpus, requested_vcpus_max=vcpus,
+        requested_accelerators=gpus, requested_accelerators_max=gpus,
+    )  # fmt: skip
+
+
 _REQUEST_READERS = {
     "RunInstances": _run_instances_request,
     "CreateFleet": _create_fleet_request,
@@ -642,6 +781,9 @@ _REQUEST_READERS = {
     "CreateHyperParameterTuningJob": _sagemaker_tuning_request,
     "CreateNotebookInstance": lambda r: _sagemaker_groups([(r.get("instanceType"), 1)]),
     "CreateApp": lambda r: _sagemaker_groups([(dig(r, "resourceSpec", "instanceType"), 1)]),
+    "RunTask": lambda r: _ecs_request(r, "RunTask"),
+    "StartTask": lambda r: _ecs_request(r, "StartTask"),
+    "CreateService": lambda r: _ecs_request(r, "CreateService"),
     "CreateCluster": lambda r: _sagemaker_groups(  # HyperPod
         [(g.get("instanceType"), g.get("instanceCount")) for g in listed(r.get("instanceGroups"))]
     ),
@@ -771,6 +913,9 @@ def _summarize_launch(event: Mapping) -> LaunchSummary:
     )
     if outcome == OUTCOME_SUCCESS and instance_error and not launched:
         outcome, error_code = OUTCOME_FAILURE, instance_error  # an instant fleet refused it all
+    tasks = _task_outcome(event, event_name, request)
+    if outcome == OUTCOME_SUCCESS and tasks.failure and not tasks.count:
+        outcome, error_code = OUTCOME_FAILURE, tasks.failure  # ECS placed none of the tasks
 
     # A launch without a type of its own (a launch template) inherits the one requested.
     inherited = request.instance_types[0] if len(request.instance_types) == 1 else ""
@@ -788,15 +933,21 @@ def _summarize_launch(event: Mapping) -> LaunchSummary:
         launched_vcpus += vcpus if vcpus is not None else (spec.vcpus if spec else 0)
         launched_accelerators += spec.accelerators if spec else 0
 
-    requested = _grouped_capacity(request.groups) or requested_capacity(
+    if request.task_size is not None:
+        size, count = request.task_size, request.instance_count
+        vcpus, gpus = size.vcpus(count), count * size.gpus
+        requested = _Capacity(count, vcpus, gpus, vcpus, gpus)
+    else:
+        requested = _grouped_capacity(request.groups) or requested_capacity(
         request.instance_types, request.instance_count, request.vcpus_per_instance,
-        request.vcpu_capacity)  # fmt: skip
+            request.vcpu_capacity)  # fmt: skip
     if requested is None and request.vcpu_capacity is not None:  # asked for in vCPUs
         requested = _Capacity(request.instance_count, request.vcpu_capacity, 0,
                               request.vcpu_capacity, 0)  # fmt: skip
     elif requested is None:  # without a known type, only the response tells
-        requested = _Capacity(request.instance_count, launched_vcpus, launched_accelerators,
-                              launched_vcpus, launched_accelerators)  # fmt: skip
+        requested = _Capacity(request.instance_count, launched_vcpus + tasks.vcpus,
+                              launched_accelerators + tasks.gpus, launched_vcpus + tasks.vcpus,
+                              launched_accelerators + tasks.gpus)  # fmt: skip
     resized = ()
     if event_name == "ModifyInstanceAttribute":
         instance_id = as_text(dig(event, "requestParameters", "instanceId"))
@@ -812,11 +963,11 @@ def _summarize_launch(event: Mapping) -> LaunchSummary:
         launched_instance_types=tuple(launched_types),
         template=request.template,
         requested_instance_count=min(requested.instances, MAX_COUNT),
-        launched_instance_count=len(launched),
+        launched_instance_count=len(launched) + tasks.count,
         requested_vcpus=min(requested.vcpus, MAX_COUNT * 1000),
-        launched_vcpus=min(launched_vcpus, MAX_COUNT * 1000),
+        launched_vcpus=min(launched_vcpus + tasks.vcpus, MAX_COUNT * 1000),
         requested_accelerators=min(requested.accelerators, MAX_COUNT * 1000),
-        launched_accelerators=min(launched_accelerators, MAX_COUNT * 1000),
+        launched_accelerators=min(launched_accelerators + tasks.gpus, MAX_COUNT * 1000),
         unknown_instance_types=tuple(unknown),
         instance_ids=tuple(i.instance_id for i in launched if i.instance_id)[
             :MAX_LISTED_INSTANCE_IDS
@@ -828,7 +979,28 @@ def _summarize_launch(event: Mapping) -> LaunchSummary:
         requested_vcpus_max=min(requested.vcpus_max, MAX_COUNT * 1000),
         requested_accelerators_max=min(requested.accelerators_max, MAX_COUNT * 1000),
         change=CHANGE_RESIZE if event_name == "ModifyInstanceAttribute" else CHANGE_LAUNCH,
+        task_size=request.task_size,
     )
+
+
+class _Tasks(NamedTuple):
+    count: int = 0
+    vcpus: int = 0
+    gpus: int = 0
+    failure: str = ""  # the first reason ECS gave for a task it did not place
+
+
+def _task_outcome(event: Mapping, event_name: str, request: _Request) -> _Tasks:
+    """The tasks a RunTask or StartTask response lists (on EC2 container instances: by number
+    only, their capacity counted at the instances' launch) and its first failure reason."""
+    if event_name not in ("RunTask", "StartTask") or event.get("eventSource") != ECS_EVENT_SOURCE:
+        return _Tasks()
+    response = as_mapping(event.get("responseElements"))
+    count, vcpus, gpus = _launched_tasks(response)
+    failure = next((as_text(f.get("reason")) for f in listed(response.get("failures"))), "")
+    if runs_on_instances(as_mapping(event.get("requestParameters"))):
+        vcpus = gpus = 0
+    return _Tasks(count, vcpus, gpus, failure[:MAX_ERROR_MESSAGE_LENGTH])
 
 
 class _Capacity(NamedTuple):
@@ -1393,4 +1565,9 @@ def launch_alert_context(event: Mapping, summary: LaunchSummary | None = None) -
             "launches_later": summary.launches_later,
         }
     )
+    if summary.template is not None and summary.template.kind == TASK_DEFINITION:
+        size = summary.task_size  # ECS: one task's size, where known
+        context["task_definition"] = str(summary.template)
+        context["task_cpu_units"] = size.cpu_units if size else None
+        context["task_gpus"] = size.gpus if size else None
     return context

@@ -46,12 +46,15 @@ from ec2_compute_config import (
 from ec2_compute_helpers import (
     AUTOSCALING_EVENT_SOURCE,
     EC2_EVENT_SOURCE,
+    ECS_EVENT_SOURCE,
     LAUNCH_CONFIGURATION,
     LAUNCH_EVENTS,
     LAUNCH_TEMPLATE,
     MAX_TEMPLATE_REF_LENGTH,
+    TASK_DEFINITION,
     LaunchedInstance,
     LaunchSummary,
+    TaskSize,
     TemplateRef,
     as_count,
     as_mapping,
@@ -67,9 +70,12 @@ from ec2_compute_helpers import (
     region,
     started_instance_ids,
     summarize_launch,
+    task_definition_ref,
+    task_size,
     unusual_instance_types_in,
     with_group_growth,
     with_started_instances,
+    with_task_size,
     with_template_types,
 )
 
@@ -84,6 +90,9 @@ TEMPLATE_EVENTS = {
         }
     ),
     AUTOSCALING_EVENT_SOURCE: frozenset({"CreateLaunchConfiguration"}),
+    # ECS task definitions: each revision's task size, for RunTask and CreateService calls that
+    # name a family (its latest revision) or a revision without a size of their own.
+    ECS_EVENT_SOURCE: frozenset({"RegisterTaskDefinition"}),
 }
 TEMPLATE_EVENT_NAMES = frozenset().union(*TEMPLATE_EVENTS.values())
 
@@ -97,6 +106,7 @@ STATUS_KNOWN = "known"
 STATUS_NO_TYPE = "template sets no instance type (attribute-based or left to the launch)"
 STATUS_UNKNOWN = "unknown template: the pack never saw it defined"
 STATUS_UNREADABLE = "template memory unavailable"
+STATUS_NO_SIZE = "task definition sets no task CPU or GPU (left to its container instances)"
 
 
 class TemplateChange(NamedTuple):
@@ -112,6 +122,7 @@ class TemplateLookup(NamedTuple):
     instance_types: tuple
     status: str  # STATUS_*, or "" when the launch names no template
     degraded: str = ""
+    task_size: TaskSize | None = None  # a task definition's, where known
 
 
 NO_TEMPLATE = TemplateLookup(None, (), "")
@@ -141,6 +152,8 @@ def template_change(event: Mapping) -> TemplateChange | None:
         entries = (Entry(epoch, f"{_VERSION}0", 0, 0, entry_label(instance_type)),)
         refs = _refs(as_text(request.get("launchConfigurationName")))
         return TemplateChange(LAUNCH_CONFIGURATION, refs, entries) if refs else None
+    if name == "RegisterTaskDefinition":
+        return _task_definition_change(request, as_mapping(response.get("taskDefinition")), epoch)
     wrapper = as_mapping(request.get(f"{name}Request"))
     result = as_mapping(response.get(f"{name}Response"))
     template = as_mapping(result.get("launchTemplate") or result.get("launchTemplateVersion"))
@@ -152,6 +165,24 @@ def template_change(event: Mapping) -> TemplateChange | None:
         return None
     entries = _launch_template_entries(name, wrapper, template, epoch)
     return TemplateChange(LAUNCH_TEMPLATE, refs, entries) if entries else None
+
+
+def _task_definition_change(request: Mapping, registered: Mapping, epoch: int):
+    """A task definition's new revision: its size as amount (CPU units) and accelerators (GPUs),
+    labelled "task" ("task:none" when nothing sets its size)."""
+    ref = task_definition_ref(registered.get("taskDefinitionArn")) or task_definition_ref(
+        request.get("family")
+    )
+    revision = as_count(registered.get("revision"))
+    if ref is None or revision is None:
+        if ref is not None:
+            revision = as_count(ref.version)
+        if ref is None or revision is None:
+            return None
+    size = task_size(request)
+    entry = Entry(epoch, f"{_VERSION}{revision}", size.cpu_units if size else 0,
+                  size.gpus if size else 0, "task" if size else "task:none")  # fmt: skip
+    return TemplateChange(TASK_DEFINITION, (ref.ref,), (entry,))
 
 
 def _launch_template_entries(name: str, wrapper: Mapping, template: Mapping, epoch: int) -> tuple:
@@ -245,6 +276,8 @@ def template_types(
         reason = f"kv store error: {type(error).__name__}: {error}"[:300]
         return TemplateLookup(template, (), STATUS_UNREADABLE, reason)
     moment = event_time_epoch(event) if epoch is None else epoch
+    if template.kind == TASK_DEFINITION:
+        return _task_definition_lookup(template, _resolve_entry(entries.values(), template, moment))
     instance_type = _resolve(entries.values(), template, moment)
     if instance_type is None:
         return TemplateLookup(template, (), STATUS_UNKNOWN)
@@ -253,12 +286,54 @@ def template_types(
     return TemplateLookup(template, (instance_type,), STATUS_KNOWN)
 
 
+def _task_definition_lookup(template: TemplateRef, entry: Entry | None) -> TemplateLookup:
+    if entry is None:
+        return TemplateLookup(template, (), STATUS_UNKNOWN)
+    if entry.label != "task":
+        return TemplateLookup(template, (), STATUS_NO_SIZE)
+    size = TaskSize(entry.amount, entry.accelerators)
+    return TemplateLookup(template, (), STATUS_KNOWN, task_size=size)
+
+
 def _resolve(entries, template: TemplateRef, moment: float | None) -> str | None:
     """The type at the named version ("" when it sets none), or None when no such version was
     seen. Only entries up to the launch's event time count, after the template's last deletion."""
+    versions, default = _versions(entries, moment)
+    entry = _named_version(versions, default, template)
+    label = entry.label if entry is not None else None
+    for _ in range(len(versions)):  # a version that kept its source version's type
+        if label is None or not label.startswith("="):
+            break
+        source = versions.get(as_count(label[1:]))
+        label = source.label if source is not None else None
+    if label is None:
+        return None
+    return "" if label.startswith("=") else label
+
+
+def _resolve_entry(entries, template: TemplateRef, moment: float | None) -> Entry | None:
+    """The entry of the version a launch names, or None when no such version was seen."""
+    return _named_version(*_versions(entries, moment), template)
+
+
+def _named_version(versions: dict, default: int | None, template: TemplateRef) -> Entry | None:
+    if template.kind == LAUNCH_CONFIGURATION:
+        number = 0
+    elif template.version == "$Latest":
+        number = max(versions, default=None)
+    elif template.version in ("$Default", ""):
+        number = default if default is not None else min(versions, default=None)
+    else:
+        number = as_count(template.version)
+    return versions.get(number) if number is not None else None
+
+
+def _versions(entries, moment: float | None) -> tuple[dict[int, Entry], int | None]:
+    """(each version's entry, the default version) up to `moment`, after the template's last
+    deletion, less deleted versions."""
     seen = sorted(e for e in entries if moment is None or e.epoch <= moment)
     deleted_at = max((e.epoch for e in seen if e.event_id.startswith(f"{_DELETED}@")), default=-1)
-    versions: dict[int, str] = {}
+    versions: dict[int, Entry] = {}
     default = None
     for entry in seen:
         if entry.epoch < deleted_at:
@@ -268,23 +343,8 @@ def _resolve(entries, template: TemplateRef, moment: float | None) -> str | None
         elif entry.event_id.startswith(f"{_DEFAULT}@"):
             default = entry.amount
         elif entry.event_id.startswith(_VERSION) and entry.event_id[1:].isdigit():
-            versions[int(entry.event_id[1:])] = entry.label
-    if template.kind == LAUNCH_CONFIGURATION:
-        number = 0
-    elif template.version == "$Latest":
-        number = max(versions, default=None)
-    elif template.version in ("$Default", ""):
-        number = default if default is not None else min(versions, default=None)
-    else:
-        number = as_count(template.version)
-    label = versions.get(number) if number is not None else None
-    for _ in range(len(versions)):  # a version that kept its source version's type
-        if label is None or not label.startswith("="):
-            break
-        label = versions.get(as_count(label[1:]))
-    if label is None:
-        return None
-    return "" if label.startswith("=") else label
+            versions[int(entry.event_id[1:])] = entry
+    return versions, default
 
 
 # --- Launches judged with their template ----------------------------------------------------------
@@ -311,11 +371,7 @@ def launch_with_template(
     summary = summarize_launch(event)
     grows_a_group = summary.event_name in GROUP_EVENTS
     if store is None:
-        if (
-            summary.event_name == "StartInstances"
-            or grows_a_group
-            or (summary.template is not None and not summary.instance_types)
-        ):
+        if summary.event_name == "StartInstances" or grows_a_group or summary.needs_template:
             return _judged.get(event_id(event), (summary, TemplateLookup(summary.template, (), "")))
         return summary, TemplateLookup(summary.template, (), "")
     if remember_launched and summary.launched_instance_count:
@@ -325,12 +381,13 @@ def launch_with_template(
         return _judge(event, with_started_instances(summary, known),
                       TemplateLookup(None, (), "", degraded))  # fmt: skip
     lookup = TemplateLookup(summary.template, (), "")
-    if summary.template is not None and not summary.instance_types:
+    if summary.needs_template:
         lookup = template_types(event, summary, store)
         if lookup.status == STATUS_UNKNOWN:  # wait for it, then look again (write, then read)
             waiting = wait_for_template(event, summary.template, store)
             lookup = template_types(event, summary, store)._replace(degraded=waiting)
-        summary = with_template_types(summary, lookup.instance_types)
+        summary = (with_task_size(summary, lookup.task_size) if lookup.task_size
+                   else with_template_types(summary, lookup.instance_types))  # fmt: skip
     if grows_a_group:
         summary = _group_growth(event, summary, store, remember_launched)
     return _judge(event, summary, lookup) if lookup.status or grows_a_group else (summary, lookup)

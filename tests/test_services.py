@@ -9,7 +9,14 @@ import pytest
 
 import ec2_compute_helpers as helpers
 from compute_abuse.content import load_rule, rule_spec
-from compute_abuse.events import api_call, iam_user, run_instances
+from compute_abuse.events import (
+    api_call,
+    create_service,
+    iam_user,
+    register_task_definition,
+    run_instances,
+    run_task,
+)
 
 T0 = int(datetime(2024, 8, 7, 14, 0, tzinfo=UTC).timestamp())
 
@@ -234,3 +241,109 @@ def test_a_group_the_pack_never_saw_counts_its_whole_new_size(kv, rules):
     (count,) = kv.run(rules["HighInstanceCount"], [desired(50, T0, "mallory", "legacy")])
     assert context(count)["window_total"] == 50
     assert kv.run(rules["UnusualInstanceType"], [desired(60, T0 + 60, "mallory", "legacy")]) == []
+
+
+# --- ECS: tasks of a task definition's size ------------------------------------------------------
+
+
+def ecs(factory, *args, epoch=T0, user="mallory", **kwargs):
+    return factory(*args, eventTime=at(epoch), userIdentity=iam_user(user), **kwargs)
+
+
+@pytest.mark.parametrize(
+    "event, tasks, vcpus, gpus",
+    [
+        # Fargate tasks listed in the response: each task's cpu (4,096 units = 4 vCPUs).
+        (lambda: run_task("miner:3", 10), 10, 40, 0),
+        # Four quarter-vCPU tasks are one vCPU, rounded up once.
+        (lambda: run_task("cron", 4, cpu="256"), 4, 1, 0),
+        # Placed on EC2 container instances: counted there, so no vCPUs here.
+        (lambda: run_task("web", 6, launch_type="EC2"), 6, 0, 0),
+        (lambda: run_task("web", 2, launch_type=None, capacityProviderStrategy=None), 2, 8, 0),
+        # Task-level overrides size the request; the response is still what launched.
+        (
+            lambda: {
+                **run_task("miner", 2, placed=0),
+                "requestParameters": {
+                    "taskDefinition": "miner",
+                    "count": 2,
+                    "overrides": {"cpu": "16 vCPU"},
+                },
+            },
+            2,
+            32,
+            0,
+        ),
+    ],
+)
+def test_each_ecs_call_is_priced_by_its_tasks(event, tasks, vcpus, gpus):
+    summary = helpers.summarize_launch(event())
+    assert (summary.instance_count, summary.vcpus, summary.accelerators) == (tasks, vcpus, gpus)
+    assert helpers.service_name(event()) == "ECS"
+
+
+def test_a_refused_run_task_is_a_failure_with_ecs_reason():
+    summary = helpers.summarize_launch(run_task("miner:3", 5, placed=0))
+    assert (summary.outcome, summary.error_code) == (helpers.OUTCOME_FAILURE, "RESOURCE:CPU")
+    assert summary.needs_template  # its size comes from the task definition, if remembered
+
+
+def test_the_aws_campaign_service_of_miners_alerts_naming_the_person_and_ecs(kv, rules):
+    """AWS's November 2025 campaign: a task definition of a miner image, then a service of many
+    Fargate tasks. CreateService names the family; its size is the remembered revision's."""
+    definition = ecs(register_task_definition, "sysupdate", "16384", revision=2)
+    service = ecs(create_service, "sysupdate", desired=60, epoch=T0 + 30, name="sysupdate")
+    (surge,) = kv.run(rules["VCPUSurge"], [definition, service])
+    context = json.loads(surge.alert_context_output)
+    assert "mallory launched 960 vCPUs" in surge.title_output
+    assert context["service"] == "ECS" and context["principal"].endswith("user/mallory")
+    assert context["task_definition"] == "sysupdate@$Latest"
+    assert (context["task_cpu_units"], context["task_gpus"]) == (16384, 0)
+    assert context["launch_template_status"] == "known"
+
+
+def test_a_service_created_before_its_task_definition_arrives_waits_for_it(kv, rules):
+    service = ecs(create_service, "sysupdate:2", desired=60, epoch=T0 + 30)
+    definition = ecs(register_task_definition, "sysupdate", "16384", revision=2)
+    assert kv.run(rules["VCPUSurge"], [service]) == []  # size unknown: nothing yet
+    (surge,) = kv.run(rules["VCPUSurge"], [definition])
+    assert json.loads(surge.alert_context_output)["event_id"] == service["eventID"]
+
+
+def test_gpu_tasks_run_on_gpu_instances_counted_at_their_launch():
+    """Fargate has no GPUs: GPU tasks run on EC2 container instances, whose vCPUs and GPUs were
+    counted when they launched. The task definition's GPUs are read, the tasks add nothing."""
+    definition = ecs(register_task_definition, "train", "16384", gpus=4, fargate=False)
+    assert helpers.task_size(definition["requestParameters"]) == helpers.TaskSize(16384, 4)
+    tasks = ecs(run_task, "train:1", 8, launch_type="EC2", cpu="16384")
+    summary = helpers.summarize_launch(tasks)
+    assert (summary.instance_count, summary.vcpus, summary.accelerators) == (8, 0, 0)
+    assert not summary.needs_template
+
+
+def test_vcpus_add_up_across_ec2_and_ecs(kv, rules):
+    ec2 = run_instances("c5.24xlarge", 5, 5, identity=iam_user("mallory"), event_time=at(T0))
+    assert kv.run(rules["VCPUSurge"], [ec2]) == []  # 480 vCPUs
+    (alert,) = kv.run(rules["VCPUSurge"], [ecs(run_task, "x:1", 90, epoch=T0 + 60)])  # +360
+    assert json.loads(alert.alert_context_output)["window_total"] == 840
+
+
+def test_ecs_in_three_regions_is_a_region_spread(kv, rules):
+    events = [ecs(run_task, "x:1", 1, epoch=T0 + i, awsRegion=region)
+              for i, region in enumerate(("us-east-1", "eu-west-1", "ap-south-1"))]  # fmt: skip
+    (alert,) = kv.run(rules["RegionSpread"], events)
+    assert "compute in 3 regions" in alert.title_output
+
+
+def test_everyday_ecs_stays_quiet(kv, rules):
+    """A scheduled Fargate task every ten minutes for a day (144 small tasks), a deploy role
+    creating services of a few tasks, and tasks on the cluster's own EC2 instances."""
+    scheduler = [ecs(run_task, "report:7", 1, cpu="512", epoch=T0 + 600 * i, user="scheduler")
+                 for i in range(144)]  # fmt: skip
+    deploys = [ecs(register_task_definition, "api", "1024", revision=40, user="deploy"),
+               *(ecs(create_service, "api:40", desired=4, epoch=T0 + 60 + i, name=f"api-{i}",
+                     user="deploy") for i in range(5))]  # fmt: skip
+    on_instances = [ecs(run_task, "batch:1", 50, launch_type="EC2", epoch=T0 + 3600 + i,
+                        user="batch") for i in range(20)]  # fmt: skip
+    for name in ("VCPUSurge", "HighInstanceCount", "UnusualInstanceType", "HijackPlaybook"):
+        assert kv.run(rules[name], scheduler + deploys + on_instances) == [], name

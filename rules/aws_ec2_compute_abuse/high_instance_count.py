@@ -35,6 +35,7 @@ from ec2_compute_config import (
 )
 from ec2_compute_helpers import (
     CHANGE_LAUNCH,
+    ECS_EVENT_SOURCE,
     LAUNCH_EVENTS,
     OUTCOME_DRY_RUN,
     OUTCOME_SUCCESS,
@@ -54,7 +55,10 @@ from ec2_compute_helpers import (
 from ec2_launch_templates import launch_with_template
 
 # The only events rule() can match (eventSource -> eventNames); tooling skips the rest.
-RULE_EVENTS = LAUNCH_EVENTS
+# ECS tasks are small and many (a scheduled Fargate task runs all day): counted by their vCPUs
+# (VCPUSurge), not by number.
+RULE_EVENTS = {source: names for source, names in LAUNCH_EVENTS.items()
+               if source != ECS_EVENT_SOURCE}  # fmt: skip
 
 
 def _windows(event, day, bucket):
@@ -109,7 +113,11 @@ def _elastic_bucket(label, instances):
 
 
 def rule(event):
-    if not is_launch_event(event) or launch_outcome(event)[0] == OUTCOME_DRY_RUN:
+    if (
+        not is_launch_event(event)
+        or event.get("eventSource") == ECS_EVENT_SOURCE  # tasks: see RULE_EVENTS
+        or launch_outcome(event)[0] == OUTCOME_DRY_RUN
+    ):
         return False
     if launched_on_behalf(event):  # counted at the user's CreateFleet / CreateAutoScalingGroup
         return False

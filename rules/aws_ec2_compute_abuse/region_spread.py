@@ -76,7 +76,7 @@ def title(event):
     result = _spread(event)
     minutes = _settings()[1] // 60
     return (
-        f"{principal(event).display} launched or tried to launch instances in {result.total} "
+        f"{principal(event).display} launched or tried to launch compute in {result.total} "
         f"regions within {minutes} minutes: {', '.join(result.labels) or region(event)}"
     )
 
