@@ -43,7 +43,7 @@ LAUNCH_EVENTS = {
     ),
     # ECS runs tasks of a task definition's size (CPU units / 1024 vCPUs, GPUs): on Fargate they
     # are new capacity; on EC2 container instances, capacity counted when those launched.
-    ECS_EVENT_SOURCE: frozenset({"RunTask", "StartTask", "CreateService"}),
+    ECS_EVENT_SOURCE: frozenset({"RunTask", "StartTask", "CreateService", "UpdateService"}),
 }  # fmt: skip
 # What the alert calls the service a launch API belongs to.
 SERVICE_NAMES = {EC2_EVENT_SOURCE: "EC2", AUTOSCALING_EVENT_SOURCE: "EC2",
@@ -543,10 +543,18 @@ def _set_desired_capacity_request(request: Mapping) -> _Request:
     )  # fmt: skip
 
 
-def auto_scaling_group_name(event: Mapping) -> str:
-    """The group a Create/UpdateAutoScalingGroup or SetDesiredCapacity call names."""
+def capacity_group_name(event: Mapping) -> str:
+    """The group a Create/UpdateAutoScalingGroup or SetDesiredCapacity call names, or the ECS
+    service ("cluster/service", by name or ARN) a Create/UpdateService call names."""
     request = as_mapping(read_view(event).get("requestParameters"))
-    return as_text(request.get("autoScalingGroupName")).strip()[:MAX_TEMPLATE_REF_LENGTH]
+    if as_text(read_view(event).get("eventSource")) != ECS_EVENT_SOURCE:
+        return as_text(request.get("autoScalingGroupName")).strip()[:MAX_TEMPLATE_REF_LENGTH]
+    service = as_text(request.get("serviceName") or request.get("service")).strip()
+    cluster = as_text(request.get("cluster")).strip() or "default"
+    if not service:
+        return ""
+    name = f"{cluster.rsplit('/', 1)[-1]}/{service.rsplit('/', 1)[-1]}"
+    return name[:MAX_TEMPLATE_REF_LENGTH]
 
 
 def with_group_growth(summary: LaunchSummary, grown_by: int, types: Sequence) -> LaunchSummary:
@@ -707,12 +715,13 @@ def runs_on_instances(request: Mapping) -> bool:
 
 
 def _ecs_request(request: Mapping, event_name: str) -> _Request:
-    """RunTask (`count` tasks), StartTask (one per container instance named) and CreateService
-    (`desiredCount`): each task of the size its overrides set, else its task definition's
-    (remembered from RegisterTaskDefinition, ec2_launch_templates)."""
+    """RunTask (`count` tasks), StartTask (one per container instance named) and Create/
+    UpdateService (`desiredCount`; an update's growth over the service's last known size is
+    worked out in ec2_launch_templates): each task of the size its overrides set, else its task
+    definition's (remembered from RegisterTaskDefinition, ec2_launch_templates)."""
     if event_name == "StartTask":
         count = len(_ids(request.get("containerInstances"))) or 1
-    elif event_name == "CreateService":
+    elif event_name in ("CreateService", "UpdateService"):
         count = _count_or(request.get("desiredCount"), 0)
     else:
         count = _count_or(request.get("count"), 1)
@@ -721,7 +730,7 @@ def _ecs_request(request: Mapping, event_name: str) -> _Request:
         instance_types=(), instance_count=count, subnet_id="",
         template=None if on_instances else task_definition_ref(request.get("taskDefinition")),
         vcpus_per_instance=None, vcpu_capacity=None, max_capacity=0,
-        launches_later=event_name == "CreateService",
+        launches_later=event_name not in ("RunTask", "StartTask"),
         task_size=None if on_instances else task_size(as_mapping(request.get("overrides"))),
     )  # fmt: skip
 
@@ -784,6 +793,7 @@ _REQUEST_READERS = {
     "RunTask": lambda r: _ecs_request(r, "RunTask"),
     "StartTask": lambda r: _ecs_request(r, "StartTask"),
     "CreateService": lambda r: _ecs_request(r, "CreateService"),
+    "UpdateService": lambda r: _ecs_request(r, "UpdateService"),
     "CreateCluster": lambda r: _sagemaker_groups(  # HyperPod
         [(g.get("instanceType"), g.get("instanceCount")) for g in listed(r.get("instanceGroups"))]
     ),

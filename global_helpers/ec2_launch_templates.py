@@ -60,7 +60,7 @@ from ec2_compute_helpers import (
     as_mapping,
     as_sequence,
     as_text,
-    auto_scaling_group_name,
+    capacity_group_name,
     dig,
     event_id,
     event_time_epoch,
@@ -68,6 +68,7 @@ from ec2_compute_helpers import (
     normalize_instance_type,
     read_view,
     region,
+    runs_on_instances,
     started_instance_ids,
     summarize_launch,
     task_definition_ref,
@@ -401,36 +402,62 @@ def _judge(event, summary, lookup):
     return summary, lookup
 
 
-# --- Auto scaling groups remembered, for their growth ---------------------------------------------
+# --- Auto scaling groups and ECS services remembered, for their growth ----------------------------
 
-GROUP_EVENTS = frozenset({"CreateAutoScalingGroup", "UpdateAutoScalingGroup", "SetDesiredCapacity"})
+SERVICE_EVENTS = frozenset({"CreateService", "UpdateService"})
+GROUP_EVENTS = frozenset(
+    {"CreateAutoScalingGroup", "UpdateAutoScalingGroup", "SetDesiredCapacity", *SERVICE_EVENTS}
+)
+_CREATES = frozenset({"CreateAutoScalingGroup", "CreateService"})
+# What a service's entry keeps of one task's size: "task:<CPU units>:<GPUs>", or that its tasks
+# run on EC2 container instances (their capacity counted at the instances' launch).
+_ON_INSTANCES = "task:instances"
 
 
 def _group_growth(event: Mapping, summary: LaunchSummary, store: KVStore, write: bool):
-    """A group's new size as growth over the size the pack last saw it given (before this event's
-    time), priced by the types last seen for it; a group the pack never saw counts its whole new
-    size. Creating a group is all growth. With `write`, the new size and types are kept."""
-    name = auto_scaling_group_name(event)
+    """A group's (or service's) new size as growth over the size the pack last saw it given
+    (before this event's time), priced by the types (one task's size) last seen for it; one the
+    pack never saw counts its whole new size. Creating is all growth. With `write`, the new size
+    and types (task size) are kept."""
+    name = capacity_group_name(event)
     request = as_mapping(read_view(event).get("requestParameters"))
-    sized = summary.event_name == "CreateAutoScalingGroup" or (
-        as_count(request.get("desiredCapacity")) is not None)  # fmt: skip
-    if not name or not sized:
+    desired = request.get("desiredCount" if summary.event_name in SERVICE_EVENTS
+                          else "desiredCapacity")  # fmt: skip
+    if not name or (summary.event_name not in _CREATES and as_count(desired) is None):
         return summary
     key = window_key("group", _account_id(event) or "?", region(event) or "?", name)
     entries, _ = remembered(store, key)
     epoch = int(event_time_epoch(event) or 0)
     own = entry_id(event_id(event))
     earlier = sorted(e for e in entries.values() if e.epoch <= epoch and e.event_id != own)
-    types = next((e.label.split(",") for e in reversed(earlier) if e.label), [])
+    last_label = next((e.label for e in reversed(earlier) if e.label), "")
+    label = _group_label(summary, request, last_label)
     if write:
-        label = entry_label(",".join(summary.requested_instance_types or types))
         keep = as_int(launch_template_memory_seconds(), LAUNCH_TEMPLATE_MEMORY_SECONDS)
         remember(store, key, [Entry(epoch, event_id(event), summary.requested_instance_count,
-                                    0, label)], keep)  # fmt: skip
-    if summary.event_name == "CreateAutoScalingGroup" or not earlier:
-        return with_group_growth(summary, summary.requested_instance_count, types)
-    grown_by = max(summary.requested_instance_count - earlier[-1].amount, 0)
-    return with_group_growth(summary, grown_by, types)
+                                    0, entry_label(label))], keep)  # fmt: skip
+    grown_by = summary.requested_instance_count
+    if summary.event_name not in _CREATES and earlier:
+        grown_by = max(grown_by - earlier[-1].amount, 0)
+    if summary.event_name not in SERVICE_EVENTS:
+        return with_group_growth(summary, grown_by, label.split(",") if label else [])
+    grown = summary._replace(requested_instance_count=grown_by, requested_vcpus=0,
+                             requested_vcpus_max=0, requested_accelerators=0,
+                             requested_accelerators_max=0)  # fmt: skip
+    units, _, gpus = label.removeprefix("task:").partition(":")
+    if units.isdigit() and gpus.isdigit():
+        return with_task_size(grown, TaskSize(int(units), int(gpus)))
+    return grown  # on container instances, or a size never seen: by number only
+
+
+def _group_label(summary: LaunchSummary, request: Mapping, last_label: str) -> str:
+    """What a group's entry keeps: its types; for a service, one task's size."""
+    if summary.event_name not in SERVICE_EVENTS:
+        return ",".join(summary.requested_instance_types) or last_label
+    if runs_on_instances(request):
+        return _ON_INSTANCES
+    size = summary.task_size
+    return f"task:{size.cpu_units}:{size.gpus}" if size is not None else last_label
 
 
 # --- Instances remembered, for StartInstances ---------------------------------------------------
@@ -478,8 +505,8 @@ def started_instances(event: Mapping, store: KVStore) -> tuple[list[LaunchedInst
 WAIT_SECONDS = 86400
 # Launches kept waiting per template key, and the bytes of each (the event less Panther's p_
 # fields, as JSON); a larger launch is judged without its template and says so. Items stay below
-# 24 x 8 KB (about 200 KB), half DynamoDB's 400 KB limit.
-MAX_WAITING = 24
+# 16 x 8 KB (about 130 KB), a third of DynamoDB's 400 KB limit.
+MAX_WAITING = 16
 MAX_WAITING_BYTES = 8192
 
 # Template event ID -> the waiting launch it completed that alerted, for the alert functions.

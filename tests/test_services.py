@@ -347,3 +347,45 @@ def test_everyday_ecs_stays_quiet(kv, rules):
                         user="batch") for i in range(20)]  # fmt: skip
     for name in ("VCPUSurge", "HighInstanceCount", "UnusualInstanceType", "HijackPlaybook"):
         assert kv.run(rules[name], scheduler + deploys + on_instances) == [], name
+
+
+def update_service(service="web", desired=None, task_definition=None, epoch=T0, user="mallory"):
+    request = {"cluster": "arn:aws:ecs:us-east-1:111122223333:cluster/default", "service": service}
+    if desired is not None:
+        request["desiredCount"] = desired
+    if task_definition:
+        request["taskDefinition"] = task_definition
+    return api_call("ecs.amazonaws.com", "UpdateService", eventTime=at(epoch),
+                    userIdentity=iam_user(user), requestParameters=request,
+                    responseElements={"service": {"serviceName": service}})  # fmt: skip
+
+
+def test_scaling_a_known_service_up_counts_its_growth_at_its_task_size(kv, rules):
+    """An attacker grows an existing service from 2 to 60 tasks of 16 vCPUs: 58 new tasks, 928
+    vCPUs, priced by the size the service was created with (the update names no task
+    definition)."""
+    events = [ecs(register_task_definition, "etl", "16384", revision=5, user="dataeng"),
+              ecs(create_service, "etl:5", desired=2, name="etl", user="dataeng")]  # fmt: skip
+    assert kv.run(rules["VCPUSurge"], events) == []  # 32 vCPUs
+    (surge,) = kv.run(rules["VCPUSurge"], [update_service("etl", 60, epoch=T0 + 300)])
+    context = json.loads(surge.alert_context_output)
+    assert (context["requested_instance_count"], context["requested_vcpus"]) == (58, 928)
+    assert context["service"] == "ECS" and context["principal"].endswith("user/mallory")
+
+
+def test_everyday_service_deploys_stay_quiet(kv, rules):
+    """A deploy role rolls 30 new revisions of a 14-task service (same desired count: counted
+    whole each time, 840 vCPUs in five hours would cross), forces
+    new deployments (no desired count), and scales a service on EC2 container instances."""
+    events = [ecs(create_service, "api:1", desired=14, name="api", user="deploy")]
+    for revision in range(2, 32):
+        events.append(ecs(register_task_definition, "api", "2048", revision=revision,
+                          epoch=T0 + 600 * revision, user="deploy"))  # fmt: skip
+        events.append(update_service("api", 14, f"api:{revision}", T0 + 600 * revision + 5,
+                                     "deploy"))  # fmt: skip
+        events.append(update_service("api", None, None, T0 + 600 * revision + 9, "deploy"))
+    events.append(ecs(create_service, "batch:1", desired=1, launch_type="EC2", name="batch",
+                      user="deploy"))  # fmt: skip
+    events.append(update_service("batch", 400, None, T0 + 30000, "deploy"))
+    for name in ("VCPUSurge", "RegionSpread", "HijackPlaybook"):
+        assert kv.run(rules[name], events) == [], name
