@@ -299,6 +299,35 @@ class _Organisation:
             self.launch(moment, "c5.24xlarge", 1, role, "192.0.2.200", CLI_UA)
             moment += timedelta(hours=9)
 
+    def scheduled_fargate_report(self) -> None:
+        """Everyday ECS: a half-vCPU Fargate report task EventBridge Scheduler runs every hour."""
+        role = factory.assumed_role("report-scheduler", "scheduler-run")
+        moment = START + timedelta(minutes=5)
+        while moment < START + timedelta(days=DAYS):
+            self.add(factory.run_task("nightly-report:12", 1, cpu="512", userIdentity=role,
+                                      sourceIPAddress="scheduler.amazonaws.com",
+                                      userAgent="scheduler.amazonaws.com"), moment)  # fmt: skip
+            moment += timedelta(hours=1)
+
+    def ecs_miner_service(self) -> None:
+        """A second stolen key: a task definition of 16 vCPUs, then a Fargate service of 60."""
+        key = factory.iam_user("svc-reporting")
+        at = START + timedelta(days=3, hours=2, minutes=11)
+        self.add(factory.register_task_definition(
+            "sysupdate", "16384", revision=1, userIdentity=key, sourceIPAddress=ATTACKER_IP,
+            userAgent=ATTACKER_UA), at)  # fmt: skip
+        self.add(
+            factory.create_service(
+                "sysupdate",
+                desired=60,
+                name="sysupdate",
+                userIdentity=key,
+                sourceIPAddress=ATTACKER_IP,
+                userAgent=ATTACKER_UA,
+            ),
+            at + timedelta(seconds=40),
+        )
+
 
 def generate() -> list[dict]:
     """Every record of the sample, in time order."""
@@ -312,6 +341,8 @@ def generate() -> list[dict]:
     organisation.stolen_key_gpu_burst()
     organisation.stratus_attempt()
     organisation.slow_drip()
+    organisation.scheduled_fargate_report()
+    organisation.ecs_miner_service()
     return sorted(organisation.records, key=lambda r: (r["eventTime"], r["eventID"]))
 
 
