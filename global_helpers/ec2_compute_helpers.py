@@ -655,6 +655,11 @@ class TaskSize(NamedTuple):
         """vCPUs of `tasks` tasks, rounded up once (four 0.25 vCPU tasks are one vCPU)."""
         return -(-tasks * self.cpu_units // CPU_UNITS_PER_VCPU)
 
+    def capacity(self, tasks: int) -> "_Capacity":
+        """What `tasks` tasks of this size ask for."""
+        vcpus, gpus = self.vcpus(tasks), tasks * self.gpus
+        return _Capacity(tasks, vcpus, gpus, vcpus, gpus)
+
 
 def task_definition_ref(value: Any) -> TemplateRef | None:
     """The task definition a call names: "family" (its latest revision), "family:3", or the
@@ -749,11 +754,11 @@ def with_task_size(summary: LaunchSummary, size: "TaskSize | None") -> LaunchSum
     """An ECS call priced by one task's size (from its task definition) times its tasks."""
     if size is None:
         return summary
-    tasks = summary.requested_instance_count
-    vcpus, gpus = size.vcpus(tasks), tasks * size.gpus
+    requested = size.capacity(summary.requested_instance_count)
     return summary._replace(
-        task_size=size, requested_vcpus=vcpus, requested_vcpus_max=vcpus,
-        requested_accelerators=gpus, requested_accelerators_max=gpus,
+        task_size=size, requested_vcpus=requested.vcpus, requested_vcpus_max=requested.vcpus_max,
+        requested_accelerators=requested.accelerators,
+        requested_accelerators_max=requested.accelerators_max,
     )  # fmt: skip
 
 
@@ -944,9 +949,7 @@ def _summarize_launch(event: Mapping) -> LaunchSummary:
         launched_accelerators += spec.accelerators if spec else 0
 
     if request.task_size is not None:
-        size, count = request.task_size, request.instance_count
-        vcpus, gpus = size.vcpus(count), count * size.gpus
-        requested = _Capacity(count, vcpus, gpus, vcpus, gpus)
+        requested = request.task_size.capacity(request.instance_count)
     else:
         requested = _grouped_capacity(request.groups) or requested_capacity(
         request.instance_types, request.instance_count, request.vcpus_per_instance,

@@ -118,6 +118,11 @@ def bounded(entry: Entry) -> Entry:
     return entry._replace(event_id=event_id, label=label)
 
 
+def store_error(error: Exception) -> str:
+    """Why the KV store could not be used, as alert contexts report it (`degraded`)."""
+    return f"kv store error: {type(error).__name__}: {error}"[:300]
+
+
 def entry_id(text: str) -> str:
     """An ID (event ID, instance ID) as entries keep it: itself when short, else a hash of it,
     so that one hostile ID cannot make an item too large. Look-ups by ID go through it too."""
@@ -496,9 +501,7 @@ def record(
             store, key, own, min_total, window_seconds, bucket, ttl_seconds
         )
     except Exception as error:  # any store failure degrades the rule; it must never raise
-        result = evaluate_alone(
-            own, min_total, f"kv store error: {type(error).__name__}: {error}"[:300]
-        )
+        result = evaluate_alone(own, min_total, store_error(error))
     else:
         stored = entries.get(own.event_id, own)
         if distinct:
@@ -582,7 +585,7 @@ def remember(store: KVStore, key: str, entries: Iterable[Entry], keep_seconds: i
         stored = parse_entries(store.add_to_string_set(key, members, ttl_seconds))
         _prune(store, key, _Timeline(stored.values()), keep_seconds, ttl_seconds)
     except Exception as error:  # a failed write degrades the rule; it must never raise
-        return f"kv store error: {type(error).__name__}: {error}"[:300]
+        return store_error(error)
     return ""
 
 
@@ -592,7 +595,7 @@ def remembered(store: KVStore, key: str) -> tuple[dict[str, Entry], str]:
     try:
         return parse_entries(store.get_string_set(key)), ""
     except Exception as error:  # a failed read degrades the rule; it must never raise
-        return {}, f"kv store error: {type(error).__name__}: {error}"[:300]
+        return {}, store_error(error)
 
 
 def utc_day(epoch: int) -> tuple[str, int, int]:

@@ -33,6 +33,7 @@ from ec2_compute_windows import (
     parse_entries,
     remember,
     remembered,
+    store_error,
     window_key,
 )
 
@@ -174,12 +175,13 @@ def _task_definition_change(request: Mapping, registered: Mapping, epoch: int):
     ref = task_definition_ref(registered.get("taskDefinitionArn")) or task_definition_ref(
         request.get("family")
     )
+    if ref is None:
+        return None
     revision = as_count(registered.get("revision"))
-    if ref is None or revision is None:
-        if ref is not None:
-            revision = as_count(ref.version)
-        if ref is None or revision is None:
-            return None
+    if revision is None:
+        revision = as_count(ref.version)  # "family:N" without a response
+    if revision is None:
+        return None
     size = task_size(request)
     entry = Entry(epoch, f"{_VERSION}{revision}", size.cpu_units if size else 0,
                   size.gpus if size else 0, "task" if size else "task:none")  # fmt: skip
@@ -235,8 +237,10 @@ def _account_id(event: Mapping) -> str:
     )
 
 
-def _key(kind: str, account_id: str, where: str, ref: str) -> str:
-    return window_key(kind, account_id or "?", where or "?", ref)
+def _key(kind: str, account_id: str, where: str, *rest: str) -> str:
+    """The key of what is kept per account and region: templates, waiting launches, groups,
+    instances."""
+    return window_key(kind, account_id or "?", where or "?", *rest)
 
 
 def remember_template(event: Mapping, store: KVStore) -> str:
@@ -257,7 +261,7 @@ def remember_template(event: Mapping, store: KVStore) -> str:
                 oldest = sorted(stored.values())[: len(stored) - MAX_ENTRIES]
                 store.remove_from_string_set(key, [e.encode() for e in oldest], ttl_seconds)
     except Exception as error:  # a failed write degrades the pack; it must never raise
-        return f"kv store error: {type(error).__name__}: {error}"[:300]
+        return store_error(error)
     return ""
 
 
@@ -274,7 +278,7 @@ def template_types(
     try:
         entries = parse_entries(store.get_string_set(key))
     except Exception as error:  # a failed read degrades the pack; it must never raise
-        reason = f"kv store error: {type(error).__name__}: {error}"[:300]
+        reason = store_error(error)
         return TemplateLookup(template, (), STATUS_UNREADABLE, reason)
     moment = event_time_epoch(event) if epoch is None else epoch
     if template.kind == TASK_DEFINITION:
@@ -425,7 +429,7 @@ def _group_growth(event: Mapping, summary: LaunchSummary, store: KVStore, write:
                           else "desiredCapacity")  # fmt: skip
     if not name or (summary.event_name not in _CREATES and as_count(desired) is None):
         return summary
-    key = window_key("group", _account_id(event) or "?", region(event) or "?", name)
+    key = _key("group", _account_id(event), region(event), name)
     entries, _ = remembered(store, key)
     epoch = int(event_time_epoch(event) or 0)
     own = entry_id(event_id(event))
@@ -464,7 +468,7 @@ def _group_label(summary: LaunchSummary, request: Mapping, last_label: str) -> s
 
 
 def _instances_key(event: Mapping) -> str:
-    return window_key("instances", _account_id(event) or "?", region(event) or "?")
+    return _key("instances", _account_id(event), region(event))
 
 
 def remember_launched_instances(event: Mapping, store: KVStore) -> str:
@@ -514,7 +518,7 @@ _completed: dict[str, Mapping] = {}
 
 
 def _waiting_key(kind: str, account_id: str, where: str, ref: str) -> str:
-    return window_key(f"waiting-{kind}", account_id or "?", where or "?", ref)
+    return _key(f"waiting-{kind}", account_id, where, ref)
 
 
 def wait_for_template(event: Mapping, template: TemplateRef, store: KVStore) -> str:
@@ -535,7 +539,7 @@ def wait_for_template(event: Mapping, template: TemplateRef, store: KVStore) -> 
             oldest = sorted(stored)[: len(stored) - MAX_WAITING]
             store.remove_from_string_set(key, [member for _, member in oldest], WAIT_SECONDS)
     except Exception as error:  # a failed write degrades the pack; it must never raise
-        return f"kv store error: {type(error).__name__}: {error}"[:300]
+        return store_error(error)
     return ""
 
 
