@@ -40,7 +40,7 @@ def _fill(template: str, lookback: str, crossed_since_last_run: str = "") -> str
         f"('{name}', {row[0]}, {row[3]})" for name, row in catalog._CATALOG.items()
     )
     common = common.replace("{catalog_values}", values).replace("{lookback}", lookback)
-    services = ", ".join(f"'{s}'" for s in sorted(helpers.FLEET_SERVICES))
+    services = ", ".join(f"'{s}'" for s in sorted(helpers.ON_BEHALF_SERVICES))
     sql = (TEMPLATES / template).read_text(encoding="utf-8")
     return (
         sql.replace("{common}", common)

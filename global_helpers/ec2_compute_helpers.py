@@ -19,12 +19,17 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from ec2_compute_config import as_list
-from ec2_instance_catalog import instance_family, instance_type_spec
+from ec2_instance_catalog import family_specs, instance_family, instance_type_spec
 
 EC2_EVENT_SOURCE = "ec2.amazonaws.com"
 AUTOSCALING_EVENT_SOURCE = "autoscaling.amazonaws.com"
 SAGEMAKER_EVENT_SOURCE = "sagemaker.amazonaws.com"
 ECS_EVENT_SOURCE = "ecs.amazonaws.com"
+EKS_EVENT_SOURCE = "eks.amazonaws.com"
+EMR_EVENT_SOURCE = "elasticmapreduce.amazonaws.com"
+BATCH_EVENT_SOURCE = "batch.amazonaws.com"
+LIGHTSAIL_EVENT_SOURCE = "lightsail.amazonaws.com"
+CODEBUILD_EVENT_SOURCE = "codebuild.amazonaws.com"
 # eventSource -> eventNames of every API that launches (or asks AWS to launch) instances. Rules
 # declare what they can match with it (RULE_EVENTS), so tooling can skip every other event
 # without evaluating a rule on it.
@@ -44,20 +49,44 @@ LAUNCH_EVENTS = {
     # ECS runs tasks of a task definition's size (CPU units / 1024 vCPUs, GPUs): on Fargate they
     # are new capacity; on EC2 container instances, capacity counted when those launched.
     ECS_EVENT_SOURCE: frozenset({"RunTask", "StartTask", "CreateService", "UpdateService"}),
+    # EKS managed node groups, EMR clusters and Batch compute environments: EC2 instances the
+    # service launches for the caller (through auto scaling groups and fleets of its own), priced
+    # at the caller's request and never again at the service's own calls (ON_BEHALF_SERVICES).
+    EKS_EVENT_SOURCE: frozenset({"CreateNodegroup", "UpdateNodegroupConfig"}),
+    EMR_EVENT_SOURCE: frozenset(
+        {"RunJobFlow", "AddInstanceGroups", "AddInstanceFleet", "ModifyInstanceGroups",
+         "ModifyInstanceFleet"}
+    ),
+    BATCH_EVENT_SOURCE: frozenset({"CreateComputeEnvironment", "UpdateComputeEnvironment"}),
+    # Lightsail instances and CodeBuild builds, of sizes sold by names of their own, priced by
+    # the catalog's "<service>.<size>" rows (compute_abuse/data/service_sizes.json).
+    LIGHTSAIL_EVENT_SOURCE: frozenset({"CreateInstances", "CreateInstancesFromSnapshot"}),
+    CODEBUILD_EVENT_SOURCE: frozenset({"StartBuild", "StartBuildBatch"}),
 }  # fmt: skip
 # What the alert calls the service a launch API belongs to.
 SERVICE_NAMES = {EC2_EVENT_SOURCE: "EC2", AUTOSCALING_EVENT_SOURCE: "EC2",
-                 SAGEMAKER_EVENT_SOURCE: "SageMaker", ECS_EVENT_SOURCE: "ECS"}  # fmt: skip
+                 SAGEMAKER_EVENT_SOURCE: "SageMaker", ECS_EVENT_SOURCE: "ECS",
+                 EKS_EVENT_SOURCE: "EKS", EMR_EVENT_SOURCE: "EMR",
+                 BATCH_EVENT_SOURCE: "Batch", LIGHTSAIL_EVENT_SOURCE: "Lightsail",
+                 CODEBUILD_EVENT_SOURCE: "CodeBuild"}  # fmt: skip
 LAUNCH_EVENT_NAMES = frozenset().union(*LAUNCH_EVENTS.values())
+# Calls that make a place for compute in a region without adding capacity themselves (an empty
+# ECS cluster): what RegionSpread counts besides launches, as campaigns create clusters in every
+# region before they run tasks there.
+CLUSTER_EVENTS = {ECS_EVENT_SOURCE: frozenset({"CreateCluster"})}
 # What a ledger record's call does to capacity: new instances, or a new size for one that exists
 # (ModifyInstanceAttribute of instanceType: its vCPUs and accelerators from its next start).
 CHANGE_LAUNCH = "launch"
 CHANGE_RESIZE = "resize"
 # Services that launch instances for a request this pack already counted (an auto scaling group,
-# an EC2 or Spot fleet): their RunInstances calls are the same capacity again.
-FLEET_SERVICES = frozenset(
-    {"autoscaling.amazonaws.com", "ec2fleet.amazonaws.com", "spotfleet.amazonaws.com"}
-)
+# an EC2 or Spot fleet, an EKS node group, an EMR cluster, a Batch compute environment): their
+# own launch calls (RunInstances, and the groups and fleets EKS and Batch create) are the same
+# capacity again.
+ON_BEHALF_SERVICES = frozenset(
+    {"autoscaling.amazonaws.com", "ec2fleet.amazonaws.com", "spotfleet.amazonaws.com",
+     "eks.amazonaws.com", "eks-nodegroup.amazonaws.com", "elasticmapreduce.amazonaws.com",
+     "batch.amazonaws.com"}
+)  # fmt: skip
 
 OUTCOME_SUCCESS = "success"
 OUTCOME_FAILURE = "failure"
@@ -292,6 +321,13 @@ def is_launch_event(event: Mapping) -> bool:
     if not isinstance(source, str) or name not in LAUNCH_EVENTS.get(source, ()):
         return False
     return name != "ModifyInstanceAttribute" or bool(_resized_to(view))
+
+
+def is_cluster_event(event: Mapping) -> bool:
+    """Whether the event creates a place for compute in a region (CLUSTER_EVENTS)."""
+    view = read_view(event)
+    source = view.get("eventSource")
+    return isinstance(source, str) and event_name(view) in CLUSTER_EVENTS.get(source, ())
 
 
 def _resized_to(event: Mapping) -> str:
@@ -544,24 +580,70 @@ def _set_desired_capacity_request(request: Mapping) -> _Request:
 
 
 def capacity_group_name(event: Mapping) -> str:
-    """The group a Create/UpdateAutoScalingGroup or SetDesiredCapacity call names, or the ECS
-    service ("cluster/service", by name or ARN) a Create/UpdateService call names."""
-    request = as_mapping(read_view(event).get("requestParameters"))
-    if as_text(read_view(event).get("eventSource")) != ECS_EVENT_SOURCE:
-        return as_text(request.get("autoScalingGroupName")).strip()[:MAX_TEMPLATE_REF_LENGTH]
-    service = as_text(request.get("serviceName") or request.get("service")).strip()
-    cluster = as_text(request.get("cluster")).strip() or "default"
-    if not service:
-        return ""
-    name = f"{cluster.rsplit('/', 1)[-1]}/{service.rsplit('/', 1)[-1]}"
+    """The group a sizing call names: an auto scaling group; an ECS service ("cluster/service",
+    by name or ARN); an EKS node group ("cluster/nodegroup"); a Batch compute environment; an EMR
+    instance group or fleet (where the call resizes one). "" when it names none."""
+    view = read_view(event)
+    request = as_mapping(view.get("requestParameters"))
+    source = as_text(view.get("eventSource"))
+    if source == ECS_EVENT_SOURCE:
+        service = as_text(request.get("serviceName") or request.get("service")).strip()
+        cluster = as_text(request.get("cluster")).strip() or "default"
+        name = f"{_last(cluster)}/{_last(service)}" if service else ""
+    elif source == EKS_EVENT_SOURCE:
+        cluster = as_text(request.get("clusterName") or request.get("name")).strip()
+        nodegroup = as_text(request.get("nodegroupName")).strip()
+        name = f"{cluster}/{nodegroup}" if nodegroup else ""
+    elif source == BATCH_EVENT_SOURCE:
+        name = _last(as_text(request.get("computeEnvironmentName") or
+                             request.get("computeEnvironment")).strip())  # fmt: skip
+    elif source == EMR_EVENT_SOURCE:
+        groups = listed(request.get("instanceGroups"))
+        name = as_text(dig(request, "instanceFleet", "instanceFleetId")) or (
+            as_text(groups[0].get("instanceGroupId")) if len(groups) == 1 else ""
+        )
+    else:
+        name = as_text(request.get("autoScalingGroupName")).strip()
     return name[:MAX_TEMPLATE_REF_LENGTH]
 
 
-def with_group_growth(summary: LaunchSummary, grown_by: int, types: Sequence) -> LaunchSummary:
-    """A group's resize priced as its growth (`grown_by` instances) of its remembered `types`
-    (kept when the call names types of its own)."""
+def _last(name_or_arn: str) -> str:
+    return name_or_arn.rsplit("/", 1)[-1]
+
+
+def group_size(event: Mapping) -> int | None:
+    """The size a sizing call gives its group, or None when it sets none (an update of other
+    settings, or of the maximum alone): instances (auto scaling groups, EKS node groups, EMR
+    groups and fleets), tasks (ECS services), or vCPUs (Batch compute environments)."""
+    view = read_view(event)
+    request = as_mapping(view.get("requestParameters"))
+    source = as_text(view.get("eventSource"))
+    if source == ECS_EVENT_SOURCE:
+        return as_count(request.get("desiredCount"))
+    if source == EKS_EVENT_SOURCE:
+        scaling = as_mapping(request.get("scalingConfig"))
+        return as_count(scaling.get("desiredSize"))
+    if source == BATCH_EVENT_SOURCE:
+        return batch_vcpus(request)
+    if source == EMR_EVENT_SOURCE:
+        summary = summarize_launch(event)
+        return summary.requested_instance_count if capacity_group_name(event) else None
+    return as_count(request.get("desiredCapacity"))
+
+
+def with_group_growth(
+    summary: LaunchSummary, grown_by: int, types: Sequence, in_vcpus: bool = False
+) -> LaunchSummary:
+    """A group's resize priced as its growth (`grown_by` instances, or vCPUs for a Batch compute
+    environment) of its remembered `types` (kept when the call names types of its own)."""
     types = summary.requested_instance_types or tuple(t for t in types if t)
-    requested = requested_capacity(types, grown_by) or _Capacity(grown_by, 0, 0, 0, 0)
+    if in_vcpus:
+        requested = requested_capacity(types, 0, None, grown_by) or _Capacity(
+            0, grown_by, 0, grown_by, 0
+        )
+        grown_by = requested.instances
+    else:
+        requested = requested_capacity(types, grown_by) or _Capacity(grown_by, 0, 0, 0, 0)
     return summary._replace(
         requested_instance_types=types, requested_instance_count=grown_by,
         requested_vcpus=requested.vcpus, requested_vcpus_max=requested.vcpus_max,
@@ -596,9 +678,10 @@ def _ml_type(value: Any) -> str:
     return normalize_instance_type(value).removeprefix("ml.")
 
 
-def _sagemaker_groups(groups: Iterable[tuple[Any, Any]], parallel: int = 1) -> _Request:
-    """A SageMaker request for (ml.* type, count) groups of instances, `parallel` times over
-    (tuning jobs run that many training jobs at once); AWS launches them after the call."""
+def _typed_groups(groups: Iterable[tuple[Any, Any]], parallel: int = 1) -> _Request:
+    """A request for (type, count) groups of instances (SageMaker's ml.* types read as the EC2
+    types they run on), `parallel` times over (tuning jobs run that many training jobs at once);
+    AWS launches them after the call."""
     sized = tuple((t, n * parallel) for t, n in ((_ml_type(t), _count_or(n, 1)) for t, n in groups)
                   if t)  # fmt: skip
     return _Request(
@@ -631,7 +714,7 @@ def _sagemaker_tuning_request(request: Mapping) -> _Request:
               for g in _resource_config_groups(d.get("resourceConfig"))]  # fmt: skip
     limits = dig(request, "hyperParameterTuningJobConfig", "resourceLimits")
     parallel = _count_or(dig(limits, "maxParallelTrainingJobs"), 1)
-    return _sagemaker_groups(groups, parallel)
+    return _typed_groups(groups, parallel)
 
 
 # --- ECS tasks ------------------------------------------------------------------------------------
@@ -762,21 +845,188 @@ def with_task_size(summary: LaunchSummary, size: "TaskSize | None") -> LaunchSum
     )  # fmt: skip
 
 
+# --- EKS node groups, EMR clusters, Batch compute environments ------------------------------------
+#
+# EC2 instances these services launch for the caller, through auto scaling groups and fleets of
+# their own (ON_BEHALF_SERVICES): priced here, at the caller's request. CloudTrail's
+# requestParameters mirror each API's request in camelCase; where the pack has seen no public
+# CloudTrail sample of a call, its reader follows the API reference (inferred, not seen).
+
+# "If you don't specify an instance type in a launch template or for instanceTypes, then
+# t3.medium is used, by default" (EKS CreateNodegroup API reference).
+EKS_DEFAULT_INSTANCE_TYPE = "t3.medium"
+
+
+def _eks_nodegroup_request(request: Mapping, creates: bool) -> _Request:
+    """CreateNodegroup and UpdateNodegroupConfig: `scalingConfig.desiredSize` nodes (else its
+    `minSize`) of `instanceTypes`, else of the launch template's types, else (a new node group
+    naming neither) EKS's default type; `maxSize` is how far the group may grow. An update's
+    growth over the node group's last known size is worked out in ec2_launch_templates."""
+    scaling = as_mapping(request.get("scalingConfig"))
+    template = template_ref(request.get("launchTemplate"))
+    types = _types(*as_sequence(request.get("instanceTypes")))
+    if creates and not types and template is None:
+        types = (EKS_DEFAULT_INSTANCE_TYPE,)
+    desired = as_count(scaling.get("desiredSize"))
+    return _Request(
+        instance_types=types,
+        instance_count=desired if desired is not None else _count_or(scaling.get("minSize"), 0),
+        subnet_id=next(iter(_ids(request.get("subnets"))), ""),
+        template=template,
+        vcpus_per_instance=None,
+        vcpu_capacity=None,
+        max_capacity=_count_or(scaling.get("maxSize"), 0),
+        launches_later=True,
+    )
+
+
+def _emr_request(request: Mapping) -> _Request:
+    """RunJobFlow, AddInstanceGroups, AddInstanceFleet: instance groups, each exactly its type
+    and count; instance fleets, their target capacity (on-demand plus spot units, read as
+    instances) of any of their types (smallest to largest); or, in a RunJobFlow of the older
+    shape, one master and `instanceCount - 1` core instances."""
+    instances = as_mapping(request.get("instances"))
+    groups = [(group.get("instanceType"), group.get("instanceCount"))
+              for group in listed(instances.get("instanceGroups") or
+                                  request.get("instanceGroups"))]  # fmt: skip
+    if not groups and instances.get("masterInstanceType"):
+        count = _count_or(instances.get("instanceCount"), 1)
+        groups = [(instances.get("masterInstanceType"), 1)]
+        if count > 1:
+            groups.append((instances.get("slaveInstanceType") or
+                           instances.get("masterInstanceType"), count - 1))  # fmt: skip
+    if groups:
+        return _typed_groups(groups)
+    fleets = listed(instances.get("instanceFleets")) or listed(request.get("instanceFleet"))
+    types = _types(*(config.get("instanceType") for fleet in fleets
+                     for config in listed(fleet.get("instanceTypeConfigs"))))  # fmt: skip
+    units = sum(_count_or(fleet.get("targetOnDemandCapacity"), 0) +
+                _count_or(fleet.get("targetSpotCapacity"), 0) for fleet in fleets)  # fmt: skip
+    return _Request(
+        instance_types=types, instance_count=units, subnet_id="", template=None,
+        vcpus_per_instance=None, vcpu_capacity=None, max_capacity=0, launches_later=True,
+    )  # fmt: skip
+
+
+def _emr_resize_request(request: Mapping) -> _Request:
+    """ModifyInstanceGroups and ModifyInstanceFleet: an existing group's or fleet's new size,
+    whose types the call does not name (counted by number; growth over the size last seen is
+    worked out in ec2_launch_templates)."""
+    groups = listed(request.get("instanceGroups"))
+    fleet = as_mapping(request.get("instanceFleet"))
+    count = (
+        sum(_count_or(group.get("instanceCount"), 0) for group in groups)
+        + _count_or(fleet.get("targetOnDemandCapacity"), 0)
+        + _count_or(fleet.get("targetSpotCapacity"), 0)
+    )
+    return _Request(
+        instance_types=(), instance_count=count, subnet_id="", template=None,
+        vcpus_per_instance=None, vcpu_capacity=None, max_capacity=0, launches_later=True,
+    )  # fmt: skip
+
+
+BATCH_FARGATE = frozenset({"FARGATE", "FARGATE_SPOT"})
+
+
+def batch_vcpus(request: Mapping) -> int | None:
+    """The vCPUs a Create/UpdateComputeEnvironment call makes the environment run now: its
+    `desiredvCpus`, at least its `minvCpus` (Batch keeps that many running); None when it sets
+    neither. `maxvCpus` is how far Batch may grow it for queued jobs."""
+    resources = as_mapping(request.get("computeResources"))
+    desired, least = as_count(resources.get("desiredvCpus")), as_count(resources.get("minvCpus"))
+    if desired is None and least is None:
+        return None
+    return max(desired or 0, least or 0)
+
+
+def _batch_request(request: Mapping) -> _Request:
+    """Create/UpdateComputeEnvironment: `batch_vcpus` of the environment's `instanceTypes`
+    (types, or families such as "p3", priced smallest to largest; "optimal" is Batch's choice
+    and unknown); Fargate environments run no instances of the account's. An update's growth
+    over the environment's last known vCPUs is worked out in ec2_launch_templates."""
+    resources = as_mapping(request.get("computeResources"))
+    fargate = as_text(resources.get("type")).upper() in BATCH_FARGATE
+    vcpus = batch_vcpus(request) or 0
+    return _Request(
+        instance_types=() if fargate else _types(*as_sequence(resources.get("instanceTypes"))),
+        instance_count=0 if fargate else 1,
+        subnet_id=next(iter(_ids(resources.get("subnets"))), ""),
+        template=None if fargate else template_ref(resources.get("launchTemplate")),
+        vcpus_per_instance=None, vcpu_capacity=vcpus, max_capacity=0, launches_later=True,
+    )  # fmt: skip
+
+
+# --- Lightsail instances, CodeBuild builds ---------------------------------------------
+# Shapes inferred from the API references (camelCase, as CloudTrail writes these services' calls).
+
+_LIGHTSAIL_VARIANTS = re.compile(r"_(win|ipv6)(?=_)")
+
+
+def lightsail_size(bundle_id: Any) -> str:
+    """The catalog row of a Lightsail bundle: "xlarge_win_3_0" -> "lightsail.xlarge_3_0" (Windows
+    and IPv6-only bundles are the same sizes); "" without a bundle."""
+    bundle = _LIGHTSAIL_VARIANTS.sub("", as_text(bundle_id).strip().lower())
+    return normalize_instance_type(f"lightsail.{bundle}") if bundle else ""
+
+
+def _lightsail_request(request: Mapping) -> _Request:
+    """CreateInstances and CreateInstancesFromSnapshot: one instance per name, of the bundle."""
+    return _Request(
+        instance_types=_types(lightsail_size(request.get("bundleId"))),
+        instance_count=len(_ids(request.get("instanceNames"))) or 1, subnet_id="",
+        template=None, vcpus_per_instance=None, vcpu_capacity=None, max_capacity=0,
+        launches_later=False,
+    )  # fmt: skip
+
+
+def codebuild_size(compute_type: Any, environment_type: Any) -> str:
+    """The catalog row of a CodeBuild compute type in its environment: "codebuild.<type>", with
+    ARM and GPU environments as "codebuild-arm" and "codebuild-gpu"; "" without a type."""
+    compute = as_text(compute_type).strip().lower()
+    environment = as_text(environment_type).upper()
+    if not compute:
+        return ""
+    family = ("codebuild-gpu" if "GPU" in environment else
+              "codebuild-arm" if "ARM" in environment else "codebuild")  # fmt: skip
+    return normalize_instance_type(f"{family}.{compute}")
+
+
+def _codebuild_request(request: Mapping) -> _Request:
+    """StartBuild and StartBuildBatch: one build, of the compute type the call overrides (else
+    the project's, which the response names: _launched_instances)."""
+    size = codebuild_size(request.get("computeTypeOverride"),
+                          request.get("environmentTypeOverride"))  # fmt: skip
+    return _Request(
+        instance_types=_types(size), instance_count=1, subnet_id="", template=None,
+        vcpus_per_instance=None, vcpu_capacity=None, max_capacity=0, launches_later=False,
+    )  # fmt: skip
+
+
+_NO_CAPACITY = _Request(instance_types=(), instance_count=0, subnet_id="", template=None,
+                        vcpus_per_instance=None, vcpu_capacity=None, max_capacity=0,
+                        launches_later=False)  # fmt: skip
+
+# (eventSource, eventName) -> the reader of its request: one per API (SageMaker and ECS both have
+# a CreateCluster).
 _REQUEST_READERS = {
-    "RunInstances": _run_instances_request,
-    "CreateFleet": _create_fleet_request,
-    "RequestSpotInstances": lambda request: _launch_specification_request(request, True),
-    "RequestSpotFleet": _request_spot_fleet_request,
-    "RunScheduledInstances": lambda request: _launch_specification_request(request, False),
-    "CreateAutoScalingGroup": _auto_scaling_group_request,
-    "UpdateAutoScalingGroup": _auto_scaling_group_request,
-    "ModifyInstanceAttribute": _resize_request,
-    "StartInstances": _start_instances_request,
-    "SetDesiredCapacity": _set_desired_capacity_request,
-    "CreateTrainingJob": lambda r: _sagemaker_groups(
+    (EC2_EVENT_SOURCE, "RunInstances"): _run_instances_request,
+    (EC2_EVENT_SOURCE, "CreateFleet"): _create_fleet_request,
+    (EC2_EVENT_SOURCE, "RequestSpotInstances"): lambda request: _launch_specification_request(
+        request, True
+    ),
+    (EC2_EVENT_SOURCE, "RequestSpotFleet"): _request_spot_fleet_request,
+    (EC2_EVENT_SOURCE, "RunScheduledInstances"): lambda request: _launch_specification_request(
+        request, False
+    ),
+    (AUTOSCALING_EVENT_SOURCE, "CreateAutoScalingGroup"): _auto_scaling_group_request,
+    (AUTOSCALING_EVENT_SOURCE, "UpdateAutoScalingGroup"): _auto_scaling_group_request,
+    (EC2_EVENT_SOURCE, "ModifyInstanceAttribute"): _resize_request,
+    (EC2_EVENT_SOURCE, "StartInstances"): _start_instances_request,
+    (AUTOSCALING_EVENT_SOURCE, "SetDesiredCapacity"): _set_desired_capacity_request,
+    (SAGEMAKER_EVENT_SOURCE, "CreateTrainingJob"): lambda r: _typed_groups(
         _resource_config_groups(r.get("resourceConfig"))
     ),
-    "CreateProcessingJob": lambda r: _sagemaker_groups(
+    (SAGEMAKER_EVENT_SOURCE, "CreateProcessingJob"): lambda r: _typed_groups(
         [
             (
                 dig(r, "processingResources", "clusterConfig", "instanceType"),
@@ -784,7 +1034,7 @@ _REQUEST_READERS = {
             )
         ]
     ),
-    "CreateTransformJob": lambda r: _sagemaker_groups(
+    (SAGEMAKER_EVENT_SOURCE, "CreateTransformJob"): lambda r: _typed_groups(
         [
             (
                 dig(r, "transformResources", "instanceType"),
@@ -792,16 +1042,34 @@ _REQUEST_READERS = {
             )
         ]
     ),
-    "CreateHyperParameterTuningJob": _sagemaker_tuning_request,
-    "CreateNotebookInstance": lambda r: _sagemaker_groups([(r.get("instanceType"), 1)]),
-    "CreateApp": lambda r: _sagemaker_groups([(dig(r, "resourceSpec", "instanceType"), 1)]),
-    "RunTask": lambda r: _ecs_request(r, "RunTask"),
-    "StartTask": lambda r: _ecs_request(r, "StartTask"),
-    "CreateService": lambda r: _ecs_request(r, "CreateService"),
-    "UpdateService": lambda r: _ecs_request(r, "UpdateService"),
-    "CreateCluster": lambda r: _sagemaker_groups(  # HyperPod
+    (SAGEMAKER_EVENT_SOURCE, "CreateHyperParameterTuningJob"): _sagemaker_tuning_request,
+    (SAGEMAKER_EVENT_SOURCE, "CreateNotebookInstance"): lambda r: _typed_groups(
+        [(r.get("instanceType"), 1)]
+    ),
+    (SAGEMAKER_EVENT_SOURCE, "CreateApp"): lambda r: _typed_groups(
+        [(dig(r, "resourceSpec", "instanceType"), 1)]
+    ),
+    (ECS_EVENT_SOURCE, "RunTask"): lambda r: _ecs_request(r, "RunTask"),
+    (ECS_EVENT_SOURCE, "StartTask"): lambda r: _ecs_request(r, "StartTask"),
+    (ECS_EVENT_SOURCE, "CreateService"): lambda r: _ecs_request(r, "CreateService"),
+    (ECS_EVENT_SOURCE, "UpdateService"): lambda r: _ecs_request(r, "UpdateService"),
+    (SAGEMAKER_EVENT_SOURCE, "CreateCluster"): lambda r: _typed_groups(  # HyperPod
         [(g.get("instanceType"), g.get("instanceCount")) for g in listed(r.get("instanceGroups"))]
     ),
+    (EKS_EVENT_SOURCE, "CreateNodegroup"): lambda r: _eks_nodegroup_request(r, creates=True),
+    (EKS_EVENT_SOURCE, "UpdateNodegroupConfig"): lambda r: _eks_nodegroup_request(r, False),
+    (EMR_EVENT_SOURCE, "RunJobFlow"): _emr_request,
+    (EMR_EVENT_SOURCE, "AddInstanceGroups"): _emr_request,
+    (EMR_EVENT_SOURCE, "AddInstanceFleet"): _emr_request,
+    (EMR_EVENT_SOURCE, "ModifyInstanceGroups"): _emr_resize_request,
+    (EMR_EVENT_SOURCE, "ModifyInstanceFleet"): _emr_resize_request,
+    (BATCH_EVENT_SOURCE, "CreateComputeEnvironment"): _batch_request,
+    (BATCH_EVENT_SOURCE, "UpdateComputeEnvironment"): _batch_request,
+    (LIGHTSAIL_EVENT_SOURCE, "CreateInstances"): _lightsail_request,
+    (LIGHTSAIL_EVENT_SOURCE, "CreateInstancesFromSnapshot"): _lightsail_request,
+    (CODEBUILD_EVENT_SOURCE, "StartBuild"): _codebuild_request,
+    (CODEBUILD_EVENT_SOURCE, "StartBuildBatch"): _codebuild_request,
+    (ECS_EVENT_SOURCE, "CreateCluster"): lambda r: _NO_CAPACITY,  # an empty cluster
 }
 
 
@@ -825,6 +1093,11 @@ def _launched_instances(event_name: str, response: Mapping) -> tuple[list, str]:
         ]
         errors = [as_text(error.get("errorCode")) for error in listed(fleet.get("errorSet"))]
         return launched, next((code for code in errors if code), "")
+    if event_name in ("StartBuild", "StartBuildBatch"):  # the build and its compute type
+        build = as_mapping(response.get("build") or response.get("buildBatch"))
+        environment = as_mapping(build.get("environment"))
+        size = codebuild_size(environment.get("computeType"), environment.get("type"))
+        return ([_Launched(size, None, as_text(build.get("id")), "")] if size else []), ""
     items = listed(dig(response, "instancesSet", "items")) if event_name == "RunInstances" else []
     return [
         _Launched(item.get("instanceType"), item.get("cpuOptions"), as_text(item.get("instanceId")),
@@ -844,8 +1117,8 @@ def launched_instances(event: Mapping) -> list[LaunchedInstance]:
     """Each instance a successful RunInstances or instant CreateFleet launched, priced as the
     ledger prices it (cpuOptions, else the catalog), for the memory of launched instances."""
     event = read_view(event)
-    if launch_outcome(event)[0] != OUTCOME_SUCCESS:
-        return []
+    if launch_outcome(event)[0] != OUTCOME_SUCCESS or event.get("eventSource") != EC2_EVENT_SOURCE:
+        return []  # builds and tasks are not instances a StartInstances call could start
     launched, _ = _launched_instances(as_text(event.get("eventName")),
                                       as_mapping(event.get("responseElements")))  # fmt: skip
     found = []
@@ -921,7 +1194,8 @@ def _summarize_launch(event: Mapping) -> LaunchSummary:
     event = read_view(event)
     event_name = as_text(event.get("eventName"))
     outcome, error_code = launch_outcome(event)
-    read_request = _REQUEST_READERS.get(event_name, _run_instances_request)
+    source = as_text(event.get("eventSource")) or EC2_EVENT_SOURCE
+    read_request = _REQUEST_READERS.get((source, event_name), _run_instances_request)
     request = read_request(as_mapping(event.get("requestParameters")))
     launched, instance_error = _launched_instances(
         event_name, as_mapping(event.get("responseElements"))
@@ -934,7 +1208,7 @@ def _summarize_launch(event: Mapping) -> LaunchSummary:
 
     # A launch without a type of its own (a launch template) inherits the one requested.
     inherited = request.instance_types[0] if len(request.instance_types) == 1 else ""
-    unknown = [t for t in request.instance_types if instance_type_spec(t) is None]
+    unknown = [t for t in request.instance_types if not _specs(t)]
     launched_types: dict[str, None] = {}
     launched_vcpus = launched_accelerators = 0
     for instance in launched:
@@ -1036,6 +1310,12 @@ def _grouped_capacity(groups: Sequence) -> "_Capacity | None":
     return _Capacity(instances, vcpus, accelerators, vcpus, accelerators) if groups else None
 
 
+def _specs(instance_type: str) -> list:
+    """The catalog entry of a type, or every entry of a family a service names ("p3")."""
+    spec = instance_type_spec(instance_type)
+    return [spec] if spec is not None else family_specs(instance_type)
+
+
 def requested_capacity(
     instance_types: Sequence,
     count: int,
@@ -1046,12 +1326,14 @@ def requested_capacity(
     for, else the catalog's vCPUs. Where AWS may choose among several types (fleets, mixed
     instances groups), the smallest type gives the lower bound and the largest the upper, so a
     tiny decoy type listed beside a big one does not hide it. None without a known type."""
-    specs = [spec for spec in map(instance_type_spec, instance_types) if spec]
+    specs = [spec for instance_type in instance_types for spec in _specs(instance_type)]
     if not specs:
         return None
     smallest = min(specs, key=lambda spec: (spec.vcpus, spec.accelerators))
     largest = max(specs, key=lambda spec: (spec.accelerators, spec.vcpus))
     if vcpu_capacity is not None:  # capacity in vCPUs: instances depend on the type chosen
+        if vcpu_capacity <= 0:
+            return _Capacity(0, 0, 0, 0, 0)
         most = max(1, -(-vcpu_capacity // smallest.vcpus)) if smallest.vcpus else count
         fewest = max(1, -(-vcpu_capacity // largest.vcpus)) if largest.vcpus else count
         return _Capacity(most, vcpu_capacity, most * smallest.accelerators, vcpu_capacity,
@@ -1096,7 +1378,8 @@ def launched_on_behalf(event: Mapping) -> bool:
 def _launched_on_behalf(event: Mapping) -> bool:
     event = read_view(event)
     invoked_by = as_text(dig(event, "userIdentity", "invokedBy"))
-    return invoked_by in FLEET_SERVICES or as_text(event.get("sourceIPAddress")) in FLEET_SERVICES
+    return (invoked_by in ON_BEHALF_SERVICES
+            or as_text(event.get("sourceIPAddress")) in ON_BEHALF_SERVICES)  # fmt: skip
 
 
 def matches_instance_type(instance_type: str, configured: Any) -> bool:

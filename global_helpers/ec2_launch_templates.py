@@ -65,6 +65,7 @@ from ec2_compute_helpers import (
     dig,
     event_id,
     event_time_epoch,
+    group_size,
     launched_instances,
     normalize_instance_type,
     read_view,
@@ -409,10 +410,17 @@ def _judge(event, summary, lookup):
 # --- Auto scaling groups and ECS services remembered, for their growth ----------------------------
 
 SERVICE_EVENTS = frozenset({"CreateService", "UpdateService"})
+# Calls that size a group the pack remembers: auto scaling groups, ECS services, EKS node groups,
+# Batch compute environments (in vCPUs), EMR instance groups and fleets.
 GROUP_EVENTS = frozenset(
-    {"CreateAutoScalingGroup", "UpdateAutoScalingGroup", "SetDesiredCapacity", *SERVICE_EVENTS}
+    {"CreateAutoScalingGroup", "UpdateAutoScalingGroup", "SetDesiredCapacity", *SERVICE_EVENTS,
+     "CreateNodegroup", "UpdateNodegroupConfig", "CreateComputeEnvironment",
+     "UpdateComputeEnvironment", "ModifyInstanceGroups", "ModifyInstanceFleet"}
+)  # fmt: skip
+_CREATES = frozenset(
+    {"CreateAutoScalingGroup", "CreateService", "CreateNodegroup", "CreateComputeEnvironment"}
 )
-_CREATES = frozenset({"CreateAutoScalingGroup", "CreateService"})
+_IN_VCPUS = frozenset({"CreateComputeEnvironment", "UpdateComputeEnvironment"})
 # What a service's entry keeps of one task's size: "task:<CPU units>:<GPUs>", or that its tasks
 # run on EC2 container instances (their capacity counted at the instances' launch).
 _ON_INSTANCES = "task:instances"
@@ -424,11 +432,12 @@ def _group_growth(event: Mapping, summary: LaunchSummary, store: KVStore, write:
     pack never saw counts its whole new size. Creating is all growth. With `write`, the new size
     and types (task size) are kept."""
     name = capacity_group_name(event)
-    request = as_mapping(read_view(event).get("requestParameters"))
-    desired = request.get("desiredCount" if summary.event_name in SERVICE_EVENTS
-                          else "desiredCapacity")  # fmt: skip
-    if not name or (summary.event_name not in _CREATES and as_count(desired) is None):
+    size = group_size(event)
+    if not name or (summary.event_name not in _CREATES and size is None):
         return summary
+    request = as_mapping(read_view(event).get("requestParameters"))
+    in_vcpus = summary.event_name in _IN_VCPUS
+    amount = (size or 0) if in_vcpus else summary.requested_instance_count
     key = _key("group", _account_id(event), region(event), name)
     entries, _ = remembered(store, key)
     epoch = int(event_time_epoch(event) or 0)
@@ -438,13 +447,13 @@ def _group_growth(event: Mapping, summary: LaunchSummary, store: KVStore, write:
     label = _group_label(summary, request, last_label)
     if write:
         keep = as_int(launch_template_memory_seconds(), LAUNCH_TEMPLATE_MEMORY_SECONDS)
-        remember(store, key, [Entry(epoch, event_id(event), summary.requested_instance_count,
-                                    0, entry_label(label))], keep)  # fmt: skip
-    grown_by = summary.requested_instance_count
+        remember(store, key, [Entry(epoch, event_id(event), amount, 0, entry_label(label))],
+                 keep)  # fmt: skip
+    grown_by = amount
     if summary.event_name not in _CREATES and earlier:
         grown_by = max(grown_by - earlier[-1].amount, 0)
     if summary.event_name not in SERVICE_EVENTS:
-        return with_group_growth(summary, grown_by, label.split(",") if label else [])
+        return with_group_growth(summary, grown_by, label.split(",") if label else [], in_vcpus)
     grown = summary._replace(requested_instance_count=grown_by, requested_vcpus=0,
                              requested_vcpus_max=0, requested_accelerators=0,
                              requested_accelerators_max=0)  # fmt: skip

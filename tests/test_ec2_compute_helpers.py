@@ -607,7 +607,14 @@ def test_listed_reads_every_list_serialisation(value, expected):
         ({"invokedBy": "autoscaling.amazonaws.com"}, "autoscaling.amazonaws.com", True),
         ({"invokedBy": "ec2fleet.amazonaws.com"}, "ec2fleet.amazonaws.com", True),
         ({}, "spotfleet.amazonaws.com", True),
-        ({"invokedBy": "eks-nodegroup.amazonaws.com"}, "eks-nodegroup.amazonaws.com", False),
+        # EKS node groups, EMR clusters and Batch environments are priced at the caller's
+        # request: the service's own launch calls are that capacity again.
+        ({"invokedBy": "eks-nodegroup.amazonaws.com"}, "eks-nodegroup.amazonaws.com", True),
+        ({"invokedBy": "elasticmapreduce.amazonaws.com"}, "elasticmapreduce.amazonaws.com", True),
+        ({"invokedBy": "batch.amazonaws.com"}, "batch.amazonaws.com", True),
+        # The console and CloudFormation act for the person: never "on behalf".
+        ({"invokedBy": "AWS Internal"}, "AWS Internal", False),
+        ({"invokedBy": "cloudformation.amazonaws.com"}, "cloudformation.amazonaws.com", False),
         ({}, "198.51.100.1", False),
     ],
 )

@@ -23,9 +23,11 @@ from ec2_compute_config import (
     region_spread_window_seconds,
 )
 from ec2_compute_helpers import (
+    CLUSTER_EVENTS,
     LAUNCH_EVENTS,
     event_time_epoch,
     is_allowlisted,
+    is_cluster_event,
     is_controller_dry_run,
     is_launch_event,
     launch_alert_context,
@@ -35,8 +37,12 @@ from ec2_compute_helpers import (
     summarize_launch,
 )
 
-# The only events rule() can match (eventSource -> eventNames); tooling skips the rest.
-RULE_EVENTS = LAUNCH_EVENTS
+# The only events rule() can match (eventSource -> eventNames); tooling skips the rest. Empty ECS
+# clusters count too: campaigns create one in every region before running tasks there.
+RULE_EVENTS = {
+    source: LAUNCH_EVENTS.get(source, frozenset()) | CLUSTER_EVENTS.get(source, frozenset())
+    for source in (*LAUNCH_EVENTS, *CLUSTER_EVENTS)
+}
 
 
 def _settings():
@@ -61,7 +67,7 @@ def _spread(event, record_it=False):
 
 
 def rule(event):
-    if not is_launch_event(event) or launched_on_behalf(event):
+    if not (is_launch_event(event) or is_cluster_event(event)) or launched_on_behalf(event):
         return False
     # Karpenter-style validation dry runs are the controller's routine, not an actor's attempts.
     controllers = capacity_controller_user_agents(), capacity_controller_principal_arns()
