@@ -459,3 +459,96 @@ def create_service(
     }
     return api_call("ecs.amazonaws.com", "CreateService", requestParameters=request,
                     responseElements=response, **overrides)  # fmt: skip
+
+
+# --- EKS, EMR, Batch, Lightsail, CodeBuild (shapes from the API references, camelCase) --------
+
+
+def create_nodegroup(
+    instance_types: tuple | None = ("m5.large",), desired: int | None = 2, max_size: int = 4,
+    cluster: str = "prod", name: str = "workers", **overrides: Any,
+) -> dict:  # fmt: skip
+    """EKS CreateNodegroup (the cluster's name is the request's `name`, from the URL path)."""
+    request: dict = {"name": cluster, "nodegroupName": name, "subnets": ["subnet-0a1b2c3d"],
+                     "nodeRole": f"arn:aws:iam::{ACCOUNT_ID}:role/eks-node",
+                     "scalingConfig": {"minSize": 1, "maxSize": max_size}}  # fmt: skip
+    if desired is not None:
+        request["scalingConfig"]["desiredSize"] = desired
+    if instance_types is not None:
+        request["instanceTypes"] = list(instance_types)
+    response = {"nodegroup": {"nodegroupName": name, "clusterName": cluster, "status": "CREATING",
+                              "nodegroupArn": f"arn:aws:eks:us-east-1:{ACCOUNT_ID}:nodegroup/"
+                                              f"{cluster}/{name}/0"}}  # fmt: skip
+    return api_call("eks.amazonaws.com", "CreateNodegroup", requestParameters=request,
+                    responseElements=response, **overrides)  # fmt: skip
+
+
+def update_nodegroup_config(desired: int, cluster: str = "prod", name: str = "workers",
+                            **overrides: Any) -> dict:  # fmt: skip
+    request = {"name": cluster, "nodegroupName": name,
+               "scalingConfig": {"desiredSize": desired, "maxSize": max(desired, 4)}}  # fmt: skip
+    response = {"update": {"id": "u-1", "status": "InProgress", "type": "ConfigUpdate"}}
+    return api_call("eks.amazonaws.com", "UpdateNodegroupConfig", requestParameters=request,
+                    responseElements=response, **overrides)  # fmt: skip
+
+
+def run_job_flow(groups: tuple = (("MASTER", "m5.xlarge", 1), ("CORE", "m5.xlarge", 2)),
+                 **overrides: Any) -> dict:  # fmt: skip
+    """EMR RunJobFlow with instance groups of (role, type, count)."""
+    request = {"name": "etl", "releaseLabel": "emr-7.1.0", "instances": {
+        "instanceGroups": [{"instanceRole": role, "instanceType": instance_type,
+                            "instanceCount": count, "market": "ON_DEMAND"}
+                           for role, instance_type, count in groups],
+        "keepJobFlowAliveWhenNoSteps": True}}  # fmt: skip
+    return api_call("elasticmapreduce.amazonaws.com", "RunJobFlow", requestParameters=request,
+                    responseElements={"jobFlowId": "j-2AXXXXXXGAPLF"}, **overrides)  # fmt: skip
+
+
+def create_compute_environment(
+    instance_types: tuple = ("optimal",), min_vcpus: int = 0, max_vcpus: int = 256,
+    desired_vcpus: int | None = None, kind: str = "EC2", name: str = "jobs", **overrides: Any,
+) -> dict:  # fmt: skip
+    """Batch CreateComputeEnvironment (AWS's documented CloudTrail example, sized)."""
+    resources: dict = {
+        "type": kind,
+        "minvCpus": min_vcpus,
+        "maxvCpus": max_vcpus,
+        "subnets": ["subnet-0a1b2c3d"],
+        "securityGroupIds": ["sg-0a1b2c3d"],
+    }
+    if kind not in ("FARGATE", "FARGATE_SPOT"):
+        resources["instanceTypes"] = list(instance_types)
+        resources["instanceRole"] = "ecsInstanceRole"
+    if desired_vcpus is not None:
+        resources["desiredvCpus"] = desired_vcpus
+    request = {"computeEnvironmentName": name, "type": "MANAGED", "state": "ENABLED",
+               "computeResources": resources}  # fmt: skip
+    response = {"computeEnvironmentName": name, "computeEnvironmentArn":
+                f"arn:aws:batch:us-east-1:{ACCOUNT_ID}:compute-environment/{name}"}  # fmt: skip
+    return api_call("batch.amazonaws.com", "CreateComputeEnvironment", requestParameters=request,
+                    responseElements=response, **overrides)  # fmt: skip
+
+
+def create_lightsail_instances(bundle: str = "nano_3_0", count: int = 1, **overrides: Any) -> dict:
+    request = {"instanceNames": [f"node-{i}" for i in range(count)], "bundleId": bundle,
+               "blueprintId": "ubuntu_22_04", "availabilityZone": "us-east-1a"}  # fmt: skip
+    response = {"operations": [{"resourceName": f"node-{i}", "operationType": "CreateInstance",
+                                "status": "Started"} for i in range(count)]}  # fmt: skip
+    return api_call("lightsail.amazonaws.com", "CreateInstances", requestParameters=request,
+                    responseElements=response, **overrides)  # fmt: skip
+
+
+def start_build(compute_type: str = "BUILD_GENERAL1_SMALL",
+                environment: str = "LINUX_CONTAINER", override: bool = False,
+                **overrides: Any) -> dict:  # fmt: skip
+    """CodeBuild StartBuild: the compute type overridden in the request, or only in the response
+    (the project's own)."""
+    request: dict = {"projectName": "app"}
+    if override:
+        request.update(computeTypeOverride=compute_type, environmentTypeOverride=environment)
+    response = {"build": {"id": f"app:{next(_ids):08x}", "buildStatus": "IN_PROGRESS",
+                          "timeoutInMinutes": 60, "environment": {
+                              "type": environment, "computeType": compute_type,
+                              "image": "aws/codebuild/standard:7.0"}}}  # fmt: skip
+    return api_call("codebuild.amazonaws.com", "StartBuild", requestParameters=request,
+                    responseElements=response, **overrides)  # fmt: skip

@@ -946,10 +946,10 @@ def _batch_request(request: Mapping) -> _Request:
     over the environment's last known vCPUs is worked out in ec2_launch_templates."""
     resources = as_mapping(request.get("computeResources"))
     fargate = as_text(resources.get("type")).upper() in BATCH_FARGATE
-    vcpus = batch_vcpus(request) or 0
+    vcpus = 0 if fargate else batch_vcpus(request) or 0
     return _Request(
         instance_types=() if fargate else _types(*as_sequence(resources.get("instanceTypes"))),
-        instance_count=0 if fargate else 1,
+        instance_count=0,  # as many as the vCPUs take, of the types Batch picks
         subnet_id=next(iter(_ids(resources.get("subnets"))), ""),
         template=None if fargate else template_ref(resources.get("launchTemplate")),
         vcpus_per_instance=None, vcpu_capacity=vcpus, max_capacity=0, launches_later=True,

@@ -77,3 +77,22 @@ def test_moto_wins_over_the_supplement_unless_told_otherwise():
     built = generator.build_catalog(moto, supplement)
     assert built["p2.xlarge"] == (8, 4, 2, 0, "", "")
     assert built["x9.large"] == (2, 1, 2, 0, "", "")
+
+
+def test_service_sizes_are_catalog_rows_with_sources():
+    sizes = json.loads(generator.SERVICE_SIZES_PATH.read_text(encoding="utf-8"))["sizes"]
+    for entry in sizes:
+        assert entry["sources"], entry["instance_type"]
+        family, _, size = entry["instance_type"].partition(".")
+        assert family in ("lightsail", "codebuild", "codebuild-arm", "codebuild-gpu", "amplify")
+        assert size and entry["instance_type"] == entry["instance_type"].lower()
+    assert catalog.instance_type_spec("lightsail.4xlarge_3_0").vcpus == 16
+    assert catalog.instance_type_spec("codebuild.build_general1_2xlarge").vcpus == 72
+    assert "codebuild-gpu" in catalog.ACCELERATED_FAMILIES
+    assert "codebuild" not in catalog.ACCELERATED_FAMILIES
+
+
+def test_a_family_is_every_size_of_it():
+    p3 = catalog.family_specs("p3")
+    assert sorted(spec.vcpus for spec in p3) == [8, 32, 64]
+    assert catalog.family_specs("p3.2xlarge") == [] and catalog.family_specs("zz9") == []

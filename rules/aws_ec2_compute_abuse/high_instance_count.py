@@ -35,6 +35,7 @@ from ec2_compute_config import (
 )
 from ec2_compute_helpers import (
     CHANGE_LAUNCH,
+    CODEBUILD_EVENT_SOURCE,
     ECS_EVENT_SOURCE,
     LAUNCH_EVENTS,
     OUTCOME_DRY_RUN,
@@ -55,10 +56,11 @@ from ec2_compute_helpers import (
 from ec2_launch_templates import launch_with_template
 
 # The only events rule() can match (eventSource -> eventNames); tooling skips the rest.
-# ECS tasks are small and many (a scheduled Fargate task runs all day): counted by their vCPUs
-# (VCPUSurge), not by number.
+# ECS tasks and CodeBuild builds are small and many (a scheduled Fargate task runs all day, CI
+# builds every commit): counted by their vCPUs (VCPUSurge), not by number.
+NOT_INSTANCES = frozenset({ECS_EVENT_SOURCE, CODEBUILD_EVENT_SOURCE})
 RULE_EVENTS = {source: names for source, names in LAUNCH_EVENTS.items()
-               if source != ECS_EVENT_SOURCE}  # fmt: skip
+               if source not in NOT_INSTANCES}  # fmt: skip
 
 
 def _windows(event, day, bucket):
@@ -115,7 +117,7 @@ def _elastic_bucket(label, instances):
 def rule(event):
     if (
         not is_launch_event(event)
-        or event.get("eventSource") == ECS_EVENT_SOURCE  # tasks: see RULE_EVENTS
+        or event.get("eventSource") in NOT_INSTANCES  # tasks and builds: see RULE_EVENTS
         or launch_outcome(event)[0] == OUTCOME_DRY_RUN
     ):
         return False
