@@ -44,7 +44,8 @@ LAUNCH_EVENTS = {
     # the EC2 type of the same name: priced by the catalog like any launch.
     SAGEMAKER_EVENT_SOURCE: frozenset(
         {"CreateTrainingJob", "CreateProcessingJob", "CreateTransformJob",
-         "CreateHyperParameterTuningJob", "CreateNotebookInstance", "CreateApp", "CreateCluster"}
+         "CreateHyperParameterTuningJob", "CreateNotebookInstance", "CreateApp", "CreateCluster",
+         "CreateEndpoint", "UpdateEndpoint"}
     ),
     # ECS runs tasks of a task definition's size (CPU units / 1024 vCPUs, GPUs): on Fargate they
     # are new capacity; on EC2 container instances, capacity counted when those launched.
@@ -403,6 +404,7 @@ class TemplateRef(NamedTuple):
 LAUNCH_TEMPLATE = "launch-template"
 LAUNCH_CONFIGURATION = "launch-configuration"
 TASK_DEFINITION = "task-definition"
+ENDPOINT_CONFIG = "endpoint-config"  # a SageMaker endpoint config: its variants' types and counts
 
 
 def template_ref(spec: Any, kind: str = LAUNCH_TEMPLATE) -> TemplateRef | None:
@@ -703,6 +705,44 @@ def _resource_config_groups(config: Any) -> list[tuple[Any, Any]]:
     groups = [(g.get("instanceType"), g.get("instanceCount"))
               for g in listed(config.get("instanceGroups"))]  # fmt: skip
     return groups or [(config.get("instanceType"), config.get("instanceCount"))]
+
+
+def endpoint_variants(request: Mapping) -> tuple:
+    """(ml.* type read as its EC2 type, initial instances) of a CreateEndpointConfig's
+    instance-backed production variants (serverless variants run on no instance of a type)."""
+    variants = ((_ml_type(v.get("instanceType")), _count_or(v.get("initialInstanceCount"), 1))
+                for v in listed(request.get("productionVariants")))  # fmt: skip
+    return tuple((instance_type, count) for instance_type, count in variants if instance_type)
+
+
+def _endpoint_request(request: Mapping) -> _Request:
+    """CreateEndpoint and UpdateEndpoint: the instances of the endpoint config they name,
+    remembered from CreateEndpointConfig (ec2_launch_templates) as a launch template is; an
+    update deploys the new config's instances beside the old ones (blue/green), so it counts
+    them all."""
+    name = as_text(request.get("endpointConfigName")).strip()[:MAX_TEMPLATE_REF_LENGTH]
+    return _Request(
+        instance_types=(), instance_count=0, subnet_id="",
+        template=TemplateRef(ENDPOINT_CONFIG, name, "") if name else None,
+        vcpus_per_instance=None, vcpu_capacity=None, max_capacity=0, launches_later=True,
+    )  # fmt: skip
+
+
+def with_template_groups(summary: LaunchSummary, groups: Sequence) -> LaunchSummary:
+    """A call priced exactly by the (type, count) groups of the config it names."""
+    capacity = _grouped_capacity(groups)
+    types = tuple(dict.fromkeys(instance_type for instance_type, _ in groups))
+    if capacity is None:  # a type the catalog does not know: by number only
+        count = sum(count for _, count in groups)
+        capacity = _Capacity(count, 0, 0, 0, 0)
+    return summary._replace(
+        requested_instance_types=types, template_types=types,
+        requested_instance_count=min(capacity.instances, MAX_COUNT),
+        requested_vcpus=capacity.vcpus, requested_vcpus_max=capacity.vcpus_max,
+        requested_accelerators=capacity.accelerators,
+        requested_accelerators_max=capacity.accelerators_max,
+        unknown_instance_types=tuple(t for t in types if not _specs(t)),
+    )  # fmt: skip
 
 
 def _sagemaker_tuning_request(request: Mapping) -> _Request:
@@ -1043,6 +1083,8 @@ _REQUEST_READERS = {
         ]
     ),
     (SAGEMAKER_EVENT_SOURCE, "CreateHyperParameterTuningJob"): _sagemaker_tuning_request,
+    (SAGEMAKER_EVENT_SOURCE, "CreateEndpoint"): _endpoint_request,
+    (SAGEMAKER_EVENT_SOURCE, "UpdateEndpoint"): _endpoint_request,
     (SAGEMAKER_EVENT_SOURCE, "CreateNotebookInstance"): lambda r: _typed_groups(
         [(r.get("instanceType"), 1)]
     ),

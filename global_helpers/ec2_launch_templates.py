@@ -48,10 +48,12 @@ from ec2_compute_helpers import (
     AUTOSCALING_EVENT_SOURCE,
     EC2_EVENT_SOURCE,
     ECS_EVENT_SOURCE,
+    ENDPOINT_CONFIG,
     LAUNCH_CONFIGURATION,
     LAUNCH_EVENTS,
     LAUNCH_TEMPLATE,
     MAX_TEMPLATE_REF_LENGTH,
+    SAGEMAKER_EVENT_SOURCE,
     TASK_DEFINITION,
     LaunchedInstance,
     LaunchSummary,
@@ -63,6 +65,7 @@ from ec2_compute_helpers import (
     as_text,
     capacity_group_name,
     dig,
+    endpoint_variants,
     event_id,
     event_time_epoch,
     group_size,
@@ -79,6 +82,7 @@ from ec2_compute_helpers import (
     with_group_growth,
     with_started_instances,
     with_task_size,
+    with_template_groups,
     with_template_types,
 )
 
@@ -96,6 +100,9 @@ TEMPLATE_EVENTS = {
     # ECS task definitions: each revision's task size, for RunTask and CreateService calls that
     # name a family (its latest revision) or a revision without a size of their own.
     ECS_EVENT_SOURCE: frozenset({"RegisterTaskDefinition"}),
+    # SageMaker endpoint configs: their variants' types and counts, for the endpoints that name
+    # them (CreateEndpoint, UpdateEndpoint).
+    SAGEMAKER_EVENT_SOURCE: frozenset({"CreateEndpointConfig"}),
 }
 TEMPLATE_EVENT_NAMES = frozenset().union(*TEMPLATE_EVENTS.values())
 
@@ -126,6 +133,7 @@ class TemplateLookup(NamedTuple):
     status: str  # STATUS_*, or "" when the launch names no template
     degraded: str = ""
     task_size: TaskSize | None = None  # a task definition's, where known
+    groups: tuple = ()  # an endpoint config's (type, count) variants, where known
 
 
 NO_TEMPLATE = TemplateLookup(None, (), "")
@@ -155,6 +163,12 @@ def template_change(event: Mapping) -> TemplateChange | None:
         entries = (Entry(epoch, f"{_VERSION}0", 0, 0, entry_label(instance_type)),)
         refs = _refs(as_text(request.get("launchConfigurationName")))
         return TemplateChange(LAUNCH_CONFIGURATION, refs, entries) if refs else None
+    if name == "CreateEndpointConfig":
+        refs = _refs(as_text(request.get("endpointConfigName")))
+        variants = endpoint_variants(request)
+        label = ",".join(f"{instance_type}*{count}" for instance_type, count in variants)
+        entry = Entry(epoch, f"{_VERSION}0", sum(n for _, n in variants), 0, entry_label(label))
+        return TemplateChange(ENDPOINT_CONFIG, refs, (entry,)) if refs else None
     if name == "RegisterTaskDefinition":
         return _task_definition_change(request, as_mapping(response.get("taskDefinition")), epoch)
     wrapper = as_mapping(request.get(f"{name}Request"))
@@ -284,7 +298,12 @@ def template_types(
     moment = event_time_epoch(event) if epoch is None else epoch
     if template.kind == TASK_DEFINITION:
         return _task_definition_lookup(template, _resolve_entry(entries.values(), template, moment))
-    instance_type = _resolve(entries.values(), template, moment)
+    if template.kind == ENDPOINT_CONFIG:
+        return _endpoint_config_lookup(template, _resolve_entry(entries.values(), template, moment))
+    return _launch_template_lookup(template, _resolve(entries.values(), template, moment))
+
+
+def _launch_template_lookup(template: TemplateRef, instance_type: str | None) -> TemplateLookup:
     if instance_type is None:
         return TemplateLookup(template, (), STATUS_UNKNOWN)
     if not instance_type:
@@ -299,6 +318,20 @@ def _task_definition_lookup(template: TemplateRef, entry: Entry | None) -> Templ
         return TemplateLookup(template, (), STATUS_NO_SIZE)
     size = TaskSize(entry.amount, entry.accelerators)
     return TemplateLookup(template, (), STATUS_KNOWN, task_size=size)
+
+
+def _endpoint_config_lookup(template: TemplateRef, entry: Entry | None) -> TemplateLookup:
+    if entry is None:
+        return TemplateLookup(template, (), STATUS_UNKNOWN)
+    groups = []
+    for variant in entry.label.split(","):
+        instance_type, _, count = variant.rpartition("*")
+        if instance_type and count.isdigit():
+            groups.append((instance_type, int(count)))
+    if not groups:
+        return TemplateLookup(template, (), STATUS_NO_TYPE)
+    types = tuple(dict.fromkeys(t for t, _ in groups))
+    return TemplateLookup(template, types, STATUS_KNOWN, groups=tuple(groups))
 
 
 def _resolve(entries, template: TemplateRef, moment: float | None) -> str | None:
@@ -323,8 +356,8 @@ def _resolve_entry(entries, template: TemplateRef, moment: float | None) -> Entr
 
 
 def _named_version(versions: dict, default: int | None, template: TemplateRef) -> Entry | None:
-    if template.kind == LAUNCH_CONFIGURATION:
-        number = 0
+    if template.kind in (LAUNCH_CONFIGURATION, ENDPOINT_CONFIG):
+        number = 0  # one definition per name, the latest before the launch
     elif template.version == "$Latest":
         number = max(versions, default=None)
     elif template.version in ("$Default", ""):
@@ -392,8 +425,12 @@ def launch_with_template(
         if lookup.status == STATUS_UNKNOWN:  # wait for it, then look again (write, then read)
             waiting = wait_for_template(event, summary.template, store)
             lookup = template_types(event, summary, store)._replace(degraded=waiting)
-        summary = (with_task_size(summary, lookup.task_size) if lookup.task_size
-                   else with_template_types(summary, lookup.instance_types))  # fmt: skip
+        if lookup.task_size:
+            summary = with_task_size(summary, lookup.task_size)
+        elif lookup.groups:
+            summary = with_template_groups(summary, lookup.groups)
+        else:
+            summary = with_template_types(summary, lookup.instance_types)
     if grows_a_group:
         summary = _group_growth(event, summary, store, remember_launched)
     return _judge(event, summary, lookup) if lookup.status or grows_a_group else (summary, lookup)

@@ -389,3 +389,68 @@ def test_everyday_service_deploys_stay_quiet(kv, rules):
     events.append(update_service("batch", 400, None, T0 + 30000, "deploy"))
     for name in ("VCPUSurge", "RegionSpread", "HijackPlaybook"):
         assert kv.run(rules[name], events) == [], name
+
+
+# --- SageMaker endpoints: priced by the endpoint config they name ---------------------------------
+
+
+def endpoint_config(name, variants, epoch=T0, user="mallory"):
+    return sagemaker("CreateEndpointConfig", {"endpointConfigName": name, "productionVariants": [
+        {"variantName": f"v{i}", "modelName": "m", "instanceType": t, "initialInstanceCount": n}
+        for i, (t, n) in enumerate(variants)]}, epoch, user,
+        response={"endpointConfigArn": f"arn:aws:sagemaker:us-east-1:111122223333:"
+                                       f"endpoint-config/{name}"})  # fmt: skip
+
+
+def endpoint(config, epoch=T0 + 60, user="mallory", name="CreateEndpoint"):
+    return sagemaker(name, {"endpointName": "e", "endpointConfigName": config}, epoch, user,
+                     response={"endpointArn": "arn:aws:sagemaker:us-east-1:111122223333:"
+                                              "endpoint/e"})  # fmt: skip
+
+
+def test_a_gpu_endpoint_is_priced_by_its_config_and_alerts_naming_the_person(kv, rules):
+    events = [endpoint_config("big", [("ml.p4d.24xlarge", 9), ("ml.m5.large", 2)]),
+              endpoint("big")]  # fmt: skip
+    (unusual,) = kv.run(rules["UnusualInstanceType"], events)
+    assert unusual.title_output.startswith(
+        "mallory requested 11 unusual SageMaker instance(s) [p4d.24xlarge] via CreateEndpoint"
+    )
+    (surge,) = kv.run(rules["VCPUSurge"], events)
+    assert context(surge)["window_total"] == 9 * 96 + 2 * 2
+    assert context(surge)["launch_template_status"] == "known"
+
+
+def test_an_endpoint_before_its_config_waits_for_it(kv, rules):
+    """The config delivered after the endpoint (or written by another invocation at the same
+    moment): the endpoint is judged when the config arrives, about the endpoint."""
+    config, create = endpoint_config("late", [("ml.g5.48xlarge", 4)]), endpoint("late")
+    (alert,) = kv.run(rules["UnusualInstanceType"], [create, config])
+    assert "via CreateEndpoint" in alert.title_output and "g5.48xlarge" in alert.title_output
+
+
+def test_an_endpoint_of_a_config_never_seen_says_so(kv, rules):
+    summary = helpers.summarize_launch(endpoint("unseen"))
+    assert summary.needs_template and summary.vcpus == 0
+    assert kv.run(rules["UnusualInstanceType"], [endpoint("unseen")]) == []
+
+
+def test_everyday_endpoints_stay_quiet(kv, rules):
+    """A team's small endpoint, updated to a new config of the same size, and a serverless one."""
+    serverless = sagemaker(
+        "CreateEndpointConfig",
+        {
+            "endpointConfigName": "sls",
+            "productionVariants": [
+                {"variantName": "v", "modelName": "m", "serverlessConfig": {"memorySizeInMB": 2048}}
+            ],
+        },
+        T0,
+        "ds",
+    )
+    events = [endpoint_config("api-1", [("ml.m5.large", 2)], T0, "ds"),
+              endpoint("api-1", T0 + 60, "ds"),
+              endpoint_config("api-2", [("ml.m5.large", 2)], T0 + DAY, "ds"),
+              endpoint("api-2", T0 + DAY + 60, "ds", "UpdateEndpoint"),
+              serverless, endpoint("sls", T0 + 120, "ds")]  # fmt: skip
+    for name, rule in rules.items():
+        assert kv.run(rule, events) == [], name
