@@ -36,7 +36,8 @@ CODEBUILD_EVENT_SOURCE = "codebuild.amazonaws.com"
 LAUNCH_EVENTS = {
     EC2_EVENT_SOURCE: frozenset(
         {"RunInstances", "CreateFleet", "RequestSpotInstances", "RequestSpotFleet",
-         "RunScheduledInstances", "ModifyInstanceAttribute", "StartInstances"}
+         "RunScheduledInstances", "ModifyInstanceAttribute", "StartInstances", "ModifyFleet",
+         "ModifySpotFleetRequest"}
     ),
     AUTOSCALING_EVENT_SOURCE: frozenset(
         {"CreateAutoScalingGroup", "UpdateAutoScalingGroup", "SetDesiredCapacity"}),
@@ -571,6 +572,62 @@ def _resize_request(request: Mapping) -> _Request:
     )
 
 
+# ModifyFleet and ModifySpotFleetRequest: shapes inferred from the API references, written the way
+# CloudTrail writes CreateFleet (a PascalCase "ModifyFleetRequest" wrapper) and RequestSpotFleet
+# (camelCase); the other casing is read too.
+def _fleet_resize(event: Mapping) -> tuple[str, int | None]:
+    """(the EC2 Fleet or Spot Fleet request an EC2 fleet call names, the target capacity it sets
+    or None): CreateFleet and RequestSpotFleet from their responses, ModifyFleet and
+    ModifySpotFleetRequest from their requests."""
+    view = read_view(event)
+    name = as_text(view.get("eventName"))
+    request = as_mapping(view.get("requestParameters"))
+    response = as_mapping(view.get("responseElements"))
+    if name in ("CreateFleet", "ModifyFleet"):
+        wrapper = as_mapping(request.get(f"{name}Request") or request)
+        capacity = as_mapping(wrapper.get("TargetCapacitySpecification") or
+                              wrapper.get("targetCapacitySpecification"))  # fmt: skip
+        total = capacity.get("TotalTargetCapacity", capacity.get("totalTargetCapacity"))
+        fleet = (dig(response, "CreateFleetResponse", "fleetId") if name == "CreateFleet" else
+                 wrapper.get("FleetId") or wrapper.get("fleetId"))  # fmt: skip
+        return as_text(fleet), as_count(total)
+    if name == "RequestSpotFleet":
+        config = as_mapping(request.get("spotFleetRequestConfig"))
+        return as_text(response.get("spotFleetRequestId")), as_count(config.get("targetCapacity"))
+    if name == "ModifySpotFleetRequest":
+        fleet = request.get("spotFleetRequestId") or request.get("SpotFleetRequestId")
+        total = request.get("targetCapacity", request.get("TargetCapacity"))
+        return as_text(fleet), as_count(total)
+    return "", None
+
+
+def fleet_in_vcpus(event: Mapping) -> bool:
+    """Whether a CreateFleet or RequestSpotFleet sets its target capacity in vCPUs."""
+    request = as_mapping(read_view(event).get("requestParameters"))
+    unit = (dig(request, "CreateFleetRequest", "TargetCapacitySpecification",
+                "TargetCapacityUnitType") or
+            dig(request, "spotFleetRequestConfig", "targetCapacityUnitType"))  # fmt: skip
+    return as_text(unit).lower() == "vcpu"
+
+
+def _modify_fleet_request(request: Mapping) -> _Request:
+    """ModifyFleet and ModifySpotFleetRequest: the fleet's new target capacity (units, read as
+    instances); its types, and the size it grows from, are what the pack remembered of the
+    fleet (ec2_launch_templates), else the size counts whole, by number."""
+    wrapper = as_mapping(request.get("ModifyFleetRequest") or request)
+    capacity = as_mapping(wrapper.get("TargetCapacitySpecification") or
+                          wrapper.get("targetCapacitySpecification"))  # fmt: skip
+    total = (
+        capacity.get("TotalTargetCapacity", capacity.get("totalTargetCapacity"))
+        if capacity
+        else request.get("targetCapacity", request.get("TargetCapacity"))
+    )
+    return _Request(
+        instance_types=(), instance_count=_count_or(total, 0), subnet_id="", template=None,
+        vcpus_per_instance=None, vcpu_capacity=None, max_capacity=0, launches_later=True,
+    )  # fmt: skip
+
+
 def _set_desired_capacity_request(request: Mapping) -> _Request:
     """SetDesiredCapacity: the group's new size; its types, and the size it grows from, are
     what the pack remembered of the group (ec2_launch_templates), else the size counts whole."""
@@ -604,6 +661,8 @@ def capacity_group_name(event: Mapping) -> str:
         name = as_text(dig(request, "instanceFleet", "instanceFleetId")) or (
             as_text(groups[0].get("instanceGroupId")) if len(groups) == 1 else ""
         )
+    elif source == EC2_EVENT_SOURCE:
+        name = _fleet_resize(view)[0].strip()
     else:
         name = as_text(request.get("autoScalingGroupName")).strip()
     return name[:MAX_TEMPLATE_REF_LENGTH]
@@ -630,6 +689,8 @@ def group_size(event: Mapping) -> int | None:
     if source == EMR_EVENT_SOURCE:
         summary = summarize_launch(event)
         return summary.requested_instance_count if capacity_group_name(event) else None
+    if source == EC2_EVENT_SOURCE:
+        return _fleet_resize(view)[1]
     return as_count(request.get("desiredCapacity"))
 
 
@@ -1062,6 +1123,8 @@ _REQUEST_READERS = {
     (AUTOSCALING_EVENT_SOURCE, "UpdateAutoScalingGroup"): _auto_scaling_group_request,
     (EC2_EVENT_SOURCE, "ModifyInstanceAttribute"): _resize_request,
     (EC2_EVENT_SOURCE, "StartInstances"): _start_instances_request,
+    (EC2_EVENT_SOURCE, "ModifyFleet"): _modify_fleet_request,
+    (EC2_EVENT_SOURCE, "ModifySpotFleetRequest"): _modify_fleet_request,
     (AUTOSCALING_EVENT_SOURCE, "SetDesiredCapacity"): _set_desired_capacity_request,
     (SAGEMAKER_EVENT_SOURCE, "CreateTrainingJob"): lambda r: _typed_groups(
         _resource_config_groups(r.get("resourceConfig"))

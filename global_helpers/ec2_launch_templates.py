@@ -68,6 +68,7 @@ from ec2_compute_helpers import (
     endpoint_variants,
     event_id,
     event_time_epoch,
+    fleet_in_vcpus,
     group_size,
     launched_instances,
     normalize_instance_type,
@@ -447,12 +448,17 @@ def _judge(event, summary, lookup):
 # --- Auto scaling groups and ECS services remembered, for their growth ----------------------------
 
 SERVICE_EVENTS = frozenset({"CreateService", "UpdateService"})
+# EC2 fleets are remembered (types, target capacity) for their later ModifyFleet or
+# ModifySpotFleetRequest; their own pricing stays the request's (capacity in units or vCPUs).
+_FLEET_CREATES = frozenset({"CreateFleet", "RequestSpotFleet"})
+_IN_VCPUS_LABEL = "vcpu:"
 # Calls that size a group the pack remembers: auto scaling groups, ECS services, EKS node groups,
 # Batch compute environments (in vCPUs), EMR instance groups and fleets.
 GROUP_EVENTS = frozenset(
     {"CreateAutoScalingGroup", "UpdateAutoScalingGroup", "SetDesiredCapacity", *SERVICE_EVENTS,
      "CreateNodegroup", "UpdateNodegroupConfig", "CreateComputeEnvironment",
-     "UpdateComputeEnvironment", "ModifyInstanceGroups", "ModifyInstanceFleet"}
+     "UpdateComputeEnvironment", "ModifyInstanceGroups", "ModifyInstanceFleet",
+     *_FLEET_CREATES, "ModifyFleet", "ModifySpotFleetRequest"}
 )  # fmt: skip
 _CREATES = frozenset(
     {"CreateAutoScalingGroup", "CreateService", "CreateNodegroup", "CreateComputeEnvironment"}
@@ -468,13 +474,13 @@ def _group_growth(event: Mapping, summary: LaunchSummary, store: KVStore, write:
     (before this event's time), priced by the types (one task's size) last seen for it; one the
     pack never saw counts its whole new size. Creating is all growth. With `write`, the new size
     and types (task size) are kept."""
+    if summary.event_name in _FLEET_CREATES and not write:
+        return summary  # priced by its request; only remembered (by VCPUSurge, the one writer)
     name = capacity_group_name(event)
     size = group_size(event)
     if not name or (summary.event_name not in _CREATES and size is None):
         return summary
     request = as_mapping(read_view(event).get("requestParameters"))
-    in_vcpus = summary.event_name in _IN_VCPUS
-    amount = (size or 0) if in_vcpus else summary.requested_instance_count
     key = _key("group", _account_id(event), region(event), name)
     entries, _ = remembered(store, key)
     epoch = int(event_time_epoch(event) or 0)
@@ -482,15 +488,24 @@ def _group_growth(event: Mapping, summary: LaunchSummary, store: KVStore, write:
     earlier = sorted(e for e in entries.values() if e.epoch <= epoch and e.event_id != own)
     last_label = next((e.label for e in reversed(earlier) if e.label), "")
     label = _group_label(summary, request, last_label)
+    if summary.event_name in _FLEET_CREATES and fleet_in_vcpus(event):
+        label = f"{_IN_VCPUS_LABEL}{label}"  # its later target capacities are vCPUs too
+    in_vcpus = summary.event_name in _IN_VCPUS or label.startswith(_IN_VCPUS_LABEL)
+    label_types = label.removeprefix(_IN_VCPUS_LABEL)
+    sized_directly = in_vcpus or summary.event_name in _FLEET_CREATES
+    amount = (size or 0) if sized_directly else summary.requested_instance_count
     if write:
         keep = as_int(launch_template_memory_seconds(), LAUNCH_TEMPLATE_MEMORY_SECONDS)
         remember(store, key, [Entry(epoch, event_id(event), amount, 0, entry_label(label))],
                  keep)  # fmt: skip
+    if summary.event_name in _FLEET_CREATES:
+        return summary
     grown_by = amount
     if summary.event_name not in _CREATES and earlier:
         grown_by = max(grown_by - earlier[-1].amount, 0)
     if summary.event_name not in SERVICE_EVENTS:
-        return with_group_growth(summary, grown_by, label.split(",") if label else [], in_vcpus)
+        types = label_types.split(",") if label_types else []
+        return with_group_growth(summary, grown_by, types, in_vcpus)
     grown = summary._replace(requested_instance_count=grown_by, requested_vcpus=0,
                              requested_vcpus_max=0, requested_accelerators=0,
                              requested_accelerators_max=0)  # fmt: skip

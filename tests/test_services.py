@@ -454,3 +454,71 @@ def test_everyday_endpoints_stay_quiet(kv, rules):
               serverless, endpoint("sls", T0 + 120, "ds")]  # fmt: skip
     for name, rule in rules.items():
         assert kv.run(rule, events) == [], name
+
+
+# --- EC2 fleets resized: ModifyFleet, ModifySpotFleetRequest ---------------------------------------
+
+
+def modify_fleet(fleet_id, capacity, epoch, user="mallory"):
+    return api_call("ec2.amazonaws.com", "ModifyFleet", eventTime=at(epoch),
+                    userIdentity=iam_user(user), responseElements={"ModifyFleetResponse": {
+                        "return": True}}, requestParameters={"ModifyFleetRequest": {
+                            "FleetId": fleet_id, "TargetCapacitySpecification": {
+                                "TotalTargetCapacity": capacity}}})  # fmt: skip
+
+
+def modify_spot_fleet(request_id, capacity, epoch, user="mallory"):
+    return api_call("ec2.amazonaws.com", "ModifySpotFleetRequest", eventTime=at(epoch),
+                    userIdentity=iam_user(user), responseElements={"return": True},
+                    requestParameters={"spotFleetRequestId": request_id,
+                                       "targetCapacity": capacity})  # fmt: skip
+
+
+def fleet_id(event):
+    return event["responseElements"]["CreateFleetResponse"]["fleetId"]
+
+
+def test_growing_a_remembered_fleet_counts_its_growth_at_its_types(kv, rules):
+    from compute_abuse.events import create_fleet
+
+    fleet = create_fleet(("g5.4xlarge",), 2, "maintain", eventTime=at(T0 - DAY),
+                         identity=iam_user("platform"))  # fmt: skip
+    assert kv.run(rules["VCPUSurge"], [fleet]) == []  # 32 vCPUs, remembered
+    grow = modify_fleet(fleet_id(fleet), 200, T0)
+    (surge,) = kv.run(rules["VCPUSurge"], [grow])
+    assert context(surge)["window_total"] == 198 * 16 and surge.dedup_output.endswith("mallory")
+    (unusual,) = kv.run(rules["UnusualInstanceType"], [grow])
+    assert "198 unusual EC2 instance(s) [g5.4xlarge] via ModifyFleet" in unusual.title_output
+
+
+def test_a_fleet_in_vcpus_grows_in_vcpus(kv, rules):
+    from compute_abuse.events import create_fleet
+
+    fleet = create_fleet(("c5.large", "c5.24xlarge"), 64, "maintain", unit="vcpu",
+                         eventTime=at(T0 - DAY), identity=iam_user("platform"))  # fmt: skip
+    kv.run(rules["VCPUSurge"], [fleet])
+    (surge,) = kv.run(rules["VCPUSurge"], [modify_fleet(fleet_id(fleet), 1000, T0)])
+    assert context(surge)["window_total"] == 1000 - 64
+
+
+def test_growing_a_spot_fleet_request_counts_its_growth(kv, rules):
+    from compute_abuse.events import request_spot_fleet
+
+    spot = request_spot_fleet(("p3.2xlarge",), 1, eventTime=at(T0 - DAY),
+                              userIdentity=iam_user("platform"))  # fmt: skip
+    kv.run(rules["VCPUSurge"], [spot])
+    (surge,) = kv.run(rules["VCPUSurge"], [modify_spot_fleet("sfr-1", 120, T0)])
+    assert context(surge)["window_total"] == 119 * 8 and "119 accelerator(s)" in surge.title_output
+
+
+def test_everyday_fleet_resizes_stay_quiet(kv, rules):
+    """A fleet scaled 2 to 4 and back; a spot fleet the pack never saw set to 3 (by number)."""
+    from compute_abuse.events import create_fleet
+
+    fleet = create_fleet(("c5.large",), 2, "maintain", eventTime=at(T0 - DAY),
+                         identity=iam_user("ops"))  # fmt: skip
+    events = [fleet, modify_fleet(fleet_id(fleet), 4, T0, "ops"),
+              modify_fleet(fleet_id(fleet), 2, T0 + 3600, "ops"),
+              modify_spot_fleet("sfr-unknown", 3, T0 + 60, "ops")]  # fmt: skip
+    for name, rule in rules.items():
+        assert kv.run(rule, events) == [], name
