@@ -456,7 +456,7 @@ def test_everyday_endpoints_stay_quiet(kv, rules):
         assert kv.run(rule, events) == [], name
 
 
-# --- EC2 fleets resized: ModifyFleet, ModifySpotFleetRequest ---------------------------------------
+# --- EC2 fleets resized: ModifyFleet, ModifySpotFleetRequest --------------------------------------
 
 
 def modify_fleet(fleet_id, capacity, epoch, user="mallory"):
