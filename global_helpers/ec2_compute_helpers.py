@@ -583,22 +583,33 @@ def _fleet_resize(event: Mapping) -> tuple[str, int | None]:
     name = as_text(view.get("eventName"))
     request = as_mapping(view.get("requestParameters"))
     response = as_mapping(view.get("responseElements"))
-    if name in ("CreateFleet", "ModifyFleet"):
-        wrapper = as_mapping(request.get(f"{name}Request") or request)
-        capacity = as_mapping(wrapper.get("TargetCapacitySpecification") or
-                              wrapper.get("targetCapacitySpecification"))  # fmt: skip
-        total = capacity.get("TotalTargetCapacity", capacity.get("totalTargetCapacity"))
-        fleet = (dig(response, "CreateFleetResponse", "fleetId") if name == "CreateFleet" else
-                 wrapper.get("FleetId") or wrapper.get("fleetId"))  # fmt: skip
-        return as_text(fleet), as_count(total)
+    if name == "CreateFleet":
+        fleet = dig(response, "CreateFleetResponse", "fleetId")
+        return as_text(fleet), as_count(_target_capacity(request.get("CreateFleetRequest")))
+    if name == "ModifyFleet":
+        wrapper = as_mapping(request.get("ModifyFleetRequest") or request)
+        fleet = wrapper.get("FleetId") or wrapper.get("fleetId")
+        return as_text(fleet), as_count(_target_capacity(request))
     if name == "RequestSpotFleet":
         config = as_mapping(request.get("spotFleetRequestConfig"))
         return as_text(response.get("spotFleetRequestId")), as_count(config.get("targetCapacity"))
     if name == "ModifySpotFleetRequest":
         fleet = request.get("spotFleetRequestId") or request.get("SpotFleetRequestId")
-        total = request.get("targetCapacity", request.get("TargetCapacity"))
-        return as_text(fleet), as_count(total)
+        return as_text(fleet), as_count(_target_capacity(request))
     return "", None
+
+
+def _target_capacity(request: Any) -> Any:
+    """The target capacity a fleet call sets, in either casing: an EC2 Fleet's
+    TargetCapacitySpecification (under its "ModifyFleetRequest" wrapper or not), a Spot Fleet
+    request's targetCapacity."""
+    request = as_mapping(request)
+    wrapper = as_mapping(request.get("ModifyFleetRequest") or request)
+    capacity = as_mapping(wrapper.get("TargetCapacitySpecification") or
+                          wrapper.get("targetCapacitySpecification"))  # fmt: skip
+    if capacity:
+        return capacity.get("TotalTargetCapacity", capacity.get("totalTargetCapacity"))
+    return wrapper.get("targetCapacity", wrapper.get("TargetCapacity"))
 
 
 def fleet_in_vcpus(event: Mapping) -> bool:
@@ -614,16 +625,9 @@ def _modify_fleet_request(request: Mapping) -> _Request:
     """ModifyFleet and ModifySpotFleetRequest: the fleet's new target capacity (units, read as
     instances); its types, and the size it grows from, are what the pack remembered of the
     fleet (ec2_launch_templates), else the size counts whole, by number."""
-    wrapper = as_mapping(request.get("ModifyFleetRequest") or request)
-    capacity = as_mapping(wrapper.get("TargetCapacitySpecification") or
-                          wrapper.get("targetCapacitySpecification"))  # fmt: skip
-    total = (
-        capacity.get("TotalTargetCapacity", capacity.get("totalTargetCapacity"))
-        if capacity
-        else request.get("targetCapacity", request.get("TargetCapacity"))
-    )
     return _Request(
-        instance_types=(), instance_count=_count_or(total, 0), subnet_id="", template=None,
+        instance_types=(), instance_count=_count_or(_target_capacity(request), 0),
+        subnet_id="", template=None,
         vcpus_per_instance=None, vcpu_capacity=None, max_capacity=0, launches_later=True,
     )  # fmt: skip
 
