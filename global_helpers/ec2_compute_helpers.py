@@ -428,12 +428,12 @@ class _Request(NamedTuple):
 
     instance_types: tuple
     instance_count: int
-    subnet_id: str
-    template: TemplateRef | None
-    vcpus_per_instance: int | None  # from cpuOptions in the request, if set
-    vcpu_capacity: int | None  # capacity given in vCPUs (fleets with TargetCapacityUnitType vcpu)
-    max_capacity: int  # auto scaling groups: maxSize; 0 elsewhere
     launches_later: bool  # AWS launches the capacity after the call (fleets, spot, ASGs)
+    subnet_id: str = ""
+    template: TemplateRef | None = None
+    vcpus_per_instance: int | None = None  # from cpuOptions in the request, if set
+    vcpu_capacity: int | None = None  # capacity in vCPUs (fleets with TargetCapacityUnitType vcpu)
+    max_capacity: int = 0  # auto scaling groups, EKS node groups: their maximum size
     groups: tuple = ()  # (type, count) of requests that name each group's size (SageMaker)
     task_size: "TaskSize | None" = None  # ECS: one task's size, where the request sets it
 
@@ -463,8 +463,6 @@ def _run_instances_request(request: Mapping) -> _Request:
         or as_text(dig(_first(dig(request, "networkInterfaceSet", "items")), "subnetId")),
         template=template_ref(request.get("launchTemplate")),
         vcpus_per_instance=_vcpus_from_cpu_options(request.get("cpuOptions")),
-        vcpu_capacity=None,
-        max_capacity=0,
         launches_later=False,
     )
 
@@ -481,9 +479,7 @@ def _create_fleet_request(request: Mapping) -> _Request:
         instance_count=1 if in_vcpus else total,
         subnet_id=next((as_text(o.get("SubnetId")) for o in overrides if o.get("SubnetId")), ""),
         template=_first_template(configs, "LaunchTemplateSpecification"),
-        vcpus_per_instance=None,
         vcpu_capacity=total if in_vcpus else None,
-        max_capacity=0,
         launches_later=as_text(fleet.get("Type")).lower() != "instant",
     )
 
@@ -496,10 +492,6 @@ def _launch_specification_request(request: Mapping, launches_later: bool) -> _Re
         instance_types=_types(spec.get("instanceType")),
         instance_count=_count_or(request.get("instanceCount"), 1),
         subnet_id=as_text(spec.get("subnetId")),
-        template=None,
-        vcpus_per_instance=None,
-        vcpu_capacity=None,
-        max_capacity=0,
         launches_later=launches_later,
     )
 
@@ -518,9 +510,7 @@ def _request_spot_fleet_request(request: Mapping) -> _Request:
         template=_first_template(
             config.get("launchTemplateConfigs"), "launchTemplateSpecification"
         ),
-        vcpus_per_instance=None,
         vcpu_capacity=total if in_vcpus else None,
-        max_capacity=0,
         launches_later=True,
     )
 
@@ -536,8 +526,6 @@ def _auto_scaling_group_request(request: Mapping) -> _Request:
         instance_count=desired if desired is not None else _count_or(request.get("minSize"), 0),
         subnet_id=as_text(request.get("vPCZoneIdentifier")).split(",")[0].strip(),
         template=_auto_scaling_template(request, policy_template),
-        vcpus_per_instance=None,
-        vcpu_capacity=None,
         max_capacity=_count_or(request.get("maxSize"), 0),
         launches_later=True,
     )
@@ -563,11 +551,6 @@ def _resize_request(request: Mapping) -> _Request:
     return _Request(
         instance_types=_types(_resized_to({"requestParameters": request})),
         instance_count=1,
-        subnet_id="",
-        template=None,
-        vcpus_per_instance=None,
-        vcpu_capacity=None,
-        max_capacity=0,
         launches_later=True,  # the new size runs from the instance's next start
     )
 
@@ -626,20 +609,20 @@ def _modify_fleet_request(request: Mapping) -> _Request:
     instances); its types, and the size it grows from, are what the pack remembered of the
     fleet (ec2_launch_templates), else the size counts whole, by number."""
     return _Request(
-        instance_types=(), instance_count=_count_or(_target_capacity(request), 0),
-        subnet_id="", template=None,
-        vcpus_per_instance=None, vcpu_capacity=None, max_capacity=0, launches_later=True,
-    )  # fmt: skip
+        instance_types=(),
+        instance_count=_count_or(_target_capacity(request), 0),
+        launches_later=True,
+    )
 
 
 def _set_desired_capacity_request(request: Mapping) -> _Request:
     """SetDesiredCapacity: the group's new size; its types, and the size it grows from, are
     what the pack remembered of the group (ec2_launch_templates), else the size counts whole."""
     return _Request(
-        instance_types=(), instance_count=_count_or(request.get("desiredCapacity"), 0),
-        subnet_id="", template=None, vcpus_per_instance=None, vcpu_capacity=None,
-        max_capacity=0, launches_later=True,
-    )  # fmt: skip
+        instance_types=(),
+        instance_count=_count_or(request.get("desiredCapacity"), 0),
+        launches_later=True,
+    )
 
 
 def capacity_group_name(event: Mapping) -> str:
@@ -723,10 +706,7 @@ def _start_instances_request(request: Mapping) -> _Request:
     """StartInstances: stopped instances coming back, by ID; their types are what the pack
     remembered of their launch (ec2_launch_templates), else unknown (counted by number)."""
     ids = _started_ids(request)
-    return _Request(
-        instance_types=(), instance_count=len(ids), subnet_id="", template=None,
-        vcpus_per_instance=None, vcpu_capacity=None, max_capacity=0, launches_later=False,
-    )  # fmt: skip
+    return _Request(instance_types=(), instance_count=len(ids), launches_later=False)
 
 
 def started_instance_ids(event: Mapping) -> tuple:
@@ -754,11 +734,6 @@ def _typed_groups(groups: Iterable[tuple[Any, Any]], parallel: int = 1) -> _Requ
     return _Request(
         instance_types=tuple(dict.fromkeys(t for t, _ in sized)),
         instance_count=sum(n for _, n in sized) or parallel,
-        subnet_id="",
-        template=None,
-        vcpus_per_instance=None,
-        vcpu_capacity=None,
-        max_capacity=0,
         launches_later=True,
         groups=sized,
     )
@@ -787,10 +762,11 @@ def _endpoint_request(request: Mapping) -> _Request:
     them all."""
     name = as_text(request.get("endpointConfigName")).strip()[:MAX_TEMPLATE_REF_LENGTH]
     return _Request(
-        instance_types=(), instance_count=0, subnet_id="",
+        instance_types=(),
+        instance_count=0,
         template=TemplateRef(ENDPOINT_CONFIG, name, "") if name else None,
-        vcpus_per_instance=None, vcpu_capacity=None, max_capacity=0, launches_later=True,
-    )  # fmt: skip
+        launches_later=True,
+    )
 
 
 def with_template_groups(summary: LaunchSummary, groups: Sequence) -> LaunchSummary:
@@ -920,12 +896,12 @@ def _ecs_request(request: Mapping, event_name: str) -> _Request:
         count = _count_or(request.get("count"), 1)
     on_instances = runs_on_instances(request)
     return _Request(
-        instance_types=(), instance_count=count, subnet_id="",
+        instance_types=(),
+        instance_count=count,
         template=None if on_instances else task_definition_ref(request.get("taskDefinition")),
-        vcpus_per_instance=None, vcpu_capacity=None, max_capacity=0,
         launches_later=event_name not in ("RunTask", "StartTask"),
         task_size=None if on_instances else task_size(as_mapping(request.get("overrides"))),
-    )  # fmt: skip
+    )
 
 
 def _launched_tasks(response: Mapping) -> tuple[int, int, int]:
@@ -978,8 +954,6 @@ def _eks_nodegroup_request(request: Mapping, creates: bool) -> _Request:
         instance_count=desired if desired is not None else _count_or(scaling.get("minSize"), 0),
         subnet_id=next(iter(_ids(request.get("subnets"))), ""),
         template=template,
-        vcpus_per_instance=None,
-        vcpu_capacity=None,
         max_capacity=_count_or(scaling.get("maxSize"), 0),
         launches_later=True,
     )
@@ -1005,12 +979,15 @@ def _emr_request(request: Mapping) -> _Request:
     fleets = listed(instances.get("instanceFleets")) or listed(request.get("instanceFleet"))
     types = _types(*(config.get("instanceType") for fleet in fleets
                      for config in listed(fleet.get("instanceTypeConfigs"))))  # fmt: skip
-    units = sum(_count_or(fleet.get("targetOnDemandCapacity"), 0) +
-                _count_or(fleet.get("targetSpotCapacity"), 0) for fleet in fleets)  # fmt: skip
-    return _Request(
-        instance_types=types, instance_count=units, subnet_id="", template=None,
-        vcpus_per_instance=None, vcpu_capacity=None, max_capacity=0, launches_later=True,
-    )  # fmt: skip
+    units = sum(_emr_fleet_units(fleet) for fleet in fleets)
+    return _Request(instance_types=types, instance_count=units, launches_later=True)
+
+
+def _emr_fleet_units(fleet: Mapping) -> int:
+    """An EMR instance fleet's target capacity: on-demand plus spot units (read as instances)."""
+    return _count_or(fleet.get("targetOnDemandCapacity"), 0) + _count_or(
+        fleet.get("targetSpotCapacity"), 0
+    )
 
 
 def _emr_resize_request(request: Mapping) -> _Request:
@@ -1018,16 +995,9 @@ def _emr_resize_request(request: Mapping) -> _Request:
     whose types the call does not name (counted by number; growth over the size last seen is
     worked out in ec2_launch_templates)."""
     groups = listed(request.get("instanceGroups"))
-    fleet = as_mapping(request.get("instanceFleet"))
-    count = (
-        sum(_count_or(group.get("instanceCount"), 0) for group in groups)
-        + _count_or(fleet.get("targetOnDemandCapacity"), 0)
-        + _count_or(fleet.get("targetSpotCapacity"), 0)
-    )
-    return _Request(
-        instance_types=(), instance_count=count, subnet_id="", template=None,
-        vcpus_per_instance=None, vcpu_capacity=None, max_capacity=0, launches_later=True,
-    )  # fmt: skip
+    count = sum(_count_or(group.get("instanceCount"), 0) for group in groups)
+    count += _emr_fleet_units(as_mapping(request.get("instanceFleet")))
+    return _Request(instance_types=(), instance_count=count, launches_later=True)
 
 
 BATCH_FARGATE = frozenset({"FARGATE", "FARGATE_SPOT"})
@@ -1057,8 +1027,9 @@ def _batch_request(request: Mapping) -> _Request:
         instance_count=0,  # as many as the vCPUs take, of the types Batch picks
         subnet_id=next(iter(_ids(resources.get("subnets"))), ""),
         template=None if fargate else template_ref(resources.get("launchTemplate")),
-        vcpus_per_instance=None, vcpu_capacity=vcpus, max_capacity=0, launches_later=True,
-    )  # fmt: skip
+        vcpu_capacity=vcpus,
+        launches_later=True,
+    )
 
 
 # --- Lightsail instances, CodeBuild builds ---------------------------------------------
@@ -1078,10 +1049,9 @@ def _lightsail_request(request: Mapping) -> _Request:
     """CreateInstances and CreateInstancesFromSnapshot: one instance per name, of the bundle."""
     return _Request(
         instance_types=_types(lightsail_size(request.get("bundleId"))),
-        instance_count=len(_ids(request.get("instanceNames"))) or 1, subnet_id="",
-        template=None, vcpus_per_instance=None, vcpu_capacity=None, max_capacity=0,
+        instance_count=len(_ids(request.get("instanceNames"))) or 1,
         launches_later=False,
-    )  # fmt: skip
+    )
 
 
 def codebuild_size(compute_type: Any, environment_type: Any) -> str:
@@ -1101,15 +1071,10 @@ def _codebuild_request(request: Mapping) -> _Request:
     the project's, which the response names: _launched_instances)."""
     size = codebuild_size(request.get("computeTypeOverride"),
                           request.get("environmentTypeOverride"))  # fmt: skip
-    return _Request(
-        instance_types=_types(size), instance_count=1, subnet_id="", template=None,
-        vcpus_per_instance=None, vcpu_capacity=None, max_capacity=0, launches_later=False,
-    )  # fmt: skip
+    return _Request(instance_types=_types(size), instance_count=1, launches_later=False)
 
 
-_NO_CAPACITY = _Request(instance_types=(), instance_count=0, subnet_id="", template=None,
-                        vcpus_per_instance=None, vcpu_capacity=None, max_capacity=0,
-                        launches_later=False)  # fmt: skip
+_NO_CAPACITY = _Request(instance_types=(), instance_count=0, launches_later=False)  # fmt: skip
 
 # (eventSource, eventName) -> the reader of its request: one per API (SageMaker and ECS both have
 # a CreateCluster).
