@@ -72,6 +72,14 @@ SERVICE_NAMES = {EC2_EVENT_SOURCE: "EC2", AUTOSCALING_EVENT_SOURCE: "EC2",
                  BATCH_EVENT_SOURCE: "Batch", LIGHTSAIL_EVENT_SOURCE: "Lightsail",
                  CODEBUILD_EVENT_SOURCE: "CodeBuild"}  # fmt: skip
 LAUNCH_EVENT_NAMES = frozenset().union(*LAUNCH_EVENTS.values())
+
+
+def merged_events(*event_maps: dict) -> dict:
+    """eventSource -> eventNames maps joined: what a rule matching several kinds of call reads."""
+    return {source: frozenset().union(*(m.get(source, ()) for m in event_maps))
+            for m in event_maps for source in m}  # fmt: skip
+
+
 # Calls that make a place for compute in a region without adding capacity themselves (an empty
 # ECS cluster): what RegionSpread counts besides launches, as campaigns create clusters in every
 # region before they run tasks there.

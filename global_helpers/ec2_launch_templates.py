@@ -71,6 +71,7 @@ from ec2_compute_helpers import (
     fleet_in_vcpus,
     group_size,
     launched_instances,
+    merged_events,
     normalize_instance_type,
     read_view,
     region,
@@ -389,10 +390,7 @@ def _versions(entries, moment: float | None) -> tuple[dict[int, Entry], int | No
 
 # --- Launches judged with their template ----------------------------------------------------------
 
-LAUNCH_AND_TEMPLATE_EVENTS = {
-    source: LAUNCH_EVENTS.get(source, frozenset()) | TEMPLATE_EVENTS.get(source, frozenset())
-    for source in (*LAUNCH_EVENTS, *TEMPLATE_EVENTS)
-}
+LAUNCH_AND_TEMPLATE_EVENTS = merged_events(LAUNCH_EVENTS, TEMPLATE_EVENTS)
 
 # The last launches judged, by event ID, for the alert functions Panther calls after rule().
 _judged: dict[str, tuple[LaunchSummary, TemplateLookup]] = {}

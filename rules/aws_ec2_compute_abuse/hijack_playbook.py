@@ -48,6 +48,7 @@ from ec2_compute_helpers import (
     is_launch_event,
     launch_outcome,
     launched_on_behalf,
+    merged_events,
     principal,
     protection_turned_on,
     quota_call,
@@ -67,12 +68,8 @@ CREDENTIAL_EVENTS = frozenset({"CreateAccessKey", "CreateLoginProfile", "UpdateL
 RECON_EVENTS = frozenset({"DescribeInstanceTypeOfferings"})  # EC2's "which types are offered"
 
 # The only events rule() can match (eventSource -> eventNames); tooling skips the rest.
-RULE_EVENTS = {
-    **LAUNCH_AND_TEMPLATE_EVENTS,
-    EC2_EVENT_SOURCE: LAUNCH_AND_TEMPLATE_EVENTS[EC2_EVENT_SOURCE] | RECON_EVENTS,
-    **QUOTA_EVENTS,
-    IAM_EVENT_SOURCE: CREDENTIAL_EVENTS,
-}
+RULE_EVENTS = merged_events(LAUNCH_AND_TEMPLATE_EVENTS, {EC2_EVENT_SOURCE: RECON_EVENTS},
+                            QUOTA_EVENTS, {IAM_EVENT_SOURCE: CREDENTIAL_EVENTS})  # fmt: skip
 
 STAGE_EVENT_NAMES = frozenset().union(*RULE_EVENTS.values())
 

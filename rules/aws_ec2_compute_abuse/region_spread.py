@@ -32,6 +32,7 @@ from ec2_compute_helpers import (
     is_launch_event,
     launch_alert_context,
     launched_on_behalf,
+    merged_events,
     principal,
     region,
     summarize_launch,
@@ -39,10 +40,7 @@ from ec2_compute_helpers import (
 
 # The only events rule() can match (eventSource -> eventNames); tooling skips the rest. Empty ECS
 # clusters count too: campaigns create one in every region before running tasks there.
-RULE_EVENTS = {
-    source: LAUNCH_EVENTS.get(source, frozenset()) | CLUSTER_EVENTS.get(source, frozenset())
-    for source in (*LAUNCH_EVENTS, *CLUSTER_EVENTS)
-}
+RULE_EVENTS = merged_events(LAUNCH_EVENTS, CLUSTER_EVENTS)
 
 
 def _settings():

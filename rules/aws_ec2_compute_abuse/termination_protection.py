@@ -43,6 +43,7 @@ from ec2_compute_helpers import (
     launch_disables_termination,
     launch_outcome,
     launched_on_behalf,
+    merged_events,
     principal,
     region,
     summarize_launch,
@@ -52,10 +53,7 @@ from ec2_compute_helpers import (
 
 # The only events rule() can match (eventSource -> eventNames); tooling skips the rest. Launches
 # are read to remember unusual instances and bursts; ModifyInstanceAttribute is judged.
-RULE_EVENTS = {
-    **LAUNCH_EVENTS,
-    EC2_EVENT_SOURCE: LAUNCH_EVENTS[EC2_EVENT_SOURCE] | {"ModifyInstanceAttribute"},
-}
+RULE_EVENTS = merged_events(LAUNCH_EVENTS, {EC2_EVENT_SOURCE: {"ModifyInstanceAttribute"}})
 RULE_EVENT_NAMES = frozenset().union(*RULE_EVENTS.values())
 
 
