@@ -552,3 +552,229 @@ def start_build(compute_type: str = "BUILD_GENERAL1_SMALL",
                               "image": "aws/codebuild/standard:7.0"}}}  # fmt: skip
     return api_call("codebuild.amazonaws.com", "StartBuild", requestParameters=request,
                     responseElements=response, **overrides)  # fmt: skip
+
+
+def create_codebuild_project(
+    name: str = "app",
+    compute_type: str = "BUILD_GENERAL1_SMALL",
+    environment: str = "LINUX_CONTAINER",
+    privileged: bool = False,
+    event_name: str = "CreateProject",
+    **overrides: Any,
+) -> dict:
+    """CodeBuild Create/UpdateProject: the project's environment (compute type, privileged
+    mode), repeated in the response's project."""
+    environment_spec = {
+        "type": environment,
+        "computeType": compute_type,
+        "image": "aws/codebuild/standard:7.0",
+        "privilegedMode": privileged,
+    }
+    request = {
+        "name": name,
+        "source": {"type": "NO_SOURCE", "buildspec": "version: 0.2"},
+        "artifacts": {"type": "NO_ARTIFACTS"},
+        "environment": environment_spec,
+        "serviceRole": f"arn:aws:iam::{ACCOUNT_ID}:role/codebuild-{name}",
+    }
+    response = {
+        "project": {**request, "arn": f"arn:aws:codebuild:us-east-1:{ACCOUNT_ID}:project/{name}"}
+    }
+    return api_call(
+        "codebuild.amazonaws.com",
+        event_name,
+        requestParameters=request,
+        responseElements=response,
+        **overrides,
+    )
+
+
+def create_amplify_app(
+    app_id: str = "d2abc123example",
+    compute_type: str | None = None,
+    event_name: str = "CreateApp",
+    **overrides: Any,
+) -> dict:
+    """Amplify CreateApp (the app's ID in the response) or UpdateApp (in the request), with
+    `jobConfig.buildComputeType` where set."""
+    request: dict = {"name": "site"} if event_name == "CreateApp" else {"appId": app_id}
+    if compute_type is not None:
+        request["jobConfig"] = {"buildComputeType": compute_type}
+    app = {
+        "appId": app_id,
+        "name": "site",
+        "platform": "WEB",
+        "appArn": f"arn:aws:amplify:us-east-1:{ACCOUNT_ID}:apps/{app_id}",
+    }
+    return api_call(
+        "amplify.amazonaws.com",
+        event_name,
+        requestParameters=request,
+        responseElements={"app": app},
+        **overrides,
+    )
+
+
+def start_amplify_job(
+    app_id: str = "d2abc123example", branch: str = "main", **overrides: Any
+) -> dict:
+    """Amplify StartJob: one build of a branch."""
+    request = {"appId": app_id, "branchName": branch, "jobType": "RELEASE"}
+    response = {
+        "jobSummary": {"jobId": str(next(_ids) % 1000), "status": "PENDING", "jobType": "RELEASE"}
+    }
+    return api_call(
+        "amplify.amazonaws.com",
+        "StartJob",
+        requestParameters=request,
+        responseElements=response,
+        **overrides,
+    )
+
+
+def register_job_definition(
+    name: str = "crunch",
+    vcpus: str | None = "4",
+    gpus: int = 0,
+    revision: int = 1,
+    nodes: int = 0,
+    **overrides: Any,
+) -> dict:
+    """Batch RegisterJobDefinition: a container job (VCPU and GPU resourceRequirements), or a
+    multi-node job of `nodes` nodes of that container."""
+    requirements = [{"type": "MEMORY", "value": "8192"}]
+    if vcpus is not None:
+        requirements.append({"type": "VCPU", "value": vcpus})
+    if gpus:
+        requirements.append({"type": "GPU", "value": str(gpus)})
+    container = {
+        "image": "public.ecr.aws/docker/library/alpine:3.20",
+        "resourceRequirements": requirements,
+    }
+    request: dict = {"jobDefinitionName": name}
+    if nodes:
+        request.update(
+            type="multinode",
+            nodeProperties={
+                "numNodes": nodes,
+                "mainNode": 0,
+                "nodeRangeProperties": [{"targetNodes": "0:", "container": container}],
+            },
+        )
+    else:
+        request.update(type="container", containerProperties=container)
+    arn = f"arn:aws:batch:us-east-1:{ACCOUNT_ID}:job-definition/{name}:{revision}"
+    response = {"jobDefinitionName": name, "jobDefinitionArn": arn, "revision": revision}
+    return api_call(
+        "batch.amazonaws.com",
+        "RegisterJobDefinition",
+        requestParameters=request,
+        responseElements=response,
+        **overrides,
+    )
+
+
+def submit_job(
+    job_definition: str = "crunch",
+    array_size: int | None = None,
+    vcpus: str | None = None,
+    gpus: int = 0,
+    **overrides: Any,
+) -> dict:
+    """Batch SubmitJob: an array of `array_size` jobs (one job without), with containerOverrides
+    where `vcpus` or `gpus` are given."""
+    request: dict = {
+        "jobName": "crunch-run",
+        "jobQueue": "default",
+        "jobDefinition": job_definition,
+    }
+    if array_size is not None:
+        request["arrayProperties"] = {"size": array_size}
+    requirements = ([{"type": "VCPU", "value": vcpus}] if vcpus is not None else []) + (
+        [{"type": "GPU", "value": str(gpus)}] if gpus else []
+    )
+    if requirements:
+        request["containerOverrides"] = {"resourceRequirements": requirements}
+    job_id = f"{next(_ids):08x}-0000-4000-8000-000000000000"
+    response = {
+        "jobArn": f"arn:aws:batch:us-east-1:{ACCOUNT_ID}:job/{job_id}",
+        "jobName": "crunch-run",
+        "jobId": job_id,
+    }
+    return api_call(
+        "batch.amazonaws.com",
+        "SubmitJob",
+        requestParameters=request,
+        responseElements=response,
+        **overrides,
+    )
+
+
+def create_function(
+    name: str = "resize-images",
+    memory: int | None = 512,
+    event_name: str = "CreateFunction20150331",
+    **overrides: Any,
+) -> dict:
+    """Lambda CreateFunction20150331 or UpdateFunctionConfiguration20150331v2: the response
+    repeats the configuration, memory included (Lambda's 128 MB default when the request sets
+    none)."""
+    request: dict = {"functionName": name}
+    if memory is not None:
+        request["memorySize"] = memory
+    if event_name.startswith("CreateFunction"):
+        request.update(
+            runtime="python3.12",
+            handler="app.handler",
+            role=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}-role",
+        )
+    arn = f"arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:{name}"
+    response = {
+        "functionName": name,
+        "functionArn": arn,
+        "memorySize": memory or 128,
+        "runtime": "python3.12",
+        "state": "Pending",
+    }
+    return api_call(
+        "lambda.amazonaws.com",
+        event_name,
+        requestParameters=request,
+        responseElements=response,
+        **overrides,
+    )
+
+
+def function_concurrency(
+    name: str = "resize-images",
+    provisioned: int | None = None,
+    reserved: int | None = None,
+    **overrides: Any,
+) -> dict:
+    """Lambda PutProvisionedConcurrencyConfig (`provisioned`, on the alias "live") or
+    PutFunctionConcurrency20171031 (`reserved`)."""
+    if provisioned is not None:
+        request = {
+            "functionName": name,
+            "qualifier": "live",
+            "provisionedConcurrentExecutions": provisioned,
+        }
+        response = {
+            "requestedProvisionedConcurrentExecutions": provisioned,
+            "status": "IN_PROGRESS",
+        }
+        return api_call(
+            "lambda.amazonaws.com",
+            "PutProvisionedConcurrencyConfig",
+            requestParameters=request,
+            responseElements=response,
+            **overrides,
+        )
+    request = {"functionName": name, "reservedConcurrentExecutions": reserved}
+    return api_call(
+        "lambda.amazonaws.com",
+        "PutFunctionConcurrency20171031",
+        requestParameters=request,
+        responseElements=dict(request),
+        **overrides,
+    )

@@ -30,6 +30,8 @@ EMR_EVENT_SOURCE = "elasticmapreduce.amazonaws.com"
 BATCH_EVENT_SOURCE = "batch.amazonaws.com"
 LIGHTSAIL_EVENT_SOURCE = "lightsail.amazonaws.com"
 CODEBUILD_EVENT_SOURCE = "codebuild.amazonaws.com"
+AMPLIFY_EVENT_SOURCE = "amplify.amazonaws.com"
+LAMBDA_EVENT_SOURCE = "lambda.amazonaws.com"
 # eventSource -> eventNames of every API that launches (or asks AWS to launch) instances. Rules
 # declare what they can match with it (RULE_EVENTS), so tooling can skip every other event
 # without evaluating a rule on it.
@@ -59,18 +61,30 @@ LAUNCH_EVENTS = {
         {"RunJobFlow", "AddInstanceGroups", "AddInstanceFleet", "ModifyInstanceGroups",
          "ModifyInstanceFleet"}
     ),
-    BATCH_EVENT_SOURCE: frozenset({"CreateComputeEnvironment", "UpdateComputeEnvironment"}),
-    # Lightsail instances and CodeBuild builds, of sizes sold by names of their own, priced by
-    # the catalog's "<service>.<size>" rows (compute_abuse/data/service_sizes.json).
+    # Batch jobs (SubmitJob) are what makes a managed compute environment grow: counted as ECS
+    # tasks are, jobs times one job's vCPUs and GPUs.
+    BATCH_EVENT_SOURCE: frozenset(
+        {"CreateComputeEnvironment", "UpdateComputeEnvironment", "SubmitJob"}),
+    # Lightsail instances, CodeBuild builds and Amplify build jobs, of sizes sold by names of
+    # their own, priced by the catalog's "<service>.<size>" rows
+    # (compute_abuse/data/service_sizes.json).
     LIGHTSAIL_EVENT_SOURCE: frozenset({"CreateInstances", "CreateInstancesFromSnapshot"}),
     CODEBUILD_EVENT_SOURCE: frozenset({"StartBuild", "StartBuildBatch"}),
+    AMPLIFY_EVENT_SOURCE: frozenset({"StartJob"}),
+    # Lambda: provisioned concurrency is capacity kept running (environments times the
+    # function's vCPU share); reserved concurrency is potential capacity, reported as the
+    # request's maximum and never summed. CloudTrail names Lambda's calls with their API version.
+    LAMBDA_EVENT_SOURCE: frozenset(
+        {"PutProvisionedConcurrencyConfig", "PutFunctionConcurrency20171031",
+         "PutFunctionConcurrency"}),
 }  # fmt: skip
 # What the alert calls the service a launch API belongs to.
 SERVICE_NAMES = {EC2_EVENT_SOURCE: "EC2", AUTOSCALING_EVENT_SOURCE: "EC2",
                  SAGEMAKER_EVENT_SOURCE: "SageMaker", ECS_EVENT_SOURCE: "ECS",
                  EKS_EVENT_SOURCE: "EKS", EMR_EVENT_SOURCE: "EMR",
                  BATCH_EVENT_SOURCE: "Batch", LIGHTSAIL_EVENT_SOURCE: "Lightsail",
-                 CODEBUILD_EVENT_SOURCE: "CodeBuild"}  # fmt: skip
+                 CODEBUILD_EVENT_SOURCE: "CodeBuild", AMPLIFY_EVENT_SOURCE: "Amplify",
+                 LAMBDA_EVENT_SOURCE: "Lambda"}  # fmt: skip
 LAUNCH_EVENT_NAMES = frozenset().union(*LAUNCH_EVENTS.values())
 
 
@@ -78,6 +92,18 @@ def merged_events(*event_maps: dict) -> dict:
     """eventSource -> eventNames maps joined: what a rule matching several kinds of call reads."""
     return {source: frozenset().union(*(m.get(source, ()) for m in event_maps))
             for m in event_maps for source in m}  # fmt: skip
+
+
+# Launch calls that only allow capacity, running none (Lambda's reserved concurrency): reported as
+# potential, never summed, and not compute in a region for RegionSpread.
+POTENTIAL_ONLY_EVENTS = {
+    LAMBDA_EVENT_SOURCE: frozenset({"PutFunctionConcurrency20171031", "PutFunctionConcurrency"})
+}
+
+
+def is_potential_only(event: Mapping) -> bool:
+    view = read_view(event)
+    return event_name(view) in POTENTIAL_ONLY_EVENTS.get(as_text(view.get("eventSource")), ())
 
 
 # Calls that make a place for compute in a region without adding capacity themselves (an empty
@@ -284,7 +310,7 @@ class LaunchSummary(NamedTuple):
         definition without a size of its own (refusals, services)."""
         if self.template is None:
             return False
-        if self.template.kind == TASK_DEFINITION:
+        if self.template.kind in TASK_SIZED:
             return self.task_size is None and not self.launched_vcpus
         return not self.instance_types
 
@@ -402,7 +428,7 @@ def listed(value: Any) -> list[Mapping]:
 class TemplateRef(NamedTuple):
     """A launch template (by ID or name, at a version) or launch configuration a call names."""
 
-    kind: str  # LAUNCH_TEMPLATE, LAUNCH_CONFIGURATION or TASK_DEFINITION
+    kind: str  # LAUNCH_TEMPLATE, LAUNCH_CONFIGURATION, TASK_DEFINITION, FUNCTION, ...
     ref: str  # the template's ID or name; the configuration's name; the task family
     version: str  # "$Default", "$Latest" or a number; "" for launch configurations
 
@@ -414,6 +440,12 @@ LAUNCH_TEMPLATE = "launch-template"
 LAUNCH_CONFIGURATION = "launch-configuration"
 TASK_DEFINITION = "task-definition"
 ENDPOINT_CONFIG = "endpoint-config"  # a SageMaker endpoint config: its variants' types and counts
+FUNCTION = "function"  # a Lambda function: its memory, as one environment's vCPU share
+JOB_DEFINITION = "job-definition"  # a Batch job definition's revisions: one job's size
+AMPLIFY_APP = "amplify-app"  # an Amplify app: its build compute type
+BUILD_PROJECT = "build-project"  # a CodeBuild project: its compute type
+# Kinds of definition that give one task's (job's, environment's) size rather than types.
+TASK_SIZED = frozenset({TASK_DEFINITION, FUNCTION, JOB_DEFINITION})
 
 
 def template_ref(spec: Any, kind: str = LAUNCH_TEMPLATE) -> TemplateRef | None:
@@ -923,14 +955,17 @@ def _launched_tasks(response: Mapping) -> tuple[int, int, int]:
 
 
 def with_task_size(summary: LaunchSummary, size: "TaskSize | None") -> LaunchSummary:
-    """An ECS call priced by one task's size (from its task definition) times its tasks."""
+    """A call priced by one task's (Batch job's, Lambda environment's) size, from its
+    definition, times its tasks; its maximum over `max_capacity` where that is larger (Lambda's
+    reserved concurrency: potential capacity)."""
     if size is None:
         return summary
     requested = size.capacity(summary.requested_instance_count)
+    most = size.capacity(max(summary.requested_instance_count, summary.max_capacity))
     return summary._replace(
-        task_size=size, requested_vcpus=requested.vcpus, requested_vcpus_max=requested.vcpus_max,
+        task_size=size, requested_vcpus=requested.vcpus, requested_vcpus_max=most.vcpus_max,
         requested_accelerators=requested.accelerators,
-        requested_accelerators_max=requested.accelerators_max,
+        requested_accelerators_max=most.accelerators_max,
     )  # fmt: skip
 
 
@@ -1074,12 +1109,159 @@ def codebuild_size(compute_type: Any, environment_type: Any) -> str:
     return normalize_instance_type(f"{family}.{compute}")
 
 
+def codebuild_project_size(project: Mapping) -> str:
+    """The catalog row of a CodeBuild project's compute type (Create/UpdateProject)."""
+    environment = as_mapping(project.get("environment"))
+    return codebuild_size(environment.get("computeType"), environment.get("type"))
+
+
 def _codebuild_request(request: Mapping) -> _Request:
-    """StartBuild and StartBuildBatch: one build, of the compute type the call overrides (else
-    the project's, which the response names: _launched_instances)."""
+    """StartBuild and StartBuildBatch: one build, of the compute type the call overrides, else
+    the project's: which the response names (_launched_instances), or, for a refusal, the one
+    remembered from Create/UpdateProject (ec2_launch_templates)."""
     size = codebuild_size(request.get("computeTypeOverride"),
                           request.get("environmentTypeOverride"))  # fmt: skip
-    return _Request(instance_types=_types(size), instance_count=1, launches_later=False)
+    project = _last(as_text(request.get("projectName")).strip())[:MAX_TEMPLATE_REF_LENGTH]
+    return _Request(
+        instance_types=_types(size),
+        instance_count=1,
+        launches_later=False,
+        template=TemplateRef(BUILD_PROJECT, project, "") if project else None,
+    )
+
+
+# --- Amplify build jobs ---------------------------------------------------------------------------
+# "STANDARD_8GB" when an app sets no build compute type (Amplify JobConfig API reference).
+AMPLIFY_DEFAULT_COMPUTE_TYPE = "STANDARD_8GB"
+
+
+def amplify_size(compute_type: Any) -> str:
+    """The catalog row of an Amplify build compute type: "LARGE_16GB" -> "amplify.large_16gb"."""
+    compute = as_text(compute_type).strip().lower()
+    return normalize_instance_type(f"amplify.{compute}") if compute else ""
+
+
+def _amplify_job_request(request: Mapping) -> _Request:
+    """StartJob: one build, of the app's build compute type (remembered from Create/UpdateApp,
+    ec2_launch_templates)."""
+    app_id = as_text(request.get("appId")).strip()[:MAX_TEMPLATE_REF_LENGTH]
+    return _Request(
+        instance_types=(),
+        instance_count=1,
+        launches_later=True,
+        template=TemplateRef(AMPLIFY_APP, app_id, "") if app_id else None,
+    )
+
+
+# --- Batch jobs -----------------------------------------------------------------------------------
+_JOB_DEFINITION_ARN = re.compile(r"^arn:[^:]*:batch:[^:]*:[^:]*:job-definition/(.+)$")
+
+
+def job_definition_ref(value: Any) -> TemplateRef | None:
+    """The job definition a SubmitJob names: "name" (its latest revision), "name:3" or its ARN."""
+    text = as_text(value).strip()
+    match = _JOB_DEFINITION_ARN.match(text)
+    name, _, revision = (match.group(1) if match else text).partition(":")
+    if not name:
+        return None
+    version = revision if revision.isdigit() else "$Latest"
+    return TemplateRef(JOB_DEFINITION, name[:MAX_TEMPLATE_REF_LENGTH], version)
+
+
+def _vcpu_units(value: Any) -> int | None:
+    """CPU units of a Batch vCPU count (4, "4", "0.25")."""
+    if isinstance(value, bool):
+        return None
+    text = as_text(value) if isinstance(value, str) else str(value) if value is not None else ""
+    match = _CPU_TEXT.match(text)
+    if match is None:
+        return None
+    amount = float(match.group(1)) * CPU_UNITS_PER_VCPU
+    return int(amount) if amount <= MAX_COUNT else None
+
+
+def batch_job_size(properties: Mapping) -> TaskSize | None:
+    """One Batch job's (or node's) size from a job definition's `containerProperties` or a
+    SubmitJob's `containerOverrides`: its VCPU and GPU resourceRequirements, else the older
+    `vcpus`; None when nothing sets them."""
+    requirements = {as_text(r.get("type")).upper(): r.get("value")
+                    for r in listed(properties.get("resourceRequirements"))}  # fmt: skip
+    units = _vcpu_units(requirements.get("VCPU", properties.get("vcpus")))
+    gpus = _count_or(requirements.get("GPU"), 0)
+    if units is None and not gpus:
+        return None
+    return TaskSize(min(units or 0, MAX_COUNT), min(gpus, MAX_COUNT))
+
+
+def batch_job_definition_size(request: Mapping) -> tuple[TaskSize | None, int]:
+    """(one node's size, nodes per job) of a RegisterJobDefinition: a container job is one node;
+    a multi-node job runs `numNodes` of its largest node range's container (the ranges' own
+    sizes differ rarely: read as the largest, an upper bound)."""
+    container = batch_job_size(as_mapping(request.get("containerProperties")))
+    nodes = as_mapping(request.get("nodeProperties"))
+    if container is not None or not nodes:
+        return container, 1
+    sizes = [batch_job_size(as_mapping(r.get("container")))
+             for r in listed(nodes.get("nodeRangeProperties"))]  # fmt: skip
+    sizes = [size for size in sizes if size is not None]
+    largest = max(sizes, key=lambda size: (size.gpus, size.cpu_units), default=None)
+    return largest, max(_count_or(nodes.get("numNodes"), 1), 1)
+
+
+def _batch_job_request(request: Mapping) -> _Request:
+    """SubmitJob: `arrayProperties.size` jobs (one without an array), each of the size its
+    `containerOverrides` set, else its job definition's (remembered from RegisterJobDefinition,
+    ec2_launch_templates; a multi-node job at the definition's node count). Batch runs them on
+    the queue's compute environments, growing them as the jobs need."""
+    jobs = max(_count_or(dig(request, "arrayProperties", "size"), 1), 1)
+    return _Request(
+        instance_types=(),
+        instance_count=min(jobs, MAX_COUNT),
+        launches_later=True,
+        template=job_definition_ref(request.get("jobDefinition")),
+        task_size=batch_job_size(as_mapping(request.get("containerOverrides"))),
+    )
+
+
+# --- Lambda concurrency ---------------------------------------------------------------------------
+# "At 1,769 MB, a function has the equivalent of one vCPU", up to 6 vCPUs at 10,240 MB (Lambda
+# developer guide, "Configure Lambda function memory"): the share is linear in memory (10,240 MB
+# is 5.79 vCPUs' worth), capped at 6.
+LAMBDA_MB_PER_VCPU = 1769
+LAMBDA_MAX_VCPUS = 6
+LAMBDA_DEFAULT_MEMORY_MB = 128  # a function created without a memorySize
+_LAMBDA_FUNCTION_ARN = re.compile(r"^(?:arn:[^:]*:lambda:[^:]*:)?(?:\d{12}:)?(?:function:)?([^:]+)")
+
+
+def lambda_size(memory_mb: Any) -> TaskSize | None:
+    """One Lambda execution environment's vCPU share, in CPU units, from its memory."""
+    memory = as_count(memory_mb)
+    if not memory:
+        return None
+    units = -(-memory * CPU_UNITS_PER_VCPU // LAMBDA_MB_PER_VCPU)
+    return TaskSize(min(units, LAMBDA_MAX_VCPUS * CPU_UNITS_PER_VCPU), 0)
+
+
+def function_ref(value: Any) -> TemplateRef | None:
+    """The function a call names: its name, ARN or partial ARN, less any version or alias."""
+    match = _LAMBDA_FUNCTION_ARN.match(as_text(value).strip())
+    return TemplateRef(FUNCTION, match.group(1)[:MAX_TEMPLATE_REF_LENGTH], "") if match else None
+
+
+def _lambda_concurrency_request(request: Mapping) -> _Request:
+    """PutProvisionedConcurrencyConfig: that many environments kept running, counted.
+    PutFunctionConcurrency: reserved concurrency, how many may run at once: potential capacity,
+    the request's maximum (max_capacity), none counted. Each environment is the function's vCPU
+    share, remembered from its CreateFunction or UpdateFunctionConfiguration."""
+    provisioned = as_count(request.get("provisionedConcurrentExecutions"))
+    reserved = as_count(request.get("reservedConcurrentExecutions"))
+    return _Request(
+        instance_types=(),
+        instance_count=min(provisioned or 0, MAX_COUNT),
+        launches_later=True,
+        template=function_ref(request.get("functionName")),
+        max_capacity=min(reserved or 0, MAX_COUNT),
+    )
 
 
 _NO_CAPACITY = _Request(instance_types=(), instance_count=0, launches_later=False)  # fmt: skip
@@ -1151,6 +1333,11 @@ _REQUEST_READERS = {
     (LIGHTSAIL_EVENT_SOURCE, "CreateInstancesFromSnapshot"): _lightsail_request,
     (CODEBUILD_EVENT_SOURCE, "StartBuild"): _codebuild_request,
     (CODEBUILD_EVENT_SOURCE, "StartBuildBatch"): _codebuild_request,
+    (AMPLIFY_EVENT_SOURCE, "StartJob"): _amplify_job_request,
+    (BATCH_EVENT_SOURCE, "SubmitJob"): _batch_job_request,
+    (LAMBDA_EVENT_SOURCE, "PutProvisionedConcurrencyConfig"): _lambda_concurrency_request,
+    (LAMBDA_EVENT_SOURCE, "PutFunctionConcurrency20171031"): _lambda_concurrency_request,
+    (LAMBDA_EVENT_SOURCE, "PutFunctionConcurrency"): _lambda_concurrency_request,
     (ECS_EVENT_SOURCE, "CreateCluster"): lambda r: _NO_CAPACITY,  # an empty cluster
 }
 
@@ -1943,8 +2130,8 @@ def launch_alert_context(event: Mapping, summary: LaunchSummary | None = None) -
             "launches_later": summary.launches_later,
         }
     )
-    if summary.template is not None and summary.template.kind == TASK_DEFINITION:
-        size = summary.task_size  # ECS: one task's size, where known
+    if summary.template is not None and summary.template.kind in TASK_SIZED:
+        size = summary.task_size  # one task's (job's, environment's) size, where known
         context["task_definition"] = str(summary.template)
         context["task_cpu_units"] = size.cpu_units if size else None
         context["task_gpus"] = size.gpus if size else None

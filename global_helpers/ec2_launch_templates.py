@@ -45,10 +45,20 @@ from ec2_compute_config import (
     launch_template_memory_seconds,
 )
 from ec2_compute_helpers import (
+    AMPLIFY_APP,
+    AMPLIFY_DEFAULT_COMPUTE_TYPE,
+    AMPLIFY_EVENT_SOURCE,
     AUTOSCALING_EVENT_SOURCE,
+    BATCH_EVENT_SOURCE,
+    BUILD_PROJECT,
+    CODEBUILD_EVENT_SOURCE,
     EC2_EVENT_SOURCE,
     ECS_EVENT_SOURCE,
     ENDPOINT_CONFIG,
+    FUNCTION,
+    JOB_DEFINITION,
+    LAMBDA_DEFAULT_MEMORY_MB,
+    LAMBDA_EVENT_SOURCE,
     LAUNCH_CONFIGURATION,
     LAUNCH_EVENTS,
     LAUNCH_TEMPLATE,
@@ -59,17 +69,23 @@ from ec2_compute_helpers import (
     LaunchSummary,
     TaskSize,
     TemplateRef,
+    amplify_size,
     as_count,
     as_mapping,
     as_sequence,
     as_text,
+    batch_job_definition_size,
     capacity_group_name,
+    codebuild_project_size,
     dig,
     endpoint_variants,
     event_id,
     event_time_epoch,
     fleet_in_vcpus,
+    function_ref,
     group_size,
+    job_definition_ref,
+    lambda_size,
     launched_instances,
     merged_events,
     normalize_instance_type,
@@ -105,7 +121,17 @@ TEMPLATE_EVENTS = {
     # SageMaker endpoint configs: their variants' types and counts, for the endpoints that name
     # them (CreateEndpoint, UpdateEndpoint).
     SAGEMAKER_EVENT_SOURCE: frozenset({"CreateEndpointConfig"}),
-}
+    # Lambda functions: memory (one environment's vCPU share), for their concurrency calls.
+    LAMBDA_EVENT_SOURCE: frozenset(
+        {"CreateFunction20150331", "CreateFunction", "UpdateFunctionConfiguration20150331v2",
+         "UpdateFunctionConfiguration"}),
+    # Batch job definitions: one job's size per revision, for SubmitJob.
+    BATCH_EVENT_SOURCE: frozenset({"RegisterJobDefinition"}),
+    # Amplify apps and CodeBuild projects: their build compute type, for StartJob and for
+    # StartBuild refusals (whose responses name none).
+    AMPLIFY_EVENT_SOURCE: frozenset({"CreateApp", "UpdateApp"}),
+    CODEBUILD_EVENT_SOURCE: frozenset({"CreateProject", "UpdateProject"}),
+}  # fmt: skip
 TEMPLATE_EVENT_NAMES = frozenset().union(*TEMPLATE_EVENTS.values())
 
 # Entries kept per template key: versions, default changes and deletions. AWS allows 10,000
@@ -162,17 +188,18 @@ def template_change(event: Mapping) -> TemplateChange | None:
     epoch = int(moment or 0)  # without an event time, kept as the oldest of all
     if name == "CreateLaunchConfiguration":
         instance_type = normalize_instance_type(request.get("instanceType"))
-        entries = (Entry(epoch, f"{_VERSION}0", 0, 0, entry_label(instance_type)),)
+        entries = (Entry(epoch, _latest(epoch), 0, 0, entry_label(instance_type)),)
         refs = _refs(as_text(request.get("launchConfigurationName")))
         return TemplateChange(LAUNCH_CONFIGURATION, refs, entries) if refs else None
     if name == "CreateEndpointConfig":
         refs = _refs(as_text(request.get("endpointConfigName")))
         variants = endpoint_variants(request)
         label = ",".join(f"{instance_type}*{count}" for instance_type, count in variants)
-        entry = Entry(epoch, f"{_VERSION}0", sum(n for _, n in variants), 0, entry_label(label))
+        entry = Entry(epoch, _latest(epoch), sum(n for _, n in variants), 0, entry_label(label))
         return TemplateChange(ENDPOINT_CONFIG, refs, (entry,)) if refs else None
-    if name == "RegisterTaskDefinition":
-        return _task_definition_change(request, as_mapping(response.get("taskDefinition")), epoch)
+    sized_change = _SIZED_CHANGES.get(as_text(view.get("eventSource")))
+    if sized_change is not None:
+        return sized_change(request, response, epoch)
     wrapper = as_mapping(request.get(f"{name}Request"))
     result = as_mapping(response.get(f"{name}Response"))
     template = as_mapping(result.get("launchTemplate") or result.get("launchTemplateVersion"))
@@ -203,6 +230,77 @@ def _task_definition_change(request: Mapping, registered: Mapping, epoch: int):
     entry = Entry(epoch, f"{_VERSION}{revision}", size.cpu_units if size else 0,
                   size.gpus if size else 0, "task" if size else "task:none")  # fmt: skip
     return TemplateChange(TASK_DEFINITION, (ref.ref,), (entry,))
+
+
+# Lambda's shapes are seen (the response repeats the whole configuration); Batch's, Amplify's and
+# CodeBuild's are inferred from their API references. A call that leaves the size as it was (an
+# UpdateApp without jobConfig) changes nothing.
+
+
+def _function_change(request: Mapping, response: Mapping, epoch: int) -> TemplateChange | None:
+    """A Lambda function's memory, as one environment's vCPU share."""
+    ref = function_ref(response.get("functionName") or request.get("functionName"))
+    memory = response.get("memorySize", request.get("memorySize"))
+    if memory is None and "functionArn" in response:  # created with Lambda's default
+        memory = LAMBDA_DEFAULT_MEMORY_MB
+    size = lambda_size(memory)
+    if ref is None or size is None:
+        return None
+    entry = Entry(epoch, _latest(epoch), size.cpu_units, 0, "task")
+    return TemplateChange(FUNCTION, (ref.ref,), (entry,))
+
+
+def _job_definition_change(request: Mapping, response: Mapping, epoch: int):
+    """A Batch job definition's revision: one job's size, "task:<nodes>" (all its nodes')."""
+    ref = job_definition_ref(response.get("jobDefinitionArn")) or job_definition_ref(
+        request.get("jobDefinitionName")
+    )
+    revision = as_count(response.get("revision"))
+    if ref is None or revision is None:
+        return None
+    size, nodes = batch_job_definition_size(request)
+    size = size or TaskSize(0, 0)
+    label = f"task:{nodes}" if size != (0, 0) else "task:none"
+    entry = Entry(epoch, f"{_VERSION}{revision}", size.cpu_units * nodes, size.gpus * nodes, label)
+    return TemplateChange(JOB_DEFINITION, (ref.ref,), (entry,))
+
+
+def _amplify_app_change(request: Mapping, response: Mapping, epoch: int):
+    """An Amplify app's build compute type (CreateApp without one: Amplify's default)."""
+    app = as_mapping(response.get("app"))
+    refs = _refs(as_text(app.get("appId")) or as_text(request.get("appId")))
+    compute = dig(request, "jobConfig", "buildComputeType") or dig(
+        app, "jobConfig", "buildComputeType"
+    )
+    if compute is None and request.get("appId") is None:  # CreateApp
+        compute = AMPLIFY_DEFAULT_COMPUTE_TYPE
+    if not refs or compute is None:
+        return None
+    return TemplateChange(
+        AMPLIFY_APP, refs, (Entry(epoch, _latest(epoch), 0, 0, amplify_size(compute)),)
+    )
+
+
+def _build_project_change(request: Mapping, response: Mapping, epoch: int):
+    """A CodeBuild project's compute type."""
+    project = as_mapping(response.get("project"))
+    size = codebuild_project_size(project) or codebuild_project_size(request)
+    refs = _refs(as_text(project.get("name")) or as_text(request.get("name")))
+    if not refs or not size:
+        return None
+    return TemplateChange(BUILD_PROJECT, refs, (Entry(epoch, _latest(epoch), 0, 0, size),))
+
+
+# eventSource -> the reader of its definitions, each remembered by name with one size.
+_SIZED_CHANGES = {
+    ECS_EVENT_SOURCE: lambda request, response, epoch: _task_definition_change(
+        request, as_mapping(response.get("taskDefinition")), epoch
+    ),
+    LAMBDA_EVENT_SOURCE: _function_change,
+    BATCH_EVENT_SOURCE: _job_definition_change,
+    AMPLIFY_EVENT_SOURCE: _amplify_app_change,
+    CODEBUILD_EVENT_SOURCE: _build_project_change,
+}
 
 
 def _launch_template_entries(name: str, wrapper: Mapping, template: Mapping, epoch: int) -> tuple:
@@ -239,6 +337,13 @@ def _launch_template_entries(name: str, wrapper: Mapping, template: Mapping, epo
         Entry(epoch, f"{_VERSION_DELETED}{n}@{epoch}", n, 0, _DELETED)
         for n in dict.fromkeys(v for v in versions if v is not None)
     )
+
+
+def _latest(epoch: int) -> str:
+    """The entry ID of a definition without versions (a launch configuration, an endpoint
+    config, a function, an app, a project): version 0 as of its event time, so each change is
+    kept beside the earlier ones and the latest before a launch is found."""
+    return f"{_VERSION}0@{epoch}"
 
 
 def _refs(*refs: str) -> tuple:
@@ -298,7 +403,7 @@ def template_types(
         reason = store_error(error)
         return TemplateLookup(template, (), STATUS_UNREADABLE, reason)
     moment = event_time_epoch(event) if epoch is None else epoch
-    if template.kind == TASK_DEFINITION:
+    if template.kind in (TASK_DEFINITION, FUNCTION, JOB_DEFINITION):
         return _task_definition_lookup(template, _resolve_entry(entries.values(), template, moment))
     if template.kind == ENDPOINT_CONFIG:
         return _endpoint_config_lookup(template, _resolve_entry(entries.values(), template, moment))
@@ -314,9 +419,11 @@ def _launch_template_lookup(template: TemplateRef, instance_type: str | None) ->
 
 
 def _task_definition_lookup(template: TemplateRef, entry: Entry | None) -> TemplateLookup:
+    """One task's size ("task"), or a Batch job's: "task:<nodes>", its amount and accelerators
+    those nodes' together."""
     if entry is None:
         return TemplateLookup(template, (), STATUS_UNKNOWN)
-    if entry.label != "task":
+    if entry.label != "task" and not entry.label.removeprefix("task:").isdigit():
         return TemplateLookup(template, (), STATUS_NO_SIZE)
     size = TaskSize(entry.amount, entry.accelerators)
     return TemplateLookup(template, (), STATUS_KNOWN, task_size=size)
@@ -357,8 +464,14 @@ def _resolve_entry(entries, template: TemplateRef, moment: float | None) -> Entr
     return _named_version(*_versions(entries, moment), template)
 
 
+# Definitions without versions: the latest before the launch is the one.
+_ONE_DEFINITION = frozenset(
+    {LAUNCH_CONFIGURATION, ENDPOINT_CONFIG, FUNCTION, AMPLIFY_APP, BUILD_PROJECT}
+)
+
+
 def _named_version(versions: dict, default: int | None, template: TemplateRef) -> Entry | None:
-    if template.kind in (LAUNCH_CONFIGURATION, ENDPOINT_CONFIG):
+    if template.kind in _ONE_DEFINITION:
         number = 0  # one definition per name, the latest before the launch
     elif template.version == "$Latest":
         number = max(versions, default=None)
@@ -383,8 +496,10 @@ def _versions(entries, moment: float | None) -> tuple[dict[int, Entry], int | No
             versions.pop(entry.amount, None)
         elif entry.event_id.startswith(f"{_DEFAULT}@"):
             default = entry.amount
-        elif entry.event_id.startswith(_VERSION) and entry.event_id[1:].isdigit():
-            versions[int(entry.event_id[1:])] = entry
+        elif entry.event_id.startswith(_VERSION):
+            number = entry.event_id[1:].partition("@")[0]  # "v3", or "v0@<epoch>"
+            if number.isdigit():
+                versions[int(number)] = entry
     return versions, default
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pytest
+from ec2_compute_windows import KVStore
 
 from compute_abuse.content import function_errors, run_rule
 from compute_abuse.kvstore import InMemoryKVStore, moto_kv_table
@@ -25,6 +26,15 @@ class Backend:
     @property
     def patches(self):
         return self.memory.caching_functions() if self.memory else None
+
+    def store(self) -> KVStore:
+        """The store the rules ran on, for reading what they remembered."""
+        if self.memory:
+            return KVStore(**self.memory.caching_functions())
+        from panther_detection_helpers import caching
+
+        return KVStore(caching.get_string_set, caching.add_to_string_set,
+                       caching.remove_from_string_set)  # fmt: skip
 
     def run(self, rule, events: Iterable[dict]):
         """Run events in order through a rule; the alerting results, never an error."""

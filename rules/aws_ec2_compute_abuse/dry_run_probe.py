@@ -32,6 +32,7 @@ from ec2_compute_helpers import (
 from ec2_launch_templates import (
     LAUNCH_AND_TEMPLATE_EVENTS,
     TEMPLATE_EVENT_NAMES,
+    is_template_event,
     judge_waiting_launches,
     launch_of,
     template_alert_context,
@@ -54,7 +55,8 @@ def _probe(event, store=None):
 
 def rule(event):
     name = event_name(event)  # one look-up rejects almost every event
-    if name in TEMPLATE_EVENT_NAMES:  # remembered: dry runs may name templates
+    # remembered: dry runs may name templates
+    if name in TEMPLATE_EVENT_NAMES and is_template_event(event):
         return judge_waiting_launches(event, _store(), _dry_run)
     return _dry_run(event)
 

@@ -34,9 +34,12 @@ from ec2_compute_config import (
     high_instance_count_threshold,
 )
 from ec2_compute_helpers import (
+    AMPLIFY_EVENT_SOURCE,
+    BATCH_EVENT_SOURCE,
     CHANGE_LAUNCH,
     CODEBUILD_EVENT_SOURCE,
     ECS_EVENT_SOURCE,
+    LAMBDA_EVENT_SOURCE,
     LAUNCH_EVENTS,
     OUTCOME_DRY_RUN,
     OUTCOME_SUCCESS,
@@ -56,11 +59,17 @@ from ec2_compute_helpers import (
 from ec2_launch_templates import launch_with_template
 
 # The only events rule() can match (eventSource -> eventNames); tooling skips the rest.
-# ECS tasks and CodeBuild builds are small and many (a scheduled Fargate task runs all day, CI
-# builds every commit): counted by their vCPUs (VCPUSurge), not by number.
-NOT_INSTANCES = frozenset({ECS_EVENT_SOURCE, CODEBUILD_EVENT_SOURCE})
-RULE_EVENTS = {source: names for source, names in LAUNCH_EVENTS.items()
-               if source not in NOT_INSTANCES}  # fmt: skip
+# ECS tasks, Batch jobs, Lambda environments and CodeBuild and Amplify builds are small and many
+# (a scheduled Fargate task runs all day, CI builds every commit, a job array is thousands of
+# jobs): counted by their vCPUs (VCPUSurge), not by number.
+NOT_INSTANCES = {
+    source: LAUNCH_EVENTS[source]
+    for source in (ECS_EVENT_SOURCE, CODEBUILD_EVENT_SOURCE, AMPLIFY_EVENT_SOURCE,
+                   LAMBDA_EVENT_SOURCE)
+} | {BATCH_EVENT_SOURCE: frozenset({"SubmitJob"})}  # fmt: skip
+RULE_EVENTS = {source: names - NOT_INSTANCES.get(source, frozenset())
+               for source, names in LAUNCH_EVENTS.items()
+               if names - NOT_INSTANCES.get(source, frozenset())}  # fmt: skip
 
 
 def _windows(event, day, bucket):
@@ -117,7 +126,8 @@ def _elastic_bucket(label, instances):
 def rule(event):
     if (
         not is_launch_event(event)
-        or event.get("eventSource") in NOT_INSTANCES  # tasks and builds: see RULE_EVENTS
+        # tasks, jobs and builds: see RULE_EVENTS
+        or event.get("eventName") in NOT_INSTANCES.get(event.get("eventSource"), ())
         or launch_outcome(event)[0] == OUTCOME_DRY_RUN
     ):
         return False

@@ -58,6 +58,7 @@ from ec2_compute_helpers import (
 from ec2_launch_templates import (
     LAUNCH_AND_TEMPLATE_EVENTS,
     TEMPLATE_EVENT_NAMES,
+    is_template_event,
     judge_waiting_launches,
     launch_of,
     unusual_launch,
@@ -187,7 +188,8 @@ def rule(event):
     name = event_name(event)
     if name not in STAGE_EVENT_NAMES:  # one look-up rejects almost every event
         return False
-    if name in TEMPLATE_EVENT_NAMES:  # remembered: dry runs and launches may name templates
+    # remembered: dry runs and launches may name templates
+    if name in TEMPLATE_EVENT_NAMES and is_template_event(event):
         return judge_waiting_launches(event, _store(), _stage_rule)
     return _stage_rule(event)
 

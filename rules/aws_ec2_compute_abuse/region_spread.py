@@ -30,6 +30,7 @@ from ec2_compute_helpers import (
     is_cluster_event,
     is_controller_dry_run,
     is_launch_event,
+    is_potential_only,
     launch_alert_context,
     launched_on_behalf,
     merged_events,
@@ -66,6 +67,8 @@ def _spread(event, record_it=False):
 
 def rule(event):
     if not (is_launch_event(event) or is_cluster_event(event)) or launched_on_behalf(event):
+        return False
+    if is_potential_only(event):  # Lambda's reserved concurrency runs nothing
         return False
     # Karpenter-style validation dry runs are the controller's routine, not an actor's attempts.
     controllers = capacity_controller_user_agents(), capacity_controller_principal_arns()

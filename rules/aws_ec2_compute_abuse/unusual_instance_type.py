@@ -29,6 +29,7 @@ from ec2_compute_helpers import (
 from ec2_launch_templates import (
     LAUNCH_AND_TEMPLATE_EVENTS,
     TEMPLATE_EVENT_NAMES,
+    is_template_event,
     judge_waiting_launches,
     launch_of,
     template_alert_context,
@@ -55,7 +56,7 @@ def _unusual_types(event, store=None):
 
 def rule(event):
     name = event_name(event)  # one look-up rejects almost every event
-    if name in TEMPLATE_EVENT_NAMES:
+    if name in TEMPLATE_EVENT_NAMES and is_template_event(event):
         return judge_waiting_launches(event, _store(), _unusual_launch)
     return _unusual_launch(event)
 

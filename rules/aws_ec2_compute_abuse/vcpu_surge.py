@@ -54,6 +54,7 @@ from ec2_launch_templates import (
     LAUNCH_AND_TEMPLATE_EVENTS,
     STATUS_UNKNOWN,
     TEMPLATE_EVENT_NAMES,
+    is_template_event,
     judge_waiting_launches,
     launch_of,
     launch_with_template,
@@ -114,7 +115,8 @@ def _surge(event, record_it=False):
 
 def rule(event):
     name = event_name(event)  # one look-up rejects almost every event
-    if name in TEMPLATE_EVENT_NAMES:  # remembered: groups and fleets name templates
+    # remembered: groups and fleets name templates
+    if name in TEMPLATE_EVENT_NAMES and is_template_event(event):
         return judge_waiting_launches(event, _store(), _launch_rule)
     return _launch_rule(event)
 
