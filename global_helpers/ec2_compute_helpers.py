@@ -2130,6 +2130,15 @@ def launch_alert_context(event: Mapping, summary: LaunchSummary | None = None) -
             "launches_later": summary.launches_later,
         }
     )
+    if as_text(event.get("eventSource")) == CODEBUILD_EVENT_SOURCE:  # Docker in the build
+        context["privileged_mode"] = any(
+            flag is True
+            for flag in (
+                dig(event, "requestParameters", "privilegedModeOverride"),
+                dig(event, "responseElements", "build", "environment", "privilegedMode"),
+                dig(event, "responseElements", "buildBatch", "environment", "privilegedMode"),
+            )
+        )
     if summary.template is not None and summary.template.kind in TASK_SIZED:
         size = summary.task_size  # one task's (job's, environment's) size, where known
         context["task_definition"] = str(summary.template)

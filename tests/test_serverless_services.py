@@ -261,3 +261,13 @@ def test_reserved_concurrency_in_many_regions_is_not_compute_in_them(kv, rules):
                       awsRegion=region) for i, region in enumerate(regions)]  # fmt: skip
     (spread,) = kv.run(rules["RegionSpread"], provisioned)
     assert "compute in 3 regions" in spread.title_output
+
+
+def test_a_builds_privileged_mode_is_in_the_alert_context(kv, rules):
+    gpu = by(start_build, "BUILD_GENERAL1_LARGE", "LINUX_GPU_CONTAINER", override=True)
+    gpu["requestParameters"]["privilegedModeOverride"] = True
+    (unusual,) = kv.run(rules["UnusualInstanceType"], [gpu])
+    assert context(unusual)["privileged_mode"] is True
+    assert "privileged_mode" not in helpers.launch_alert_context(submit_job("x", vcpus="1"))
+    plain = helpers.launch_alert_context(start_build("BUILD_GENERAL1_SMALL"))
+    assert plain["privileged_mode"] is False
