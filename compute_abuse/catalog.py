@@ -80,6 +80,21 @@ def family_specs(family: str) -> list[InstanceTypeSpec]:
         return []
     prefix = f"{family}."
     return [InstanceTypeSpec(*row) for name, row in _CATALOG.items() if name.startswith(prefix)]
+
+
+def types_meeting(vcpus: tuple, accelerators: tuple, kinds: frozenset, makers: frozenset) -> list:
+    """The EC2 types (not other services' sizes, whose names hold a "_") with vCPUs and
+    accelerators within the (least, most) ranges, of an accelerator kind and maker among those
+    named (any when none are): what attribute-based instance requirements let AWS choose."""
+    return [
+        name
+        for name, row in _CATALOG.items()
+        if "_" not in name
+        and vcpus[0] <= row[0] <= vcpus[1]
+        and accelerators[0] <= row[3] <= accelerators[1]
+        and (not kinds or row[4] in kinds)
+        and (not makers or row[5].split(" ")[0].lower() in makers)
+    ]
 '''
 
 

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from ec2_compute_config import as_list
-from ec2_instance_catalog import family_specs, instance_family, instance_type_spec
+from ec2_instance_catalog import family_specs, instance_family, instance_type_spec, types_meeting
 
 EC2_EVENT_SOURCE = "ec2.amazonaws.com"
 AUTOSCALING_EVENT_SOURCE = "autoscaling.amazonaws.com"
@@ -490,6 +490,71 @@ def _overrides_types(configs: Any, overrides_key: str, type_key: str) -> list:
     ]
 
 
+# --- Attribute-based instance requirements -------------------------------------------------------
+# Fleets and mixed-instances groups may name vCPU and accelerator counts instead of types
+# (InstanceRequirements: PascalCase in CreateFleet, camelCase in auto scaling and Spot Fleet). AWS
+# then picks among every type that meets them, cheapest first: priced here by the smallest and
+# largest such type, so a request for 8 GPUs a node is 8 GPUs at least. Accelerated types count
+# only when the requirements ask for accelerators (a count of at least 1, or their types, makers
+# or names): without that, AWS's cheapest picks are not accelerated.
+_ACCELERATOR_MAKERS = {
+    "amazon-web-services": ("aws", "trainium", "trainium2"),
+    "amd": ("amd",),
+    "nvidia": ("nvidia",),
+    "xilinx": ("xilinx",),
+    "habana": ("habana",),
+}
+_NO_LIMIT = 1 << 30
+
+
+def _key_any_case(mapping: Any, name: str) -> Any:
+    mapping = as_mapping(mapping)
+    value = mapping.get(name)
+    return value if value is not None else mapping.get(name[0].upper() + name[1:])
+
+
+def _range(value: Any) -> tuple[int | None, int | None]:
+    return (as_count(_key_any_case(value, "min")), as_count(_key_any_case(value, "max")))
+
+
+def requirement_types(requirements: Any) -> tuple:
+    """The smallest and largest EC2 type that attribute-based instance requirements let AWS
+    choose; () without requirements or when no catalog type meets them."""
+    if not as_mapping(requirements):
+        return ()
+    low_vcpus, high_vcpus = _range(_key_any_case(requirements, "vCpuCount"))
+    low_accel, high_accel = _range(_key_any_case(requirements, "acceleratorCount"))
+    kinds = frozenset(
+        as_text(k).lower() for k in _ids(_key_any_case(requirements, "acceleratorTypes"))
+    )
+    makers = frozenset(
+        maker
+        for m in _ids(_key_any_case(requirements, "acceleratorManufacturers"))
+        for maker in _ACCELERATOR_MAKERS.get(as_text(m).lower(), (as_text(m),))
+    )
+    names = _ids(_key_any_case(requirements, "acceleratorNames"))
+    asks_accelerators = bool((low_accel or 0) >= 1 or kinds or makers or names)
+    if asks_accelerators:
+        accelerators = (max(low_accel or 0, 1), high_accel if high_accel is not None else _NO_LIMIT)
+    else:
+        accelerators = (0, 0)
+    vcpus = (low_vcpus or 0, high_vcpus if high_vcpus is not None else _NO_LIMIT)
+    met = [
+        (instance_type_spec(name), name)
+        for name in types_meeting(vcpus, accelerators, kinds, makers)
+    ]
+    if not met:
+        return ()
+    smallest = min(met, key=lambda m: (m[0].accelerators, m[0].vcpus, m[1]))[1]
+    largest = max(met, key=lambda m: (m[0].accelerators, m[0].vcpus, m[1]))[1]
+    return tuple(dict.fromkeys((smallest, largest)))
+
+
+def _requirements_types(overrides: Iterable) -> list:
+    return [t for o in overrides
+            for t in requirement_types(_key_any_case(o, "instanceRequirements"))]  # fmt: skip
+
+
 def _count_or(value: Any, default: int) -> int:
     count = as_count(value)
     return default if count is None else count
@@ -515,7 +580,9 @@ def _create_fleet_request(request: Mapping) -> _Request:
     configs = fleet.get("LaunchTemplateConfigs")
     overrides = [o for c in listed(configs) for o in listed(c.get("Overrides"))]
     return _Request(
-        instance_types=_types(*(o.get("InstanceType") for o in overrides)),
+        instance_types=_types(
+            *(o.get("InstanceType") for o in overrides), *_requirements_types(overrides)
+        ),
         instance_count=1 if in_vcpus else total,
         subnet_id=next((as_text(o.get("SubnetId")) for o in overrides if o.get("SubnetId")), ""),
         template=_first_template(configs, "LaunchTemplateSpecification"),
@@ -539,8 +606,9 @@ def _launch_specification_request(request: Mapping, launches_later: bool) -> _Re
 def _request_spot_fleet_request(request: Mapping) -> _Request:
     config = as_mapping(request.get("spotFleetRequestConfig"))
     specs = listed(config.get("launchSpecifications"))
-    template_types = _overrides_types(config.get("launchTemplateConfigs"), "overrides",
-                                      "instanceType")  # fmt: skip
+    overrides = [o for c in listed(config.get("launchTemplateConfigs"))
+                 for o in listed(c.get("overrides"))]  # fmt: skip
+    template_types = [o.get("instanceType") for o in overrides] + _requirements_types(overrides)
     total = _count_or(config.get("targetCapacity"), 1)
     in_vcpus = as_text(config.get("targetCapacityUnitType")).lower() == "vcpu"
     return _Request(
@@ -559,7 +627,8 @@ def _auto_scaling_group_request(request: Mapping) -> _Request:
     """Create/UpdateAutoScalingGroup: the group launches `desiredCapacity` now (AWS sets it to
     `minSize` when absent) and may grow to `maxSize`, which is reported apart."""
     policy_template = dig(request, "mixedInstancesPolicy", "launchTemplate")
-    override_types = [o.get("instanceType") for o in listed(dig(policy_template, "overrides"))]
+    overrides = listed(dig(policy_template, "overrides"))
+    override_types = [o.get("instanceType") for o in overrides] + _requirements_types(overrides)
     desired = as_count(request.get("desiredCapacity"))
     return _Request(
         instance_types=_types(*override_types),

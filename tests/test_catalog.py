@@ -96,3 +96,18 @@ def test_a_family_is_every_size_of_it():
     p3 = catalog.family_specs("p3")
     assert sorted(spec.vcpus for spec in p3) == [8, 32, 64]
     assert catalog.family_specs("p3.2xlarge") == [] and catalog.family_specs("zz9") == []
+
+
+def test_types_meeting_requirements_are_ec2_types_only():
+    """types_meeting() tells other services' sizes apart by the "_" their names hold and EC2
+    type names never do: both halves of that convention are checked here."""
+    sizes = json.loads(generator.SERVICE_SIZES_PATH.read_text(encoding="utf-8"))["sizes"]
+    service_rows = {row["instance_type"] for row in sizes}
+    assert all("_" in name for name in service_rows)
+    assert not [name for name in catalog._CATALOG if "_" in name and name not in service_rows]
+    everything = catalog.types_meeting((0, 1 << 30), (0, 1 << 30), frozenset(), frozenset())
+    assert not service_rows & set(everything) and len(everything) == len(catalog._CATALOG) - len(
+        service_rows
+    )
+    gpus = catalog.types_meeting((1, 8), (1, 1), frozenset({"gpu"}), frozenset({"nvidia"}))
+    assert "g4dn.xlarge" in gpus and "c5.large" not in gpus and "inf1.xlarge" not in gpus

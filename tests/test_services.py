@@ -11,6 +11,8 @@ import ec2_compute_helpers as helpers
 from compute_abuse.content import load_rule, rule_spec
 from compute_abuse.events import (
     api_call,
+    auto_scaling_group,
+    create_fleet,
     create_service,
     iam_user,
     register_task_definition,
@@ -522,3 +524,62 @@ def test_everyday_fleet_resizes_stay_quiet(kv, rules):
               modify_spot_fleet("sfr-unknown", 3, T0 + 60, "ops")]  # fmt: skip
     for name, rule in rules.items():
         assert kv.run(rule, events) == [], name
+
+
+# --- Attribute-based instance requirements ------------------------------------------------------
+
+
+def fleet_with_requirements(requirements, capacity=20, **overrides):
+    """A maintain fleet naming InstanceRequirements (PascalCase, CreateFleet's) and no type."""
+    event = create_fleet((), capacity, fleet_type="maintain", **overrides)
+    configs = event["requestParameters"]["CreateFleetRequest"]["LaunchTemplateConfigs"]
+    configs["Overrides"] = {"InstanceRequirements": requirements, "tag": 1}
+    return event
+
+
+def group_with_requirements(requirements, desired=4, **overrides):
+    """A mixed-instances auto scaling group naming instanceRequirements (camelCase)."""
+    event = auto_scaling_group(desired=desired, override_types=("c5.large",), **overrides)
+    policy = event["requestParameters"]["mixedInstancesPolicy"]["launchTemplate"]
+    policy["overrides"] = [{"instanceRequirements": requirements}]
+    return event
+
+
+def test_requirements_for_gpus_are_priced_and_unusual(kv):
+    rules_ = {n: load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{n}"))
+              for n in ("UnusualInstanceType", "VCPUSurge")}  # fmt: skip
+    event = fleet_with_requirements({
+        "VCpuCount": {"Min": 32, "Max": 96}, "MemoryMiB": {"Min": 65536},
+        "AcceleratorCount": {"Min": 4}, "AcceleratorManufacturers": {"item": "nvidia"},
+        "AcceleratorTypes": {"item": "gpu"}}, capacity=40, eventTime=at(T0))  # fmt: skip
+    summary = helpers.summarize_launch(event)
+    assert len(summary.requested_instance_types) == 2  # the smallest and largest that qualify
+    assert summary.requested_accelerators >= 40 * 4  # at least four GPUs each
+    (unusual,) = kv.run(rules_["UnusualInstanceType"], [event])
+    assert unusual.severity_output == "HIGH" and unusual.title_output.startswith("alice")
+    (surge,) = kv.run(rules_["VCPUSurge"], [event])
+    assert json.loads(surge.alert_context_output)["window_total"] >= 40 * 32
+
+
+@pytest.mark.parametrize(
+    "requirements, least_vcpus, most_vcpus",
+    [({"vCpuCount": {"min": 2, "max": 4}}, 2, 4),  # no accelerators asked: none counted
+     ({"vCpuCount": {"min": 8, "max": 8}, "acceleratorCount": {"max": 0}}, 8, 8),
+     ({"vCpuCount": {"min": 4}, "acceleratorTypes": ["gpu"]}, 4, 64)],  # p2.16xlarge: 16 GPUs
+)  # fmt: skip
+def test_requirements_give_the_smallest_and_largest_qualifying_type(
+    requirements, least_vcpus, most_vcpus
+):
+    summary = helpers.summarize_launch(group_with_requirements(requirements, desired=1))
+    assert (summary.requested_vcpus, summary.requested_vcpus_max) == (least_vcpus, most_vcpus)
+    accelerated = bool(requirements.get("acceleratorTypes"))
+    assert (summary.requested_accelerators > 0) == accelerated
+
+
+def test_a_cpu_only_requirements_group_stays_quiet(kv):
+    """Karpenter-like requirements (2 to 8 vCPUs, no accelerators asked for) at a daily size."""
+    requirements = {"vCpuCount": {"min": 2, "max": 8}, "memoryMiB": {"min": 4096}}
+    event = group_with_requirements(requirements, desired=6, eventTime=at(T0))
+    for name in ("UnusualInstanceType", "VCPUSurge", "HighInstanceCount"):
+        rule = load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{name}"))
+        assert kv.run(rule, [event]) == [], name
