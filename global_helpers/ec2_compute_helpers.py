@@ -41,8 +41,11 @@ LAUNCH_EVENTS = {
          "RunScheduledInstances", "ModifyInstanceAttribute", "StartInstances", "ModifyFleet",
          "ModifySpotFleetRequest"}
     ),
+    # Auto scaling groups: created, resized, resized at a scheduled time, or by running one of
+    # their scaling policies (remembered from PutScalingPolicy, ec2_launch_templates).
     AUTOSCALING_EVENT_SOURCE: frozenset(
-        {"CreateAutoScalingGroup", "UpdateAutoScalingGroup", "SetDesiredCapacity"}),
+        {"CreateAutoScalingGroup", "UpdateAutoScalingGroup", "SetDesiredCapacity",
+         "PutScheduledUpdateGroupAction", "ExecutePolicy"}),
     # SageMaker runs jobs, notebooks, Studio apps and HyperPod clusters on ml.* instances, each
     # the EC2 type of the same name: priced by the catalog like any launch.
     SAGEMAKER_EVENT_SOURCE: frozenset(
@@ -444,6 +447,7 @@ FUNCTION = "function"  # a Lambda function: its memory, as one environment's vCP
 JOB_DEFINITION = "job-definition"  # a Batch job definition's revisions: one job's size
 AMPLIFY_APP = "amplify-app"  # an Amplify app: its build compute type
 BUILD_PROJECT = "build-project"  # a CodeBuild project: its compute type
+SCALING_POLICY = "scaling-policy"  # an auto scaling group's policy: its adjustment
 # Kinds of definition that give one task's (job's, environment's) size rather than types.
 TASK_SIZED = frozenset({TASK_DEFINITION, FUNCTION, JOB_DEFINITION})
 
@@ -734,6 +738,51 @@ def _set_desired_capacity_request(request: Mapping) -> _Request:
     )
 
 
+def _scheduled_action_request(request: Mapping) -> _Request:
+    """PutScheduledUpdateGroupAction: the size the group is given at the action's time (its
+    `desiredCapacity`, else its `minSize`: AWS raises the group to a new minimum), counted when
+    the action is put, as growth over the group's last known size like SetDesiredCapacity."""
+    size = scheduled_size(request)
+    return _Request(instance_types=(), instance_count=size or 0, launches_later=True)
+
+
+def scheduled_size(request: Mapping) -> int | None:
+    desired = as_count(request.get("desiredCapacity"))
+    return desired if desired is not None else as_count(request.get("minSize"))
+
+
+_POLICY_ARN_NAME = re.compile(r"policyName/(.+)$")
+
+
+def scaling_policy_ref(group: Any, policy: Any) -> TemplateRef | None:
+    """A group's scaling policy, by "group/policy"; ExecutePolicy may name the policy's ARN
+    ("...:autoScalingGroupName/<group>:policyName/<policy>")."""
+    name = as_text(policy).strip()
+    match = _POLICY_ARN_NAME.search(name) if name.startswith("arn:") else None
+    name = match.group(1) if match else name
+    group_name = as_text(group).strip()
+    if not name or not group_name:
+        return None
+    return TemplateRef(SCALING_POLICY, f"{group_name}/{name}"[:MAX_TEMPLATE_REF_LENGTH], "")
+
+
+def _execute_policy_request(request: Mapping) -> _Request:
+    """ExecutePolicy: the group's size after its policy's adjustment (remembered from
+    PutScalingPolicy), worked out from the group's last known size in ec2_launch_templates."""
+    policy = scaling_policy_ref(request.get("autoScalingGroupName"), request.get("policyName"))
+    return _Request(instance_types=(), instance_count=0, launches_later=True, template=policy)
+
+
+def adjusted_size(last: int, adjustment_type: str, adjustment: int) -> int:
+    """A group's size after a scaling adjustment (ChangeInCapacity, ExactCapacity or
+    PercentChangeInCapacity, AWS's adjustment types) from `last`."""
+    if adjustment_type == "ExactCapacity":
+        return max(adjustment, 0)
+    if adjustment_type == "PercentChangeInCapacity":
+        return max(last + math.ceil(last * adjustment / 100), 0)
+    return max(last + adjustment, 0)
+
+
 def capacity_group_name(event: Mapping) -> str:
     """The group a sizing call names: an auto scaling group; an ECS service ("cluster/service",
     by name or ARN); an EKS node group ("cluster/nodegroup"); a Batch compute environment; an EMR
@@ -775,11 +824,8 @@ def group_size(event: Mapping) -> int | None:
     view = read_view(event)
     request = as_mapping(view.get("requestParameters"))
     source = as_text(view.get("eventSource"))
-    if source == ECS_EVENT_SOURCE:
-        return as_count(request.get("desiredCount"))
-    if source == EKS_EVENT_SOURCE:
-        scaling = as_mapping(request.get("scalingConfig"))
-        return as_count(scaling.get("desiredSize"))
+    if source in (ECS_EVENT_SOURCE, EKS_EVENT_SOURCE):  # a service's tasks, a node group's nodes
+        return as_count(request.get("desiredCount", dig(request, "scalingConfig", "desiredSize")))
     if source == BATCH_EVENT_SOURCE:
         return batch_vcpus(request)
     if source == EMR_EVENT_SOURCE:
@@ -787,6 +833,8 @@ def group_size(event: Mapping) -> int | None:
         return summary.requested_instance_count if capacity_group_name(event) else None
     if source == EC2_EVENT_SOURCE:
         return _fleet_resize(view)[1]
+    if event_name(view) == "PutScheduledUpdateGroupAction":  # desired, else a new minimum
+        return scheduled_size(request)
     return as_count(request.get("desiredCapacity"))
 
 
@@ -1354,6 +1402,8 @@ _REQUEST_READERS = {
     (EC2_EVENT_SOURCE, "ModifyFleet"): _modify_fleet_request,
     (EC2_EVENT_SOURCE, "ModifySpotFleetRequest"): _modify_fleet_request,
     (AUTOSCALING_EVENT_SOURCE, "SetDesiredCapacity"): _set_desired_capacity_request,
+    (AUTOSCALING_EVENT_SOURCE, "PutScheduledUpdateGroupAction"): _scheduled_action_request,
+    (AUTOSCALING_EVENT_SOURCE, "ExecutePolicy"): _execute_policy_request,
     (SAGEMAKER_EVENT_SOURCE, "CreateTrainingJob"): lambda r: _typed_groups(
         _resource_config_groups(r.get("resourceConfig"))
     ),

@@ -64,11 +64,13 @@ from ec2_compute_helpers import (
     LAUNCH_TEMPLATE,
     MAX_TEMPLATE_REF_LENGTH,
     SAGEMAKER_EVENT_SOURCE,
+    SCALING_POLICY,
     TASK_DEFINITION,
     LaunchedInstance,
     LaunchSummary,
     TaskSize,
     TemplateRef,
+    adjusted_size,
     amplify_size,
     as_count,
     as_mapping,
@@ -87,11 +89,13 @@ from ec2_compute_helpers import (
     job_definition_ref,
     lambda_size,
     launched_instances,
+    listed,
     merged_events,
     normalize_instance_type,
     read_view,
     region,
     runs_on_instances,
+    scaling_policy_ref,
     started_instance_ids,
     summarize_launch,
     task_definition_ref,
@@ -114,7 +118,8 @@ TEMPLATE_EVENTS = {
             "DeleteLaunchTemplateVersions",
         }
     ),
-    AUTOSCALING_EVENT_SOURCE: frozenset({"CreateLaunchConfiguration"}),
+    # Launch configurations; scaling policies (their adjustment, for ExecutePolicy).
+    AUTOSCALING_EVENT_SOURCE: frozenset({"CreateLaunchConfiguration", "PutScalingPolicy"}),
     # ECS task definitions: each revision's task size, for RunTask and CreateService calls that
     # name a family (its latest revision) or a revision without a size of their own.
     ECS_EVENT_SOURCE: frozenset({"RegisterTaskDefinition"}),
@@ -162,6 +167,7 @@ class TemplateLookup(NamedTuple):
     degraded: str = ""
     task_size: TaskSize | None = None  # a task definition's, where known
     groups: tuple = ()  # an endpoint config's (type, count) variants, where known
+    adjustment: tuple = ()  # a scaling policy's (adjustment type, adjustment), where known
 
 
 NO_TEMPLATE = TemplateLookup(None, (), "")
@@ -291,6 +297,30 @@ def _build_project_change(request: Mapping, response: Mapping, epoch: int):
     return TemplateChange(BUILD_PROJECT, refs, (Entry(epoch, _latest(epoch), 0, 0, size),))
 
 
+def _signed(value) -> int | None:
+    """A whole number, negative ones too (scale-in steps), from a number or its text."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = as_text(value).strip()
+    return int(text) if text.lstrip("-").isdigit() else None
+
+
+def _scaling_policy_change(request: Mapping, response: Mapping, epoch: int):
+    """A simple or step scaling policy's adjustment (its largest step's): what ExecutePolicy
+    does to the group. Target tracking and predictive policies have none to run."""
+    ref = scaling_policy_ref(request.get("autoScalingGroupName"), request.get("policyName"))
+    steps = [step.get("scalingAdjustment") for step in listed(request.get("stepAdjustments"))]
+    adjustments = [_signed(a) for a in (request.get("scalingAdjustment"), *steps)]
+    adjustments = [a for a in adjustments if a is not None]
+    if ref is None or not adjustments:
+        return None
+    kind = as_text(request.get("adjustmentType")) or "ChangeInCapacity"
+    entry = Entry(epoch, _latest(epoch), max(*adjustments, 0), 0, entry_label(kind))
+    return TemplateChange(SCALING_POLICY, (ref.ref,), (entry,))
+
+
 # eventSource -> the reader of its definitions, each remembered by name with one size.
 _SIZED_CHANGES = {
     ECS_EVENT_SOURCE: lambda request, response, epoch: _task_definition_change(
@@ -300,6 +330,7 @@ _SIZED_CHANGES = {
     BATCH_EVENT_SOURCE: _job_definition_change,
     AMPLIFY_EVENT_SOURCE: _amplify_app_change,
     CODEBUILD_EVENT_SOURCE: _build_project_change,
+    AUTOSCALING_EVENT_SOURCE: _scaling_policy_change,  # CreateLaunchConfiguration: read above
 }
 
 
@@ -407,7 +438,15 @@ def template_types(
         return _task_definition_lookup(template, _resolve_entry(entries.values(), template, moment))
     if template.kind == ENDPOINT_CONFIG:
         return _endpoint_config_lookup(template, _resolve_entry(entries.values(), template, moment))
+    if template.kind == SCALING_POLICY:
+        return _policy_lookup(template, _resolve_entry(entries.values(), template, moment))
     return _launch_template_lookup(template, _resolve(entries.values(), template, moment))
+
+
+def _policy_lookup(template: TemplateRef, entry: Entry | None) -> TemplateLookup:
+    if entry is None:
+        return TemplateLookup(template, (), STATUS_UNKNOWN)
+    return TemplateLookup(template, (), STATUS_KNOWN, adjustment=(entry.label, entry.amount))
 
 
 def _launch_template_lookup(template: TemplateRef, instance_type: str | None) -> TemplateLookup:
@@ -466,7 +505,7 @@ def _resolve_entry(entries, template: TemplateRef, moment: float | None) -> Entr
 
 # Definitions without versions: the latest before the launch is the one.
 _ONE_DEFINITION = frozenset(
-    {LAUNCH_CONFIGURATION, ENDPOINT_CONFIG, FUNCTION, AMPLIFY_APP, BUILD_PROJECT}
+    {LAUNCH_CONFIGURATION, ENDPOINT_CONFIG, FUNCTION, AMPLIFY_APP, BUILD_PROJECT, SCALING_POLICY}
 )
 
 
@@ -546,7 +585,7 @@ def launch_with_template(
         else:
             summary = with_template_types(summary, lookup.instance_types)
     if grows_a_group:
-        summary = _group_growth(event, summary, store, remember_launched)
+        summary = _group_growth(event, summary, store, remember_launched, lookup.adjustment)
     return _judge(event, summary, lookup) if lookup.status or grows_a_group else (summary, lookup)
 
 
@@ -568,7 +607,8 @@ _IN_VCPUS_LABEL = "vcpu:"
 # Calls that size a group the pack remembers: auto scaling groups, ECS services, EKS node groups,
 # Batch compute environments (in vCPUs), EMR instance groups and fleets.
 GROUP_EVENTS = frozenset(
-    {"CreateAutoScalingGroup", "UpdateAutoScalingGroup", "SetDesiredCapacity", *SERVICE_EVENTS,
+    {"CreateAutoScalingGroup", "UpdateAutoScalingGroup", "SetDesiredCapacity",
+     "PutScheduledUpdateGroupAction", "ExecutePolicy", *SERVICE_EVENTS,
      "CreateNodegroup", "UpdateNodegroupConfig", "CreateComputeEnvironment",
      "UpdateComputeEnvironment", "ModifyInstanceGroups", "ModifyInstanceFleet",
      *_FLEET_CREATES, "ModifyFleet", "ModifySpotFleetRequest"}
@@ -582,16 +622,19 @@ _IN_VCPUS = frozenset({"CreateComputeEnvironment", "UpdateComputeEnvironment"})
 _ON_INSTANCES = "task:instances"
 
 
-def _group_growth(event: Mapping, summary: LaunchSummary, store: KVStore, write: bool):
+def _group_growth(
+    event: Mapping, summary: LaunchSummary, store: KVStore, write: bool, adjustment: tuple = ()
+):
     """A group's (or service's) new size as growth over the size the pack last saw it given
     (before this event's time), priced by the types (one task's size) last seen for it; one the
-    pack never saw counts its whole new size. Creating is all growth. With `write`, the new size
-    and types (task size) are kept."""
+    pack never saw counts its whole new size. Creating is all growth. ExecutePolicy's new size is
+    its policy's `adjustment` applied to the last size. With `write`, the new size and types
+    (task size) are kept."""
     if summary.event_name in _FLEET_CREATES and not write:
         return summary  # priced by its request; only remembered (by VCPUSurge, the one writer)
     name = capacity_group_name(event)
     size = group_size(event)
-    if not name or (summary.event_name not in _CREATES and size is None):
+    if not name or (summary.event_name not in _CREATES and size is None and not adjustment):
         return summary
     request = as_mapping(read_view(event).get("requestParameters"))
     key = _key("group", _account_id(event), region(event), name)
@@ -600,12 +643,14 @@ def _group_growth(event: Mapping, summary: LaunchSummary, store: KVStore, write:
     own = entry_id(event_id(event))
     earlier = sorted(e for e in entries.values() if e.epoch <= epoch and e.event_id != own)
     last_label = next((e.label for e in reversed(earlier) if e.label), "")
+    if adjustment:
+        size = adjusted_size(earlier[-1].amount if earlier else 0, *adjustment)
     label = _group_label(summary, request, last_label)
     if summary.event_name in _FLEET_CREATES and fleet_in_vcpus(event):
         label = f"{_IN_VCPUS_LABEL}{label}"  # its later target capacities are vCPUs too
     in_vcpus = summary.event_name in _IN_VCPUS or label.startswith(_IN_VCPUS_LABEL)
     label_types = label.removeprefix(_IN_VCPUS_LABEL)
-    sized_directly = in_vcpus or summary.event_name in _FLEET_CREATES
+    sized_directly = in_vcpus or summary.event_name in _FLEET_CREATES or bool(adjustment)
     amount = (size or 0) if sized_directly else summary.requested_instance_count
     if write:
         keep = as_int(launch_template_memory_seconds(), LAUNCH_TEMPLATE_MEMORY_SECONDS)

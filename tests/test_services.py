@@ -583,3 +583,86 @@ def test_a_cpu_only_requirements_group_stays_quiet(kv):
     for name in ("UnusualInstanceType", "VCPUSurge", "HighInstanceCount"):
         rule = load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{name}"))
         assert kv.run(rule, [event]) == [], name
+
+
+# --- Scheduled actions and scaling policies ------------------------------------------------------
+
+
+def autoscaling(event_name, request, epoch=T0, user="mallory"):
+    return api_call("autoscaling.amazonaws.com", event_name, eventTime=at(epoch),
+                    userIdentity=iam_user(user), requestParameters=request)  # fmt: skip
+
+
+def gpu_group(epoch=T0 - 86400, desired=2):
+    """The platform team's group of g5.12xlarge (48 vCPUs, 4 GPUs), created the day before."""
+    return auto_scaling_group(desired=desired, override_types=("g5.12xlarge",),
+                              eventTime=at(epoch), userIdentity=iam_user("platform"))  # fmt: skip
+
+
+def scaling_policy(kind="ChangeInCapacity", adjustment=50, name="burst", epoch=T0 - 3600):
+    return autoscaling("PutScalingPolicy", {
+        "autoScalingGroupName": "workers", "policyName": name, "policyType": "SimpleScaling",
+        "adjustmentType": kind, "scalingAdjustment": adjustment}, epoch, "platform")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "last, kind, adjustment, size",
+    [(4, "ChangeInCapacity", 3, 7), (4, "ChangeInCapacity", -9, 0), (4, "ExactCapacity", 40, 40),
+     (10, "PercentChangeInCapacity", 25, 13), (0, "PercentChangeInCapacity", 100, 0)],
+)  # fmt: skip
+def test_a_scaling_adjustment_gives_the_groups_new_size(last, kind, adjustment, size):
+    assert helpers.adjusted_size(last, kind, adjustment) == size
+
+
+def test_a_scheduled_action_growing_a_gpu_group_is_charged_to_who_scheduled_it(kv):
+    surge = load_rule(rule_spec("ComputeAbuse.AWS.EC2.VCPUSurge"))
+    action = autoscaling("PutScheduledUpdateGroupAction", {
+        "autoScalingGroupName": "workers", "scheduledActionName": "night",
+        "startTime": "2024-08-08T01:00:00Z", "desiredCapacity": 40})  # fmt: skip
+    (alert,) = kv.run(surge, [gpu_group(), action])
+    context = json.loads(alert.alert_context_output)
+    assert context["window_total"] == 38 * 48 and alert.dedup_output.endswith("user/mallory")
+    assert context["requested_accelerator_count"] == 38 * 4
+
+
+@pytest.mark.parametrize(
+    "policy_name",
+    [
+        "burst",
+        "arn:aws:autoscaling:us-east-1:111122223333:"
+        "scalingPolicy:0b1c:autoScalingGroupName/workers:policyName/burst",
+    ],
+)
+def test_executing_a_scaling_policy_counts_its_adjustment(kv, policy_name):  # fmt: skip
+    surge = load_rule(rule_spec("ComputeAbuse.AWS.EC2.VCPUSurge"))
+    execute = autoscaling(
+        "ExecutePolicy",
+        {"autoScalingGroupName": "workers", "policyName": policy_name, "honorCooldown": False},
+    )
+    (alert,) = kv.run(surge, [gpu_group(), scaling_policy(), execute])  # fmt: skip
+    assert json.loads(alert.alert_context_output)["window_total"] == 50 * 48
+    assert alert.dedup_output.endswith("user/mallory")
+
+
+def test_an_exact_capacity_policy_counts_growth_over_the_last_size(kv):
+    surge = load_rule(rule_spec("ComputeAbuse.AWS.EC2.VCPUSurge"))
+    execute = autoscaling("ExecutePolicy", {"autoScalingGroupName": "workers",
+                                            "policyName": "exact"})  # fmt: skip
+    events = [gpu_group(desired=10), scaling_policy("ExactCapacity", 30, "exact"), execute]
+    (alert,) = kv.run(surge, events)
+    assert json.loads(alert.alert_context_output)["window_total"] == 20 * 48
+
+
+def test_everyday_scheduled_and_policy_scaling_stays_quiet(kv):
+    """A group of c5.large raised from 2 to 6 every morning by a schedule, and a +2 policy run
+    by hand."""
+    group = auto_scaling_group(desired=2, override_types=("c5.large",), eventTime=at(T0 - 86400),
+                               userIdentity=iam_user("platform"))  # fmt: skip
+    schedule = {"autoScalingGroupName": "workers", "scheduledActionName": "morning",
+                "recurrence": "0 7 * * MON-FRI", "minSize": 6}  # fmt: skip
+    execute = {"autoScalingGroupName": "workers", "policyName": "step"}
+    events = [group, scaling_policy(adjustment=2, name="step"),
+              autoscaling("PutScheduledUpdateGroupAction", schedule, user="platform"),
+              autoscaling("ExecutePolicy", execute, T0 + 60, "platform")]  # fmt: skip
+    for name in ("VCPUSurge", "HighInstanceCount", "UnusualInstanceType", "RegionSpread"):
+        assert kv.run(load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{name}")), events) == [], name
