@@ -4,13 +4,9 @@ or the catalog's "<service>.<size>" rows), charged to the person, with the servi
 EC2 launches EKS, EMR and Batch make for them are not counted again; empty ECS clusters count
 for RegionSpread. Everyday counterparts stay quiet."""
 
-import json
-from datetime import UTC, datetime
-
 import pytest
 
 import ec2_compute_helpers as helpers
-from compute_abuse.content import load_rule, rule_spec
 from compute_abuse.events import (
     api_call,
     assumed_role,
@@ -18,39 +14,17 @@ from compute_abuse.events import (
     create_compute_environment,
     create_lightsail_instances,
     create_nodegroup,
-    iam_user,
     run_instances,
     run_job_flow,
     start_build,
     update_nodegroup_config,
 )
-
-T0 = int(datetime(2024, 8, 7, 14, 0, tzinfo=UTC).timestamp())
-DAY = 86400
-RULES = ("UnusualInstanceType", "VCPUSurge", "HighInstanceCount", "HijackPlaybook",
-         "DryRunProbe", "RegionSpread")  # fmt: skip
-
-
-def at(epoch):
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def by(factory, *args, epoch=T0, user="mallory", **kwargs):
-    return factory(*args, eventTime=at(epoch), userIdentity=iam_user(user), **kwargs)
+from tests.scenarios import DAY, T0, at, by, context, load_rules, quiet
 
 
 @pytest.fixture(scope="module")
 def rules():
-    return {name: load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{name}")) for name in RULES}
-
-
-def context(result):
-    return json.loads(result.alert_context_output)
-
-
-def quiet(kv, rules, events):
-    for name, rule in rules.items():
-        assert kv.run(rule, events) == [], name
+    return load_rules()
 
 
 @pytest.mark.parametrize(

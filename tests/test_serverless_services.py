@@ -5,53 +5,27 @@ that names a definition the pack has not seen yet waits for it. Provisioned conc
 count; reserved concurrency is potential capacity, reported and never summed. Everyday
 counterparts stay quiet."""
 
-import json
-from datetime import UTC, datetime
-
 import pytest
 
 import ec2_compute_helpers as helpers
-from compute_abuse.content import load_rule, rule_spec
 from compute_abuse.events import (
     api_call,
     create_amplify_app,
     create_codebuild_project,
     create_function,
     function_concurrency,
-    iam_user,
     register_job_definition,
     start_amplify_job,
     start_build,
     submit_job,
 )
 from ec2_launch_templates import launch_with_template
-
-T0 = int(datetime(2024, 8, 7, 14, 0, tzinfo=UTC).timestamp())
-HOUR = 3600
-RULES = ("UnusualInstanceType", "VCPUSurge", "HighInstanceCount", "HijackPlaybook",
-         "DryRunProbe", "RegionSpread")  # fmt: skip
-
-
-def at(epoch):
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def by(factory, *args, epoch=T0, user="mallory", **kwargs):
-    return factory(*args, eventTime=at(epoch), userIdentity=iam_user(user), **kwargs)
+from tests.scenarios import HOUR, T0, by, context, load_rules, quiet
 
 
 @pytest.fixture(scope="module")
 def rules():
-    return {name: load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{name}")) for name in RULES}
-
-
-def context(result):
-    return json.loads(result.alert_context_output)
-
-
-def quiet(kv, rules, events):
-    for name, rule in rules.items():
-        assert kv.run(rule, events) == [], name
+    return load_rules()
 
 
 # --- Lambda -------------------------------------------------------------------------------------
