@@ -149,7 +149,7 @@ STATUS_KNOWN = "known"
 STATUS_NO_TYPE = "template sets no instance type (attribute-based or left to the launch)"
 STATUS_UNKNOWN = "unknown template: the pack never saw it defined"
 STATUS_UNREADABLE = "template memory unavailable"
-STATUS_NO_SIZE = "task definition sets no task CPU or GPU (left to its container instances)"
+STATUS_NO_SIZE = "definition sets no CPU or GPU (an ECS task left to its container instances)"
 
 
 class TemplateChange(NamedTuple):
