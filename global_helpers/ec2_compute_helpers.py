@@ -452,6 +452,12 @@ SCALING_POLICY = "scaling-policy"  # an auto scaling group's policy: its adjustm
 TASK_SIZED = frozenset({TASK_DEFINITION, FUNCTION, JOB_DEFINITION})
 
 
+def _named_ref(kind: str, name: str) -> TemplateRef | None:
+    """A definition known by its name alone (no versions), or None without a name."""
+    name = name.strip()[:MAX_TEMPLATE_REF_LENGTH]
+    return TemplateRef(kind, name, "") if name else None
+
+
 def template_ref(spec: Any, kind: str = LAUNCH_TEMPLATE) -> TemplateRef | None:
     """The template a launch names, from any casing of {LaunchTemplateId | LaunchTemplateName,
     Version} (RunInstances and auto scaling write camelCase, CreateFleet PascalCase)."""
@@ -633,10 +639,9 @@ def _auto_scaling_group_request(request: Mapping) -> _Request:
     policy_template = dig(request, "mixedInstancesPolicy", "launchTemplate")
     overrides = listed(dig(policy_template, "overrides"))
     override_types = [o.get("instanceType") for o in overrides] + _requirements_types(overrides)
-    desired = as_count(request.get("desiredCapacity"))
     return _Request(
         instance_types=_types(*override_types),
-        instance_count=desired if desired is not None else _count_or(request.get("minSize"), 0),
+        instance_count=desired_or_minimum(request) or 0,
         subnet_id=as_text(request.get("vPCZoneIdentifier")).split(",")[0].strip(),
         template=_auto_scaling_template(request, policy_template),
         max_capacity=_count_or(request.get("maxSize"), 0),
@@ -651,9 +656,11 @@ def _first_template(configs: Any, spec_key: str) -> TemplateRef | None:
 
 
 def _auto_scaling_template(request: Mapping, policy_template: Any) -> TemplateRef | None:
-    configuration = as_text(request.get("launchConfigurationName")).strip()
+    configuration = _named_ref(
+        LAUNCH_CONFIGURATION, as_text(request.get("launchConfigurationName"))
+    )
     if configuration:
-        return TemplateRef(LAUNCH_CONFIGURATION, configuration[:MAX_TEMPLATE_REF_LENGTH], "")
+        return configuration
     return template_ref(request.get("launchTemplate")) or template_ref(
         dig(policy_template, "launchTemplateSpecification")
     )
@@ -742,11 +749,14 @@ def _scheduled_action_request(request: Mapping) -> _Request:
     """PutScheduledUpdateGroupAction: the size the group is given at the action's time (its
     `desiredCapacity`, else its `minSize`: AWS raises the group to a new minimum), counted when
     the action is put, as growth over the group's last known size like SetDesiredCapacity."""
-    size = scheduled_size(request)
-    return _Request(instance_types=(), instance_count=size or 0, launches_later=True)
+    return _Request(
+        instance_types=(), instance_count=desired_or_minimum(request) or 0, launches_later=True
+    )
 
 
-def scheduled_size(request: Mapping) -> int | None:
+def desired_or_minimum(request: Mapping) -> int | None:
+    """The size an auto scaling call gives a group: `desiredCapacity`, else `minSize` (AWS sets
+    a new group's desired capacity to its minimum, and raises a group to a new minimum)."""
     desired = as_count(request.get("desiredCapacity"))
     return desired if desired is not None else as_count(request.get("minSize"))
 
@@ -763,7 +773,7 @@ def scaling_policy_ref(group: Any, policy: Any) -> TemplateRef | None:
     group_name = as_text(group).strip()
     if not name or not group_name:
         return None
-    return TemplateRef(SCALING_POLICY, f"{group_name}/{name}"[:MAX_TEMPLATE_REF_LENGTH], "")
+    return _named_ref(SCALING_POLICY, f"{group_name}/{name}")
 
 
 def _execute_policy_request(request: Mapping) -> _Request:
@@ -834,7 +844,7 @@ def group_size(event: Mapping) -> int | None:
     if source == EC2_EVENT_SOURCE:
         return _fleet_resize(view)[1]
     if event_name(view) == "PutScheduledUpdateGroupAction":  # desired, else a new minimum
-        return scheduled_size(request)
+        return desired_or_minimum(request)
     return as_count(request.get("desiredCapacity"))
 
 
@@ -917,11 +927,10 @@ def _endpoint_request(request: Mapping) -> _Request:
     remembered from CreateEndpointConfig (ec2_launch_templates) as a launch template is; an
     update deploys the new config's instances beside the old ones (blue/green), so it counts
     them all."""
-    name = as_text(request.get("endpointConfigName")).strip()[:MAX_TEMPLATE_REF_LENGTH]
     return _Request(
         instance_types=(),
         instance_count=0,
-        template=TemplateRef(ENDPOINT_CONFIG, name, "") if name else None,
+        template=_named_ref(ENDPOINT_CONFIG, as_text(request.get("endpointConfigName"))),
         launches_later=True,
     )
 
@@ -985,14 +994,19 @@ class TaskSize(NamedTuple):
 def task_definition_ref(value: Any) -> TemplateRef | None:
     """The task definition a call names: "family" (its latest revision), "family:3", or the
     task definition's ARN."""
+    return _revision_ref(TASK_DEFINITION, _TASK_DEFINITION_ARN, value)
+
+
+def _revision_ref(kind: str, arn: re.Pattern, value: Any) -> TemplateRef | None:
+    """A definition kept by revision (an ECS task definition, a Batch job definition), named as
+    "name" (its latest revision), "name:3", or by an ARN that `arn` reads "name:3" from."""
     text = as_text(value).strip()
-    match = _TASK_DEFINITION_ARN.match(text)
-    text = match.group(1) if match else text
-    family, _, revision = text.partition(":")
-    if not family:
+    match = arn.match(text)
+    name, _, revision = (match.group(1) if match else text).partition(":")
+    if not name:
         return None
     version = revision if revision.isdigit() else "$Latest"
-    return TemplateRef(TASK_DEFINITION, family[:MAX_TEMPLATE_REF_LENGTH], version)
+    return TemplateRef(kind, name[:MAX_TEMPLATE_REF_LENGTH], version)
 
 
 def _cpu_units(value: Any) -> int | None:
@@ -1001,10 +1015,16 @@ def _cpu_units(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value if 0 <= value <= MAX_COUNT else None
-    match = _CPU_TEXT.match(as_text(value)) if isinstance(value, str) else None
+    return _text_units(value, 1) if isinstance(value, str) else None
+
+
+def _text_units(text: str, units_per_number: int) -> int | None:
+    """CPU units from "N vCPU", or from a bare number of `units_per_number` units each (ECS
+    writes CPU units, Batch vCPUs); None when unreadable or beyond MAX_COUNT."""
+    match = _CPU_TEXT.match(text)
     if match is None:
         return None
-    amount = float(match.group(1)) * (CPU_UNITS_PER_VCPU if match.group(2) else 1)
+    amount = float(match.group(1)) * (CPU_UNITS_PER_VCPU if match.group(2) else units_per_number)
     return int(amount) if amount <= MAX_COUNT else None
 
 
@@ -1238,12 +1258,11 @@ def _codebuild_request(request: Mapping) -> _Request:
     remembered from Create/UpdateProject (ec2_launch_templates)."""
     size = codebuild_size(request.get("computeTypeOverride"),
                           request.get("environmentTypeOverride"))  # fmt: skip
-    project = _last(as_text(request.get("projectName")).strip())[:MAX_TEMPLATE_REF_LENGTH]
     return _Request(
         instance_types=_types(size),
         instance_count=1,
         launches_later=False,
-        template=TemplateRef(BUILD_PROJECT, project, "") if project else None,
+        template=_named_ref(BUILD_PROJECT, _last(as_text(request.get("projectName")).strip())),
     )
 
 
@@ -1261,12 +1280,11 @@ def amplify_size(compute_type: Any) -> str:
 def _amplify_job_request(request: Mapping) -> _Request:
     """StartJob: one build, of the app's build compute type (remembered from Create/UpdateApp,
     ec2_launch_templates)."""
-    app_id = as_text(request.get("appId")).strip()[:MAX_TEMPLATE_REF_LENGTH]
     return _Request(
         instance_types=(),
         instance_count=1,
         launches_later=True,
-        template=TemplateRef(AMPLIFY_APP, app_id, "") if app_id else None,
+        template=_named_ref(AMPLIFY_APP, as_text(request.get("appId"))),
     )
 
 
@@ -1276,25 +1294,14 @@ _JOB_DEFINITION_ARN = re.compile(r"^arn:[^:]*:batch:[^:]*:[^:]*:job-definition/(
 
 def job_definition_ref(value: Any) -> TemplateRef | None:
     """The job definition a SubmitJob names: "name" (its latest revision), "name:3" or its ARN."""
-    text = as_text(value).strip()
-    match = _JOB_DEFINITION_ARN.match(text)
-    name, _, revision = (match.group(1) if match else text).partition(":")
-    if not name:
-        return None
-    version = revision if revision.isdigit() else "$Latest"
-    return TemplateRef(JOB_DEFINITION, name[:MAX_TEMPLATE_REF_LENGTH], version)
+    return _revision_ref(JOB_DEFINITION, _JOB_DEFINITION_ARN, value)
 
 
 def _vcpu_units(value: Any) -> int | None:
     """CPU units of a Batch vCPU count (4, "4", "0.25")."""
-    if isinstance(value, bool):
+    if isinstance(value, bool) or value is None:
         return None
-    text = as_text(value) if isinstance(value, str) else str(value) if value is not None else ""
-    match = _CPU_TEXT.match(text)
-    if match is None:
-        return None
-    amount = float(match.group(1)) * CPU_UNITS_PER_VCPU
-    return int(amount) if amount <= MAX_COUNT else None
+    return _text_units(value if isinstance(value, str) else str(value), CPU_UNITS_PER_VCPU)
 
 
 def batch_job_size(properties: Mapping) -> TaskSize | None:
@@ -1362,7 +1369,7 @@ def lambda_size(memory_mb: Any) -> TaskSize | None:
 def function_ref(value: Any) -> TemplateRef | None:
     """The function a call names: its name, ARN or partial ARN, less any version or alias."""
     match = _LAMBDA_FUNCTION_ARN.match(as_text(value).strip())
-    return TemplateRef(FUNCTION, match.group(1)[:MAX_TEMPLATE_REF_LENGTH], "") if match else None
+    return _named_ref(FUNCTION, match.group(1)) if match else None
 
 
 def _lambda_concurrency_request(request: Mapping) -> _Request:

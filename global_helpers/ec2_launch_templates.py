@@ -66,6 +66,7 @@ from ec2_compute_helpers import (
     SAGEMAKER_EVENT_SOURCE,
     SCALING_POLICY,
     TASK_DEFINITION,
+    TASK_SIZED,
     LaunchedInstance,
     LaunchSummary,
     TaskSize,
@@ -434,7 +435,7 @@ def template_types(
         reason = store_error(error)
         return TemplateLookup(template, (), STATUS_UNREADABLE, reason)
     moment = event_time_epoch(event) if epoch is None else epoch
-    if template.kind in (TASK_DEFINITION, FUNCTION, JOB_DEFINITION):
+    if template.kind in TASK_SIZED:
         return _task_definition_lookup(template, _resolve_entry(entries.values(), template, moment))
     if template.kind == ENDPOINT_CONFIG:
         return _endpoint_config_lookup(template, _resolve_entry(entries.values(), template, moment))
