@@ -157,6 +157,30 @@ def run_instances(
     return event
 
 
+def service_launch(
+    instance_type: str = "c5.large",
+    count: int = 1,
+    tags: dict | None = None,
+    service: str = "autoscaling.amazonaws.com",
+    **overrides: Any,
+) -> dict:
+    """A RunInstances a service made for a group or fleet, as auto scaling writes it: its
+    service-linked role invoked by the service, the service as source and user agent, a fleet
+    client token, and `tags` (e.g. {"aws:autoscaling:groupName": "workers"}) on every launched
+    instance."""
+    launched = [launched_item(instance_type) for _ in range(count)]
+    for item in launched:
+        item["tagSet"] = {"items": [{"key": k, "value": v} for k, v in (tags or {}).items()]}
+    identity = assumed_role("AWSServiceRoleForAutoScaling", "AutoScaling", invokedBy=service)
+    identity["sessionContext"]["sessionIssuer"]["arn"] = (
+        f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/{service}/AWSServiceRoleForAutoScaling"
+    )
+    event = run_instances(instance_type, count, count, launched=launched, identity=identity,
+                          source_ip=service, user_agent=service, **overrides)  # fmt: skip
+    event["requestParameters"]["clientToken"] = f"fleet-{next(_ids):08x}-0000-4000-8000-{0:012x}-0"
+    return event
+
+
 def api_call(event_source: str, event_name: str, **overrides: Any) -> dict:
     """Any other CloudTrail API call, for negative tests."""
     event = {

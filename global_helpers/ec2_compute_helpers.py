@@ -695,7 +695,10 @@ def _fleet_resize(event: Mapping) -> tuple[str, int | None]:
         return as_text(fleet), as_count(_target_capacity(request))
     if name == "RequestSpotFleet":
         config = as_mapping(request.get("spotFleetRequestConfig"))
-        return as_text(response.get("spotFleetRequestId")), as_count(config.get("targetCapacity"))
+        fleet = response.get("spotFleetRequestId") or dig(
+            response, "RequestSpotFleetResponse", "spotFleetRequestId"
+        )
+        return as_text(fleet), as_count(config.get("targetCapacity"))
     if name == "ModifySpotFleetRequest":
         fleet = request.get("spotFleetRequestId") or request.get("SpotFleetRequestId")
         return as_text(fleet), as_count(_target_capacity(request))
@@ -1777,6 +1780,126 @@ def _launched_on_behalf(event: Mapping) -> bool:
             or as_text(event.get("sourceIPAddress")) in ON_BEHALF_SERVICES)  # fmt: skip
 
 
+# --- Charge-back: who a service's launch is charged to -------------------------------------------
+#
+# A group or fleet is "owned" by the person who created or last sized it; the launches a service
+# then makes for it (ON_BEHALF_SERVICES) are found by the tags AWS puts on what it launches, and
+# charged to that person (ec2_launch_templates remembers owners). References are "<kind>:<id>".
+OWNED_BY_GROUP_NAME = {  # eventSource -> the reference kind its sizing calls name
+    AUTOSCALING_EVENT_SOURCE: "asg",
+    EKS_EVENT_SOURCE: "nodegroup",
+}
+# Tags AWS puts on the instances a service launches, most specific first: an EKS node group runs
+# on an auto scaling group (named by EKS) that launches through an EC2 fleet of its own.
+_OWNER_TAGS = (
+    ("aws:autoscaling:groupName", "asg"),
+    ("aws:ec2spot:fleet-request-id", "spot-fleet"),
+    ("aws:elasticmapreduce:job-flow-id", "emr"),
+    ("aws:ec2:fleet-id", "fleet"),
+)
+_EKS_CLUSTER_TAG, _EKS_NODEGROUP_TAG = "eks:cluster-name", "eks:nodegroup-name"
+# A fleet's launches carry client tokens "fleet-<uuid>-<n>": the fleet's ID and an index.
+_FLEET_CLIENT_TOKEN = re.compile(r"^(fleet-[0-9a-f-]{36})-\d+$")
+_EMR_CLUSTER_CALLS = frozenset(
+    {"AddInstanceGroups", "AddInstanceFleet", "ModifyInstanceGroups", "ModifyInstanceFleet"}
+)
+_FLEET_CALLS = frozenset(
+    {"CreateFleet", "ModifyFleet", "RequestSpotFleet", "ModifySpotFleetRequest"}
+)
+
+
+def owned_capacity_refs(event: Mapping) -> tuple:
+    """The groups and fleets a person's successful sizing call makes them the owner of, as
+    references: "asg:<name>" (auto scaling), "nodegroup:<cluster>/<name>" (EKS), "fleet:<id>"
+    (EC2 Fleet), "spot-fleet:<id>" (Spot Fleet), "emr:<cluster ID>" (EMR). () for other calls,
+    refusals, dry runs, and the calls services make."""
+    view = read_view(event)
+    if (not is_launch_event(view) or launch_outcome(view)[0] != OUTCOME_SUCCESS
+            or is_service_launch(view)):  # fmt: skip
+        return ()
+    name, source = event_name(view), as_text(view.get("eventSource"))
+    kind = OWNED_BY_GROUP_NAME.get(source)
+    if kind is not None:
+        group = capacity_group_name(view)
+        return (f"{kind}:{group}",) if group else ()
+    if source == EC2_EVENT_SOURCE and name in _FLEET_CALLS:
+        if name == "CreateFleet" and not summarize_launch(view).launches_later:
+            return ()  # an instant fleet launched in the call itself: no service launches
+        fleet = _fleet_resize(view)[0].strip()[:MAX_TEMPLATE_REF_LENGTH]
+        kind = "spot-fleet" if "Spot" in name else "fleet"
+        return (f"{kind}:{fleet}",) if fleet else ()
+    if source == EMR_EVENT_SOURCE:
+        request = as_mapping(view.get("requestParameters"))
+        cluster = (
+            as_text(dig(view, "responseElements", "jobFlowId")) if name == "RunJobFlow"
+            else as_text(request.get("clusterId") or request.get("jobFlowId"))
+            if name in _EMR_CLUSTER_CALLS else ""
+        )  # fmt: skip
+        cluster = cluster.strip()[:MAX_TEMPLATE_REF_LENGTH]
+        return (f"emr:{cluster}",) if cluster else ()
+    return ()
+
+
+def launch_owner_refs(event: Mapping) -> tuple:
+    """The groups and fleets a service's launch is for (see owned_capacity_refs), most specific
+    first, from the tags AWS puts on the instances (in the request's tag specifications and on
+    the launched instances) and a fleet's client token. () for a call no service made."""
+    view = read_view(event)
+    if not launched_on_behalf(view):
+        return ()
+    tags: dict[str, str] = {}
+    request = as_mapping(view.get("requestParameters"))
+    for spec in listed(dig(request, "tagSpecificationSet", "items")):
+        _read_tags(spec.get("tags"), tags)
+    for item in listed(dig(view, "responseElements", "instancesSet", "items")):
+        _read_tags(dig(item, "tagSet", "items"), tags)
+    refs = [f"{kind}:{tags[tag]}" for tag, kind in _OWNER_TAGS if tags.get(tag)]
+    if tags.get(_EKS_CLUSTER_TAG) and tags.get(_EKS_NODEGROUP_TAG):
+        refs.insert(0, f"nodegroup:{tags[_EKS_CLUSTER_TAG]}/{tags[_EKS_NODEGROUP_TAG]}")
+    token = _FLEET_CLIENT_TOKEN.match(as_text(request.get("clientToken")))
+    if token:
+        refs.append(f"fleet:{token.group(1)}")
+    return tuple(dict.fromkeys(ref[: MAX_TEMPLATE_REF_LENGTH + 16] for ref in refs))
+
+
+def _read_tags(tags: Any, into: dict) -> None:
+    """Tags ({"key": ..., "value": ...} in either casing) into `into`, first value kept."""
+    for tag in listed(tags):
+        key = as_text(tag.get("key") or tag.get("Key"))
+        value = as_text(tag.get("value") or tag.get("Value")).strip()
+        if key and value:
+            into.setdefault(key, value)
+
+
+class Floor(NamedTuple):
+    """What a request charged per instance: its smallest type's vCPUs and accelerators (0 when
+    it named no type the catalog knows: nothing was charged per instance)."""
+
+    vcpus: int
+    accelerators: int
+
+
+def instance_floor(summary: LaunchSummary) -> Floor:
+    """The per-instance charge of a sizing request, priced as the ledger priced it: the smallest
+    of its types (AWS may launch any of them)."""
+    specs = [instance_type_spec(t) for t in summary.requested_instance_types]
+    specs = [spec for spec in specs if spec is not None]
+    if not specs:
+        return Floor(0, 0)
+    return Floor(min(spec.vcpus for spec in specs), min(spec.accelerators for spec in specs))
+
+
+def above_floor(event: Mapping, floor: Floor) -> Floor:
+    """What a service's launch adds over what its owner's request charged already: per launched
+    instance, its vCPUs and accelerators above the request's floor. A decoy type named next to
+    the real one cannot hide the real one: what launches is what is charged."""
+    instances = launched_instances(event)
+    return Floor(
+        sum(max(instance.vcpus - floor.vcpus, 0) for instance in instances),
+        sum(max(instance.accelerators - floor.accelerators, 0) for instance in instances),
+    )
+
+
 def matches_instance_type(instance_type: str, configured: Any) -> bool:
     """Whether a type is listed, exactly ("p2.xlarge") or by family ("p2"), in a configured list.
     `configured` may be the string a test mock returns; it is parsed, never substring-matched."""
@@ -2167,13 +2290,17 @@ def _actor(original: Mapping) -> Actor:
     )
 
 
-def is_allowlisted(event: Mapping, principal_arns: Any, user_agents: Any) -> bool:
-    """Whether the caller matches an allowlisted principal ARN or user agent pattern.
-    Both lists may be the strings a test mock returns."""
+def is_allowlisted(
+    event: Mapping, principal_arns: Any, user_agents: Any, also: Principal | None = None
+) -> bool:
+    """Whether the caller (or `also`: the owner a service's launch is charged to) matches an
+    allowlisted principal ARN, or the call an allowlisted user agent pattern. Both lists may be
+    the strings a test mock returns."""
     if not _entries(principal_arns) and not _entries(user_agents):
         return False  # the default: nothing allowlisted, nothing to read
     patterns = as_list(principal_arns)
-    for arn in (actor(event).arn, principal(event).arn):  # the session's and the role's
+    owner_arn = also.arn if also is not None else ""
+    for arn in (actor(event).arn, principal(event).arn, owner_arn):  # session, role, owner
         if arn and any(fnmatchcase(arn, pattern) for pattern in patterns):
             return True
     return matches_any(as_text(as_mapping(event).get("userAgent")), user_agents)

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from ec2_compute_windows import (
+    TTL_MARGIN_SECONDS,
     Entry,
     KVStore,
     entry_id,
@@ -62,15 +63,19 @@ from ec2_compute_helpers import (
     LAUNCH_CONFIGURATION,
     LAUNCH_EVENTS,
     LAUNCH_TEMPLATE,
+    MAX_COUNT,
     MAX_TEMPLATE_REF_LENGTH,
     SAGEMAKER_EVENT_SOURCE,
     SCALING_POLICY,
     TASK_DEFINITION,
     TASK_SIZED,
+    Floor,
     LaunchedInstance,
     LaunchSummary,
+    Principal,
     TaskSize,
     TemplateRef,
+    above_floor,
     adjusted_size,
     amplify_size,
     as_count,
@@ -87,12 +92,17 @@ from ec2_compute_helpers import (
     fleet_in_vcpus,
     function_ref,
     group_size,
+    instance_floor,
     job_definition_ref,
     lambda_size,
+    launch_owner_refs,
     launched_instances,
+    launched_on_behalf,
     listed,
     merged_events,
     normalize_instance_type,
+    owned_capacity_refs,
+    principal,
     read_view,
     region,
     runs_on_instances,
@@ -169,6 +179,7 @@ class TemplateLookup(NamedTuple):
     task_size: TaskSize | None = None  # a task definition's, where known
     groups: tuple = ()  # an endpoint config's (type, count) variants, where known
     adjustment: tuple = ()  # a scaling policy's (adjustment type, adjustment), where known
+    owner: "Owner | None" = None  # a service's launch: who it is charged to, where known
 
 
 NO_TEMPLATE = TemplateLookup(None, (), "")
@@ -560,11 +571,14 @@ def launch_with_template(
     as the growth of a remembered auto scaling group; with what the look-up found. rule() passes
     its store; the alert functions pass None and get what rule() found for the same event. With
     `remember_launched` (VCPUSurge, which records every launch anyway: the one writer), what the
-    call launched or sized is remembered for later calls."""
+    call launched or sized is remembered for later calls. A sizing call's caller is kept as its
+    group's owner, and a service's launch for a group finds its owner (`lookup.owner`)."""
     summary = summarize_launch(event)
     grows_a_group = summary.event_name in GROUP_EVENTS
+    charged_back = launched_on_behalf(event)
     if store is None:
-        if summary.event_name == "StartInstances" or grows_a_group or summary.needs_template:
+        if (summary.event_name == "StartInstances" or grows_a_group or summary.needs_template
+                or charged_back):  # fmt: skip
             return _judged.get(event_id(event), (summary, TemplateLookup(summary.template, (), "")))
         return summary, TemplateLookup(summary.template, (), "")
     if remember_launched and summary.launched_instance_count:
@@ -587,7 +601,20 @@ def launch_with_template(
             summary = with_template_types(summary, lookup.instance_types)
     if grows_a_group:
         summary = _group_growth(event, summary, store, remember_launched, lookup.adjustment)
-    return _judge(event, summary, lookup) if lookup.status or grows_a_group else (summary, lookup)
+    lookup = _owners(event, summary, lookup, store, charged_back)
+    if lookup.status or grows_a_group or charged_back:
+        return _judge(event, summary, lookup)
+    return summary, lookup
+
+
+def _owners(event, summary, lookup, store, charged_back) -> TemplateLookup:
+    """Keep the caller of a sizing call as its group's owner; find a service launch's owner."""
+    if summary.event_name in OWNER_EVENTS:
+        remember_owner(event, summary, store)
+    if not charged_back:
+        return lookup
+    owner, degraded = find_owner(event, store)
+    return lookup._replace(owner=owner, degraded=lookup.degraded or degraded)
 
 
 def _judge(event, summary, lookup):
@@ -618,6 +645,8 @@ _CREATES = frozenset(
     {"CreateAutoScalingGroup", "CreateService", "CreateNodegroup", "CreateComputeEnvironment"}
 )
 _IN_VCPUS = frozenset({"CreateComputeEnvironment", "UpdateComputeEnvironment"})
+# Calls that make their caller the owner of a group or fleet (owned_capacity_refs).
+OWNER_EVENTS = GROUP_EVENTS | {"RunJobFlow", "AddInstanceGroups", "AddInstanceFleet"}
 # What a service's entry keeps of one task's size: "task:<CPU units>:<GPUs>", or that its tasks
 # run on EC2 container instances (their capacity counted at the instances' launch).
 _ON_INSTANCES = "task:instances"
@@ -682,6 +711,133 @@ def _group_label(summary: LaunchSummary, request: Mapping, last_label: str) -> s
         return _ON_INSTANCES
     size = summary.task_size
     return f"task:{size.cpu_units}:{size.gpus}" if size is not None else last_label
+
+
+# --- Owners of groups and fleets, for charge-back ------------------------------------------------
+#
+# The person who created or last sized a group or fleet (owned_capacity_refs) is kept under the
+# group's key with what their call charged per instance (its floor). A service's launch for that
+# group (launch_owner_refs) is charged to the owner at the owner's severity, for what it adds over
+# the floor (above_floor): the request counted the floor already, so nothing is counted twice, and
+# what actually launches is what is charged. No owner (the group predates the pack, or its owner
+# is not remembered any more): the service stays the actor and the launch is not counted again.
+
+# Owner entries kept per group: the latest by event time is the owner.
+MAX_OWNERS = 8
+# Longest principal field kept (keys, ARNs, names); a longer one is not remembered as an owner.
+MAX_OWNER_FIELD = 512
+# A service's launch may carry an event time a little before its owner's call (clock skew).
+OWNER_SKEW_SECONDS = 300
+# A request whose capacity was counted in vCPUs (a fleet's target in vCPUs, a Batch compute
+# environment) paid for whatever launches: its launches add nothing.
+_PREPAID = Floor(MAX_COUNT, MAX_COUNT)
+
+
+class Owner(NamedTuple):
+    principal: Principal
+    ref: str  # the group or fleet ("asg:workers")
+    event_id: str  # the owner's call
+    epoch: int
+    floor: Floor  # what that call charged per instance
+
+    def encode(self) -> str:
+        person = json.dumps(list(self.principal), separators=(",", ":"))
+        return f"{self.epoch}|{self.event_id}|{self.floor.vcpus}|{self.floor.accelerators}|{person}"
+
+
+def _decode_owner(member: object, ref: str) -> Owner | None:
+    """An owner entry as remember_owner wrote it, or None for junk."""
+    parts = member.split("|", 4) if isinstance(member, str) else []
+    if len(parts) != 5 or not all(part.isdigit() for part in (parts[0], parts[2], parts[3])):
+        return None
+    try:
+        person = json.loads(parts[4])
+    except ValueError:
+        return None
+    fields = len(Principal._fields)
+    if (
+        not isinstance(person, list)
+        or len(person) != fields
+        or not all(isinstance(field, str) for field in person)
+    ):
+        return None
+    floor = Floor(int(parts[2]), int(parts[3]))
+    return Owner(Principal(*person), ref, parts[1], int(parts[0]), floor)
+
+
+def _owner_key(event: Mapping, ref: str) -> str:
+    return _key("owner", _account_id(event), region(event), ref)
+
+
+def remember_owner(event: Mapping, summary: LaunchSummary, store: KVStore) -> str:
+    """Keep the caller as the owner of the groups and fleets its sizing call names, with what
+    the call charged per instance; "" or why not. Idempotent, bounded (MAX_OWNERS per group)."""
+    refs = owned_capacity_refs(event)
+    person = principal(event)
+    if not refs or person.kind in ("service", "") or max(map(len, person)) > MAX_OWNER_FIELD:
+        return ""
+    in_vcpus = summary.event_name in _IN_VCPUS or fleet_in_vcpus(event)
+    floor = _PREPAID if in_vcpus else instance_floor(summary)
+    epoch = int(event_time_epoch(event) or 0)
+    member = Owner(person, "", entry_id(event_id(event)), epoch, floor).encode()
+    keep = as_int(launch_template_memory_seconds(), LAUNCH_TEMPLATE_MEMORY_SECONDS)
+    ttl = keep + TTL_MARGIN_SECONDS
+    try:
+        for ref in refs:
+            key = _owner_key(event, ref)
+            stored = {
+                m: _decode_owner(m, ref)
+                for m in _members(store.add_to_string_set(key, [member], ttl))
+            }
+            kept = sorted((o.epoch, o.event_id, m) for m, o in stored.items() if o is not None)
+            if len(kept) > MAX_OWNERS:  # judged on what the atomic write returned
+                oldest = [m for _, _, m in kept[: len(kept) - MAX_OWNERS]]
+                store.remove_from_string_set(key, oldest, ttl)  # fmt: skip
+    except Exception as error:  # a failed write degrades the pack; it must never raise
+        return store_error(error)
+    return ""
+
+
+def _members(value) -> list:
+    """The members of what the store returned: a set, a list, or a mock's JSON list."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    return list(value) if isinstance(value, (set, frozenset, list, tuple)) else []
+
+
+def find_owner(event: Mapping, store: KVStore) -> tuple[Owner | None, str]:
+    """(the owner a service's launch is charged to, "" or why the store could not be read): for
+    the first group or fleet the launch names that has one, the latest owner at the launch's
+    event time."""
+    refs = launch_owner_refs(event)
+    epoch = int(event_time_epoch(event) or 0)
+    for ref in refs:
+        try:
+            members = _members(store.get_string_set(_owner_key(event, ref)))
+        except Exception as error:  # a failed read degrades the pack; it must never raise
+            return None, store_error(error)
+        owners = [owner for owner in (_decode_owner(m, ref) for m in members)
+                  if owner is not None and owner.epoch <= epoch + OWNER_SKEW_SECONDS]  # fmt: skip
+        if owners:  # the latest; one call written twice keeps its larger floor
+            return max(owners, key=lambda o: (o.epoch, o.event_id, o.floor)), ""
+    return None, ""
+
+
+def charged_to(event: Mapping, lookup: TemplateLookup) -> Principal:
+    """Who a launch is charged to: the owner of the group or fleet a service launched it for,
+    else the caller's principal."""
+    return lookup.owner.principal if lookup.owner is not None else principal(event)
+
+
+def charged_capacity(event: Mapping, summary: LaunchSummary, lookup: TemplateLookup) -> Floor:
+    """(vCPUs, accelerators) a launch adds to its principal's windows: all of it, or for a
+    service's launch charged back, what it adds over its owner's floor."""
+    if lookup.owner is not None:
+        return above_floor(event, lookup.owner.floor)
+    return Floor(summary.vcpus, summary.accelerators)
 
 
 # --- Instances remembered, for StartInstances ---------------------------------------------------
@@ -834,8 +990,15 @@ def unusual_launch(
 
 
 def template_alert_context(lookup: TemplateLookup) -> dict:
+    """What the memory found: the named template, and who a service's launch is charged to."""
+    owner = lookup.owner
     return {
         "launch_template": str(lookup.template or ""),
         "launch_template_status": lookup.status,
         "launch_template_degraded": lookup.degraded,
+        "charged_to": owner.principal.key if owner else "",
+        "charged_to_name": owner.principal.display if owner else "",
+        "charged_via": owner.ref if owner else "",
+        "charged_since_event_id": owner.event_id if owner else "",
+        "charged_floor_vcpus": owner.floor.vcpus if owner else 0,
     }

@@ -23,12 +23,12 @@ from ec2_compute_helpers import (
     is_launch_event,
     launch_alert_context,
     launch_outcome,
-    principal,
     service_name,
 )
 from ec2_launch_templates import (
     LAUNCH_AND_TEMPLATE_EVENTS,
     TEMPLATE_EVENT_NAMES,
+    charged_to,
     is_template_event,
     judge_waiting_launches,
     launch_of,
@@ -70,18 +70,22 @@ def _unusual_launch(event):
         or launch_outcome(event)[0] == OUTCOME_DRY_RUN
     ):
         return False
-    if not _unusual_types(event, _store())[2]:
+    _, lookup, unusual = _unusual_types(event, _store())
+    if not unusual:
         return False
-    return not is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents())
+    return not is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents(),
+                              also=lookup.owner and lookup.owner.principal)  # fmt: skip
 
 
 def title(event):
     event = launch_of(event)  # a template event alerts about the launch that waited for it
-    summary, _, unusual = _unusual_types(event)
+    summary, lookup, unusual = _unusual_types(event)
     types = ", ".join(unusual[:MAX_TITLE_TYPES])
     if len(unusual) > MAX_TITLE_TYPES:
         types += f" and {len(unusual) - MAX_TITLE_TYPES} more"
-    who = principal(event).display
+    who = charged_to(event, lookup).display
+    if lookup.owner is not None:  # a service launched it for a group or fleet of theirs
+        who += f" (through {lookup.owner.ref})"
     where = f"account {actor(event).account_id or '?'} ({as_text(event.get('awsRegion')) or '?'})"
     service = service_name(event)
     via = "" if summary.event_name == "RunInstances" else f" via {summary.event_name}"
@@ -102,17 +106,17 @@ def title(event):
 
 def dedup(event):
     event = launch_of(event)  # a template event alerts about the launch that waited for it
-    _, _, unusual = _unusual_types(event)
-    return f"{principal(event).key}:{','.join(unusual)}"
+    _, lookup, unusual = _unusual_types(event)
+    return f"{charged_to(event, lookup).key}:{','.join(unusual)}"
 
 
 def severity(event):
     event = launch_of(event)  # a template event alerts about the launch that waited for it
-    summary, _, _ = _unusual_types(event)
+    summary, lookup, _ = _unusual_types(event)
     if summary.outcome != OUTCOME_SUCCESS:
         return "LOW"  # refused by IAM or quota: nothing runs, but someone asked
-    if actor(event).service_invoked:
-        return "MEDIUM"  # an auto scaling group or fleet launched it: find who created that
+    if actor(event).service_invoked and lookup.owner is None:
+        return "MEDIUM"  # a group or fleet the pack never saw sized launched it: find its owner
     return "HIGH"
 
 

@@ -45,8 +45,8 @@ from ec2_compute_helpers import (
     is_launch_event,
     launch_alert_context,
     launch_outcome,
+    launch_owner_refs,
     launched_on_behalf,
-    principal,
     resource_account,
     summarize_launch,
 )
@@ -54,6 +54,8 @@ from ec2_launch_templates import (
     LAUNCH_AND_TEMPLATE_EVENTS,
     STATUS_UNKNOWN,
     TEMPLATE_EVENT_NAMES,
+    charged_capacity,
+    charged_to,
     is_template_event,
     judge_waiting_launches,
     launch_of,
@@ -69,12 +71,12 @@ def _store():
     return KVStore(get_string_set, add_to_string_set, remove_from_string_set)
 
 
-def _windows(event):
-    """Every window an event counts in: the principal's over 8 hours, 24 hours and 7 days, its
-    source IP's and its account's over 8 hours. Each threshold comes from ec2_compute_config."""
+def _windows(event, who):
+    """Every window an event counts in: the principal's (`who`) over 8 hours, 24 hours and 7
+    days, its source IP's and its account's over 8 hours. Each threshold comes from
+    ec2_compute_config."""
     seconds = as_int(vcpu_surge_window_seconds(), VCPU_SURGE_WINDOW_SECONDS)
     span = f"{seconds / 3600:g} hours"
-    who = principal(event).key
     windows = [
         Window("principal", span, window_key("vcpu-surge", who), seconds,
                as_int(vcpu_surge_threshold(), VCPU_SURGE_THRESHOLD), who, above=True),
@@ -103,13 +105,23 @@ def _surge(event, record_it=False):
     summary, lookup = launch_with_template(event, store, remember_launched=True)
     if lookup.status == STATUS_UNKNOWN and record_it:
         return []  # counted when its template is seen (judge_waiting_launches), not as 0 now
+    # A service's launch for a group or fleet counts toward the group's owner, for what it adds
+    # over what the owner's request counted; with no owner known it was counted at the request.
+    charged, who = charged_capacity(event, summary, lookup), charged_to(event, lookup)
+    if record_it and lookup.owner is not None and (
+        not any(charged) or is_allowlisted(event, allowlisted_principal_arns(),
+                                           allowlisted_user_agents(), also=who)
+    ):  # fmt: skip
+        return []  # adds nothing over its owner's request, or its owner is allowlisted
+    if record_it and launched_on_behalf(event) and lookup.owner is None:
+        return []  # counted at the request of an owner the pack never saw
     epoch = event_time_epoch(event)
-    entry = Entry(epoch=int(epoch or 0), event_id=event_id(event), amount=summary.vcpus,
-                  accelerators=summary.accelerators)  # fmt: skip
+    entry = Entry(epoch=int(epoch or 0), event_id=event_id(event), amount=charged.vcpus,
+                  accelerators=charged.accelerators)  # fmt: skip
     # vCPUs are whole numbers: "more than the threshold" is "at least threshold + 1".
     # Per principal, not Sentinel's (IP, account, name, UPN suffix, ARN, user agent) grouping:
     # rotating sessions, IPs or user agents split a burst into groups that each stay quiet.
-    return judge_windows(_windows(event), entry, principal(event).display, store,
+    return judge_windows(_windows(event, who.key), entry, who.display, store,
                          has_event_time=epoch is not None)  # fmt: skip
 
 
@@ -131,17 +143,21 @@ def _launch_rule(event):
         return False  # dry runs and errors, read from one field
     if summarize_launch(event).outcome != OUTCOME_SUCCESS:
         return False  # an instant fleet that launched nothing
-    if launched_on_behalf(event):  # counted at the user's CreateFleet / CreateAutoScalingGroup
-        return False
+    if launched_on_behalf(event) and not launch_owner_refs(event):
+        return False  # counted at the user's CreateFleet / CreateAutoScalingGroup
     if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
         return False
     return any(result.crossed for _, result in _surge(event, record_it=True))
 
 
+def _lookup(event):
+    return launch_with_template(event, None)[1]
+
+
 def title(event):
     event = launch_of(event)  # a template event alerts about the launch that waited for it
     window, result = crossing(_surge(event))
-    who = principals_label(window, result, principal(event).display)
+    who = principals_label(window, result, charged_to(event, _lookup(event)).display)
     return (
         f"{who} launched {result.total} vCPUs within {window.span} "
         f"in account {resource_account(event) or '?'} ({result.event_count} launch(es), "

@@ -1,0 +1,280 @@
+"""Charge-back: the instances auto scaling, EC2 Fleet, Spot Fleet and EKS launch for a group or
+fleet count toward the person who created or last sized it, at that person's severity, for what
+they add over what the person's request counted already (so nothing is counted twice, and what
+launches is what is charged: a decoy type cannot hide the real one). A group the pack never saw
+sized keeps the service as the actor, as before. Everyday groups stay quiet."""
+
+import pytest
+
+import ec2_compute_helpers as helpers
+import ec2_launch_templates as templates
+from compute_abuse.content import function_errors, load_rule, rule_spec, run_rule
+from compute_abuse.events import (
+    api_call,
+    assumed_role,
+    auto_scaling_group,
+    create_nodegroup,
+    request_spot_fleet,
+    service_launch,
+)
+from tests.scenarios import HOUR, T0, at, by, context, load_rules, quiet
+
+ASG = {"aws:autoscaling:groupName": "workers"}
+MALLORY = "arn:aws:iam::111122223333:user/mallory"
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_rules()
+
+
+def launches(instance_type, batches, tags=ASG, start=T0 + 60, **kwargs):
+    """The service's RunInstances calls for a group: one per batch size, a minute apart."""
+    return [service_launch(instance_type, count, tags, eventTime=at(start + 60 * i), **kwargs)
+            for i, count in enumerate(batches)]  # fmt: skip
+
+
+def decoy_group(desired=20, epoch=T0, user="mallory", name="CreateAutoScalingGroup"):
+    """A mixed-instances group listing a tiny decoy next to the GPU type it is for."""
+    return by(auto_scaling_group, name, desired, override_types=("t3.micro", "p3.16xlarge"),
+              epoch=epoch, user=user)  # fmt: skip
+
+
+def test_a_decoy_group_is_charged_what_launches_to_its_creator(kv, rules):
+    """The request counts 20 x t3.micro (40 vCPUs, the floor); the 20 p3.16xlarge auto scaling
+    launches add 62 vCPUs and 8 GPUs each over that floor, charged to mallory."""
+    events = [decoy_group(), *launches("p3.16xlarge", (10, 10))]
+    (surge,) = kv.run(rules["VCPUSurge"], events)
+    alert = context(surge)
+    assert alert["window_total"] == 40 + 20 * 62
+    assert alert["window_accelerator_count"] == 20 * 8
+    assert alert["charged_to"] == MALLORY and alert["charged_via"] == "asg:workers"
+    assert alert["charged_floor_vcpus"] == 2
+    assert surge.dedup_output == MALLORY
+    assert surge.title_output.startswith("mallory launched 1280 vCPUs")
+    assert surge.severity_output in ("HIGH", "CRITICAL")
+
+
+def test_the_group_launch_of_an_unusual_type_names_the_owner_at_high(kv, rules):
+    group, launch = decoy_group(), service_launch("p3.16xlarge", 4, ASG, eventTime=at(T0 + 60))
+    at_request, at_launch = kv.run(rules["UnusualInstanceType"], [group, launch])
+    assert at_launch.severity_output == "HIGH"
+    assert at_launch.title_output.startswith("mallory (through asg:workers) launched 4 unusual")
+    assert at_launch.dedup_output == at_request.dedup_output == f"{MALLORY}:p3.16xlarge"
+    assert context(at_launch)["charged_to"] == MALLORY
+
+
+def test_a_group_on_a_template_the_pack_never_saw_is_charged_in_full(kv, rules):
+    """The request names an unknown template (nothing counted, it waits); what the group then
+    launches is all new to the ledger: 30 g5.12xlarge, 48 vCPUs and 4 GPUs each."""
+    group = by(auto_scaling_group, "CreateAutoScalingGroup", 30)
+    events = [group, *launches("g5.12xlarge", (15, 15))]
+    (surge,) = kv.run(rules["VCPUSurge"], events)
+    assert context(surge)["window_total"] == 30 * 48
+    assert context(surge)["charged_floor_vcpus"] == 0
+    assert surge.dedup_output == MALLORY
+
+
+def test_a_group_the_pack_never_saw_sized_keeps_the_service_as_actor(kv, rules):
+    """No owner known (the group predates the pack): not counted again, and an unusual type is
+    the service role's, at Medium, as before."""
+    events = launches("p3.16xlarge", (10, 10))
+    assert kv.run(rules["VCPUSurge"], events) == []
+    unusual = kv.run(rules["UnusualInstanceType"], events)
+    assert unusual and {a.severity_output for a in unusual} == {"MEDIUM"}
+    assert context(unusual[0])["charged_to"] == ""
+    assert "AWSServiceRoleForAutoScaling" in unusual[0].dedup_output
+
+
+def test_the_last_person_to_size_a_group_is_charged(kv, rules):
+    """alice created the group for two c5.large; mallory later resized it to 20 with a decoy:
+    the launches after that are mallory's."""
+    create = by(auto_scaling_group, "CreateAutoScalingGroup", 2, override_types=("c5.large",),
+                user="alice")  # fmt: skip
+    resize = decoy_group(epoch=T0 + HOUR, name="UpdateAutoScalingGroup")
+    events = [create, *launches("c5.large", (2,)), resize,
+              *launches("p3.16xlarge", (18,), start=T0 + HOUR + 60)]  # fmt: skip
+    (surge,) = kv.run(rules["VCPUSurge"], events)
+    assert surge.dedup_output == MALLORY
+    assert context(surge)["charged_since_event_id"] == resize["eventID"]
+
+
+def test_a_spot_fleet_and_an_eks_node_group_are_charged_back(kv, rules):
+    fleet = by(request_spot_fleet, ("t3.micro", "p3.16xlarge"), 20)
+    fleet_launches = launches("p3.16xlarge", (20,), {"aws:ec2spot:fleet-request-id": "sfr-1"},
+                              service="spotfleet.amazonaws.com")  # fmt: skip
+    (surge,) = kv.run(rules["VCPUSurge"], [fleet, *fleet_launches])
+    assert context(surge)["charged_via"] == "spot-fleet:sfr-1"
+    assert context(surge)["window_total"] == 40 + 20 * 62
+
+    nodegroup = by(create_nodegroup, None, 3, epoch=T0 + 9 * HOUR, user="eve")  # t3.medium floor
+    nodes = launches("p4d.24xlarge", (3,), {"aws:autoscaling:groupName": "eks-workers-1a2b",
+                                            "eks:cluster-name": "prod",
+                                            "eks:nodegroup-name": "workers"},
+                     start=T0 + 9 * HOUR + 60)  # fmt: skip
+    assert kv.run(rules["VCPUSurge"], [nodegroup, *nodes]) == []  # 6 + 3 x 94 vCPUs: under
+    (unusual,) = kv.run(rules["UnusualInstanceType"], nodes[:1])
+    assert context(unusual)["charged_via"] == "nodegroup:prod/workers"
+    assert unusual.dedup_output.endswith("user/eve:p4d.24xlarge")
+
+
+def test_everyday_groups_stay_quiet(kv, rules):
+    """A group of c5.large scaled 2 to 4 and its launches; a Karpenter-sized fleet of c5.large
+    nodes all day: what launches is what the request counted."""
+    create = by(auto_scaling_group, "CreateAutoScalingGroup", 2, override_types=("c5.large",),
+                user="ops")  # fmt: skip
+    scale = by(api_call, "autoscaling.amazonaws.com", "SetDesiredCapacity", epoch=T0 + HOUR,
+               user="ops", requestParameters={"autoScalingGroupName": "workers",
+                                              "desiredCapacity": 4})  # fmt: skip
+    events = [create, *launches("c5.large", (2,)), scale,
+              *launches("c5.large", (1, 1), start=T0 + HOUR + 60)]  # fmt: skip
+    events += launches("c5.large", [1] * 40, start=T0 + 2 * HOUR)  # churn: replacements
+    quiet(kv, rules, events)
+
+
+def test_an_allowlisted_owner_stays_allowlisted_through_its_groups(memory_kv, rules):
+    rule = rules["VCPUSurge"]
+    patches = {**memory_kv.patches, "allowlisted_principal_arns": lambda: [MALLORY]}
+    for event in [decoy_group(), *launches("p3.16xlarge", (10, 10))]:
+        memory_kv.now[0] = helpers.event_time_epoch(event)
+        result = run_rule(rule, event, patches=patches)
+        assert function_errors(result) == {} and not result.trigger_alert
+
+
+def test_a_launch_delivered_before_its_owner_is_never_counted_twice(kv, rules):
+    """Delivered before the request, the launches find no owner: only the request's floor is
+    counted. Delivered again once the owner is known, they are charged (once); a third delivery
+    adds nothing."""
+    group, *rest = [decoy_group(), *launches("p3.16xlarge", (10, 10))]
+    assert kv.run(rules["VCPUSurge"], [*rest, group]) == []
+    (surge,) = kv.run(rules["VCPUSurge"], [*rest, group])
+    assert context(surge)["window_total"] == 40 + 20 * 62
+    assert kv.run(rules["VCPUSurge"], [*rest, group]) == []
+
+
+def test_owners_kept_per_group_are_bounded(kv, rules):
+    resizes = [decoy_group(epoch=T0 + i * 60, name="UpdateAutoScalingGroup")
+               for i in range(templates.MAX_OWNERS + 5)]  # fmt: skip
+    kv.run(rules["VCPUSurge"], resizes)
+    key = templates._owner_key(resizes[0], "asg:workers")
+    stored = templates._members(kv.store().get_string_set(key))
+    assert len(stored) == templates.MAX_OWNERS
+    latest = max(templates._decode_owner(m, "asg:workers") for m in stored)
+    assert latest.event_id == resizes[-1]["eventID"]
+
+
+# --- The references and prices charge-back is built on ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "event, refs",
+    [
+        (decoy_group(), ("asg:workers",)),
+        (by(create_nodegroup, ("m5.large",), 2), ("nodegroup:prod/workers",)),
+        (by(request_spot_fleet, ("c5.large",), 2), ("spot-fleet:sfr-1",)),
+        (by(request_spot_fleet, ("c5.large",), 2)
+         | {"responseElements": {"RequestSpotFleetResponse": {"spotFleetRequestId": "sfr-9"}}},
+         ("spot-fleet:sfr-9",)),
+        (by(api_call, "elasticmapreduce.amazonaws.com", "AddInstanceGroups",
+            requestParameters={"jobFlowId": "j-1", "instanceGroups": [
+                {"instanceType": "c5.large", "instanceCount": 2}]}), ("emr:j-1",)),
+        # Refused, or made by a service: nobody becomes an owner.
+        (decoy_group() | {"errorCode": "AccessDenied"}, ()),
+        (service_launch("c5.large", 1, ASG), ()),
+        (by(api_call, "autoscaling.amazonaws.com", "PutScalingPolicy",
+            requestParameters={"autoScalingGroupName": "workers"}), ()),
+    ],
+)  # fmt: skip
+def test_owned_capacity_refs(event, refs):
+    assert helpers.owned_capacity_refs(event) == refs
+
+
+def test_launch_owner_refs_read_tags_most_specific_first():
+    tags = {"aws:ec2:fleet-id": "fleet-x", "aws:autoscaling:groupName": "eks-ng-1",
+            "eks:cluster-name": "prod", "eks:nodegroup-name": "gpu"}  # fmt: skip
+    event = service_launch("c5.large", 1, tags)
+    token = event["requestParameters"]["clientToken"].rsplit("-", 1)[0]
+    assert helpers.launch_owner_refs(event) == (
+        "nodegroup:prod/gpu",
+        "asg:eks-ng-1",
+        "fleet:fleet-x",
+        f"fleet:{token}",
+    )
+    # Tags in the request's tag specifications, in PascalCase, count too.
+    request_tags = service_launch("c5.large", 1)
+    request_tags["requestParameters"]["tagSpecificationSet"] = {"items": [
+        {"resourceType": "instance", "tags": [{"Key": "aws:autoscaling:groupName",
+                                               "Value": "batch-ce"}]}]}  # fmt: skip
+    assert helpers.launch_owner_refs(request_tags)[0] == "asg:batch-ce"
+    # A person's own launch is nobody else's to charge.
+    person = by(service_launch, "c5.large", 1, ASG)
+    person["sourceIPAddress"] = "198.51.100.7"
+    person["userAgent"] = "aws-cli/2"
+    assert helpers.launch_owner_refs(person) == ()
+
+
+def test_floors_and_what_a_launch_adds_above_them():
+    summary = helpers.summarize_launch(decoy_group())
+    floor = helpers.instance_floor(summary)
+    assert floor == helpers.Floor(2, 0)
+    launch = service_launch("p3.16xlarge", 3, ASG)
+    assert helpers.above_floor(launch, floor) == helpers.Floor(3 * 62, 3 * 8)
+    # A launched type smaller than the floor adds nothing (and takes nothing away).
+    assert helpers.above_floor(service_launch("t3.nano", 2, ASG), floor) == helpers.Floor(0, 0)
+    assert helpers.instance_floor(
+        helpers.summarize_launch(by(auto_scaling_group, "CreateAutoScalingGroup", 2))
+    ) == helpers.Floor(0, 0)
+
+
+@pytest.mark.parametrize(
+    "member",
+    [None, 7, "", "1|e|2|0", "x|e|2|0|[]", "1|e|2|0|not json", "1|e|2|0|[1,2,3,4,5,6]",
+     '1|e|2|0|["a","b"]', "1|e|-2|0|" + '["a","b","c","d","e","f"]'],
+)  # fmt: skip
+def test_junk_owner_entries_are_skipped(member):
+    assert templates._decode_owner(member, "asg:x") is None
+
+
+def test_a_failing_store_degrades_to_the_service_as_actor(rules):
+    """Reads and writes that raise: the launch is judged without an owner, never an error."""
+
+    def broken(*_args, **_kwargs):
+        raise ConnectionError("DynamoDB unavailable")
+
+    patches = {"get_string_set": broken, "add_to_string_set": broken,
+               "remove_from_string_set": broken}  # fmt: skip
+    for name in ("VCPUSurge", "UnusualInstanceType"):
+        for event in [decoy_group(), *launches("p3.16xlarge", (10,))]:
+            result = run_rule(rules[name], event, patches=patches)
+            assert function_errors(result) == {}, name
+    result = run_rule(rules["UnusualInstanceType"], service_launch("p3.16xlarge", 1, ASG),
+                      patches=patches)  # fmt: skip
+    assert result.severity_output == "MEDIUM"
+    assert "DynamoDB unavailable" in context(result)["launch_template_degraded"]
+
+
+def test_an_owner_is_a_person_not_the_service_that_sized_for_them():
+    eks_role = assumed_role("AWSServiceRoleForAmazonEKSNodegroup", "EKS",
+                            invokedBy="eks-nodegroup.amazonaws.com")  # fmt: skip
+    group = auto_scaling_group("CreateAutoScalingGroup", 2, userIdentity=eks_role,
+                               sourceIPAddress="eks-nodegroup.amazonaws.com")  # fmt: skip
+    assert helpers.owned_capacity_refs(group) == ()
+
+
+@pytest.mark.parametrize(
+    "name, severity, who",
+    [
+        ("Auto scaling launch of a GPU type charged to the person who sized the group (High)",
+         "HIGH", "mallory (through asg:workers)"),
+        ("Service-invoked auto scaling launch of a GPU type (group owner unknown, Medium)",
+         "MEDIUM", "AWSServiceRoleForAutoScaling/AutoScaling"),
+    ],
+)  # fmt: skip
+def test_the_yaml_charge_back_cases_say_who_and_how_severe(name, severity, who):
+    """`pat test` checks only that these alert; this checks who they name and at what level,
+    with the owner entry the YAML mock returns."""
+    spec = rule_spec("ComputeAbuse.AWS.EC2.UnusualInstanceType")
+    (test,) = [t for t in spec.body["Tests"] if t["Name"] == name]
+    result = run_rule(load_rule(spec), test["Log"], mocks=test["Mocks"])
+    assert result.severity_output == severity
+    assert result.title_output.startswith(f"{who} launched 1 unusual")
