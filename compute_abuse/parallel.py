@@ -316,6 +316,7 @@ def scenario(rng: random.Random) -> list[dict]:
     _fresh_templates(s)
     _protections(s)
     _playbooks(s)
+    _charge_back(s)
     return sorted(s.events, key=lambda event: event["eventTime"])
 
 
@@ -370,6 +371,25 @@ def _fresh_templates(s: _Scenario) -> None:
         error = "Client.DryRunOperation" if use == "dry" else "Client.UnauthorizedOperation"
         template = {"launchTemplateId": template_id, "version": "$Default"}
         s.launch(name, None, count, epoch + 1, error_code=error, launch_template=template)
+
+
+def _charge_back(s: _Scenario) -> None:
+    """VCPUSurge by charge-back: a group listing a t3.micro decoy beside c5.24xlarge, whose
+    auto scaling launches follow its creation by a second or two, so that the owner's call and
+    the launches race: 9 launches (18 + 9 x 94 vCPUs) cross 800; 8 do not. (An accelerated
+    type would also show UnusualInstanceType's known early alert: a launch judged before its
+    owner's call names the service, at Medium, before the owner's alert.)"""
+    for name, count in (("owner", 9), ("below-owner", 8)):
+        epoch = s.at(name)
+        group = factories.auto_scaling_group(
+            desired=count, override_types=("t3.micro", "c5.24xlarge"),
+            userIdentity=factories.iam_user(name), eventTime=_at(epoch))  # fmt: skip
+        group["requestParameters"]["autoScalingGroupName"] = name
+        s.events.append(group)
+        for i in range(count):
+            s.events.append(factories.service_launch(
+                "c5.24xlarge", 1, {"aws:autoscaling:groupName": name},
+                eventTime=_at(epoch + 1 + i // 4)))  # fmt: skip
 
 
 def _protections(s: _Scenario) -> None:

@@ -614,6 +614,11 @@ def _owners(event, summary, lookup, store, charged_back) -> TemplateLookup:
     if not charged_back:
         return lookup
     owner, degraded = find_owner(event, store)
+    refs = launch_owner_refs(event)
+    if owner is None and refs and not degraded:  # wait for the owner, then look again
+        degraded = _wait(event, OWNER, refs, store, "its group's owner")
+        owner, error = find_owner(event, store)
+        degraded = degraded or error
     return lookup._replace(owner=owner, degraded=lookup.degraded or degraded)
 
 
@@ -722,6 +727,7 @@ def _group_label(summary: LaunchSummary, request: Mapping, last_label: str) -> s
 # what actually launches is what is charged. No owner (the group predates the pack, or its owner
 # is not remembered any more): the service stays the actor and the launch is not counted again.
 
+OWNER = "owner"  # the kind of what service launches wait for (and of the owners' keys)
 # Owner entries kept per group: the latest by event time is the owner.
 MAX_OWNERS = 8
 # Longest principal field kept (keys, ARNs, names); a longer one is not remembered as an owner.
@@ -766,7 +772,7 @@ def _decode_owner(member: object, ref: str) -> Owner | None:
 
 
 def _owner_key(event: Mapping, ref: str) -> str:
-    return _key("owner", _account_id(event), region(event), ref)
+    return _key(OWNER, _account_id(event), region(event), ref)
 
 
 def remember_owner(event: Mapping, summary: LaunchSummary, store: KVStore) -> str:
@@ -899,24 +905,52 @@ def _waiting_key(kind: str, account_id: str, where: str, ref: str) -> str:
 
 def wait_for_template(event: Mapping, template: TemplateRef, store: KVStore) -> str:
     """Keep a launch under its template's key until the template is seen; "" or why not."""
+    return _wait(event, template.kind, (template.ref,), store, "its template")
+
+
+def _wait(event: Mapping, kind: str, refs: tuple, store: KVStore, what: str) -> str:
+    """Keep a launch (less Panther's p_ fields, as JSON) under the waiting key of each of `refs`
+    until `what` is seen; "" or why not."""
     view = read_view(event)
     launch = {key: value for key, value in view.items() if not str(key).startswith("p_")}
+    if kind == OWNER:
+        launch = _slim_launch(launch)
     try:
         text = json.dumps(launch, sort_keys=True, separators=(",", ":"), default=str)
     except (ValueError, RecursionError) as error:  # nested past what JSON can write back
-        return f"launch cannot wait for its template: {type(error).__name__}"
+        return f"launch cannot wait for {what}: {type(error).__name__}"
     if len(text) > MAX_WAITING_BYTES:
-        return f"launch too large to wait for its template ({len(text)} bytes)"
+        return f"launch too large to wait for {what} ({len(text)} bytes)"
     epoch = int(event_time_epoch(event) or 0)
-    key = _waiting_key(template.kind, _account_id(event), region(event), template.ref)
     try:
-        stored = _waiting(store.add_to_string_set(key, [f"{epoch}|{text}"], WAIT_SECONDS))
-        if len(stored) > MAX_WAITING:  # judged on what the atomic write returned
-            oldest = sorted(stored)[: len(stored) - MAX_WAITING]
-            store.remove_from_string_set(key, [member for _, member in oldest], WAIT_SECONDS)
+        for ref in refs:
+            key = _waiting_key(kind, _account_id(event), region(event), ref)
+            stored = _waiting(store.add_to_string_set(key, [f"{epoch}|{text}"], WAIT_SECONDS))
+            if len(stored) > MAX_WAITING:  # judged on what the atomic write returned
+                oldest = sorted(stored)[: len(stored) - MAX_WAITING]
+                store.remove_from_string_set(key, [member for _, member in oldest], WAIT_SECONDS)
     except Exception as error:  # a failed write degrades the pack; it must never raise
         return store_error(error)
     return ""
+
+
+# What a waiting service launch keeps of each launched instance: enough to price and name it
+# (a service's RunInstances response runs to kilobytes per instance). The first instance keeps
+# its tags too, which name the group (the same on every instance a call launches).
+_SLIM_INSTANCE_FIELDS = ("instanceId", "instanceType", "cpuOptions", "subnetId")
+
+
+def _slim_launch(launch: dict) -> dict:
+    """A service's launch with each launched instance cut to _SLIM_INSTANCE_FIELDS."""
+    response = as_mapping(launch.get("responseElements"))
+    items = listed(dig(response, "instancesSet", "items"))
+    if not items:
+        return launch
+    slim = [{field: item[field] for field in _SLIM_INSTANCE_FIELDS if field in item}
+            for item in items]  # fmt: skip
+    if "tagSet" in items[0]:
+        slim[0]["tagSet"] = items[0]["tagSet"]
+    return {**launch, "responseElements": {**response, "instancesSet": {"items": slim}}}
 
 
 def _waiting(value) -> list[tuple[int, str]]:
@@ -931,7 +965,7 @@ def _waiting(value) -> list[tuple[int, str]]:
         epoch, _, text = member.partition("|") if isinstance(member, str) else ("", "", "")
         if epoch.isdigit() and text.startswith("{"):
             members.append((int(epoch), member))
-    return members
+    return sorted(members)  # judged in event-time order, whatever order the set came in
 
 
 def waiting_launches(event: Mapping, store: KVStore) -> list[dict]:
@@ -971,6 +1005,42 @@ def judge_waiting_launches(event: Mapping, store: KVStore, judge: Callable) -> b
     else:
         _completed.pop(event_id(event), None)
     return bool(alerting)
+
+
+def owners_waiting_launches(event: Mapping, store: KVStore) -> list[dict]:
+    """The service launches waiting for the owner a sizing call is (read after the call's own
+    judgement wrote it), that now find an owner: event time from the call (less clock skew) to
+    WAIT_SECONDS after."""
+    refs = owned_capacity_refs(event)
+    epoch = int(event_time_epoch(event) or 0)
+    launches: dict[str, dict] = {}
+    try:
+        for ref in refs:
+            key = _waiting_key(OWNER, _account_id(event), region(event), ref)
+            for moment, member in _waiting(store.get_string_set(key)):
+                if epoch - OWNER_SKEW_SECONDS <= moment <= epoch + WAIT_SECONDS:
+                    launch = json.loads(member.partition("|")[2])
+                    if isinstance(launch, dict):
+                        launches.setdefault(event_id(launch), launch)
+        return [launch for launch in launches.values() if find_owner(launch, store)[0]]
+    except Exception:  # a failed read or a damaged member: the launches stay as judged
+        return []
+
+
+def judge_owner_and_waiting_launches(event: Mapping, store: KVStore, judge: Callable) -> bool:
+    """rule() of a sizing call: judge it with `judge` (the rule's launch judgement, which keeps
+    its caller as the group's owner), then each service launch for the group that arrived before
+    the pack knew its owner. The call's own alert comes first; else the first launch that alerts
+    is what the alert functions describe (`launch_of`)."""
+    alerts = judge(event)
+    waiting = [launch for launch in owners_waiting_launches(event, store) if judge(launch)]
+    if len(_completed) >= _MAX_JUDGED:
+        _completed.clear()
+    if waiting and not alerts:
+        _completed[event_id(event)] = waiting[0]
+    else:
+        _completed.pop(event_id(event), None)
+    return alerts or bool(waiting)
 
 
 def launch_of(event: Mapping) -> Mapping:

@@ -141,15 +141,37 @@ def test_an_allowlisted_owner_stays_allowlisted_through_its_groups(memory_kv, ru
         assert function_errors(result) == {} and not result.trigger_alert
 
 
-def test_a_launch_delivered_before_its_owner_is_never_counted_twice(kv, rules):
-    """Delivered before the request, the launches find no owner: only the request's floor is
-    counted. Delivered again once the owner is known, they are charged (once); a third delivery
-    adds nothing."""
+def test_launches_delivered_before_their_owner_wait_for_it(kv, rules):
+    """Delivered before the group's creation (another invocation, a later log file), the
+    launches find no owner and wait under the group's key; the creation, once judged, charges
+    them to its caller: the alert comes at the creation, about the launch that crossed. Delivered
+    again, nothing is counted twice."""
     group, *rest = [decoy_group(), *launches("p3.16xlarge", (10, 10))]
-    assert kv.run(rules["VCPUSurge"], [*rest, group]) == []
     (surge,) = kv.run(rules["VCPUSurge"], [*rest, group])
     assert context(surge)["window_total"] == 40 + 20 * 62
+    assert context(surge)["event_id"] == rest[1]["eventID"]  # the launch that crossed
+    assert surge.dedup_output == MALLORY
     assert kv.run(rules["VCPUSurge"], [*rest, group]) == []
+
+
+def test_an_unusual_launch_before_its_owner_alerts_as_the_service_then_as_the_owner(kv, rules):
+    """UnusualInstanceType cannot hold an alert back: judged before its owner's call, a launch
+    is the service's (Medium); the call, when it comes, raises the owner's (High)."""
+    group, launch = decoy_group(), service_launch("p3.16xlarge", 2, ASG, eventTime=at(T0 + 60))
+    early, at_owner = kv.run(rules["UnusualInstanceType"], [launch, group])
+    assert early.severity_output == "MEDIUM" and "AutoScaling" in early.dedup_output
+    assert at_owner.severity_output == "HIGH" and at_owner.dedup_output == f"{MALLORY}:p3.16xlarge"
+
+
+def test_a_large_service_launch_waits_cut_to_what_prices_it(kv, rules):
+    """A service's RunInstances response runs to kilobytes per instance: the waiting copy keeps
+    each instance's ID, type, CPU options, subnet and tags, so 40 instances still wait."""
+    launch = service_launch("c5.24xlarge", 40, ASG, eventTime=at(T0 + 60))
+    for item in launch["responseElements"]["instancesSet"]["items"]:
+        item["networkInterfaceSet"] = {"items": [{"description": "x" * 600}]}
+    (surge,) = kv.run(rules["VCPUSurge"], [launch, decoy_group(40)])
+    assert context(surge)["window_total"] == 40 * 2 + 40 * 94
+    assert context(surge)["launch_template_degraded"] == ""
 
 
 def test_owners_kept_per_group_are_bounded(kv, rules):

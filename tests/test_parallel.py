@@ -44,7 +44,7 @@ def _missed_rules(seeds_workers):
 def test_the_harness_finds_a_window_judged_on_a_stale_read(monkeypatch):
     monkeypatch.setattr(windows, "_store_entry", _judged_on_its_read)
     # Which crossings a schedule breaks depends on the seed (each check takes ~15 s: one here).
-    assert len(_missed_rules([(3, 4)])) >= 2  # (HighInstanceCount and QuotaProbe today)
+    assert len(_missed_rules([(5, 4)])) >= 2  # (HighInstanceCount and VCPUSurge today)
 
 
 def test_the_harness_finds_a_launch_judged_before_its_template(monkeypatch):
@@ -54,6 +54,13 @@ def test_the_harness_finds_a_launch_judged_before_its_template(monkeypatch):
     missed = _missed_rules([(3, 2)])
     assert {"ComputeAbuse.AWS.EC2." + name for name in
             ("VCPUSurge", "UnusualInstanceType")} <= missed  # fmt: skip
+
+
+def test_the_harness_finds_a_service_launch_judged_before_its_owner(monkeypatch):
+    """The mistake: a sizing call does not judge the service launches that waited for their
+    group's owner, so launches judged a moment before the call are never charged to anyone."""
+    monkeypatch.setattr(templates, "owners_waiting_launches", lambda *args: [])
+    assert "ComputeAbuse.AWS.EC2.VCPUSurge" in _missed_rules([(0, 4)])
 
 
 def _schedule(seed, workers=3, calls=20):

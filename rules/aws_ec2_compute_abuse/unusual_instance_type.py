@@ -27,9 +27,11 @@ from ec2_compute_helpers import (
 )
 from ec2_launch_templates import (
     LAUNCH_AND_TEMPLATE_EVENTS,
+    OWNER_EVENTS,
     TEMPLATE_EVENT_NAMES,
     charged_to,
     is_template_event,
+    judge_owner_and_waiting_launches,
     judge_waiting_launches,
     launch_of,
     template_alert_context,
@@ -58,6 +60,8 @@ def rule(event):
     name = event_name(event)  # one look-up rejects almost every event
     if name in TEMPLATE_EVENT_NAMES and is_template_event(event):
         return judge_waiting_launches(event, _store(), _unusual_launch)
+    if name in OWNER_EVENTS:  # and the launches its group's service made before it was seen
+        return judge_owner_and_waiting_launches(event, _store(), _unusual_launch)
     return _unusual_launch(event)
 
 

@@ -52,11 +52,13 @@ from ec2_compute_helpers import (
 )
 from ec2_launch_templates import (
     LAUNCH_AND_TEMPLATE_EVENTS,
+    OWNER_EVENTS,
     STATUS_UNKNOWN,
     TEMPLATE_EVENT_NAMES,
     charged_capacity,
     charged_to,
     is_template_event,
+    judge_owner_and_waiting_launches,
     judge_waiting_launches,
     launch_of,
     launch_with_template,
@@ -130,6 +132,8 @@ def rule(event):
     # remembered: groups and fleets name templates
     if name in TEMPLATE_EVENT_NAMES and is_template_event(event):
         return judge_waiting_launches(event, _store(), _launch_rule)
+    if name in OWNER_EVENTS:  # and the launches its group's service made before it was seen
+        return judge_owner_and_waiting_launches(event, _store(), _launch_rule)
     return _launch_rule(event)
 
 
