@@ -330,6 +330,20 @@ def auto_scaling_group(
                     responseElements=None, **overrides)  # fmt: skip
 
 
+def start_instance_refresh(group: str = "workers", desired_configuration: dict | None = None,
+                           **overrides: Any) -> dict:  # fmt: skip
+    """StartInstanceRefresh (shape from the Auto Scaling API reference, camelCase as CloudTrail
+    writes auto scaling calls): a rolling replacement, to `desired_configuration` if given."""
+    preferences = {"minHealthyPercentage": 90, "instanceWarmup": 300}
+    request: dict = {"autoScalingGroupName": group, "strategy": "Rolling",
+                     "preferences": preferences}  # fmt: skip
+    if desired_configuration is not None:
+        request["desiredConfiguration"] = desired_configuration
+    response = {"instanceRefreshId": f"{next(_ids):08x}-0000-4000-8000-000000000000"}
+    return api_call("autoscaling.amazonaws.com", "StartInstanceRefresh", requestParameters=request,
+                    responseElements=response, **overrides)  # fmt: skip
+
+
 def create_launch_template(
     instance_type: str | None = "p4d.24xlarge",
     template_id: str = "lt-0780d55503d605988",

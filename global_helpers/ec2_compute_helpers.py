@@ -42,10 +42,11 @@ LAUNCH_EVENTS = {
          "ModifySpotFleetRequest"}
     ),
     # Auto scaling groups: created, resized, resized at a scheduled time, or by running one of
-    # their scaling policies (remembered from PutScalingPolicy, ec2_launch_templates).
+    # their scaling policies (remembered from PutScalingPolicy, ec2_launch_templates); refreshed
+    # to new types (a refresh that keeps the group's types counts nothing).
     AUTOSCALING_EVENT_SOURCE: frozenset(
         {"CreateAutoScalingGroup", "UpdateAutoScalingGroup", "SetDesiredCapacity",
-         "PutScheduledUpdateGroupAction", "ExecutePolicy"}),
+         "PutScheduledUpdateGroupAction", "ExecutePolicy", "StartInstanceRefresh"}),
     # SageMaker runs jobs, notebooks, Studio apps and HyperPod clusters on ml.* instances, each
     # the EC2 type of the same name: priced by the catalog like any launch.
     SAGEMAKER_EVENT_SOURCE: frozenset(
@@ -645,6 +646,23 @@ def _auto_scaling_group_request(request: Mapping) -> _Request:
         subnet_id=as_text(request.get("vPCZoneIdentifier")).split(",")[0].strip(),
         template=_auto_scaling_template(request, policy_template),
         max_capacity=_count_or(request.get("maxSize"), 0),
+        launches_later=True,
+    )
+
+
+def _instance_refresh_request(request: Mapping) -> _Request:
+    """StartInstanceRefresh: the group's instances replaced by its `desiredConfiguration` (a
+    launch template, or a mixed instances policy), or by its own configuration when it names
+    none. How many: the group's remembered size (ec2_launch_templates), counted only when the
+    types change."""
+    desired = as_mapping(request.get("desiredConfiguration"))
+    policy_template = dig(desired, "mixedInstancesPolicy", "launchTemplate")
+    overrides = listed(dig(policy_template, "overrides"))
+    override_types = [o.get("instanceType") for o in overrides] + _requirements_types(overrides)
+    return _Request(
+        instance_types=_types(*override_types),
+        instance_count=0,
+        template=_auto_scaling_template(desired, policy_template),
         launches_later=True,
     )
 
@@ -1414,6 +1432,7 @@ _REQUEST_READERS = {
     (AUTOSCALING_EVENT_SOURCE, "SetDesiredCapacity"): _set_desired_capacity_request,
     (AUTOSCALING_EVENT_SOURCE, "PutScheduledUpdateGroupAction"): _scheduled_action_request,
     (AUTOSCALING_EVENT_SOURCE, "ExecutePolicy"): _execute_policy_request,
+    (AUTOSCALING_EVENT_SOURCE, "StartInstanceRefresh"): _instance_refresh_request,
     (SAGEMAKER_EVENT_SOURCE, "CreateTrainingJob"): lambda r: _typed_groups(
         _resource_config_groups(r.get("resourceConfig"))
     ),

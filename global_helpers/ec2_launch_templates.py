@@ -641,7 +641,7 @@ _IN_VCPUS_LABEL = "vcpu:"
 # Batch compute environments (in vCPUs), EMR instance groups and fleets.
 GROUP_EVENTS = frozenset(
     {"CreateAutoScalingGroup", "UpdateAutoScalingGroup", "SetDesiredCapacity",
-     "PutScheduledUpdateGroupAction", "ExecutePolicy", *SERVICE_EVENTS,
+     "PutScheduledUpdateGroupAction", "ExecutePolicy", "StartInstanceRefresh", *SERVICE_EVENTS,
      "CreateNodegroup", "UpdateNodegroupConfig", "CreateComputeEnvironment",
      "UpdateComputeEnvironment", "ModifyInstanceGroups", "ModifyInstanceFleet",
      *_FLEET_CREATES, "ModifyFleet", "ModifySpotFleetRequest"}
@@ -669,7 +669,10 @@ def _group_growth(
         return summary  # priced by its request; only remembered (by VCPUSurge, the one writer)
     name = capacity_group_name(event)
     size = group_size(event)
-    if not name or (summary.event_name not in _CREATES and size is None and not adjustment):
+    refresh = summary.event_name == "StartInstanceRefresh"
+    if not name or (
+        summary.event_name not in _CREATES and size is None and not adjustment and not refresh
+    ):
         return summary
     request = as_mapping(read_view(event).get("requestParameters"))
     key = _key("group", _account_id(event), region(event), name)
@@ -680,12 +683,14 @@ def _group_growth(
     last_label = next((e.label for e in reversed(earlier) if e.label), "")
     if adjustment:
         size = adjusted_size(earlier[-1].amount if earlier else 0, *adjustment)
+    if refresh:  # the same instances, replaced: of new types, or of the same (nothing new)
+        size = earlier[-1].amount if earlier else 0
     label = _group_label(summary, request, last_label)
     if summary.event_name in _FLEET_CREATES and fleet_in_vcpus(event):
         label = f"{_IN_VCPUS_LABEL}{label}"  # its later target capacities are vCPUs too
     in_vcpus = summary.event_name in _IN_VCPUS or label.startswith(_IN_VCPUS_LABEL)
     label_types = label.removeprefix(_IN_VCPUS_LABEL)
-    sized_directly = in_vcpus or summary.event_name in _FLEET_CREATES or bool(adjustment)
+    sized_directly = in_vcpus or summary.event_name in _FLEET_CREATES or bool(adjustment) or refresh
     amount = (size or 0) if sized_directly else summary.requested_instance_count
     if write:
         keep = as_int(launch_template_memory_seconds(), LAUNCH_TEMPLATE_MEMORY_SECONDS)
@@ -694,7 +699,10 @@ def _group_growth(
     if summary.event_name in _FLEET_CREATES:
         return summary
     grown_by = amount
-    if summary.event_name not in _CREATES and earlier:
+    if refresh:
+        same_types = set(label.split(",")) == set(last_label.split(","))
+        grown_by = 0 if same_types else amount
+    elif summary.event_name not in _CREATES and earlier:
         grown_by = max(grown_by - earlier[-1].amount, 0)
     if summary.event_name not in SERVICE_EVENTS:
         types = label_types.split(",") if label_types else []

@@ -13,9 +13,11 @@ from compute_abuse.events import (
     api_call,
     assumed_role,
     auto_scaling_group,
+    create_launch_template,
     create_nodegroup,
     request_spot_fleet,
     service_launch,
+    start_instance_refresh,
 )
 from tests.scenarios import HOUR, T0, at, by, context, load_rules, quiet
 
@@ -300,3 +302,66 @@ def test_the_yaml_charge_back_cases_say_who_and_how_severe(name, severity, who):
     result = run_rule(load_rule(spec), test["Log"], mocks=test["Mocks"])
     assert result.severity_output == severity
     assert result.title_output.startswith(f"{who} launched 1 unusual")
+
+
+# --- Instance refreshes: a change of types is counted, a rolling deploy is not ----------------
+
+
+def ops_group(desired=20, instance_type="c5.large"):
+    return by(auto_scaling_group, "CreateAutoScalingGroup", desired,
+              override_types=(instance_type,), user="ops")  # fmt: skip
+
+
+def to_types(*types):
+    return {"mixedInstancesPolicy": {"launchTemplate": {
+        "launchTemplateSpecification": {"launchTemplateId": "lt-0a1b2c3d4e5f60708",
+                                        "version": "$Latest"},
+        "overrides": [{"instanceType": t} for t in types]}}}  # fmt: skip
+
+
+def test_a_refresh_to_gpu_types_is_charged_to_whoever_started_it(kv, rules):
+    """ops runs 20 c5.large; mallory refreshes the group to p3.16xlarge: 20 x 64 vCPUs at the
+    refresh, hers; the replacements auto scaling then launches add nothing over that."""
+    refresh = by(start_instance_refresh, "workers", to_types("p3.16xlarge"), epoch=T0 + HOUR)
+    events = [ops_group(), refresh, *launches("p3.16xlarge", (10, 10), start=T0 + HOUR + 60)]
+    (surge,) = kv.run(rules["VCPUSurge"], events)
+    assert surge.dedup_output == MALLORY
+    assert context(surge)["event_id"] == refresh["eventID"]
+    assert context(surge)["window_total"] == 20 * 64
+    unusual = kv.run(rules["UnusualInstanceType"], events)
+    assert unusual[0].title_output.startswith(
+        "mallory requested 20 unusual EC2 instance(s) [p3.16xlarge] via StartInstanceRefresh"
+    )
+    assert {a.dedup_output for a in unusual} == {f"{MALLORY}:p3.16xlarge"}
+    assert {a.severity_output for a in unusual} == {"HIGH"}
+
+
+def test_a_refresh_to_a_template_the_pack_knows_is_priced_by_it(kv, rules):
+    template = by(create_launch_template, "g5.48xlarge", "lt-0fedcba987654321f", "gpu",
+                  epoch=T0 + HOUR - 60)  # fmt: skip
+    desired = {"launchTemplate": {"launchTemplateId": "lt-0fedcba987654321f", "version": "1"}}
+    refresh = by(start_instance_refresh, "workers", desired, epoch=T0 + HOUR)
+    (surge,) = kv.run(rules["VCPUSurge"], [ops_group(10), template, refresh])
+    assert context(surge)["window_total"] == 10 * 192 and surge.dedup_output == MALLORY
+
+
+def test_rolling_deploys_stay_quiet(kv, rules):
+    """A CI role refreshes its group every hour, to the group's own configuration or to the same
+    types, and auto scaling replaces every instance each time."""
+    ci = assumed_role("deploy-pipeline", "build-1234")
+    events = [ops_group(8)]
+    for hour in range(1, 9):
+        desired = to_types("c5.large") if hour % 2 else None
+        events.append(start_instance_refresh("workers", desired, userIdentity=ci,
+                                             eventTime=at(T0 + hour * HOUR)))  # fmt: skip
+        events += launches("c5.large", (4, 4), start=T0 + hour * HOUR + 60)
+    quiet(kv, rules, events)
+
+
+def test_a_refresh_reads_its_desired_configuration():
+    summary = helpers.summarize_launch(start_instance_refresh("workers", to_types("g5.xlarge")))
+    assert summary.requested_instance_types == ("g5.xlarge",)
+    assert helpers.is_launch_event(start_instance_refresh())
+    assert helpers.owned_capacity_refs(start_instance_refresh("blue")) == ("asg:blue",)
+    plain = helpers.summarize_launch(start_instance_refresh())
+    assert (plain.requested_instance_types, plain.requested_instance_count) == ((), 0)
