@@ -105,6 +105,7 @@ from ec2_compute_helpers import (
     principal,
     read_view,
     region,
+    requirement_types,
     runs_on_instances,
     scaling_policy_ref,
     started_instance_ids,
@@ -347,9 +348,12 @@ _SIZED_CHANGES = {
 
 
 def _launch_template_entries(name: str, wrapper: Mapping, template: Mapping, epoch: int) -> tuple:
-    """The entries an EC2 launch template call adds to what is kept of the template."""
-    instance_type = normalize_instance_type(
-        as_mapping(wrapper.get("LaunchTemplateData")).get("InstanceType")
+    """The entries an EC2 launch template call adds to what is kept of the template: per
+    version its type, or for attribute-based instance requirements the smallest and largest
+    catalog type that meets them ("c5.large,p5.48xlarge")."""
+    data = as_mapping(wrapper.get("LaunchTemplateData"))
+    instance_type = normalize_instance_type(data.get("InstanceType")) or ",".join(
+        requirement_types(data.get("InstanceRequirements"))
     )
     if name == "CreateLaunchTemplate":
         return (
@@ -466,7 +470,7 @@ def _launch_template_lookup(template: TemplateRef, instance_type: str | None) ->
         return TemplateLookup(template, (), STATUS_UNKNOWN)
     if not instance_type:
         return TemplateLookup(template, (), STATUS_NO_TYPE)
-    return TemplateLookup(template, (instance_type,), STATUS_KNOWN)
+    return TemplateLookup(template, tuple(instance_type.split(",")), STATUS_KNOWN)
 
 
 def _task_definition_lookup(template: TemplateRef, entry: Entry | None) -> TemplateLookup:

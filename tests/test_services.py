@@ -666,3 +666,49 @@ def test_everyday_scheduled_and_policy_scaling_stays_quiet(kv):
               autoscaling("ExecutePolicy", execute, T0 + 60, "platform")]  # fmt: skip
     for name in ("VCPUSurge", "HighInstanceCount", "UnusualInstanceType", "RegionSpread"):
         assert kv.run(load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{name}")), events) == [], name
+
+
+def requirements_template(requirements, template_id="lt-0a1b2c3d4e5f60708", user="mallory"):
+    """CreateLaunchTemplate whose data sets attribute-based requirements, not a type."""
+    from compute_abuse.events import create_launch_template
+
+    event = create_launch_template(None, template_id, "by-attributes", eventTime=at(T0 - 60),
+                                   userIdentity=iam_user(user))  # fmt: skip
+    data = event["requestParameters"]["CreateLaunchTemplateRequest"]["LaunchTemplateData"]
+    data["InstanceRequirements"] = requirements
+    return event
+
+
+GPU_REQUIREMENTS = {
+    "VCpuCount": {"Min": 32},
+    "MemoryMiB": {"Min": 131072},
+    "AcceleratorCount": {"Min": 8},
+    "AcceleratorManufacturers": ["nvidia"],
+}
+
+
+def test_a_template_of_gpu_requirements_prices_the_groups_that_name_it(kv):
+    """A group naming a template that asks for 8 NVIDIA GPUs a node is at least the smallest
+    such type a node, and unusual like a named GPU type."""
+    smallest, largest = helpers.requirement_types(GPU_REQUIREMENTS)
+    spec = helpers.instance_type_spec(smallest)
+    assert spec.accelerators >= 8
+    events = [requirements_template(GPU_REQUIREMENTS), auto_scaling_group(
+        desired=30, eventTime=at(T0), userIdentity=iam_user("mallory"))]  # fmt: skip
+    (surge,) = kv.run(load_rule(rule_spec("ComputeAbuse.AWS.EC2.VCPUSurge")), events)
+    alert = json.loads(surge.alert_context_output)
+    assert alert["window_total"] == 30 * spec.vcpus
+    assert alert["template_instance_types"] == [smallest, largest]
+    (unusual,) = kv.run(load_rule(rule_spec("ComputeAbuse.AWS.EC2.UnusualInstanceType")),
+                        events[1:])  # fmt: skip
+    assert unusual.dedup_output.endswith(f"user/mallory:{smallest},{largest}")
+
+
+def test_a_template_of_small_requirements_stays_quiet(kv):
+    """Karpenter-like requirements (2 to 8 vCPUs, no accelerators) for a group of 4."""
+    events = [requirements_template({"VCpuCount": {"Min": 2, "Max": 8},
+                                     "MemoryMiB": {"Min": 4096}}, user="platform"),
+              auto_scaling_group(desired=4, eventTime=at(T0),
+                                 userIdentity=iam_user("platform"))]  # fmt: skip
+    for name in ("VCPUSurge", "HighInstanceCount", "UnusualInstanceType", "DryRunProbe"):
+        assert kv.run(load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{name}")), events) == [], name
