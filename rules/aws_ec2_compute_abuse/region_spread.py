@@ -25,6 +25,7 @@ from ec2_compute_config import (
 from ec2_compute_helpers import (
     CLUSTER_EVENTS,
     LAUNCH_EVENTS,
+    event_name,
     event_time_epoch,
     is_allowlisted,
     is_cluster_event,
@@ -42,6 +43,7 @@ from ec2_compute_helpers import (
 # The only events rule() can match (eventSource -> eventNames); tooling skips the rest. Empty ECS
 # clusters count too: campaigns create one in every region before running tasks there.
 RULE_EVENTS = merged_events(LAUNCH_EVENTS, CLUSTER_EVENTS)
+_RULE_EVENT_NAMES = frozenset().union(*RULE_EVENTS.values())
 
 
 def _settings():
@@ -66,6 +68,8 @@ def _spread(event, record_it=False):
 
 
 def rule(event):
+    if event_name(event) not in _RULE_EVENT_NAMES:  # one look-up rejects almost every event
+        return False
     if not (is_launch_event(event) or is_cluster_event(event)) or launched_on_behalf(event):
         return False
     if is_potential_only(event):  # Lambda's reserved concurrency runs nothing
