@@ -493,12 +493,18 @@ def _types(*values: Any) -> tuple:
     return tuple(dict.fromkeys(t for t in map(normalize_instance_type, values) if t))
 
 
-def _overrides_types(configs: Any, overrides_key: str, type_key: str) -> list:
-    return [
-        override.get(type_key)
-        for config in listed(configs)
-        for override in listed(config.get(overrides_key))
-    ]
+def _override_types(overrides: Iterable[Mapping], type_key: str = "instanceType") -> list:
+    """The types a fleet's or group's overrides name: each override's type (`type_key`), and the
+    smallest and largest type its attribute-based requirements allow (see requirement_types)."""
+    overrides = list(overrides)
+    return [o.get(type_key) for o in overrides] + _requirements_types(overrides)
+
+
+def _mixed_instances(config: Mapping) -> tuple[Any, list]:
+    """(the launch template part of a mixed instances policy, the types its overrides name) of
+    an auto scaling group's configuration (its request, or a refresh's desired configuration)."""
+    policy_template = dig(config, "mixedInstancesPolicy", "launchTemplate")
+    return policy_template, _override_types(listed(dig(policy_template, "overrides")))
 
 
 # --- Attribute-based instance requirements -------------------------------------------------------
@@ -591,9 +597,7 @@ def _create_fleet_request(request: Mapping) -> _Request:
     configs = fleet.get("LaunchTemplateConfigs")
     overrides = [o for c in listed(configs) for o in listed(c.get("Overrides"))]
     return _Request(
-        instance_types=_types(
-            *(o.get("InstanceType") for o in overrides), *_requirements_types(overrides)
-        ),
+        instance_types=_types(*_override_types(overrides, "InstanceType")),
         instance_count=1 if in_vcpus else total,
         subnet_id=next((as_text(o.get("SubnetId")) for o in overrides if o.get("SubnetId")), ""),
         template=_first_template(configs, "LaunchTemplateSpecification"),
@@ -617,9 +621,8 @@ def _launch_specification_request(request: Mapping, launches_later: bool) -> _Re
 def _request_spot_fleet_request(request: Mapping) -> _Request:
     config = as_mapping(request.get("spotFleetRequestConfig"))
     specs = listed(config.get("launchSpecifications"))
-    overrides = [o for c in listed(config.get("launchTemplateConfigs"))
-                 for o in listed(c.get("overrides"))]  # fmt: skip
-    template_types = [o.get("instanceType") for o in overrides] + _requirements_types(overrides)
+    template_types = _override_types(o for c in listed(config.get("launchTemplateConfigs"))
+                                     for o in listed(c.get("overrides")))  # fmt: skip
     total = _count_or(config.get("targetCapacity"), 1)
     in_vcpus = as_text(config.get("targetCapacityUnitType")).lower() == "vcpu"
     return _Request(
@@ -637,9 +640,7 @@ def _request_spot_fleet_request(request: Mapping) -> _Request:
 def _auto_scaling_group_request(request: Mapping) -> _Request:
     """Create/UpdateAutoScalingGroup: the group launches `desiredCapacity` now (AWS sets it to
     `minSize` when absent) and may grow to `maxSize`, which is reported apart."""
-    policy_template = dig(request, "mixedInstancesPolicy", "launchTemplate")
-    overrides = listed(dig(policy_template, "overrides"))
-    override_types = [o.get("instanceType") for o in overrides] + _requirements_types(overrides)
+    policy_template, override_types = _mixed_instances(request)
     return _Request(
         instance_types=_types(*override_types),
         instance_count=desired_or_minimum(request) or 0,
@@ -656,9 +657,7 @@ def _instance_refresh_request(request: Mapping) -> _Request:
     none. How many: the group's remembered size (ec2_launch_templates), counted only when the
     types change."""
     desired = as_mapping(request.get("desiredConfiguration"))
-    policy_template = dig(desired, "mixedInstancesPolicy", "launchTemplate")
-    overrides = listed(dig(policy_template, "overrides"))
-    override_types = [o.get("instanceType") for o in overrides] + _requirements_types(overrides)
+    policy_template, override_types = _mixed_instances(desired)
     return _Request(
         instance_types=_types(*override_types),
         instance_count=0,

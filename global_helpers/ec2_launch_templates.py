@@ -823,7 +823,7 @@ def _members(value) -> list:
             value = json.loads(value)
         except ValueError:
             return []
-    return list(value) if isinstance(value, (set, frozenset, list, tuple)) else []
+    return list(value) if isinstance(value, (set, frozenset)) else list(as_sequence(value))
 
 
 def find_owner(event: Mapping, store: KVStore) -> tuple[Owner | None, str]:
@@ -967,13 +967,8 @@ def _slim_launch(launch: dict) -> dict:
 
 def _waiting(value) -> list[tuple[int, str]]:
     """(event time, member) of each waiting launch in what the store returned; junk skipped."""
-    if isinstance(value, str):  # a mock's JSON list
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return []
     members = []
-    for member in as_sequence(list(value) if isinstance(value, (set, frozenset)) else value):
+    for member in _members(value):
         epoch, _, text = member.partition("|") if isinstance(member, str) else ("", "", "")
         if epoch.isdigit() and text.startswith("{"):
             members.append((int(epoch), member))

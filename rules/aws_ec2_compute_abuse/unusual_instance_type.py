@@ -78,7 +78,7 @@ def _unusual_launch(event):
     if not unusual:
         return False
     return not is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents(),
-                              also=lookup.owner and lookup.owner.principal)  # fmt: skip
+                              also=charged_to(event, lookup))  # fmt: skip
 
 
 def title(event):
