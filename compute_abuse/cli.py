@@ -1,6 +1,7 @@
 """Command line of the pack's tooling.
 
 python -m compute_abuse replay [PATH ...] [--rules ID ...] [--config FILE] [--format table|jsonl]
+                             [--jobs N]
 python -m compute_abuse export DEST [--with-data-model]
 python -m compute_abuse catalog
 python -m compute_abuse sample
@@ -8,6 +9,7 @@ python -m compute_abuse sample
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -53,6 +55,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "e.g. {VCPU_SURGE_THRESHOLD: 400}",
     )  # fmt: skip
     replay.add_argument("--format", choices=("table", "jsonl"), default="table")
+    replay.add_argument(
+        "--jobs", type=_positive, default=os.cpu_count() or 1, metavar="N",
+        help="worker processes that read and filter the files (default: all cores); "
+        "the alerts are the same for any N",
+    )  # fmt: skip
     export = commands.add_parser(
         "export",
         help="install the pack into a panther-analysis fork (or any Panther content repo)",
@@ -118,7 +125,7 @@ def _sample(_args: argparse.Namespace) -> int:
 def run_replay(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from compute_abuse.inputs import RecordReader
+    from compute_abuse.inputs import FilteredReader
     from compute_abuse.replay import Replay, apply_config_overrides
 
     try:
@@ -129,13 +136,15 @@ def run_replay(args: argparse.Namespace) -> int:
         print(f"replay: {_printable(str(error))[:500]}", file=sys.stderr)
         return EXIT_USAGE
 
-    reader = RecordReader(args.paths or [str(SAMPLE_DIR)])
-    started = time.perf_counter()
-    progress = tqdm(reader, unit=" records", file=sys.stderr, disable=not sys.stderr.isatty(),
+    progress = tqdm(unit=" records", file=sys.stderr, disable=not sys.stderr.isatty(),
                     mininterval=0.5)  # fmt: skip
+    reader = FilteredReader(args.paths or [str(SAMPLE_DIR)], keep=replay.candidate_pairs(),
+                            jobs=args.jobs, on_file=progress.update)  # fmt: skip
+    started = time.perf_counter()
     # Alerts are printed at the end: later matches of the same dedup string fold into them.
-    alerts = list(replay.run(progress))
+    alerts = sorted(replay.run(reader), key=_event_time_order)
     elapsed = time.perf_counter() - started
+    progress.close()
 
     summary = _summary(replay, reader, elapsed)
     if args.format == "jsonl":  # JSON escapes control characters itself
@@ -156,6 +165,19 @@ def run_replay(args: argparse.Namespace) -> int:
         print(f"replay: ... and {replay.rule_error_count - len(replay.rule_errors):,} more "
               "rule errors", file=sys.stderr)  # fmt: skip
     return EXIT_SKIPPED if reader.problem_count or replay.rule_error_count else 0
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
+def _event_time_order(alert) -> tuple[float, float]:
+    """Alerts by the time of the event that opened them (those without a readable time last),
+    in the order they were raised when the times are equal (the sort is stable)."""
+    return (0, alert.epoch) if alert.epoch is not None else (1, 0)
 
 
 def _load_mapping(path: Path) -> dict:
@@ -210,7 +232,7 @@ def _summary(replay, reader, elapsed: float) -> str:
         (reader.other_files, "file(s) without a .json/.jsonl(.gz) name"),
     ) if count]  # fmt: skip
     lines = [
-        f"Replayed {replay.records_read:,} records from {reader.files_read:,} file(s) in "
+        f"Replayed {reader.records_read:,} records from {reader.files_read:,} file(s) in "
         f"{elapsed:.1f} s: {replay.events_evaluated:,} evaluated by rules, "
         f"{reader.problem_count:,} skipped."
         + (f" Not read: {', '.join(not_read)}." if not_read else ""),

@@ -14,6 +14,10 @@ that is parsed as a stream (ijson), one record at a time. Bad input never stops 
 problem is recorded with where it is (file, line) and why, the first MAX_PROBLEMS kept and all
 counted, and the rest of the input is still read. CloudTrail digest files (which hold no records)
 are recognised by name and counted, not read.
+
+`FilteredReader` reads the same inputs in worker processes (gunzip, parse, filter: the costly part
+of a replay) and yields only the records a caller keeps, in the same delivery order, with the same
+problems, for any number of workers.
 """
 
 import io
@@ -23,7 +27,9 @@ import re
 import stat
 import sys
 import zlib
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -479,3 +485,131 @@ def _open(path: Path | None) -> Iterator[tuple[IO[bytes], _Gunzip | None]]:
     finally:
         if path is not None:
             raw.close()
+
+
+# Results of worker reads held at once, per worker: enough to keep every worker busy while the
+# caller evaluates, few enough that memory stays flat.
+IN_FLIGHT_PER_JOB = 4
+Pairs = frozenset[tuple[str, str]]
+
+
+@dataclass
+class FilteredReader(RecordReader):
+    """The records of `paths` whose (eventSource, eventName) is in `keep`, in delivery order.
+    With `jobs` > 1, regular files up to MAX_IN_MEMORY_BYTES are gunzipped, parsed and filtered
+    in that many worker processes; standard input, pipes and larger files are read here, in their
+    turn. `records_read` counts every record read, kept or not; `on_file(records)` is called as
+    each file is done (a progress bar)."""
+
+    keep: Pairs = frozenset()
+    jobs: int = 1
+    records_read: int = 0
+    on_file: Callable[[int], Any] | None = None
+    # While files are in the workers' hands, the folder walk's problems wait here for their turn.
+    _held: list[tuple[str, str]] | None = field(default=None, repr=False)
+
+    def problem(self, location: str, reason: str) -> None:
+        if self._held is None:
+            super().problem(location, reason)
+        else:
+            self._held.append((location, reason))
+
+    def __iter__(self) -> Iterator[dict]:
+        if self.jobs <= 1:
+            for path in self._files():
+                yield from self._read_here(path)
+            return
+        # In order: a file in a worker's hands, or the problems the walk met before the next file.
+        waiting: deque[Future | list[tuple[str, str]]] = deque()
+        with ProcessPoolExecutor(self.jobs) as pool:
+            self._held = []
+            try:
+                for path in self._files():
+                    if self._held:
+                        waiting.append(self._held)
+                        self._held = []
+                    if path is not None and _worker_sized(path):
+                        waiting.append(pool.submit(read_kept, path, self.keep))
+                        if len(waiting) >= IN_FLIGHT_PER_JOB * self.jobs:
+                            yield from self._take(waiting.popleft())
+                        continue
+                    while waiting:  # what comes before it, first
+                        yield from self._take(waiting.popleft())
+                    self._held = None
+                    yield from self._read_here(path)  # standard input, a pipe, a large file
+                    self._held = []
+                if self._held:
+                    waiting.append(self._held)
+            finally:
+                self._held = None
+            while waiting:
+                yield from self._take(waiting.popleft())
+
+    def _read_here(self, path: Path | None) -> Iterator[dict]:
+        records = 0
+        for record in self._read_file(path):
+            records += 1
+            if _pair(record) in self.keep:
+                yield record
+        self._count(records)
+
+    def _take(self, waited: "Future | list[tuple[str, str]]") -> Iterator[dict]:
+        if isinstance(waited, list):
+            for location, reason in waited:
+                RecordReader.problem(self, location, reason)
+            return
+        result: KeptRecords = waited.result()
+        self.files_read += 1
+        for location, reason in result.problems:
+            RecordReader.problem(self, location, reason)
+        self.problem_count += result.problem_count - len(result.problems)
+        self._count(result.records_read)
+        yield from result.kept
+
+    def _count(self, records: int) -> None:
+        self.records_read += records
+        if self.on_file is not None:
+            self.on_file(records)
+
+
+@dataclass(frozen=True)
+class KeptRecords:
+    """What a worker sends back for one file: the kept records, how many records it read, and its
+    problems."""
+
+    kept: list[dict]
+    records_read: int
+    problems: list[tuple[str, str]]
+    problem_count: int
+
+
+def read_kept(path: Path, keep: Pairs) -> KeptRecords:
+    """Read one file in a worker and keep the records whose (eventSource, eventName) is in
+    `keep`."""
+    reader = RecordReader([])
+    kept, records = [], 0
+    for record in reader._read_file(path):
+        records += 1
+        if _pair(record) in keep:
+            kept.append(record)
+    problems = [(problem.location, problem.reason) for problem in reader.problems]
+    return KeptRecords(kept, records, problems, reader.problem_count)
+
+
+def _pair(record: dict) -> tuple[Any, Any]:
+    pair = (record.get("eventSource"), record.get("eventName"))
+    try:
+        hash(pair)
+    except TypeError:  # a list or an object where a name belongs: no rule declares it
+        return (None, None)
+    return pair
+
+
+def _worker_sized(path: Path) -> bool:
+    """A regular file small enough for a worker to hold its kept records (a larger one is
+    streamed here, a record at a time)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return False  # read here, where the problem is reported
+    return stat.S_ISREG(info.st_mode) and info.st_size <= MAX_IN_MEMORY_BYTES

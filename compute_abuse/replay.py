@@ -46,6 +46,7 @@ class Alert:
     event_time: str
     context: Mapping[str, Any]
     matches: int = 1
+    epoch: float | None = None  # the event time, read as the rules read it (None: unreadable)
 
     def as_dict(self) -> dict:
         return {
@@ -159,6 +160,13 @@ class Replay:
         # (rule, dedup) -> (event time the alert opened, the alert): Panther's dedup, on event time
         self._open_alerts: dict[tuple[str, str], tuple[float, Alert]] = {}
 
+    def candidate_pairs(self) -> frozenset[tuple[str, str]]:
+        """(eventSource, eventName) of every record some rule can match: all others are skipped
+        unread, so a reader may drop them before they reach `run`."""
+        return frozenset(
+            (source, name) for name, by_source in self._dispatch.items() for source in by_source
+        )
+
     def run(self, records: Iterable[dict]) -> Iterator[Alert]:
         """Alerts of the records, in order (later matches of an open alert fold into them)."""
         with ExitStack() as patches:
@@ -216,6 +224,7 @@ class Replay:
                 opened[1].matches += 1  # Panther folds it into the open alert
                 continue
             alert = self._alert(rule, result, record)
+            alert.epoch = epoch
             self._open_alerts[(rule.detection_id, result.dedup_output)] = (moment, alert)
             tally = self.tallies[rule.detection_id]
             tally.alerts += 1

@@ -62,6 +62,87 @@ def test_s3_layout_is_read_in_delivery_time_order(tmp_path):
     ]
 
 
+# --- worker processes -----------------------------------------------------------------------------
+
+
+def s3_object(folder: Path, stamp: str, records: list) -> None:
+    """A CloudTrail S3 object of `records`, delivered at `stamp` (YYYYMMDDTHHMMZ)."""
+    day = (
+        folder
+        / "AWSLogs/111122223333/CloudTrail/us-east-1"
+        / f"{stamp[:4]}/{stamp[4:6]}/{stamp[6:8]}"
+    )
+    day.mkdir(parents=True, exist_ok=True)
+    name = f"111122223333_CloudTrail_us-east-1_{stamp}_{len(list(day.iterdir())):04d}.json.gz"
+    (day / name).write_bytes(gzip.compress(json.dumps({"Records": records}).encode()))
+
+
+def test_workers_read_filter_and_report_exactly_what_one_process_does(tmp_path, monkeypatch):
+    """Files read in worker processes give the same kept records in the same order, the same
+    counts and the same problems (in order) as reading in one process, for any number of
+    workers; stdin-like and large files are read in their turn."""
+    from compute_abuse import inputs
+
+    quiet = {"eventSource": "s3.amazonaws.com", "eventName": "GetObject"}
+    for hour in range(6):
+        records = [dict(quiet, eventID=f"q{hour}-{i}") for i in range(20)]
+        records[7:7] = [gpu_launch(user=f"u{hour}-{i}") for i in range(3)]
+        records.append({"eventName": ["RunInstances"], "eventSource": {"a": 1}})  # unhashable
+        s3_object(tmp_path, f"2024080{1 + hour % 2}T{10 + hour:02d}00Z", records)
+    body = gzip.compress(json.dumps({"Records": [gpu_launch(user="cut")] * 3}).encode())
+    broken = tmp_path / "AWSLogs/111122223333/CloudTrail/us-east-1/2024/08/01"
+    (broken / "111122223333_CloudTrail_us-east-1_20240801T1030Z_cut.json.gz").write_bytes(
+        body[: len(body) // 2]
+    )
+    lines = [json.dumps(gpu_launch(user="line1")), "{not json", json.dumps(quiet)]
+    (tmp_path / "big.jsonl").write_text("\n".join(lines * 40) + "\n")  # read here: "large"
+    (tmp_path / "notes.txt").write_text("not a log")
+    digest = tmp_path / "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/08/01"
+    digest.mkdir(parents=True)
+    (digest / "111122223333_CloudTrail-Digest_us-east-1_x.json.gz").write_bytes(b"")
+    monkeypatch.setattr(inputs, "MAX_IN_MEMORY_BYTES", 4096)  # before the workers fork
+    keep = frozenset({("ec2.amazonaws.com", "RunInstances")})
+
+    def read(jobs):
+        reader = inputs.FilteredReader([str(tmp_path), str(tmp_path / "gone.json")], keep=keep,
+                                       jobs=jobs)  # fmt: skip
+        ids = [record["userIdentity"]["userName"] for record in reader]
+        counts = (reader.records_read, reader.files_read, reader.problem_count,
+                  reader.digests_skipped, reader.other_files)  # fmt: skip
+        return ids, counts, [str(problem) for problem in reader.problems]
+
+    alone = RecordReader([str(tmp_path), str(tmp_path / "gone.json")])
+    expected = [r["userIdentity"]["userName"] for r in alone if r.get("eventName") == "RunInstances"
+                and r.get("eventSource") == "ec2.amazonaws.com"]  # fmt: skip
+    one = read(1)
+    assert one[0] == expected and len(expected) == 40 + 6 * 3  # the cut object: nothing kept
+    assert one[2] == [str(problem) for problem in alone.problems]
+    assert one[1] == (80 + 6 * 24, 8, 40 + 2 + 1, 1, 1)  # bad lines, cut object, gone.json
+    for jobs in (2, 3):
+        assert read(jobs) == one
+
+
+def test_alerts_print_in_event_time_order_for_any_number_of_workers(tmp_path, capsys):
+    """Delivery order is not event-time order (an object of 14:09 can arrive before one holding
+    14:05): the rules see delivery order, the alert list is by event time, whatever --jobs."""
+    late = gpu_launch(user="late", eventTime="2024-08-01T14:09:00Z")
+    early = gpu_launch(user="early", eventTime="2024-08-01T14:05:00Z")
+    s3_object(tmp_path, "20240801T1400Z", [late])
+    s3_object(tmp_path, "20240801T1410Z", [early])
+    outputs = []
+    for jobs in ("1", "2"):
+        rule = "ComputeAbuse.AWS.EC2.UnusualInstanceType"
+        assert main(["replay", str(tmp_path), "--rules", rule, "--format", "jsonl",
+                     "--jobs", jobs]) == 0  # fmt: skip
+        out, err = capsys.readouterr()
+        outputs.append(out)
+        assert "Replayed 2 records from 2 file(s)" in err
+    alerts = [json.loads(line) for line in outputs[0].splitlines()]
+    assert [alert["event_time"] for alert in alerts] == ["2024-08-01T14:05:00Z",
+                                                         "2024-08-01T14:09:00Z"]  # fmt: skip
+    assert outputs[1] == outputs[0]
+
+
 # --- bad input ------------------------------------------------------------------------------------
 
 
