@@ -10,8 +10,10 @@ Two sqlglot gaps are closed here, each a rewrite of one construct's meaning, not
 
 import json
 import re
+import tempfile
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import sqlglot
@@ -89,6 +91,28 @@ def _panther_resources(resources: object) -> object:
     ]  # fmt: skip
 
 
+_TEXT_COLUMNS = (
+    "eventID",
+    "eventTime",
+    "eventSource",
+    "eventName",
+    "awsRegion",
+    "sourceIPAddress",
+    "userAgent",
+    "recipientAccountId",
+    "errorCode",
+    "errorMessage",
+)
+_JSON_COLUMNS = ("userIdentity", "requestParameters", "responseElements", "resources")
+_TIME_COLUMNS = ("p_event_time", "p_parse_time")
+# The rows are read back from JSON lines (one bulk read; inserting row by row takes seconds):
+# the JSON columns as their JSON text, cast to JSON in the table, as a VARIANT holds them.
+_READ_COLUMNS = ", ".join(
+    [f"{name}: 'VARCHAR'" for name in (*_TEXT_COLUMNS, *_JSON_COLUMNS)]
+    + [f"{name}: 'TIMESTAMP'" for name in _TIME_COLUMNS]
+)  # fmt: skip
+
+
 def load(events: Iterable[Mapping], now: datetime | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with panther_logs.public.aws_cloudtrail holding the events, the JSON
     fields as JSON columns as in Panther's table (Snowflake VARIANT), resources[] keys as Panther
@@ -98,15 +122,12 @@ def load(events: Iterable[Mapping], now: datetime | None = None) -> duckdb.DuckD
     connection = duckdb.connect(":memory:")
     connection.execute("ATTACH ':memory:' AS panther_logs")
     connection.execute("CREATE SCHEMA panther_logs.public")
-    connection.execute(
-        f"CREATE TABLE {TABLE} (eventID VARCHAR, eventTime VARCHAR, eventSource VARCHAR, "
-        "eventName VARCHAR, awsRegion VARCHAR, sourceIPAddress VARCHAR, userAgent VARCHAR, "
-        "recipientAccountId VARCHAR, errorCode VARCHAR, errorMessage VARCHAR, userIdentity JSON, "
-        "requestParameters JSON, responseElements JSON, resources JSON, p_event_time TIMESTAMP, "
-        "p_parse_time TIMESTAMP)"
-    )
+    columns = [f"{name} VARCHAR" for name in _TEXT_COLUMNS]
+    columns += [f"{name} JSON" for name in _JSON_COLUMNS]
+    columns += [f"{name} TIMESTAMP" for name in _TIME_COLUMNS]
+    connection.execute(f"CREATE TABLE {TABLE} ({', '.join(columns)})")
     arrived = (now.astimezone(UTC).replace(tzinfo=None) - timedelta(minutes=1)) if now else None
-    rows = []
+    lines = []
     for record in events:
         event_time = _p_event_time(record)
         parse_time = record.get("p_parse_time")
@@ -115,24 +136,31 @@ def load(events: Iterable[Mapping], now: datetime | None = None) -> duckdb.DuckD
         )
         if now is not None and parse_time > now.astimezone(UTC).replace(tzinfo=None):
             continue  # not in the data lake yet
-        rows.append(
-            (
-                *(record.get(k) for k in ("eventID", "eventTime", "eventSource", "eventName",
-                                          "awsRegion", "sourceIPAddress", "userAgent",
-                                          "recipientAccountId", "errorCode", "errorMessage")),
-                *(json.dumps(value) if value is not None else None
-                  for value in (record.get("userIdentity"), record.get("requestParameters"),
-                                record.get("responseElements"),
-                                _panther_resources(record.get("resources")))),
-                event_time,
-                parse_time,
+        row = {name: _text(record.get(name)) for name in _TEXT_COLUMNS}
+        row.update({name: None if value is None else json.dumps(value) for name, value in (
+            *((name, record.get(name)) for name in _JSON_COLUMNS[:3]),
+            ("resources", _panther_resources(record.get("resources"))),
+        )})  # fmt: skip
+        row.update(p_event_time=event_time.isoformat(), p_parse_time=parse_time.isoformat())
+        lines.append(json.dumps(row))
+    if lines:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder, "rows.jsonl")
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            # TABLE and the column list are this module's constants; the path is a parameter.
+            connection.execute(
+                f"INSERT INTO {TABLE} SELECT * FROM read_json(?, format = 'newline_delimited', "
+                f"columns = {{{_READ_COLUMNS}}})",  # nosec B608
+                [str(path)],
             )
-        )  # fmt: skip
-    if rows:
-        # TABLE is this module's constant; the values go in as parameters.
-        insert = f"INSERT INTO {TABLE} VALUES ({', '.join('?' * 16)})"  # nosec B608
-        connection.executemany(insert, rows)
     return connection
+
+
+def _text(value: object) -> str | None:
+    """A field as a VARCHAR column holds it (what the row-by-row insert cast it to)."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value) if isinstance(value, (dict, list)) else str(value)
 
 
 def run(snowflake_sql: str, events: Iterable[Mapping], now: datetime) -> list[dict]:
