@@ -32,8 +32,8 @@ pat-test: install  ## run every detection's YAML tests (at least one true and on
 check-packs: install  ## fail when the pack misses an item of the repo
 	$(PAT) check-packs --path .
 
-pytest: install  ## unit, engine, catalog and corpus tests
-	$(BIN)/python -m pytest
+pytest: install  ## unit, engine, catalog and corpus tests, on every core (pytest-xdist)
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 lint: install  ## formatter check, linter, bandit
 	$(BIN)/ruff format --check .

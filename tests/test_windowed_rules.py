@@ -314,8 +314,8 @@ def test_a_weeks_build_up_below_every_daily_window_alerts_on_the_7_day_window(kv
         ("a developer: 960 vCPUs in 10 hours", lambda: spread_evenly(960, 10, DAY0, "dev")),
         ("an autoscaler: ~900 vCPUs a day for a week", lambda: [
             e for day in range(7)
-            for e in spread_evenly(864, 24, DAY0 + day * 24 * HOUR, "autoscaler", per_launch=8,
-                                   instance_type="c5.2xlarge")]),
+            for e in spread_evenly(864, 24, DAY0 + day * 24 * HOUR, "autoscaler", per_launch=16,
+                                   instance_type="c5.4xlarge")]),
         ("a CI drip: ~900 vCPUs over a week", lambda: spread_evenly(896, 168, DAY0, "ci",
                                                                     per_launch=4,
                                                                     instance_type="c5.xlarge")),
