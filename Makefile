@@ -8,7 +8,7 @@ CONTENT := rules global_helpers data_models queries packs
 PY_SOURCES := rules global_helpers data_models compute_abuse
 
 .DEFAULT_GOAL := help
-.PHONY: help install replay test pat-test check-packs pytest lint fmt catalog queries docs sample bench parallel export zip upload lock clean
+.PHONY: help install replay test pat-test check-packs pytest lint fmt catalog queries docs generate pack new-rule sample bench parallel export zip upload lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,6 +49,15 @@ catalog: install  ## regenerate global_helpers/ec2_instance_catalog.py from moto
 
 queries: install  ## regenerate queries/*.yml from compute_abuse/sql_templates and the config
 	$(BIN)/python -m compute_abuse queries
+
+generate: pack docs queries  ## after adding or changing a detection: the pack's IDs, docs, queries
+
+pack: install  ## list every item of the repo in packs/ (new ones appended)
+	$(BIN)/python -m compute_abuse pack
+
+new-rule: install  ## scaffold a detection: make new-rule NAME=SpotPriceProbe
+	@test -n "$(NAME)" || { echo "usage: make new-rule NAME=CamelCaseName"; exit 2; }
+	$(BIN)/python -m compute_abuse new-rule "$(NAME)"
 
 docs: install  ## regenerate docs/detections.md from the rules' YAML
 	$(BIN)/python -m compute_abuse docs

@@ -4,6 +4,8 @@ python -m compute_abuse replay [PATH ...] [--rules ID ...] [--config FILE] [--fo
                              [--jobs N]
 python -m compute_abuse export DEST [--with-data-model]
 python -m compute_abuse catalog
+python -m compute_abuse new-rule NAME
+python -m compute_abuse pack | docs | queries
 python -m compute_abuse sample
 """
 
@@ -73,10 +75,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("sample", help="regenerate the bundled sample data in samples/")
     commands.add_parser("docs", help="regenerate docs/detections.md from the rules")
     commands.add_parser("queries", help="regenerate queries/*.yml from the SQL templates")
+    commands.add_parser("pack", help="list every item of the repo in packs/ (new ones appended)")
+    new_rule = commands.add_parser(
+        "new-rule",
+        help="scaffold a detection: its .py, its .yml (with tests) and one test module",
+        description="Write rules/aws_ec2_compute_abuse/<name>.py and .yml and "
+        "tests/test_<name>.py for ComputeAbuse.AWS.EC2.<Name>, then run `make generate`.",
+    )
+    new_rule.add_argument("name", metavar="NAME", help="CamelCase, e.g. SpotPriceProbe")
     args = parser.parse_args(argv)
 
     handlers = {"export": _export, "catalog": _catalog, "queries": _queries, "docs": _docs,
-                "sample": _sample, "replay": run_replay}  # fmt: skip
+                "sample": _sample, "replay": run_replay, "pack": _pack,
+                "new-rule": _new_rule}  # fmt: skip
     return handlers[args.command](args)
 
 
@@ -112,6 +123,27 @@ def _docs(_args: argparse.Namespace) -> int:
     from compute_abuse import docs
 
     print(f"wrote {docs.write()}")
+    return 0
+
+
+def _pack(_args: argparse.Namespace) -> int:
+    from compute_abuse import scaffold
+
+    print("updated the pack's IDs" if scaffold.sync_pack() else "the pack lists every item")
+    return 0
+
+
+def _new_rule(args: argparse.Namespace) -> int:
+    from compute_abuse import scaffold
+
+    try:
+        paths = scaffold.new_rule(args.name)
+    except ValueError as error:
+        print(f"new-rule: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    for path in paths:
+        print(f"wrote {path}")
+    print("next: edit them, then `make generate` (pack, docs, queries) and `make test`")
     return 0
 
 

