@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from compute_abuse import docs
+from compute_abuse import REPO_ROOT, docs
 from compute_abuse.content import load_rule, load_specs, specs_of_type
 
 DETECTIONS = docs.detection_specs()
@@ -93,3 +93,25 @@ def test_specs_use_only_known_analysis_types():
     kinds = {spec.analysis_type for spec in load_specs()}
     assert kinds <= {"rule", "scheduled_rule", "global", "datamodel", "pack", "scheduled_query",
                      "saved_query"}  # fmt: skip
+
+
+def _pins(path):
+    """name -> version of the pins in a requirements file and the files it includes (-r)."""
+    pins = {}
+    for text in path.read_text(encoding="utf-8").splitlines():
+        line = text.split("#")[0].strip()
+        if line.startswith("-r "):
+            pins.update(_pins(path.parent / line[3:].strip()))
+        elif "==" in line:
+            name, version = line.split("==")
+            pins[re.sub(r"[-_.]+", "-", name.strip().lower())] = version.strip()  # PEP 503
+    return pins
+
+
+def test_every_pin_by_role_is_in_the_lock_at_that_version():
+    wanted = _pins(REPO_ROOT / "requirements.in")
+    locked = _pins(REPO_ROOT / "requirements.txt")
+    assert {"panther-detection-helpers", "panther-core", "pytest"} <= set(wanted)
+    assert {name: version for name, version in wanted.items() if locked.get(name) != version} == {}
+    # What Panther runs is pinned alone: the content needs nothing else there.
+    assert set(_pins(REPO_ROOT / "requirements/panther.in")) == {"panther-detection-helpers"}
