@@ -907,7 +907,8 @@ WAIT_SECONDS = 86400
 MAX_WAITING = 16
 MAX_WAITING_BYTES = 8192
 
-# Template event ID -> the waiting launch it completed that alerted, for the alert functions.
+# A template's or an owner's event ID -> the waiting launch it completed that alerted, for the
+# alert functions.
 _completed: dict[str, Mapping] = {}
 
 
@@ -982,20 +983,38 @@ def waiting_launches(event: Mapping, store: KVStore) -> list[dict]:
     if change is None:
         return []
     first = min(entry.epoch for entry in change.entries)
+    waiting = _waiting_launches(event, change.kind, change.refs, first, first + WAIT_SECONDS, store)
+    return [launch for launch in waiting
+            if template_types(launch, summarize_launch(launch), store).status
+            not in (STATUS_UNKNOWN, STATUS_UNREADABLE)]  # fmt: skip
+
+
+def _waiting_launches(event, kind: str, refs, start: int, end: int, store: KVStore) -> list[dict]:
+    """The launches kept (by `_wait`) under the waiting keys of `refs` of `kind`, with event
+    times from `start` to `end`, each once; [] when the store or a member cannot be read (the
+    launches stay as judged)."""
     launches: dict[str, dict] = {}
     try:
-        for ref in change.refs:
-            key = _waiting_key(change.kind, _account_id(event), region(event), ref)
+        for ref in refs:
+            key = _waiting_key(kind, _account_id(event), region(event), ref)
             for epoch, member in _waiting(store.get_string_set(key)):
-                if first <= epoch <= first + WAIT_SECONDS:
+                if start <= epoch <= end:
                     launch = json.loads(member.partition("|")[2])
                     if isinstance(launch, dict):
                         launches.setdefault(event_id(launch), launch)
-    except Exception:  # a failed read or a damaged member: the launches stay as judged
+    except Exception:  # a failed read or a damaged member
         return []
-    return [launch for launch in launches.values()
-            if template_types(launch, summarize_launch(launch), store).status
-            not in (STATUS_UNKNOWN, STATUS_UNREADABLE)]  # fmt: skip
+    return list(launches.values())
+
+
+def _complete(event: Mapping, alerting: list[dict]) -> None:
+    """Keep the first alerting launch a definition or owner completed, for `launch_of`."""
+    if len(_completed) >= _MAX_JUDGED:
+        _completed.clear()
+    if alerting:
+        _completed[event_id(event)] = alerting[0]
+    else:
+        _completed.pop(event_id(event), None)
 
 
 def judge_waiting_launches(event: Mapping, store: KVStore, judge: Callable) -> bool:
@@ -1005,12 +1024,7 @@ def judge_waiting_launches(event: Mapping, store: KVStore, judge: Callable) -> b
     (`launch_of`)."""
     remember_template(event, store)
     alerting = [launch for launch in waiting_launches(event, store) if judge(launch)]
-    if len(_completed) >= _MAX_JUDGED:
-        _completed.clear()
-    if alerting:
-        _completed[event_id(event)] = alerting[0]
-    else:
-        _completed.pop(event_id(event), None)
+    _complete(event, alerting)
     return bool(alerting)
 
 
@@ -1018,20 +1032,10 @@ def owners_waiting_launches(event: Mapping, store: KVStore) -> list[dict]:
     """The service launches waiting for the owner a sizing call is (read after the call's own
     judgement wrote it), that now find an owner: event time from the call (less clock skew) to
     WAIT_SECONDS after."""
-    refs = owned_capacity_refs(event)
     epoch = int(event_time_epoch(event) or 0)
-    launches: dict[str, dict] = {}
-    try:
-        for ref in refs:
-            key = _waiting_key(OWNER, _account_id(event), region(event), ref)
-            for moment, member in _waiting(store.get_string_set(key)):
-                if epoch - OWNER_SKEW_SECONDS <= moment <= epoch + WAIT_SECONDS:
-                    launch = json.loads(member.partition("|")[2])
-                    if isinstance(launch, dict):
-                        launches.setdefault(event_id(launch), launch)
-        return [launch for launch in launches.values() if find_owner(launch, store)[0]]
-    except Exception:  # a failed read or a damaged member: the launches stay as judged
-        return []
+    start, end = epoch - OWNER_SKEW_SECONDS, epoch + WAIT_SECONDS
+    waiting = _waiting_launches(event, OWNER, owned_capacity_refs(event), start, end, store)
+    return [launch for launch in waiting if find_owner(launch, store)[0]]
 
 
 def judge_owner_and_waiting_launches(event: Mapping, store: KVStore, judge: Callable) -> bool:
@@ -1041,12 +1045,7 @@ def judge_owner_and_waiting_launches(event: Mapping, store: KVStore, judge: Call
     is what the alert functions describe (`launch_of`)."""
     alerts = judge(event)
     waiting = [launch for launch in owners_waiting_launches(event, store) if judge(launch)]
-    if len(_completed) >= _MAX_JUDGED:
-        _completed.clear()
-    if waiting and not alerts:
-        _completed[event_id(event)] = waiting[0]
-    else:
-        _completed.pop(event_id(event), None)
+    _complete(event, [] if alerts else waiting)
     return alerts or bool(waiting)
 
 
