@@ -586,14 +586,10 @@ class KeptRecords:
 def read_kept(path: Path, keep: Pairs) -> KeptRecords:
     """Read one file in a worker and keep the records whose (eventSource, eventName) is in
     `keep`."""
-    reader = RecordReader([])
-    kept, records = [], 0
-    for record in reader._read_file(path):
-        records += 1
-        if _pair(record) in keep:
-            kept.append(record)
+    reader = FilteredReader([], keep=keep)
+    kept = list(reader._read_here(path))
     problems = [(problem.location, problem.reason) for problem in reader.problems]
-    return KeptRecords(kept, records, problems, reader.problem_count)
+    return KeptRecords(kept, reader.records_read, problems, reader.problem_count)
 
 
 def _pair(record: dict) -> tuple[Any, Any]:

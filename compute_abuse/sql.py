@@ -137,10 +137,9 @@ def load(events: Iterable[Mapping], now: datetime | None = None) -> duckdb.DuckD
         if now is not None and parse_time > now.astimezone(UTC).replace(tzinfo=None):
             continue  # not in the data lake yet
         row = {name: _text(record.get(name)) for name in _TEXT_COLUMNS}
-        row.update({name: None if value is None else json.dumps(value) for name, value in (
-            *((name, record.get(name)) for name in _JSON_COLUMNS[:3]),
-            ("resources", _panther_resources(record.get("resources"))),
-        )})  # fmt: skip
+        values = {name: record.get(name) for name in _JSON_COLUMNS}
+        values["resources"] = _panther_resources(values["resources"])
+        row.update({name: None if v is None else json.dumps(v) for name, v in values.items()})
         row.update(p_event_time=event_time.isoformat(), p_parse_time=parse_time.isoformat())
         lines.append(json.dumps(row))
     if lines:

@@ -48,14 +48,23 @@ def test_every_input_format_is_read(tmp_path):
     assert reader.files_read == 5
 
 
+def s3_object(folder: Path, stamp: str, records: list, region: str = "us-east-1") -> None:
+    """A CloudTrail S3 object of `records`, delivered at `stamp` (YYYYMMDDTHHMMZ)."""
+    day = (
+        folder
+        / "AWSLogs/111122223333/CloudTrail"
+        / region
+        / f"{stamp[:4]}/{stamp[4:6]}/{stamp[6:8]}"
+    )
+    day.mkdir(parents=True, exist_ok=True)
+    name = f"111122223333_CloudTrail_{region}_{stamp}_{len(list(day.iterdir())):04d}.json.gz"
+    (day / name).write_bytes(gzip.compress(json.dumps({"Records": records}).encode()))
+
+
 def test_s3_layout_is_read_in_delivery_time_order(tmp_path):
     early, late = gpu_launch(user="early"), gpu_launch(user="late")
-    for region, stamp, record in (("us-west-2", "20240801T1000Z", late),
-                                  ("eu-west-1", "20240801T0900Z", early)):  # fmt: skip
-        folder = tmp_path / "AWSLogs/111122223333/CloudTrail" / region / "2024/08/01"
-        folder.mkdir(parents=True)
-        name = f"111122223333_CloudTrail_{region}_{stamp}_abc.json.gz"
-        (folder / name).write_bytes(gzip.compress(json.dumps({"Records": [record]}).encode()))
+    s3_object(tmp_path, "20240801T1000Z", [late], region="us-west-2")
+    s3_object(tmp_path, "20240801T0900Z", [early], region="eu-west-1")
     assert [r["userIdentity"]["userName"] for r in RecordReader([str(tmp_path)])] == [
         "early",
         "late",
@@ -63,18 +72,6 @@ def test_s3_layout_is_read_in_delivery_time_order(tmp_path):
 
 
 # --- worker processes -----------------------------------------------------------------------------
-
-
-def s3_object(folder: Path, stamp: str, records: list) -> None:
-    """A CloudTrail S3 object of `records`, delivered at `stamp` (YYYYMMDDTHHMMZ)."""
-    day = (
-        folder
-        / "AWSLogs/111122223333/CloudTrail/us-east-1"
-        / f"{stamp[:4]}/{stamp[4:6]}/{stamp[6:8]}"
-    )
-    day.mkdir(parents=True, exist_ok=True)
-    name = f"111122223333_CloudTrail_us-east-1_{stamp}_{len(list(day.iterdir())):04d}.json.gz"
-    (day / name).write_bytes(gzip.compress(json.dumps({"Records": records}).encode()))
 
 
 def test_workers_read_filter_and_report_exactly_what_one_process_does(tmp_path, monkeypatch):
