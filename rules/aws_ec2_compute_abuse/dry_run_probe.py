@@ -43,6 +43,14 @@ from ec2_launch_templates import (
 RULE_EVENTS = LAUNCH_AND_TEMPLATE_EVENTS
 
 
+def rule(event):
+    name = event_name(event)  # one look-up rejects almost every event
+    # remembered: dry runs may name templates
+    if name in TEMPLATE_EVENT_NAMES and is_template_event(event):
+        return judge_waiting_launches(event, _store(), _dry_run)
+    return _dry_run(event)
+
+
 def _store():
     return KVStore(get_string_set, add_to_string_set, remove_from_string_set)
 
@@ -51,14 +59,6 @@ def _probe(event, store=None):
     """(the dry run priced by its template where it names one, the look-up, the unusual types).
     rule() looks the template up in `store`; the alert functions read what it found."""
     return unusual_launch(event, store, unusual_instance_types(), usual_instance_types())
-
-
-def rule(event):
-    name = event_name(event)  # one look-up rejects almost every event
-    # remembered: dry runs may name templates
-    if name in TEMPLATE_EVENT_NAMES and is_template_event(event):
-        return judge_waiting_launches(event, _store(), _dry_run)
-    return _dry_run(event)
 
 
 def _dry_run(event):

@@ -64,63 +64,18 @@ from ec2_launch_templates import launch_with_template
 # jobs): counted by their vCPUs (VCPUSurge), not by number.
 NOT_INSTANCES = {
     source: LAUNCH_EVENTS[source]
-    for source in (ECS_EVENT_SOURCE, CODEBUILD_EVENT_SOURCE, AMPLIFY_EVENT_SOURCE,
-                   LAMBDA_EVENT_SOURCE)
-} | {BATCH_EVENT_SOURCE: frozenset({"SubmitJob"})}  # fmt: skip
-RULE_EVENTS = {source: names - NOT_INSTANCES.get(source, frozenset())
-               for source, names in LAUNCH_EVENTS.items()
-               if names - NOT_INSTANCES.get(source, frozenset())}  # fmt: skip
-
-
-def _windows(event, day, bucket):
-    """The UTC day of the event's principal, of its source IP (across principals and accounts)
-    and of its account (across principals), each with its threshold from ec2_compute_config."""
-    who = principal(event).key
-    span = f"UTC day {day}"
-    threshold = as_int(high_instance_count_threshold(), HIGH_INSTANCE_COUNT_THRESHOLD)
-    windows = [Window("principal", span, window_key("instance-count", who, day), DAY_SECONDS,
-                      threshold, f"{who}:{day}", bucket=bucket)]  # fmt: skip
-    thresholds = (
-        as_int(high_instance_count_source_ip_threshold(), HIGH_INSTANCE_COUNT_SOURCE_IP_THRESHOLD),
-        as_int(high_instance_count_account_threshold(), HIGH_INSTANCE_COUNT_ACCOUNT_THRESHOLD),
+    for source in (
+        ECS_EVENT_SOURCE,
+        CODEBUILD_EVENT_SOURCE,
+        AMPLIFY_EVENT_SOURCE,
+        LAMBDA_EVENT_SOURCE,
     )
-    windows += shared_windows("instance-count", caller_ip_address(event), resource_account(event),
-                              span, DAY_SECONDS, thresholds, day=day, bucket=bucket)  # fmt: skip
-    return windows
-
-
-def _count(event, record_it=False) -> list[tuple[Window, WindowResult]]:
-    """(window, result) for each window of the event; rule() records, the alert functions read
-    what it recorded. Instances requested, attempts included; the principal's entries carry
-    Elastic's (outcome, type, subnet) bucket as their label, the other windows' the principal."""
-    store = (
-        KVStore(get_string_set, add_to_string_set, remove_from_string_set) if record_it else None
-    )
-    # Priced by the template it names, and a group's resize as its growth (ec2_launch_templates).
-    summary, _ = launch_with_template(event, store)
-    epoch = event_time_epoch(event)
-    day, start, end = utc_day(int(epoch)) if epoch is not None else ("unknown-day", 0, DAY_SECONDS)
-    instance_type = (summary.instance_types or ("unknown-type",))[0]
-    elastic_bucket = f"{summary.outcome} {instance_type} {summary.subnet_id or 'no-subnet'}"
-    entry = Entry(
-        epoch=int(epoch or 0), event_id=event_id(event), amount=summary.requested_instance_count,
-        accelerators=summary.requested_accelerators, label=entry_label(elastic_bucket),
-    )  # fmt: skip
-    return judge_windows(_windows(event, day, (start, end)), entry, principal(event).display,
-                         store, has_event_time=epoch is not None)  # fmt: skip
-
-
-def _refused(result: WindowResult) -> int:
-    """Instances of the principal's day that were asked for and refused."""
-    return sum(
-        amount for label, amount in result.breakdown if not label.startswith(OUTCOME_SUCCESS)
-    )
-
-
-def _elastic_bucket(label, instances):
-    outcome, instance_type, subnet_id = [*label.split(" ", 2), "", ""][:3]
-    return {"outcome": outcome, "instance_type": instance_type, "subnet_id": subnet_id,
-            "instances": instances}  # fmt: skip
+} | {BATCH_EVENT_SOURCE: frozenset({"SubmitJob"})}
+RULE_EVENTS = {
+    source: names - NOT_INSTANCES.get(source, frozenset())
+    for source, names in LAUNCH_EVENTS.items()
+    if names - NOT_INSTANCES.get(source, frozenset())
+}
 
 
 def rule(event):
@@ -141,6 +96,86 @@ def rule(event):
     if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
         return False
     return any(result.crossed for _, result in _count(event, record_it=True))
+
+
+def _windows(event, day, bucket):
+    """The UTC day of the event's principal, of its source IP (across principals and accounts)
+    and of its account (across principals), each with its threshold from ec2_compute_config."""
+    who = principal(event).key
+    span = f"UTC day {day}"
+    threshold = as_int(high_instance_count_threshold(), HIGH_INSTANCE_COUNT_THRESHOLD)
+    windows = [
+        Window(
+            "principal",
+            span,
+            window_key("instance-count", who, day),
+            DAY_SECONDS,
+            threshold,
+            f"{who}:{day}",
+            bucket=bucket,
+        )
+    ]
+    thresholds = (
+        as_int(high_instance_count_source_ip_threshold(), HIGH_INSTANCE_COUNT_SOURCE_IP_THRESHOLD),
+        as_int(high_instance_count_account_threshold(), HIGH_INSTANCE_COUNT_ACCOUNT_THRESHOLD),
+    )
+    windows += shared_windows(
+        "instance-count",
+        caller_ip_address(event),
+        resource_account(event),
+        span,
+        DAY_SECONDS,
+        thresholds,
+        day=day,
+        bucket=bucket,
+    )
+    return windows
+
+
+def _count(event, record_it=False) -> list[tuple[Window, WindowResult]]:
+    """(window, result) for each window of the event; rule() records, the alert functions read
+    what it recorded. Instances requested, attempts included; the principal's entries carry
+    Elastic's (outcome, type, subnet) bucket as their label, the other windows' the principal."""
+    store = (
+        KVStore(get_string_set, add_to_string_set, remove_from_string_set) if record_it else None
+    )
+    # Priced by the template it names, and a group's resize as its growth (ec2_launch_templates).
+    summary, _ = launch_with_template(event, store)
+    epoch = event_time_epoch(event)
+    day, start, end = utc_day(int(epoch)) if epoch is not None else ("unknown-day", 0, DAY_SECONDS)
+    instance_type = (summary.instance_types or ("unknown-type",))[0]
+    elastic_bucket = f"{summary.outcome} {instance_type} {summary.subnet_id or 'no-subnet'}"
+    entry = Entry(
+        epoch=int(epoch or 0),
+        event_id=event_id(event),
+        amount=summary.requested_instance_count,
+        accelerators=summary.requested_accelerators,
+        label=entry_label(elastic_bucket),
+    )
+    return judge_windows(
+        _windows(event, day, (start, end)),
+        entry,
+        principal(event).display,
+        store,
+        has_event_time=epoch is not None,
+    )
+
+
+def _refused(result: WindowResult) -> int:
+    """Instances of the principal's day that were asked for and refused."""
+    return sum(
+        amount for label, amount in result.breakdown if not label.startswith(OUTCOME_SUCCESS)
+    )
+
+
+def _elastic_bucket(label, instances):
+    outcome, instance_type, subnet_id = [*label.split(" ", 2), "", ""][:3]
+    return {
+        "outcome": outcome,
+        "instance_type": instance_type,
+        "subnet_id": subnet_id,
+        "instances": instances,
+    }
 
 
 def title(event):

@@ -15,18 +15,18 @@ LISTS = ("actor_arns", "instance_types", "subnet_ids")
 MAX_LISTED_EVENT_IDS = 20
 
 
+def rule(row):
+    # The query already keeps buckets at the threshold; checked again so a row that is not one
+    # never alerts.
+    return _total(row) >= as_int(high_instance_count_threshold(), HIGH_INSTANCE_COUNT_THRESHOLD)
+
+
 def _total(row):
     return as_count(row.get("requested_instances")) or 0
 
 
 def _refused(row):
     return as_count(row.get("refused_instances")) or 0
-
-
-def rule(row):
-    # The query already keeps buckets at the threshold; checked again so a row that is not one
-    # never alerts.
-    return _total(row) >= as_int(high_instance_count_threshold(), HIGH_INSTANCE_COUNT_THRESHOLD)
 
 
 def title(row):

@@ -69,8 +69,12 @@ CREDENTIAL_EVENTS = frozenset({"CreateAccessKey", "CreateLoginProfile", "UpdateL
 RECON_EVENTS = frozenset({"DescribeInstanceTypeOfferings"})  # EC2's "which types are offered"
 
 # The only events rule() can match (eventSource -> eventNames); tooling skips the rest.
-RULE_EVENTS = merged_events(LAUNCH_AND_TEMPLATE_EVENTS, {EC2_EVENT_SOURCE: RECON_EVENTS},
-                            QUOTA_EVENTS, {IAM_EVENT_SOURCE: CREDENTIAL_EVENTS})  # fmt: skip
+RULE_EVENTS = merged_events(
+    LAUNCH_AND_TEMPLATE_EVENTS,
+    {EC2_EVENT_SOURCE: RECON_EVENTS},
+    QUOTA_EVENTS,
+    {IAM_EVENT_SOURCE: CREDENTIAL_EVENTS},
+)
 
 STAGE_EVENT_NAMES = frozenset().union(*RULE_EVENTS.values())
 
@@ -86,6 +90,16 @@ STAGES = {
 }
 
 
+def rule(event):
+    name = event_name(event)
+    if name not in STAGE_EVENT_NAMES:  # one look-up rejects almost every event
+        return False
+    # remembered: dry runs and launches may name templates
+    if name in TEMPLATE_EVENT_NAMES and is_template_event(event):
+        return judge_waiting_launches(event, _store(), _stage_rule)
+    return _stage_rule(event)
+
+
 def _store():
     return KVStore(get_string_set, add_to_string_set, remove_from_string_set)
 
@@ -97,8 +111,9 @@ def _window():
 def _launch_stage(event, store):
     """ "dry-run" or "launch" when a launch call asks for unusual or large capacity (as DryRunProbe
     and UnusualInstanceType judge it, a template's type included), else ""."""
-    summary, _, unusual = unusual_launch(event, store, unusual_instance_types(),
-                                         usual_instance_types())  # fmt: skip
+    summary, _, unusual = unusual_launch(
+        event, store, unusual_instance_types(), usual_instance_types()
+    )
     if launch_outcome(event)[0] == OUTCOME_DRY_RUN:
         large = as_int(dry_run_vcpu_threshold(), DRY_RUN_VCPU_THRESHOLD)
         return "dry-run" if unusual or summary.requested_vcpus_max >= large else ""
@@ -113,8 +128,9 @@ def _spread_over_regions(event, store):
     min_regions = as_int(region_spread_min_regions(), REGION_SPREAD_MIN_REGIONS)
     key = window_key("playbook-regions", principal(event).key)
     entry = distinct_entry(region(event) or "?", int(epoch or 0), _window())
-    result = window_for(key, entry, min_regions, _window(), store,
-                        has_event_time=epoch is not None, distinct=True)  # fmt: skip
+    result = window_for(
+        key, entry, min_regions, _window(), store, has_event_time=epoch is not None, distinct=True
+    )
     return result.total >= min_regions
 
 
@@ -171,27 +187,19 @@ def _playbook(event, record_it=False):
     result = None
     for stage in stages:
         entry = bounded(_entry(event, stage))
-        result = window_for(key, entry, minimum, _window(), store, has_event_time=has_time,
-                            distinct=True)  # fmt: skip
+        result = window_for(
+            key, entry, minimum, _window(), store, has_event_time=has_time, distinct=True
+        )
         first_of_its_stage = entry in result.firsts
-        if result.crossed or (result.total >= minimum and first_of_its_stage
-                              and not result.duplicate):  # fmt: skip
+        if result.crossed or (
+            result.total >= minimum and first_of_its_stage and not result.duplicate
+        ):
             return result, True
     return result, False
 
 
 # What rule() found for an event, for its alert functions (Panther runs them right after).
 _recorded_stages: dict[str, list] = {}
-
-
-def rule(event):
-    name = event_name(event)
-    if name not in STAGE_EVENT_NAMES:  # one look-up rejects almost every event
-        return False
-    # remembered: dry runs and launches may name templates
-    if name in TEMPLATE_EVENT_NAMES and is_template_event(event):
-        return judge_waiting_launches(event, _store(), _stage_rule)
-    return _stage_rule(event)
 
 
 def _stage_rule(event):

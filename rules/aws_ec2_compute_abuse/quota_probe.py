@@ -40,6 +40,19 @@ RULE_EVENTS = QUOTA_EVENTS
 QUOTA_EVENT_NAMES = frozenset().union(*QUOTA_EVENTS.values())
 
 
+def rule(event):
+    if event_name(event) not in QUOTA_EVENT_NAMES:  # one look-up rejects almost every event
+        return False
+    call = _call(event)
+    if call.service_code != "ec2":
+        return False
+    if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
+        return False
+    if call.event_name == "RequestServiceQuotaIncrease":
+        return bool(call.quota_name)  # an EC2 vCPU quota
+    return _sweep(event, record_it=True).crossed
+
+
 def _call(event):
     """The quota call; an empty one for other events (alert functions run on any event)."""
     return quota_call(event) or QuotaCall("", "", "", "", False, None)
@@ -59,21 +72,9 @@ def _sweep(event, record_it=False):
         KVStore(get_string_set, add_to_string_set, remove_from_string_set) if record_it else None
     )
     key = window_key("quota-lookups", principal(event).key)
-    return window_for(key, entry, min_regions, window, store, has_event_time=epoch is not None,
-                      distinct=True)  # fmt: skip
-
-
-def rule(event):
-    if event_name(event) not in QUOTA_EVENT_NAMES:  # one look-up rejects almost every event
-        return False
-    call = _call(event)
-    if call.service_code != "ec2":
-        return False
-    if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
-        return False
-    if call.event_name == "RequestServiceQuotaIncrease":
-        return bool(call.quota_name)  # an EC2 vCPU quota
-    return _sweep(event, record_it=True).crossed
+    return window_for(
+        key, entry, min_regions, window, store, has_event_time=epoch is not None, distinct=True
+    )
 
 
 def title(event):

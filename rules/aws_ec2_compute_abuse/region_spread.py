@@ -46,6 +46,22 @@ RULE_EVENTS = merged_events(LAUNCH_EVENTS, CLUSTER_EVENTS)
 _RULE_EVENT_NAMES = frozenset().union(*RULE_EVENTS.values())
 
 
+def rule(event):
+    if event_name(event) not in _RULE_EVENT_NAMES:  # one look-up rejects almost every event
+        return False
+    if not (is_launch_event(event) or is_cluster_event(event)) or launched_on_behalf(event):
+        return False
+    if is_potential_only(event):  # Lambda's reserved concurrency runs nothing
+        return False
+    # Karpenter-style validation dry runs are the controller's routine, not an actor's attempts.
+    controllers = capacity_controller_user_agents(), capacity_controller_principal_arns()
+    if is_controller_dry_run(event, *controllers):
+        return False
+    if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
+        return False
+    return _spread(event, record_it=True).crossed
+
+
 def _settings():
     return (
         as_int(region_spread_min_regions(), REGION_SPREAD_MIN_REGIONS),
@@ -63,24 +79,9 @@ def _spread(event, record_it=False):
         KVStore(get_string_set, add_to_string_set, remove_from_string_set) if record_it else None
     )
     key = window_key("region-spread", principal(event).key)
-    return window_for(key, entry, min_regions, window, store,
-                      has_event_time=epoch is not None, distinct=True)  # fmt: skip
-
-
-def rule(event):
-    if event_name(event) not in _RULE_EVENT_NAMES:  # one look-up rejects almost every event
-        return False
-    if not (is_launch_event(event) or is_cluster_event(event)) or launched_on_behalf(event):
-        return False
-    if is_potential_only(event):  # Lambda's reserved concurrency runs nothing
-        return False
-    # Karpenter-style validation dry runs are the controller's routine, not an actor's attempts.
-    controllers = capacity_controller_user_agents(), capacity_controller_principal_arns()
-    if is_controller_dry_run(event, *controllers):
-        return False
-    if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
-        return False
-    return _spread(event, record_it=True).crossed
+    return window_for(
+        key, entry, min_regions, window, store, has_event_time=epoch is not None, distinct=True
+    )
 
 
 def title(event):

@@ -57,6 +57,19 @@ RULE_EVENTS = merged_events(LAUNCH_EVENTS, {EC2_EVENT_SOURCE: {"ModifyInstanceAt
 RULE_EVENT_NAMES = frozenset().union(*RULE_EVENTS.values())
 
 
+def rule(event):
+    name = event_name(event)  # one look-up rejects almost every event
+    if name not in RULE_EVENT_NAMES:
+        return False
+    if name != "ModifyInstanceAttribute" and not is_launch_event(event):
+        return False
+    verdict = _judge(event)
+    if len(_verdicts) > 256:
+        _verdicts.clear()
+    _verdicts[event_id(event)] = verdict
+    return bool(verdict.reason)
+
+
 class Verdict(NamedTuple):
     reason: str  # why protecting these instances is suspicious ("" when it is not)
     instance_ids: tuple  # the protected instances
@@ -122,8 +135,11 @@ def _judge_launch(event, epoch):
     if not burst:
         return _NOTHING
     keys = _keys(event)
-    instances = [Entry(epoch, instance_id, 0, label=unusual[0])
-                 for instance_id in summary.instance_ids] if unusual else []  # fmt: skip
+    instances = (
+        [Entry(epoch, instance_id, 0, label=unusual[0]) for instance_id in summary.instance_ids]
+        if unusual
+        else []
+    )
     burst_entry = Entry(epoch, event_id(event), summary.instance_count, summary.accelerators)
     degraded = remember(_store(), keys.instances, instances, settings.memory_seconds)
     degraded = remember(_store(), keys.bursts, [burst_entry], settings.window_seconds) or degraded
@@ -135,15 +151,20 @@ def _judge_launch(event, epoch):
     own = {entry_id(instance_id): instance_id for instance_id in summary.instance_ids}
     protected = tuple(own[key] for key in own if key in protections) if unusual else ()
     if protected:
-        return found._replace(reason=_unusual_reason(unusual), instance_ids=protected,
-                              instance_types=tuple(unusual))  # fmt: skip
+        return found._replace(
+            reason=_unusual_reason(unusual), instance_ids=protected, instance_types=tuple(unusual)
+        )
     tag = _protector_tag(event)
     end = epoch + settings.window_seconds
-    soon = sorted(entry for entry in protections.values()
-                  if entry.label == tag and epoch <= entry.epoch <= end)  # fmt: skip
+    soon = sorted(
+        entry
+        for entry in protections.values()
+        if entry.label == tag and epoch <= entry.epoch <= end
+    )
     if soon:
-        return found._replace(reason=_burst_reason(settings),
-                              instance_ids=tuple(entry.event_id for entry in soon))  # fmt: skip
+        return found._replace(
+            reason=_burst_reason(settings), instance_ids=tuple(entry.event_id for entry in soon)
+        )
     return _NOTHING._replace(degraded=found.degraded)
 
 
@@ -168,17 +189,17 @@ def _judge_protection(event, epoch, instance_ids):
     calls = [Entry(epoch, instance_id, 0, label=tag) for instance_id in instance_ids]
     degraded = remember(_store(), keys.protections, calls, settings.memory_seconds)
     known, read_degraded = remembered(_store(), keys.instances)
-    types = tuple(dict.fromkeys(
-        known[entry_id(i)].label for i in instance_ids if entry_id(i) in known
-    ))  # fmt: skip
+    types = tuple(
+        dict.fromkeys(known[entry_id(i)].label for i in instance_ids if entry_id(i) in known)
+    )
     bursts, burst_degraded = remembered(_store(), keys.bursts)
     recent = tuple(
-        entry.event_id for entry in sorted(bursts.values())
+        entry.event_id
+        for entry in sorted(bursts.values())
         if epoch - settings.window_seconds <= entry.epoch <= epoch
-    )  # fmt: skip
+    )
     reason = _unusual_reason(types) if types else _burst_reason(settings) if recent else ""
-    return Verdict(reason, instance_ids, types, recent,
-                   degraded or read_degraded or burst_degraded)  # fmt: skip
+    return Verdict(reason, instance_ids, types, recent, degraded or read_degraded or burst_degraded)
 
 
 def _judge(event):
@@ -201,28 +222,19 @@ def _verdict(event):
     return _verdicts.get(event_id(event), _NOTHING)
 
 
-def rule(event):
-    name = event_name(event)  # one look-up rejects almost every event
-    if name not in RULE_EVENT_NAMES:
-        return False
-    if name != "ModifyInstanceAttribute" and not is_launch_event(event):
-        return False
-    verdict = _judge(event)
-    if len(_verdicts) > 256:
-        _verdicts.clear()
-    _verdicts[event_id(event)] = verdict
-    return bool(verdict.reason)
-
-
 def title(event):
     verdict = _verdict(event)
     ids = ", ".join(verdict.instance_ids) or "instances"
     where = f"in account {actor(event).account_id or '?'} ({region(event) or '?'})"
     if verdict.on_launch:  # the protection call was judged before this launch
-        return (f"Termination protection turned on for {ids} that {principal(event).display} "
-                f"launched {where}: {verdict.reason}")  # fmt: skip
-    return (f"{principal(event).display} turned on termination protection for {ids} {where}: "
-            f"{verdict.reason or '-'}")  # fmt: skip
+        return (
+            f"Termination protection turned on for {ids} that {principal(event).display} "
+            f"launched {where}: {verdict.reason}"
+        )
+    return (
+        f"{principal(event).display} turned on termination protection for {ids} {where}: "
+        f"{verdict.reason or '-'}"
+    )
 
 
 def dedup(event):

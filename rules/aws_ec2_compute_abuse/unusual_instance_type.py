@@ -46,6 +46,15 @@ RULE_EVENTS = LAUNCH_AND_TEMPLATE_EVENTS
 MAX_TITLE_TYPES = 3
 
 
+def rule(event):
+    name = event_name(event)  # one look-up rejects almost every event
+    if name in TEMPLATE_EVENT_NAMES and is_template_event(event):
+        return judge_waiting_launches(event, _store(), _unusual_launch)
+    if name in OWNER_EVENTS:  # and the launches its group's service made before it was seen
+        return judge_owner_and_waiting_launches(event, _store(), _unusual_launch)
+    return _unusual_launch(event)
+
+
 def _store():
     return KVStore(get_string_set, add_to_string_set, remove_from_string_set)
 
@@ -54,15 +63,6 @@ def _unusual_types(event, store=None):
     """(the launch priced by its template where it names one, the look-up, the unusual types).
     rule() looks the template up in `store`; the alert functions read what it found."""
     return unusual_launch(event, store, unusual_instance_types(), usual_instance_types())
-
-
-def rule(event):
-    name = event_name(event)  # one look-up rejects almost every event
-    if name in TEMPLATE_EVENT_NAMES and is_template_event(event):
-        return judge_waiting_launches(event, _store(), _unusual_launch)
-    if name in OWNER_EVENTS:  # and the launches its group's service made before it was seen
-        return judge_owner_and_waiting_launches(event, _store(), _unusual_launch)
-    return _unusual_launch(event)
 
 
 def _unusual_launch(event):
@@ -77,8 +77,12 @@ def _unusual_launch(event):
     _, lookup, unusual = _unusual_types(event, _store())
     if not unusual:
         return False
-    return not is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents(),
-                              also=charged_to(event, lookup))  # fmt: skip
+    return not is_allowlisted(
+        event,
+        allowlisted_principal_arns(),
+        allowlisted_user_agents(),
+        also=charged_to(event, lookup),
+    )
 
 
 def title(event):

@@ -69,6 +69,16 @@ from ec2_launch_templates import (
 RULE_EVENTS = LAUNCH_AND_TEMPLATE_EVENTS
 
 
+def rule(event):
+    name = event_name(event)  # one look-up rejects almost every event
+    # remembered: groups and fleets name templates
+    if name in TEMPLATE_EVENT_NAMES and is_template_event(event):
+        return judge_waiting_launches(event, _store(), _launch_rule)
+    if name in OWNER_EVENTS:  # and the launches its group's service made before it was seen
+        return judge_owner_and_waiting_launches(event, _store(), _launch_rule)
+    return _launch_rule(event)
+
+
 def _store():
     return KVStore(get_string_set, add_to_string_set, remove_from_string_set)
 
@@ -80,21 +90,47 @@ def _windows(event, who):
     seconds = as_int(vcpu_surge_window_seconds(), VCPU_SURGE_WINDOW_SECONDS)
     span = f"{seconds / 3600:g} hours"
     windows = [
-        Window("principal", span, window_key("vcpu-surge", who), seconds,
-               as_int(vcpu_surge_threshold(), VCPU_SURGE_THRESHOLD), who, above=True),
-        Window("principal", "24 hours", window_key("vcpu-surge-24h", who), DAY_SECONDS,
-               as_int(vcpu_surge_day_threshold(), VCPU_SURGE_DAY_THRESHOLD), f"{who}:24h",
-               above=True),
-        Window("principal", "7 days", window_key("vcpu-surge-7d", who), 7 * DAY_SECONDS,
-               as_int(vcpu_surge_week_threshold(), VCPU_SURGE_WEEK_THRESHOLD), f"{who}:7d",
-               above=True),
-    ]  # fmt: skip
+        Window(
+            "principal",
+            span,
+            window_key("vcpu-surge", who),
+            seconds,
+            as_int(vcpu_surge_threshold(), VCPU_SURGE_THRESHOLD),
+            who,
+            above=True,
+        ),
+        Window(
+            "principal",
+            "24 hours",
+            window_key("vcpu-surge-24h", who),
+            DAY_SECONDS,
+            as_int(vcpu_surge_day_threshold(), VCPU_SURGE_DAY_THRESHOLD),
+            f"{who}:24h",
+            above=True,
+        ),
+        Window(
+            "principal",
+            "7 days",
+            window_key("vcpu-surge-7d", who),
+            7 * DAY_SECONDS,
+            as_int(vcpu_surge_week_threshold(), VCPU_SURGE_WEEK_THRESHOLD),
+            f"{who}:7d",
+            above=True,
+        ),
+    ]
     thresholds = (
         as_int(vcpu_surge_source_ip_threshold(), VCPU_SURGE_SOURCE_IP_THRESHOLD),
         as_int(vcpu_surge_account_threshold(), VCPU_SURGE_ACCOUNT_THRESHOLD),
     )
-    windows += shared_windows("vcpu-surge", caller_ip_address(event), resource_account(event),
-                              span, seconds, thresholds, above=True)  # fmt: skip
+    windows += shared_windows(
+        "vcpu-surge",
+        caller_ip_address(event),
+        resource_account(event),
+        span,
+        seconds,
+        thresholds,
+        above=True,
+    )
     return windows
 
 
@@ -110,31 +146,32 @@ def _surge(event, record_it=False):
     # A service's launch for a group or fleet counts toward the group's owner, for what it adds
     # over what the owner's request counted; with no owner known it was counted at the request.
     charged, who = charged_capacity(event, summary, lookup), charged_to(event, lookup)
-    if record_it and lookup.owner is not None and (
-        not any(charged) or is_allowlisted(event, allowlisted_principal_arns(),
-                                           allowlisted_user_agents(), also=who)
-    ):  # fmt: skip
+    if (
+        record_it
+        and lookup.owner is not None
+        and (
+            not any(charged)
+            or is_allowlisted(
+                event, allowlisted_principal_arns(), allowlisted_user_agents(), also=who
+            )
+        )
+    ):
         return []  # adds nothing over its owner's request, or its owner is allowlisted
     if record_it and launched_on_behalf(event) and lookup.owner is None:
         return []  # counted at the request of an owner the pack never saw
     epoch = event_time_epoch(event)
-    entry = Entry(epoch=int(epoch or 0), event_id=event_id(event), amount=charged.vcpus,
-                  accelerators=charged.accelerators)  # fmt: skip
+    entry = Entry(
+        epoch=int(epoch or 0),
+        event_id=event_id(event),
+        amount=charged.vcpus,
+        accelerators=charged.accelerators,
+    )
     # vCPUs are whole numbers: "more than the threshold" is "at least threshold + 1".
     # Per principal, not Sentinel's (IP, account, name, UPN suffix, ARN, user agent) grouping:
     # rotating sessions, IPs or user agents split a burst into groups that each stay quiet.
-    return judge_windows(_windows(event, who.key), entry, who.display, store,
-                         has_event_time=epoch is not None)  # fmt: skip
-
-
-def rule(event):
-    name = event_name(event)  # one look-up rejects almost every event
-    # remembered: groups and fleets name templates
-    if name in TEMPLATE_EVENT_NAMES and is_template_event(event):
-        return judge_waiting_launches(event, _store(), _launch_rule)
-    if name in OWNER_EVENTS:  # and the launches its group's service made before it was seen
-        return judge_owner_and_waiting_launches(event, _store(), _launch_rule)
-    return _launch_rule(event)
+    return judge_windows(
+        _windows(event, who.key), entry, who.display, store, has_event_time=epoch is not None
+    )
 
 
 def _launch_rule(event):

@@ -16,14 +16,14 @@ GROUPING_LISTS = ("account_ids", "actor_arns", "source_ips", "user_agents")
 MAX_LISTED_EVENT_IDS = 20
 
 
-def _total(row):
-    return as_count(row.get("total_vcpus")) or 0
-
-
 def rule(row):
     # The query already keeps groups over the threshold; checked again so a row that is not one
     # (a changed query, a test) never alerts.
     return _total(row) > as_int(vcpu_surge_threshold(), VCPU_SURGE_THRESHOLD)
+
+
+def _total(row):
+    return as_count(row.get("total_vcpus")) or 0
 
 
 def title(row):
