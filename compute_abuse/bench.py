@@ -52,8 +52,9 @@ def _stream_records(count: int) -> Iterator[dict]:
     background = [r for r in records if (r.get("eventSource"), r.get("eventName")) not in declared]
     for index in range(count):
         pool = matched if index % LAUNCH_SHARE == 0 else background
-        record = dict(pool[index // LAUNCH_SHARE % len(pool)] if pool is matched
-                      else pool[index % len(pool)])  # fmt: skip
+        record = dict(
+            pool[index // LAUNCH_SHARE % len(pool)] if pool is matched else pool[index % len(pool)]
+        )
         record["eventID"] = f"bench-{index:012d}"
         moment = START + index // 4
         record["eventTime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
@@ -110,10 +111,19 @@ def peak_rss_mb(path: Path, jobs: int = 1) -> float:
     """Peak RSS of a fresh process replaying `path` with `jobs` workers: the largest of the
     process and its workers."""
     output = subprocess.run(  # nosec B603
-        [sys.executable, "-m", "compute_abuse.bench", "--child-replay", str(path),
-         "--jobs", str(jobs)],
-        check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "compute_abuse.bench",
+            "--child-replay",
+            str(path),
+            "--jobs",
+            str(jobs),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return float(output.strip().splitlines()[-1])
 
 
@@ -128,8 +138,12 @@ def bare_parse_objects(folder: Path) -> int:
 def whole_process_seconds(arguments: list[str]) -> float:
     """Wall time of `python <arguments>`, start-up included."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, *arguments], check=True,  # nosec B603
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        [sys.executable, *arguments],
+        check=True,  # nosec B603
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - started
 
 
@@ -138,9 +152,17 @@ def s3_layout_rounds(folder: Path, rounds: int) -> dict[str, list[float]]:
     commands = {
         "bare gunzip + orjson parse": ["-m", "compute_abuse.bench", "--child-parse", str(folder)],
         "replay, all cores": ["-m", "compute_abuse", "replay", str(folder), "--format", "jsonl"],
-        "replay, --jobs 1": ["-m", "compute_abuse", "replay", str(folder), "--format", "jsonl",
-                             "--jobs", "1"],
-    }  # fmt: skip
+        "replay, --jobs 1": [
+            "-m",
+            "compute_abuse",
+            "replay",
+            str(folder),
+            "--format",
+            "jsonl",
+            "--jobs",
+            "1",
+        ],
+    }
     seconds: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(max(rounds, 1)):
         for name, arguments in commands.items():
@@ -172,7 +194,7 @@ def rule_costs(repeat: int = 200_000) -> list[tuple[str, float, float]]:
         unmatched = (
             r for r in records if r.get("eventName") not in declared.get(r.get("eventSource"), ())
         )
-        events = [PantherEvent(r) for r in unmatched][:1000]  # fmt: skip
+        events = [PantherEvent(r) for r in unmatched][:1000]
         base = per_call(baseline, events)
         cost = per_call(rule.module.rule, events)
         rows.append((rule.detection_id, cost, cost / base))
@@ -199,18 +221,34 @@ def cache_savings(folder: Path) -> list[tuple[str, str, float]]:
         return time.perf_counter() - started
 
     caches = (
-        (helpers, "_remembered", lambda kind, event, read: read(event),
-         "ec2_compute_helpers._remembered: one read of an event's time, summary, actor... for "
-         "every rule and alert function Panther runs on it"),
-        (windows, "_decode", windows._decode.__wrapped__,
-         "ec2_compute_windows._decode (lru_cache): a window's members decoded once per process, "
-         "not on every event of the key"),
-        (helpers, "_matches_any", helpers._matches_any.__wrapped__,
-         "ec2_compute_helpers._matches_any (lru_cache): a user agent or ARN matched once per "
-         "pattern list"),
-        (helpers, "_parsed_entries", helpers._parsed_entries.__wrapped__,
-         "ec2_compute_helpers._parsed_entries (lru_cache): a configured list parsed once"),
-    )  # fmt: skip
+        (
+            helpers,
+            "_remembered",
+            lambda kind, event, read: read(event),
+            "ec2_compute_helpers._remembered: one read of an event's time, summary, actor... for "
+            "every rule and alert function Panther runs on it",
+        ),
+        (
+            windows,
+            "_decode",
+            windows._decode.__wrapped__,
+            "ec2_compute_windows._decode (lru_cache): a window's members decoded once per process, "
+            "not on every event of the key",
+        ),
+        (
+            helpers,
+            "_matches_any",
+            helpers._matches_any.__wrapped__,
+            "ec2_compute_helpers._matches_any (lru_cache): a user agent or ARN matched once per "
+            "pattern list",
+        ),
+        (
+            helpers,
+            "_parsed_entries",
+            helpers._parsed_entries.__wrapped__,
+            "ec2_compute_helpers._parsed_entries (lru_cache): a configured list parsed once",
+        ),
+    )
     rows = []
     for module, name, plain, why in caches:
         cached = getattr(module, name)
@@ -238,8 +276,10 @@ def main() -> int:
         return 0
     if args.child_replay:
         replay_file(args.child_replay, args.jobs)
-        largest = max(resource.getrusage(who).ru_maxrss
-                      for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))  # fmt: skip
+        largest = max(
+            resource.getrusage(who).ru_maxrss
+            for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        )
         print(largest / 1024)  # KiB on Linux
         return 0
 
@@ -247,8 +287,10 @@ def main() -> int:
         small, large = Path(folder, "100k.jsonl"), Path(folder, "stream.jsonl")
         size = generate_stream(large, args.events)
         generate_stream(small, min(100_000, args.events))
-        print(f"JSON lines: {args.events:,} events, {size / 1e6:,.0f} MB, 1 in {LAUNCH_SHARE} "
-              "an event the rules can match (mostly launch calls)")  # fmt: skip
+        print(
+            f"JSON lines: {args.events:,} events, {size / 1e6:,.0f} MB, 1 in {LAUNCH_SHARE} "
+            "an event the rules can match (mostly launch calls)"
+        )
 
         parse_seconds, replay_seconds = [], []
         for _ in range(max(args.rounds, 1)):
@@ -269,26 +311,34 @@ def main() -> int:
         objects = Path(folder, "s3")
         size = generate_s3_layout(objects, args.s3_events)
         count = args.s3_events
-        print(f"\nS3 layout: {count:,} records in {-(-count // RECORDS_PER_OBJECT):,} .json.gz "
-              f"objects, {size / 1e6:,.1f} MB; whole processes, {os.cpu_count()} cores "
-              f"(best of {max(args.rounds, 1)} alternating rounds)")  # fmt: skip
+        print(
+            f"\nS3 layout: {count:,} records in {-(-count // RECORDS_PER_OBJECT):,} .json.gz "
+            f"objects, {size / 1e6:,.1f} MB; whole processes, {os.cpu_count()} cores "
+            f"(best of {max(args.rounds, 1)} alternating rounds)"
+        )
         seconds = s3_layout_rounds(objects, args.rounds)
         base = seconds["bare gunzip + orjson parse"]
         for name, times in seconds.items():
             ratios = "  ".join(f"{b / t:.2f}" for b, t in zip(base, times, strict=True))
-            print(f"  {name:<28} {count / min(times):>10,.0f} records/s   "
-                  f"ratio {min(base) / min(times):>5.2f}   rounds {ratios}")  # fmt: skip
+            print(
+                f"  {name:<28} {count / min(times):>10,.0f} records/s   "
+                f"ratio {min(base) / min(times):>5.2f}   rounds {ratios}"
+            )
         print("  (target: replay with all cores >= 1.50x the bare parse)")
 
         print("\nPeak RSS of the replay, fresh process each (target: flat, < 250 MB)")
         jobs = os.cpu_count() or 1
-        for label, path, workers in (("100k events", small, 1),
-                                     (f"{args.events / 1e6:g}M events", large, 1),
-                                     (f"S3 layout, {jobs} workers", objects, jobs)):  # fmt: skip
+        for label, path, workers in (
+            ("100k events", small, 1),
+            (f"{args.events / 1e6:g}M events", large, 1),
+            (f"S3 layout, {jobs} workers", objects, jobs),
+        ):
             print(f"  {label:<24} {peak_rss_mb(path, workers):>8.0f} MB")
 
-        print("\nContent caches: the S3 layout's rule evaluation without each / with it, through "
-              "panther_core (Panther's engine)")  # fmt: skip
+        print(
+            "\nContent caches: the S3 layout's rule evaluation without each / with it, through "
+            "panther_core (Panther's engine)"
+        )
         for _name, why, ratio in cache_savings(objects):
             print(f"  {ratio:>5.2f}x  {why}")
 

@@ -26,10 +26,21 @@ EXIT_SKIPPED = 2  # the replay ran, but some input could not be read, or a rule 
 EXIT_USAGE = 2  # bad arguments or --config: nothing was replayed
 MAX_PRINTED_PROBLEMS = 50
 CONTEXT_KEYS = (
-    "account_id", "region", "principal", "actor_arn", "source_ip", "user_agent", "instance_types",
-    "outcome", "error_code", "window_total", "window_first_event_time", "window_last_event_time",
-    "degraded", "stages",
-)  # fmt: skip
+    "account_id",
+    "region",
+    "principal",
+    "actor_arn",
+    "source_ip",
+    "user_agent",
+    "instance_types",
+    "outcome",
+    "error_code",
+    "window_total",
+    "window_first_event_time",
+    "window_last_event_time",
+    "degraded",
+    "stages",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,22 +57,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         "would run them, and report the alerts.",
     )
     replay.add_argument(
-        "paths", nargs="*", metavar="PATH",
+        "paths",
+        nargs="*",
+        metavar="PATH",
         help="CloudTrail files or folders (S3 objects, S3-layout folders, JSON lines, "
         "lookup-events output; .gz too); '-' reads standard input. Default: the bundled sample.",
-    )  # fmt: skip
+    )
     replay.add_argument("--rules", nargs="+", metavar="ID", help="only these rule IDs")
     replay.add_argument(
-        "--config", metavar="FILE", type=Path,
+        "--config",
+        metavar="FILE",
+        type=Path,
         help="YAML or JSON mapping of ec2_compute_config settings to try, "
         "e.g. {VCPU_SURGE_THRESHOLD: 400}",
-    )  # fmt: skip
+    )
     replay.add_argument("--format", choices=("table", "jsonl"), default="table")
     replay.add_argument(
-        "--jobs", type=_positive, default=os.cpu_count() or 1, metavar="N",
+        "--jobs",
+        type=_positive,
+        default=os.cpu_count() or 1,
+        metavar="N",
         help="worker processes that read and filter the files (default: all cores); "
         "the alerts are the same for any N",
-    )  # fmt: skip
+    )
     export = commands.add_parser(
         "export",
         help="install the pack into a panther-analysis fork (or any Panther content repo)",
@@ -69,8 +87,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "pack manifest that pat check-packs accepts there; re-running updates in place.",
     )
     export.add_argument("dest", metavar="DEST", type=Path, help="the content repo's root")
-    export.add_argument("--with-data-model", action="store_true",
-                        help="also copy the pack's (disabled) CloudTrail data model")  # fmt: skip
+    export.add_argument(
+        "--with-data-model",
+        action="store_true",
+        help="also copy the pack's (disabled) CloudTrail data model",
+    )
     commands.add_parser("catalog", help="regenerate global_helpers/ec2_instance_catalog.py")
     commands.add_parser("sample", help="regenerate the bundled sample data in samples/")
     commands.add_parser("docs", help="regenerate docs/detections.md from the rules")
@@ -85,9 +106,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     new_rule.add_argument("name", metavar="NAME", help="CamelCase, e.g. SpotPriceProbe")
     args = parser.parse_args(argv)
 
-    handlers = {"export": _export, "catalog": _catalog, "queries": _queries, "docs": _docs,
-                "sample": _sample, "replay": run_replay, "pack": _pack,
-                "new-rule": _new_rule}  # fmt: skip
+    handlers = {
+        "export": _export,
+        "catalog": _catalog,
+        "queries": _queries,
+        "docs": _docs,
+        "sample": _sample,
+        "replay": run_replay,
+        "pack": _pack,
+        "new-rule": _new_rule,
+    }
     return handlers[args.command](args)
 
 
@@ -99,8 +127,10 @@ def _export(args: argparse.Namespace) -> int:
     except ExportRefused as refusal:
         print(f"export: refused, nothing written: {_printable(str(refusal))}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"export: {len(written)} file(s) written or updated under {args.dest}"
-          + "".join(f"\n  {name}" for name in written))  # fmt: skip
+    print(
+        f"export: {len(written)} file(s) written or updated under {args.dest}"
+        + "".join(f"\n  {name}" for name in written)
+    )
     return 0
 
 
@@ -168,10 +198,15 @@ def run_replay(args: argparse.Namespace) -> int:
         print(f"replay: {_printable(str(error))[:500]}", file=sys.stderr)
         return EXIT_USAGE
 
-    progress = tqdm(unit=" records", file=sys.stderr, disable=not sys.stderr.isatty(),
-                    mininterval=0.5)  # fmt: skip
-    reader = FilteredReader(args.paths or [str(SAMPLE_DIR)], keep=replay.candidate_pairs(),
-                            jobs=args.jobs, on_file=progress.update)  # fmt: skip
+    progress = tqdm(
+        unit=" records", file=sys.stderr, disable=not sys.stderr.isatty(), mininterval=0.5
+    )
+    reader = FilteredReader(
+        args.paths or [str(SAMPLE_DIR)],
+        keep=replay.candidate_pairs(),
+        jobs=args.jobs,
+        on_file=progress.update,
+    )
     started = time.perf_counter()
     # Alerts are printed at the end: later matches of the same dedup string fold into them.
     alerts = sorted(replay.run(reader), key=_event_time_order)
@@ -194,8 +229,11 @@ def run_replay(args: argparse.Namespace) -> int:
     for error in replay.rule_errors:
         print(f"replay: rule error: {_printable(error)}", file=sys.stderr)
     if replay.rule_error_count > len(replay.rule_errors):
-        print(f"replay: ... and {replay.rule_error_count - len(replay.rule_errors):,} more "
-              "rule errors", file=sys.stderr)  # fmt: skip
+        print(
+            f"replay: ... and {replay.rule_error_count - len(replay.rule_errors):,} more "
+            "rule errors",
+            file=sys.stderr,
+        )
     return EXIT_SKIPPED if reader.problem_count or replay.rule_error_count else 0
 
 
@@ -259,10 +297,14 @@ def _printable(text: str) -> str:
 
 
 def _summary(replay, reader, elapsed: float) -> str:
-    not_read = [f"{count:,} {what}" for count, what in (
-        (reader.digests_skipped, "CloudTrail digest file(s)"),
-        (reader.other_files, "file(s) without a .json/.jsonl(.gz) name"),
-    ) if count]  # fmt: skip
+    not_read = [
+        f"{count:,} {what}"
+        for count, what in (
+            (reader.digests_skipped, "CloudTrail digest file(s)"),
+            (reader.other_files, "file(s) without a .json/.jsonl(.gz) name"),
+        )
+        if count
+    ]
     lines = [
         f"Replayed {reader.records_read:,} records from {reader.files_read:,} file(s) in "
         f"{elapsed:.1f} s: {replay.events_evaluated:,} evaluated by rules, "
@@ -271,8 +313,10 @@ def _summary(replay, reader, elapsed: float) -> str:
         "",
         f"{'Rule':<42} {'Alerts':>6}  {'Severities':<24} Top principals",
     ]
-    by_severity = sorted(replay.tallies.items(), key=lambda item: (
-        -max((_RANK.get(s, 0) for s in item[1].severities), default=0), item[0]))  # fmt: skip
+    by_severity = sorted(
+        replay.tallies.items(),
+        key=lambda item: (-max((_RANK.get(s, 0) for s in item[1].severities), default=0), item[0]),
+    )
     for rule_id, tally in by_severity:
         severities = ", ".join(f"{s} {n}" for s, n in sorted(tally.severities.items()))
         actors = ", ".join(f"{a} ({n})" for a, n in tally.actors.most_common(3))

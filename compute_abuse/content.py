@@ -142,8 +142,19 @@ def patches_for(rule: Rule, functions: Mapping[str, Callable]) -> dict[str, Call
 def function_errors(result: DetectionResult) -> dict[str, BaseException]:
     """Every exception a rule or one of its alert functions raised, by function name."""
     names = (
-        "setup", "input", "filter", "detection", "title", "description", "reference",
-        "severity", "runbook", "destinations", "dedup", "alert_context", "unique",
-    )  # fmt: skip
+        "setup",
+        "input",
+        "filter",
+        "detection",
+        "title",
+        "description",
+        "reference",
+        "severity",
+        "runbook",
+        "destinations",
+        "dedup",
+        "alert_context",
+        "unique",
+    )
     errors = {name: getattr(result, f"{name}_exception", None) for name in names}
     return {name: error for name, error in errors.items() if error is not None}

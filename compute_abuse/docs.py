@@ -128,8 +128,10 @@ def _ledger() -> list[str]:
     import ec2_launch_templates as templates
 
     def names(events):
-        return [f"`{source}`: {', '.join(f'`{n}`' for n in sorted(names))}"
-                for source, names in sorted(events.items())]  # fmt: skip
+        return [
+            f"`{source}`: {', '.join(f'`{n}`' for n in sorted(names))}"
+            for source, names in sorted(events.items())
+        ]
 
     return [
         "",

@@ -175,8 +175,16 @@ def service_launch(
     identity["sessionContext"]["sessionIssuer"]["arn"] = (
         f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/{service}/AWSServiceRoleForAutoScaling"
     )
-    event = run_instances(instance_type, count, count, launched=launched, identity=identity,
-                          source_ip=service, user_agent=service, **overrides)  # fmt: skip
+    event = run_instances(
+        instance_type,
+        count,
+        count,
+        launched=launched,
+        identity=identity,
+        source_ip=service,
+        user_agent=service,
+        **overrides,
+    )
     event["requestParameters"]["clientToken"] = f"fleet-{next(_ids):08x}-0000-4000-8000-{0:012x}-0"
     return event
 
@@ -244,37 +252,65 @@ def create_fleet(
         response = {
             "CreateFleetResponse": {
                 "fleetId": f"fleet-{next(_ids):032x}",
-                "fleetInstanceSet": {"item": [
-                    {"instanceIds": {"item": [f"i-{next(_ids):017x}" for _ in range(n)]},
-                     "instanceType": t, "lifecycle": "on-demand"}
-                    for t, n in (launched or [])
-                ]},
-                "errorSet": {"item": [
-                    {"errorCode": code, "errorMessage": "capacity refused",
-                     "launchTemplateAndOverrides": {"overrides": {"instanceType": t}}}
-                    for t, code in (errors or [])
-                ]},
+                "fleetInstanceSet": {
+                    "item": [
+                        {
+                            "instanceIds": {"item": [f"i-{next(_ids):017x}" for _ in range(n)]},
+                            "instanceType": t,
+                            "lifecycle": "on-demand",
+                        }
+                        for t, n in (launched or [])
+                    ]
+                },
+                "errorSet": {
+                    "item": [
+                        {
+                            "errorCode": code,
+                            "errorMessage": "capacity refused",
+                            "launchTemplateAndOverrides": {"overrides": {"instanceType": t}},
+                        }
+                        for t, code in (errors or [])
+                    ]
+                },
             }
-        }  # fmt: skip
+        }
     elif fleet_type != "instant" and "errorCode" not in overrides:
         response = {"CreateFleetResponse": {"fleetId": f"fleet-{next(_ids):032x}"}}
-    return api_call("ec2.amazonaws.com", "CreateFleet", userIdentity=identity or iam_user(),
-                    requestParameters=request, responseElements=response, **overrides)  # fmt: skip
+    return api_call(
+        "ec2.amazonaws.com",
+        "CreateFleet",
+        userIdentity=identity or iam_user(),
+        requestParameters=request,
+        responseElements=response,
+        **overrides,
+    )
 
 
 def request_spot_instances(instance_type: str = "g4dn.xlarge", count: Any = 1, **overrides: Any):
     request = {
         "instanceCount": count,
         "type": "one-time",
-        "launchSpecification": {"imageId": "ami-0abcdef1234567890", "instanceType": instance_type,
-                                "subnetId": "subnet-0123456789abcdef0"},
-    }  # fmt: skip
-    response = {"spotInstanceRequestSet": {"items": [
-        {"spotInstanceRequestId": f"sir-{next(_ids):08x}", "state": "open"}
-        for _ in range(int(count) if str(count).isdigit() else 1)
-    ]}}  # fmt: skip
-    return api_call("ec2.amazonaws.com", "RequestSpotInstances", requestParameters=request,
-                    responseElements=response, **overrides)  # fmt: skip
+        "launchSpecification": {
+            "imageId": "ami-0abcdef1234567890",
+            "instanceType": instance_type,
+            "subnetId": "subnet-0123456789abcdef0",
+        },
+    }
+    response = {
+        "spotInstanceRequestSet": {
+            "items": [
+                {"spotInstanceRequestId": f"sir-{next(_ids):08x}", "state": "open"}
+                for _ in range(int(count) if str(count).isdigit() else 1)
+            ]
+        }
+    }
+    return api_call(
+        "ec2.amazonaws.com",
+        "RequestSpotInstances",
+        requestParameters=request,
+        responseElements=response,
+        **overrides,
+    )
 
 
 def request_spot_fleet(instance_types: tuple = ("p3.2xlarge",), capacity: Any = 4, **overrides):
@@ -286,9 +322,13 @@ def request_spot_fleet(instance_types: tuple = ("p3.2xlarge",), capacity: Any = 
             for t in instance_types
         ],
     }
-    return api_call("ec2.amazonaws.com", "RequestSpotFleet",
-                    requestParameters={"spotFleetRequestConfig": config},
-                    responseElements={"spotFleetRequestId": "sfr-1"}, **overrides)  # fmt: skip
+    return api_call(
+        "ec2.amazonaws.com",
+        "RequestSpotFleet",
+        requestParameters={"spotFleetRequestConfig": config},
+        responseElements={"spotFleetRequestId": "sfr-1"},
+        **overrides,
+    )
 
 
 def run_scheduled_instances(instance_type: str | None = "c5.large", count: Any = 2, **overrides):
@@ -300,8 +340,13 @@ def run_scheduled_instances(instance_type: str | None = "c5.large", count: Any =
         "instanceCount": count,
         "launchSpecification": spec,
     }
-    return api_call("ec2.amazonaws.com", "RunScheduledInstances", requestParameters=request,
-                    responseElements={"instanceIdSet": {"items": []}}, **overrides)  # fmt: skip
+    return api_call(
+        "ec2.amazonaws.com",
+        "RunScheduledInstances",
+        requestParameters=request,
+        responseElements={"instanceIdSet": {"items": []}},
+        **overrides,
+    )
 
 
 def auto_scaling_group(
@@ -314,34 +359,54 @@ def auto_scaling_group(
 ) -> dict:
     """Create/UpdateAutoScalingGroup: flat camelCase parameters, a launch template, and a mixed
     instances policy with overrides when `override_types` is given."""
-    request: dict = {"autoScalingGroupName": "workers", "minSize": min_size, "maxSize": max_size,
-                     "vPCZoneIdentifier": "subnet-0aa1,subnet-0bb2"}  # fmt: skip
+    request: dict = {
+        "autoScalingGroupName": "workers",
+        "minSize": min_size,
+        "maxSize": max_size,
+        "vPCZoneIdentifier": "subnet-0aa1,subnet-0bb2",
+    }
     if desired is not None:
         request["desiredCapacity"] = desired
     template = {"launchTemplateId": "lt-0a1b2c3d4e5f60708", "version": "$Latest"}
     if override_types:
-        request["mixedInstancesPolicy"] = {"launchTemplate": {
-            "launchTemplateSpecification": template,
-            "overrides": [{"instanceType": t} for t in override_types],
-        }}  # fmt: skip
+        request["mixedInstancesPolicy"] = {
+            "launchTemplate": {
+                "launchTemplateSpecification": template,
+                "overrides": [{"instanceType": t} for t in override_types],
+            }
+        }
     else:
         request["launchTemplate"] = template
-    return api_call("autoscaling.amazonaws.com", event_name, requestParameters=request,
-                    responseElements=None, **overrides)  # fmt: skip
+    return api_call(
+        "autoscaling.amazonaws.com",
+        event_name,
+        requestParameters=request,
+        responseElements=None,
+        **overrides,
+    )
 
 
-def start_instance_refresh(group: str = "workers", desired_configuration: dict | None = None,
-                           **overrides: Any) -> dict:  # fmt: skip
+def start_instance_refresh(
+    group: str = "workers", desired_configuration: dict | None = None, **overrides: Any
+) -> dict:
     """StartInstanceRefresh (shape from the Auto Scaling API reference, camelCase as CloudTrail
     writes auto scaling calls): a rolling replacement, to `desired_configuration` if given."""
     preferences = {"minHealthyPercentage": 90, "instanceWarmup": 300}
-    request: dict = {"autoScalingGroupName": group, "strategy": "Rolling",
-                     "preferences": preferences}  # fmt: skip
+    request: dict = {
+        "autoScalingGroupName": group,
+        "strategy": "Rolling",
+        "preferences": preferences,
+    }
     if desired_configuration is not None:
         request["desiredConfiguration"] = desired_configuration
     response = {"instanceRefreshId": f"{next(_ids):08x}-0000-4000-8000-000000000000"}
-    return api_call("autoscaling.amazonaws.com", "StartInstanceRefresh", requestParameters=request,
-                    responseElements=response, **overrides)  # fmt: skip
+    return api_call(
+        "autoscaling.amazonaws.com",
+        "StartInstanceRefresh",
+        requestParameters=request,
+        responseElements=response,
+        **overrides,
+    )
 
 
 def create_launch_template(
@@ -358,11 +423,24 @@ def create_launch_template(
     request = {
         "CreateLaunchTemplateRequest": {"LaunchTemplateName": name, "LaunchTemplateData": data}
     }
-    response = {"CreateLaunchTemplateResponse": {"launchTemplate": {
-        "launchTemplateId": template_id, "launchTemplateName": name, "defaultVersionNumber": 1,
-        "latestVersionNumber": 1, "createTime": "2024-08-01T10:00:00.000Z"}}}  # fmt: skip
-    return api_call("ec2.amazonaws.com", "CreateLaunchTemplate", requestParameters=request,
-                    responseElements=response, **overrides)  # fmt: skip
+    response = {
+        "CreateLaunchTemplateResponse": {
+            "launchTemplate": {
+                "launchTemplateId": template_id,
+                "launchTemplateName": name,
+                "defaultVersionNumber": 1,
+                "latestVersionNumber": 1,
+                "createTime": "2024-08-01T10:00:00.000Z",
+            }
+        }
+    }
+    return api_call(
+        "ec2.amazonaws.com",
+        "CreateLaunchTemplate",
+        requestParameters=request,
+        responseElements=response,
+        **overrides,
+    )
 
 
 def create_launch_template_version(
@@ -381,17 +459,33 @@ def create_launch_template_version(
     request: dict = {"LaunchTemplateId": template_id, "LaunchTemplateData": data}
     if source_version is not None:
         request["SourceVersion"] = source_version
-    response = {"CreateLaunchTemplateVersionResponse": {"launchTemplateVersion": {
-        "launchTemplateId": template_id, "launchTemplateName": name, "versionNumber": version,
-        "defaultVersion": False}}}  # fmt: skip
-    return api_call("ec2.amazonaws.com", "CreateLaunchTemplateVersion",
-                    requestParameters={"CreateLaunchTemplateVersionRequest": request},
-                    responseElements=response, **overrides)  # fmt: skip
+    response = {
+        "CreateLaunchTemplateVersionResponse": {
+            "launchTemplateVersion": {
+                "launchTemplateId": template_id,
+                "launchTemplateName": name,
+                "versionNumber": version,
+                "defaultVersion": False,
+            }
+        }
+    }
+    return api_call(
+        "ec2.amazonaws.com",
+        "CreateLaunchTemplateVersion",
+        requestParameters={"CreateLaunchTemplateVersionRequest": request},
+        responseElements=response,
+        **overrides,
+    )
 
 
-def template_call(event_name: str, template_id: str = "lt-0780d55503d605988",
-                  name: str = "gpu-workers", request: dict | None = None,
-                  template: dict | None = None, **overrides: Any) -> dict:  # fmt: skip
+def template_call(
+    event_name: str,
+    template_id: str = "lt-0780d55503d605988",
+    name: str = "gpu-workers",
+    request: dict | None = None,
+    template: dict | None = None,
+    **overrides: Any,
+) -> dict:
     """ModifyLaunchTemplate, DeleteLaunchTemplate or DeleteLaunchTemplateVersions (inferred
     shapes): `request` joins the request wrapper, `template` the response's launchTemplate."""
     wrapper = {"LaunchTemplateId": template_id, **(request or {})}
@@ -404,18 +498,29 @@ def template_call(event_name: str, template_id: str = "lt-0780d55503d605988",
             }
         }
     }
-    return api_call("ec2.amazonaws.com", event_name,
-                    requestParameters={f"{event_name}Request": wrapper},
-                    responseElements=response, **overrides)  # fmt: skip
+    return api_call(
+        "ec2.amazonaws.com",
+        event_name,
+        requestParameters={f"{event_name}Request": wrapper},
+        responseElements=response,
+        **overrides,
+    )
 
 
-def create_launch_configuration(name: str = "legacy-workers", instance_type: str = "c5.large",
-                                **overrides: Any) -> dict:  # fmt: skip
-    return api_call("autoscaling.amazonaws.com", "CreateLaunchConfiguration",
-                    requestParameters={"launchConfigurationName": name,
-                                       "instanceType": instance_type,
-                                       "imageId": "ami-0abcdef1234567890"},
-                    responseElements=None, **overrides)  # fmt: skip
+def create_launch_configuration(
+    name: str = "legacy-workers", instance_type: str = "c5.large", **overrides: Any
+) -> dict:
+    return api_call(
+        "autoscaling.amazonaws.com",
+        "CreateLaunchConfiguration",
+        requestParameters={
+            "launchConfigurationName": name,
+            "instanceType": instance_type,
+            "imageId": "ami-0abcdef1234567890",
+        },
+        responseElements=None,
+        **overrides,
+    )
 
 
 # --- ECS ------------------------------------------------------------------------------------------
@@ -436,17 +541,31 @@ def register_task_definition(
     container: dict = {"name": family, "image": "docker.io/library/alpine:3.20", "essential": True}
     if gpus:
         container["resourceRequirements"] = [{"type": "GPU", "value": str(gpus)}]
-    request: dict = {"family": family, "containerDefinitions": [container],
-                     "networkMode": "awsvpc" if fargate else "bridge"}  # fmt: skip
+    request: dict = {
+        "family": family,
+        "containerDefinitions": [container],
+        "networkMode": "awsvpc" if fargate else "bridge",
+    }
     if cpu is not None:
         request["cpu"], request["memory"] = cpu, "8192"
     if fargate:
         request["requiresCompatibilities"] = ["FARGATE"]
     arn = f"arn:aws:ecs:us-east-1:{ACCOUNT_ID}:task-definition/{family}:{revision}"
-    response = {"taskDefinition": {**request, "taskDefinitionArn": arn, "revision": revision,
-                                   "status": "ACTIVE"}}  # fmt: skip
-    return api_call("ecs.amazonaws.com", "RegisterTaskDefinition", requestParameters=request,
-                    responseElements=response, **overrides)  # fmt: skip
+    response = {
+        "taskDefinition": {
+            **request,
+            "taskDefinitionArn": arn,
+            "revision": revision,
+            "status": "ACTIVE",
+        }
+    }
+    return api_call(
+        "ecs.amazonaws.com",
+        "RegisterTaskDefinition",
+        requestParameters=request,
+        responseElements=response,
+        **overrides,
+    )
 
 
 def run_task(
@@ -463,16 +582,26 @@ def run_task(
     if launch_type:
         request["launchType"] = launch_type
     placed = count if placed is None else placed
-    task: dict = {"lastStatus": "PROVISIONING", "containers": [{"name": "c"}],
-                  "taskDefinitionArn": task_definition}  # fmt: skip
+    task: dict = {
+        "lastStatus": "PROVISIONING",
+        "containers": [{"name": "c"}],
+        "taskDefinitionArn": task_definition,
+    }
     if cpu is not None:
         task["cpu"] = cpu
-    tasks = [{**task, "taskArn": f"arn:aws:ecs:us-east-1:{ACCOUNT_ID}:task/default/{i:032x}"}
-             for i in range(placed)]  # fmt: skip
+    tasks = [
+        {**task, "taskArn": f"arn:aws:ecs:us-east-1:{ACCOUNT_ID}:task/default/{i:032x}"}
+        for i in range(placed)
+    ]
     failures = [{"reason": "RESOURCE:CPU"} for _ in range(count - placed)]
     response = {"tasks": tasks, "failures": failures}
-    return api_call("ecs.amazonaws.com", "RunTask", requestParameters=request,
-                    responseElements=response, **overrides)  # fmt: skip
+    return api_call(
+        "ecs.amazonaws.com",
+        "RunTask",
+        requestParameters=request,
+        responseElements=response,
+        **overrides,
+    )
 
 
 def create_service(
@@ -483,8 +612,12 @@ def create_service(
     **overrides: Any,
 ):
     """CreateService: `desired` tasks the service scheduler starts after the call."""
-    request: dict = {"cluster": "default", "serviceName": name, "taskDefinition": task_definition,
-                     "desiredCount": desired}  # fmt: skip
+    request: dict = {
+        "cluster": "default",
+        "serviceName": name,
+        "taskDefinition": task_definition,
+        "desiredCount": desired,
+    }
     if launch_type:
         request["launchType"] = launch_type
     response = {
@@ -495,57 +628,111 @@ def create_service(
             "serviceArn": f"arn:aws:ecs:us-east-1:{ACCOUNT_ID}:service/{name}",
         }
     }
-    return api_call("ecs.amazonaws.com", "CreateService", requestParameters=request,
-                    responseElements=response, **overrides)  # fmt: skip
+    return api_call(
+        "ecs.amazonaws.com",
+        "CreateService",
+        requestParameters=request,
+        responseElements=response,
+        **overrides,
+    )
 
 
 # --- EKS, EMR, Batch, Lightsail, CodeBuild (shapes from the API references, camelCase) --------
 
 
 def create_nodegroup(
-    instance_types: tuple | None = ("m5.large",), desired: int | None = 2, max_size: int = 4,
-    cluster: str = "prod", name: str = "workers", **overrides: Any,
-) -> dict:  # fmt: skip
+    instance_types: tuple | None = ("m5.large",),
+    desired: int | None = 2,
+    max_size: int = 4,
+    cluster: str = "prod",
+    name: str = "workers",
+    **overrides: Any,
+) -> dict:
     """EKS CreateNodegroup (the cluster's name is the request's `name`, from the URL path)."""
-    request: dict = {"name": cluster, "nodegroupName": name, "subnets": ["subnet-0a1b2c3d"],
-                     "nodeRole": f"arn:aws:iam::{ACCOUNT_ID}:role/eks-node",
-                     "scalingConfig": {"minSize": 1, "maxSize": max_size}}  # fmt: skip
+    request: dict = {
+        "name": cluster,
+        "nodegroupName": name,
+        "subnets": ["subnet-0a1b2c3d"],
+        "nodeRole": f"arn:aws:iam::{ACCOUNT_ID}:role/eks-node",
+        "scalingConfig": {"minSize": 1, "maxSize": max_size},
+    }
     if desired is not None:
         request["scalingConfig"]["desiredSize"] = desired
     if instance_types is not None:
         request["instanceTypes"] = list(instance_types)
-    response = {"nodegroup": {"nodegroupName": name, "clusterName": cluster, "status": "CREATING",
-                              "nodegroupArn": f"arn:aws:eks:us-east-1:{ACCOUNT_ID}:nodegroup/"
-                                              f"{cluster}/{name}/0"}}  # fmt: skip
-    return api_call("eks.amazonaws.com", "CreateNodegroup", requestParameters=request,
-                    responseElements=response, **overrides)  # fmt: skip
+    response = {
+        "nodegroup": {
+            "nodegroupName": name,
+            "clusterName": cluster,
+            "status": "CREATING",
+            "nodegroupArn": f"arn:aws:eks:us-east-1:{ACCOUNT_ID}:nodegroup/{cluster}/{name}/0",
+        }
+    }
+    return api_call(
+        "eks.amazonaws.com",
+        "CreateNodegroup",
+        requestParameters=request,
+        responseElements=response,
+        **overrides,
+    )
 
 
-def update_nodegroup_config(desired: int, cluster: str = "prod", name: str = "workers",
-                            **overrides: Any) -> dict:  # fmt: skip
-    request = {"name": cluster, "nodegroupName": name,
-               "scalingConfig": {"desiredSize": desired, "maxSize": max(desired, 4)}}  # fmt: skip
+def update_nodegroup_config(
+    desired: int, cluster: str = "prod", name: str = "workers", **overrides: Any
+) -> dict:
+    request = {
+        "name": cluster,
+        "nodegroupName": name,
+        "scalingConfig": {"desiredSize": desired, "maxSize": max(desired, 4)},
+    }
     response = {"update": {"id": "u-1", "status": "InProgress", "type": "ConfigUpdate"}}
-    return api_call("eks.amazonaws.com", "UpdateNodegroupConfig", requestParameters=request,
-                    responseElements=response, **overrides)  # fmt: skip
+    return api_call(
+        "eks.amazonaws.com",
+        "UpdateNodegroupConfig",
+        requestParameters=request,
+        responseElements=response,
+        **overrides,
+    )
 
 
-def run_job_flow(groups: tuple = (("MASTER", "m5.xlarge", 1), ("CORE", "m5.xlarge", 2)),
-                 **overrides: Any) -> dict:  # fmt: skip
+def run_job_flow(
+    groups: tuple = (("MASTER", "m5.xlarge", 1), ("CORE", "m5.xlarge", 2)), **overrides: Any
+) -> dict:
     """EMR RunJobFlow with instance groups of (role, type, count)."""
-    request = {"name": "etl", "releaseLabel": "emr-7.1.0", "instances": {
-        "instanceGroups": [{"instanceRole": role, "instanceType": instance_type,
-                            "instanceCount": count, "market": "ON_DEMAND"}
-                           for role, instance_type, count in groups],
-        "keepJobFlowAliveWhenNoSteps": True}}  # fmt: skip
-    return api_call("elasticmapreduce.amazonaws.com", "RunJobFlow", requestParameters=request,
-                    responseElements={"jobFlowId": "j-2AXXXXXXGAPLF"}, **overrides)  # fmt: skip
+    request = {
+        "name": "etl",
+        "releaseLabel": "emr-7.1.0",
+        "instances": {
+            "instanceGroups": [
+                {
+                    "instanceRole": role,
+                    "instanceType": instance_type,
+                    "instanceCount": count,
+                    "market": "ON_DEMAND",
+                }
+                for role, instance_type, count in groups
+            ],
+            "keepJobFlowAliveWhenNoSteps": True,
+        },
+    }
+    return api_call(
+        "elasticmapreduce.amazonaws.com",
+        "RunJobFlow",
+        requestParameters=request,
+        responseElements={"jobFlowId": "j-2AXXXXXXGAPLF"},
+        **overrides,
+    )
 
 
 def create_compute_environment(
-    instance_types: tuple = ("optimal",), min_vcpus: int = 0, max_vcpus: int = 256,
-    desired_vcpus: int | None = None, kind: str = "EC2", name: str = "jobs", **overrides: Any,
-) -> dict:  # fmt: skip
+    instance_types: tuple = ("optimal",),
+    min_vcpus: int = 0,
+    max_vcpus: int = 256,
+    desired_vcpus: int | None = None,
+    kind: str = "EC2",
+    name: str = "jobs",
+    **overrides: Any,
+) -> dict:
     """Batch CreateComputeEnvironment (AWS's documented CloudTrail example, sized)."""
     resources: dict = {
         "type": kind,
@@ -559,37 +746,77 @@ def create_compute_environment(
         resources["instanceRole"] = "ecsInstanceRole"
     if desired_vcpus is not None:
         resources["desiredvCpus"] = desired_vcpus
-    request = {"computeEnvironmentName": name, "type": "MANAGED", "state": "ENABLED",
-               "computeResources": resources}  # fmt: skip
-    response = {"computeEnvironmentName": name, "computeEnvironmentArn":
-                f"arn:aws:batch:us-east-1:{ACCOUNT_ID}:compute-environment/{name}"}  # fmt: skip
-    return api_call("batch.amazonaws.com", "CreateComputeEnvironment", requestParameters=request,
-                    responseElements=response, **overrides)  # fmt: skip
+    request = {
+        "computeEnvironmentName": name,
+        "type": "MANAGED",
+        "state": "ENABLED",
+        "computeResources": resources,
+    }
+    response = {
+        "computeEnvironmentName": name,
+        "computeEnvironmentArn": f"arn:aws:batch:us-east-1:{ACCOUNT_ID}:compute-environment/{name}",
+    }
+    return api_call(
+        "batch.amazonaws.com",
+        "CreateComputeEnvironment",
+        requestParameters=request,
+        responseElements=response,
+        **overrides,
+    )
 
 
 def create_lightsail_instances(bundle: str = "nano_3_0", count: int = 1, **overrides: Any) -> dict:
-    request = {"instanceNames": [f"node-{i}" for i in range(count)], "bundleId": bundle,
-               "blueprintId": "ubuntu_22_04", "availabilityZone": "us-east-1a"}  # fmt: skip
-    response = {"operations": [{"resourceName": f"node-{i}", "operationType": "CreateInstance",
-                                "status": "Started"} for i in range(count)]}  # fmt: skip
-    return api_call("lightsail.amazonaws.com", "CreateInstances", requestParameters=request,
-                    responseElements=response, **overrides)  # fmt: skip
+    request = {
+        "instanceNames": [f"node-{i}" for i in range(count)],
+        "bundleId": bundle,
+        "blueprintId": "ubuntu_22_04",
+        "availabilityZone": "us-east-1a",
+    }
+    response = {
+        "operations": [
+            {"resourceName": f"node-{i}", "operationType": "CreateInstance", "status": "Started"}
+            for i in range(count)
+        ]
+    }
+    return api_call(
+        "lightsail.amazonaws.com",
+        "CreateInstances",
+        requestParameters=request,
+        responseElements=response,
+        **overrides,
+    )
 
 
-def start_build(compute_type: str = "BUILD_GENERAL1_SMALL",
-                environment: str = "LINUX_CONTAINER", override: bool = False,
-                **overrides: Any) -> dict:  # fmt: skip
+def start_build(
+    compute_type: str = "BUILD_GENERAL1_SMALL",
+    environment: str = "LINUX_CONTAINER",
+    override: bool = False,
+    **overrides: Any,
+) -> dict:
     """CodeBuild StartBuild: the compute type overridden in the request, or only in the response
     (the project's own)."""
     request: dict = {"projectName": "app"}
     if override:
         request.update(computeTypeOverride=compute_type, environmentTypeOverride=environment)
-    response = {"build": {"id": f"app:{next(_ids):08x}", "buildStatus": "IN_PROGRESS",
-                          "timeoutInMinutes": 60, "environment": {
-                              "type": environment, "computeType": compute_type,
-                              "image": "aws/codebuild/standard:7.0"}}}  # fmt: skip
-    return api_call("codebuild.amazonaws.com", "StartBuild", requestParameters=request,
-                    responseElements=response, **overrides)  # fmt: skip
+    response = {
+        "build": {
+            "id": f"app:{next(_ids):08x}",
+            "buildStatus": "IN_PROGRESS",
+            "timeoutInMinutes": 60,
+            "environment": {
+                "type": environment,
+                "computeType": compute_type,
+                "image": "aws/codebuild/standard:7.0",
+            },
+        }
+    }
+    return api_call(
+        "codebuild.amazonaws.com",
+        "StartBuild",
+        requestParameters=request,
+        responseElements=response,
+        **overrides,
+    )
 
 
 def create_codebuild_project(

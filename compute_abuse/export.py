@@ -74,8 +74,9 @@ def _specs(root: Path) -> dict[str, dict]:
     return found
 
 
-def plan(dest_specs: dict[str, dict], with_data_model: bool = False,
-         source: Path = REPO_ROOT) -> list[Planned]:  # fmt: skip
+def plan(
+    dest_specs: dict[str, dict], with_data_model: bool = False, source: Path = REPO_ROOT
+) -> list[Planned]:
     """Every file the export writes into the fork whose specs are `dest_specs`, the pack
     manifest last."""
     layout = dict(LAYOUT)
@@ -95,8 +96,9 @@ def _pack(dest_specs: dict[str, dict], with_data_model: bool, source: Path) -> b
     export) has for the pack's log types."""
     pack = _load(source / PACK_FILE)
     own_models = {_spec_id(_load(p)) for p in (source / DATA_MODELS[0]).glob("*.yml")}
-    ids = [item for item in pack["PackDefinition"]["IDs"]
-           if with_data_model or item not in own_models]  # fmt: skip
+    ids = [
+        item for item in pack["PackDefinition"]["IDs"] if with_data_model or item not in own_models
+    ]
     log_types = set()
     for path in (source / LAYOUT["rules/aws_ec2_compute_abuse"]).glob("*.yml"):
         log_types.update(_load(path).get("LogTypes") or [])
@@ -131,8 +133,10 @@ def export(dest: Path, with_data_model: bool = False, source: Path = REPO_ROOT) 
     problems = []
     for target in sorted(set(previous) - ours):
         if (dest / target).exists():
-            problems.append(f"{target} was changed since the last export: keep your change "
-                            "elsewhere or delete the file, then export again")  # fmt: skip
+            problems.append(
+                f"{target} was changed since the last export: keep your change "
+                "elsewhere or delete the file, then export again"
+            )
     fork_ids = {_spec_id(spec): path for path, spec in dest_specs.items() if _spec_id(spec)}
     for item in planned:
         path = dest / item.target

@@ -115,8 +115,9 @@ class RecordReader:
         for root, folders, files in os.walk(folder, onerror=unreadable, followlinks=True):
             info = os.stat(root)
             if (info.st_dev, info.st_ino) in seen:
-                self.problem(root, f"symlink loop: leads back to {os.path.realpath(root)}; "
-                                   "not followed")  # fmt: skip
+                self.problem(
+                    root, f"symlink loop: leads back to {os.path.realpath(root)}; not followed"
+                )
                 folders[:] = []
                 continue
             seen.add((info.st_dev, info.st_ino))
@@ -231,13 +232,19 @@ class RecordReader:
                     if isinstance(record, dict):
                         yield record
                     else:
-                        self.problem(where, f"value {values.count} holds an item that is not "
-                                            "a CloudTrail record object")  # fmt: skip
+                        self.problem(
+                            where,
+                            f"value {values.count} holds an item that is not "
+                            "a CloudTrail record object",
+                        )
                 else:
                     yield from self._records_of(value, f"{where} (value {values.count})")
         except _STREAM_ERRORS as error:
-            self.problem(where, f"not JSON after byte {stream.consumed:,} of this part ({error}); "
-                                "rest of the file skipped")  # fmt: skip
+            self.problem(
+                where,
+                f"not JSON after byte {stream.consumed:,} of this part ({error}); "
+                "rest of the file skipped",
+            )
 
     def _records_of(self, value: Any, where: str) -> Iterator[dict]:
         """Records inside one parsed JSON value, whatever its format."""
@@ -254,8 +261,11 @@ class RecordReader:
             return
         else:
             kind = type(value).__name__ if not isinstance(value, dict) else "object"
-            self.problem(where, f"unknown format: a JSON {kind} that is not a CloudTrail record, "
-                                '{"Records": [...]} or lookup-events output')  # fmt: skip
+            self.problem(
+                where,
+                f"unknown format: a JSON {kind} that is not a CloudTrail record, "
+                '{"Records": [...]} or lookup-events output',
+            )
             return
         if not isinstance(items, list):
             self.problem(where, f"{label or 'value'} is not a list")
@@ -420,8 +430,12 @@ def _unwrap_lookup_event(item: Any) -> Any:
 
 
 def _kind(mode: int) -> str:
-    kinds = ((stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket"),
-             (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"))  # fmt: skip
+    kinds = (
+        (stat.S_ISFIFO, "FIFO"),
+        (stat.S_ISSOCK, "socket"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+    )
     for test, name in kinds:
         if test(mode):
             return name

@@ -23,9 +23,13 @@ _DEFAULT_TTL_SECONDS = 90 * 86400  # caching.py's default
 
 KV_TABLE = "panther-kv-store"
 # moto's documented dummy credentials: nothing leaves the process. AWS_PROFILE is unset (None).
-_MOTO_ENVIRONMENT = {"AWS_DEFAULT_REGION": "us-east-1", "KV_STORE_TABLE_NAME": KV_TABLE,
-                     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                     "AWS_PROFILE": None}  # nosec B105  # fmt: skip
+_MOTO_ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "KV_STORE_TABLE_NAME": KV_TABLE,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_PROFILE": None,
+}  # nosec B105
 
 
 @dataclass

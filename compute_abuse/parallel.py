@@ -142,10 +142,18 @@ class PerWorker(MutableMapping):
 
 
 def _per_invocation_state(rules: list) -> list[tuple[object, str]]:
-    places = [(sys.modules[name], attribute) for name, attributes in PER_INVOCATION_STATE.items()
-              for attribute in attributes if name in sys.modules]  # fmt: skip
-    places += [(rule.module, attribute) for rule in rules for attribute in
-               PER_INVOCATION_RULE_STATE if hasattr(rule.module, attribute)]  # fmt: skip
+    places = [
+        (sys.modules[name], attribute)
+        for name, attributes in PER_INVOCATION_STATE.items()
+        for attribute in attributes
+        if name in sys.modules
+    ]
+    places += [
+        (rule.module, attribute)
+        for rule in rules
+        for attribute in PER_INVOCATION_RULE_STATE
+        if hasattr(rule.module, attribute)
+    ]
     return places
 
 
@@ -181,8 +189,9 @@ def run(rules: list, deliveries: Sequence[Sequence[dict]], seed: int = 0) -> Out
                 for rule in rules:
                     result = rule.run(PantherEvent(event), {}, {}, batch_mode=False)
                     for name, error in function_errors(result).items():
-                        outcome.errors.append((rule.detection_id, event.get("eventID"), name,
-                                               repr(error)))  # fmt: skip
+                        outcome.errors.append(
+                            (rule.detection_id, event.get("eventID"), name, repr(error))
+                        )
                     if result.trigger_alert:
                         outcome.alerts.update(crossings(rule.detection_id, result))
         except Exception as error:  # the harness itself failed: a result, never a silent pass
@@ -191,8 +200,12 @@ def run(rules: list, deliveries: Sequence[Sequence[dict]], seed: int = 0) -> Out
             scheduler.finish(worker)
 
     gates = {name: gated(getattr(caching, name)) for name in KV_FUNCTIONS}
-    saved = [(rule.module, name, getattr(rule.module, name)) for rule in rules
-             for name in KV_FUNCTIONS if hasattr(rule.module, name)]  # fmt: skip
+    saved = [
+        (rule.module, name, getattr(rule.module, name))
+        for rule in rules
+        for name in KV_FUNCTIONS
+        if hasattr(rule.module, name)
+    ]
     state = [(module, name, getattr(module, name)) for module, name in _per_invocation_state(rules)]
     with moto_kv_table():
         for module, name, _ in saved:
@@ -201,8 +214,10 @@ def run(rules: list, deliveries: Sequence[Sequence[dict]], seed: int = 0) -> Out
             setattr(module, name, PerWorker())
         saved += state
         try:
-            threads = [threading.Thread(target=work, args=(worker, events), daemon=True)
-                       for worker, events in enumerate(deliveries)]  # fmt: skip
+            threads = [
+                threading.Thread(target=work, args=(worker, events), daemon=True)
+                for worker, events in enumerate(deliveries)
+            ]
             for thread in threads:
                 thread.start()
             scheduler.drive()
@@ -250,8 +265,18 @@ def _at(epoch: int) -> str:
 # older event of its principal just past the two windows kept, so that a worker pruning it while
 # another adds often keeps the set's size unchanged (which must not hide either's entry). Shadows
 # are small or in one region: they never cross by themselves.
-QUOTA_REGIONS = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2",
-                 "eu-central-1", "ap-south-1", "ap-southeast-1", "ap-northeast-1"]  # fmt: skip
+QUOTA_REGIONS = [
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-central-1",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-northeast-1",
+]
 
 
 @dataclass
@@ -265,16 +290,28 @@ class _Scenario:
         return self.starts.setdefault(name, self.start + 60 * len(self.starts))
 
     def launch(self, name, instance_type, count, epoch, account=factories.ACCOUNT_ID, **extra):
-        self.events.append(factories.run_instances(
-            instance_type, count, count, identity=factories.iam_user(name, account),
-            event_time=_at(epoch), **extra))  # fmt: skip
+        self.events.append(
+            factories.run_instances(
+                instance_type,
+                count,
+                count,
+                identity=factories.iam_user(name, account),
+                event_time=_at(epoch),
+                **extra,
+            )
+        )
 
     def quota_lookup(self, name: str, region: str, epoch: int) -> None:
-        self.events.append(factories.api_call(
-            "servicequotas.amazonaws.com", "GetServiceQuota", awsRegion=region,
-            eventTime=_at(epoch), userIdentity=factories.iam_user(name),
-            requestParameters={"serviceCode": "ec2", "quotaCode": "L-1216C47A"},
-        ))  # fmt: skip
+        self.events.append(
+            factories.api_call(
+                "servicequotas.amazonaws.com",
+                "GetServiceQuota",
+                awsRegion=region,
+                eventTime=_at(epoch),
+                userIdentity=factories.iam_user(name),
+                requestParameters={"serviceCode": "ec2", "quotaCode": "L-1216C47A"},
+            )
+        )
 
     def bursts(self, names_counts, window_seconds, make, shadow_make=None) -> None:
         """`make(name, i, epoch)` for each event of each burst; a shadow every other event."""
@@ -292,9 +329,12 @@ def scenario(rng: random.Random) -> list[dict]:
     factories.seed_ids(rng.randrange(1 << 20))
     s = _Scenario(rng, T0 + rng.randrange(0, 3600))
     # VCPUSurge: 9 x 96 vCPUs crosses 800; 8 x 96 does not.
-    s.bursts([("surge", 9), ("surge-2", 9), ("surge-3", 9), ("below-surge", 8)], 8 * 3600,
-             lambda name, i, t: s.launch(name, "c5.24xlarge", 1, t),
-             lambda name, i, t: s.launch(name, "t3.micro", 1, t))  # fmt: skip
+    s.bursts(
+        [("surge", 9), ("surge-2", 9), ("surge-3", 9), ("below-surge", 8)],
+        8 * 3600,
+        lambda name, i, t: s.launch(name, "c5.24xlarge", 1, t),
+        lambda name, i, t: s.launch(name, "t3.micro", 1, t),
+    )
     # Pairs that cross together (two launches of 5 x 96 vCPUs: VCPUSurge and HighInstanceCount).
     for pair in range(8):
         name = f"pair-{pair}"
@@ -302,16 +342,24 @@ def scenario(rng: random.Random) -> list[dict]:
         for i in range(2):
             s.launch(name, "c5.24xlarge", 5, s.at(name) + i)
     # HighInstanceCount: ten one-instance launches in ten subnets; nine.
-    s.bursts([("count", 10), ("count-2", 10), ("below-count", 9)], 86400,
-             lambda name, i, t: s.launch(name, "t3.micro", 1, t,
-                                         subnet_id=f"subnet-{i:04x}"))  # fmt: skip
+    s.bursts(
+        [("count", 10), ("count-2", 10), ("below-count", 9)],
+        86400,
+        lambda name, i, t: s.launch(name, "t3.micro", 1, t, subnet_id=f"subnet-{i:04x}"),
+    )
     # RegionSpread: three regions within the hour; two.
     regions = ["us-east-1", "eu-west-1", "ap-south-1"]
-    s.bursts([("spread", 3), ("spread-2", 3), ("below-spread", 2)], 3600,
-             lambda name, i, t: s.launch(name, "t3.small", 1, t, region=regions[i]))  # fmt: skip
+    s.bursts(
+        [("spread", 3), ("spread-2", 3), ("below-spread", 2)],
+        3600,
+        lambda name, i, t: s.launch(name, "t3.small", 1, t, region=regions[i]),
+    )
     # QuotaProbe: ten regions in 30 seconds; nine.
-    s.bursts([("quota", 10), ("quota-2", 10), ("below-quota", 9)], 30,
-             lambda name, i, t: s.quota_lookup(name, QUOTA_REGIONS[i], t))  # fmt: skip
+    s.bursts(
+        [("quota", 10), ("quota-2", 10), ("below-quota", 9)],
+        30,
+        lambda name, i, t: s.quota_lookup(name, QUOTA_REGIONS[i], t),
+    )
     _template_dry_run(s)
     _fresh_templates(s)
     _protections(s)
@@ -326,11 +374,20 @@ def _playbooks(s: _Scenario) -> None:
     for name, stages in (("playbook", 3), ("playbook-2", 3), ("below-playbook", 2)):
         epoch = s.at(name)
         s.quota_lookup(name, "us-east-1", epoch)
-        s.events.append(factories.api_call(
-            "servicequotas.amazonaws.com", "RequestServiceQuotaIncrease", awsRegion="us-east-1",
-            eventTime=_at(epoch + 1), userIdentity=factories.iam_user(name),
-            requestParameters={"serviceCode": "ec2", "quotaCode": "L-417A185B",
-                               "desiredValue": 384.0}))  # fmt: skip
+        s.events.append(
+            factories.api_call(
+                "servicequotas.amazonaws.com",
+                "RequestServiceQuotaIncrease",
+                awsRegion="us-east-1",
+                eventTime=_at(epoch + 1),
+                userIdentity=factories.iam_user(name),
+                requestParameters={
+                    "serviceCode": "ec2",
+                    "quotaCode": "L-417A185B",
+                    "desiredValue": 384.0,
+                },
+            )
+        )
         if stages == 3:
             s.launch(name, "p4d.24xlarge", 2, epoch + 2, error_code="Client.DryRunOperation")
 
@@ -338,11 +395,23 @@ def _playbooks(s: _Scenario) -> None:
 def _template_dry_run(s: _Scenario) -> None:
     """DryRunProbe: a dry run naming a GPU launch template created days before."""
     template_id = f"lt-{s.rng.randrange(1 << 60):017x}"
-    s.events.append(factories.create_launch_template(
-        "p3.8xlarge", template_id, f"gpu-{template_id}", userIdentity=factories.iam_user("tpl"),
-        eventTime=_at(s.start - 3 * 86400 - 60)))  # fmt: skip
-    s.launch("dry-run", None, 1, s.at("dry-run"), error_code="Client.DryRunOperation",
-             launch_template={"launchTemplateId": template_id, "version": "$Default"})  # fmt: skip
+    s.events.append(
+        factories.create_launch_template(
+            "p3.8xlarge",
+            template_id,
+            f"gpu-{template_id}",
+            userIdentity=factories.iam_user("tpl"),
+            eventTime=_at(s.start - 3 * 86400 - 60),
+        )
+    )
+    s.launch(
+        "dry-run",
+        None,
+        1,
+        s.at("dry-run"),
+        error_code="Client.DryRunOperation",
+        launch_template={"launchTemplateId": template_id, "version": "$Default"},
+    )
 
 
 def _fresh_templates(s: _Scenario) -> None:
@@ -350,22 +419,35 @@ def _fresh_templates(s: _Scenario) -> None:
     the launch's race (or arrive in the other order): an auto scaling group of 9 x 96 vCPUs
     (VCPUSurge), a GPU dry run (DryRunProbe) and a refused GPU launch (UnusualInstanceType),
     each naming the new template by ID, name or `$Latest`; beside a group of 8 (quiet)."""
-    uses = (("asg", "c5.24xlarge", 9), ("below-asg", "c5.24xlarge", 8),
-            ("dry", "p3.8xlarge", 1), ("refused", "g5.12xlarge", 1))  # fmt: skip
+    uses = (
+        ("asg", "c5.24xlarge", 9),
+        ("below-asg", "c5.24xlarge", 8),
+        ("dry", "p3.8xlarge", 1),
+        ("refused", "g5.12xlarge", 1),
+    )
     for use, instance_type, count in uses:
         name = f"fresh-{use}"
         template_id = f"lt-{s.rng.randrange(1 << 60):017x}"
         epoch = s.at(name)
         who = factories.iam_user(name)
-        s.events.append(factories.create_launch_template(
-            instance_type, template_id, name, userIdentity=who, eventTime=_at(epoch)))  # fmt: skip
+        s.events.append(
+            factories.create_launch_template(
+                instance_type, template_id, name, userIdentity=who, eventTime=_at(epoch)
+            )
+        )
         if use.endswith("asg"):
             group = factories.auto_scaling_group(
-                desired=count, min_size=count, max_size=count, userIdentity=who,
-                eventTime=_at(epoch + 1))  # fmt: skip
+                desired=count,
+                min_size=count,
+                max_size=count,
+                userIdentity=who,
+                eventTime=_at(epoch + 1),
+            )
             group["requestParameters"]["autoScalingGroupName"] = name
-            group["requestParameters"]["launchTemplate"] = {"launchTemplateName": name,
-                                                            "version": "$Latest"}  # fmt: skip
+            group["requestParameters"]["launchTemplate"] = {
+                "launchTemplateName": name,
+                "version": "$Latest",
+            }
             s.events.append(group)
             continue
         error = "Client.DryRunOperation" if use == "dry" else "Client.UnauthorizedOperation"
@@ -382,33 +464,51 @@ def _charge_back(s: _Scenario) -> None:
     for name, count in (("owner", 9), ("below-owner", 8)):
         epoch = s.at(name)
         group = factories.auto_scaling_group(
-            desired=count, override_types=("t3.micro", "c5.24xlarge"),
-            userIdentity=factories.iam_user(name), eventTime=_at(epoch))  # fmt: skip
+            desired=count,
+            override_types=("t3.micro", "c5.24xlarge"),
+            userIdentity=factories.iam_user(name),
+            eventTime=_at(epoch),
+        )
         group["requestParameters"]["autoScalingGroupName"] = name
         s.events.append(group)
         for i in range(count):
-            s.events.append(factories.service_launch(
-                "c5.24xlarge", 1, {"aws:autoscaling:groupName": name},
-                eventTime=_at(epoch + 1 + i // 4)))  # fmt: skip
+            s.events.append(
+                factories.service_launch(
+                    "c5.24xlarge",
+                    1,
+                    {"aws:autoscaling:groupName": name},
+                    eventTime=_at(epoch + 1 + i // 4),
+                )
+            )
 
 
 def _protections(s: _Scenario) -> None:
     """TerminationProtection: a GPU launch protected a second later by someone else; a burst
     protected by its launcher; a small launch protected (quiet)."""
     accounts = {"gpu": "210987654321", "burst": "310987654321", "quiet": "410987654321"}
-    for name, instance_type, count in (("gpu", "g5.12xlarge", 1), ("burst", "c5.large", 6),
-                                       ("quiet", "t3.micro", 1)):  # fmt: skip
+    for name, instance_type, count in (
+        ("gpu", "g5.12xlarge", 1),
+        ("burst", "c5.large", 6),
+        ("quiet", "t3.micro", 1),
+    ):
         instance_id = f"i-{name}{s.rng.randrange(1 << 30):08x}"
         items = [factories.launched_item(instance_type, instance_id=instance_id)]
         items += [factories.launched_item(instance_type) for _ in range(count - 1)]
         epoch = s.at(name)
         s.launch(name, instance_type, count, epoch, accounts[name], launched=items)
-        s.events.append(factories.api_call(
-            "ec2.amazonaws.com", "ModifyInstanceAttribute", eventTime=_at(epoch + 1),
-            userIdentity=factories.iam_user("ops" if name == "gpu" else name, accounts[name]),
-            recipientAccountId=accounts[name],
-            requestParameters={"instanceId": instance_id, "disableApiTermination": {"value": True}},
-        ))  # fmt: skip
+        s.events.append(
+            factories.api_call(
+                "ec2.amazonaws.com",
+                "ModifyInstanceAttribute",
+                eventTime=_at(epoch + 1),
+                userIdentity=factories.iam_user("ops" if name == "gpu" else name, accounts[name]),
+                recipientAccountId=accounts[name],
+                requestParameters={
+                    "instanceId": instance_id,
+                    "disableApiTermination": {"value": True},
+                },
+            )
+        )
 
 
 # --- Report -----------------------------------------------------------------------------------
@@ -430,9 +530,15 @@ def check(seed: int, workers: int, rules: list | None = None) -> RunReport:
     events = scenario(random.Random(seed))  # nosec B311: seeded test data, not secrets
     reference = run(rules, [events], seed)
     parallel = run(rules, deliver(events, workers, random.Random(seed)), seed)  # nosec B311
-    return RunReport(seed, workers, reference.alerts, reference.alerts - parallel.alerts,
-                     parallel.alerts - reference.alerts,
-                     reference.errors + parallel.errors, parallel.switches)  # fmt: skip
+    return RunReport(
+        seed,
+        workers,
+        reference.alerts,
+        reference.alerts - parallel.alerts,
+        parallel.alerts - reference.alerts,
+        reference.errors + parallel.errors,
+        parallel.switches,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -453,10 +559,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             totals["extra"] += len(report.extra)
             totals["errors"] += len(report.errors)
             if report.missed or report.extra or report.errors:
-                print(f"seed {seed} workers {workers}: missed {sorted(report.missed)} "
-                      f"extra {sorted(report.extra)} errors {report.errors[:3]}")  # fmt: skip
-    print(f"{args.seeds} seeds x workers {args.workers}: missed crossings {totals['missed']}, "
-          f"extra alerts {totals['extra']}, errors {totals['errors']}")  # fmt: skip
+                print(
+                    f"seed {seed} workers {workers}: missed {sorted(report.missed)} "
+                    f"extra {sorted(report.extra)} errors {report.errors[:3]}"
+                )
+    print(
+        f"{args.seeds} seeds x workers {args.workers}: missed crossings {totals['missed']}, "
+        f"extra alerts {totals['extra']}, errors {totals['errors']}"
+    )
     return 1 if any(totals.values()) else 0
 
 

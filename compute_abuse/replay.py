@@ -28,8 +28,16 @@ from compute_abuse.content import (
 from compute_abuse.kvstore import InMemoryKVStore
 
 MAX_REPORTED_RULE_ERRORS = 20
-ALERT_FUNCTIONS = ("title", "description", "reference", "severity", "runbook", "destinations",
-                   "dedup", "alert_context")  # fmt: skip
+ALERT_FUNCTIONS = (
+    "title",
+    "description",
+    "reference",
+    "severity",
+    "runbook",
+    "destinations",
+    "dedup",
+    "alert_context",
+)
 EVALUATION_BATCH = 1024  # events the rules can match, gathered before they are evaluated
 
 
@@ -92,8 +100,10 @@ def apply_config_overrides(overrides: Mapping[Any, Any], source: str = "config")
     checked = {}
     for name, given in overrides.items():
         if not isinstance(name, str) or not name.isupper() or not hasattr(config, name):
-            raise ValueError(f"{source}: unknown setting {_short(name)}: see "
-                             "global_helpers/ec2_compute_config.py")  # fmt: skip
+            raise ValueError(
+                f"{source}: unknown setting {_short(name)}: see "
+                "global_helpers/ec2_compute_config.py"
+            )
         problem = _setting_problem(name, getattr(config, name), given)
         if problem:
             raise ValueError(f"{source}: {name} {problem}, got {_short(given)}")
@@ -253,8 +263,9 @@ class Replay:
             try:
                 return function(event)
             except Exception as error:
-                self._report(f"{rule_id}.{name}() on {event.get('eventID')}: "
-                             f"{type(error).__name__}: {error}")  # fmt: skip
+                self._report(
+                    f"{rule_id}.{name}() on {event.get('eventID')}: {type(error).__name__}: {error}"
+                )
                 raise
 
         return reporting

@@ -43,9 +43,20 @@ ATTACKER_UA = (
     "lang/python#3.12.3"
 )
 CLI_UA = "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0-1017-aws exe/x86_64.ubuntu.22 prompt/off"
-SWEPT_REGIONS = ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2",
-                 "eu-central-1", "ap-south-1", "ap-southeast-1", "ap-northeast-1", "sa-east-1",
-                 "ca-central-1")  # fmt: skip
+SWEPT_REGIONS = (
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-central-1",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-northeast-1",
+    "sa-east-1",
+    "ca-central-1",
+)
 KARPENTER_UA = "aws-sdk-go/1.51.16 (go1.22.2; linux; amd64) karpenter.sh-v0.36.1"
 
 
@@ -70,16 +81,33 @@ class _Organisation:
         return event
 
     def api(self, moment, source, name, identity, ip, agent, region="us-east-1", **fields):
-        event = factory.api_call(source, name, userIdentity=identity, sourceIPAddress=ip,
-                                 userAgent=agent, **fields)  # fmt: skip
+        event = factory.api_call(
+            source, name, userIdentity=identity, sourceIPAddress=ip, userAgent=agent, **fields
+        )
         return self.add(event, moment, region)
 
-    def launch(self, moment, instance_type, count, identity, ip, agent, region="us-east-1",
-               error_code=None, **fields):  # fmt: skip
+    def launch(
+        self,
+        moment,
+        instance_type,
+        count,
+        identity,
+        ip,
+        agent,
+        region="us-east-1",
+        error_code=None,
+        **fields,
+    ):
         event = factory.run_instances(
-            instance_type, count, count, identity=identity, source_ip=ip, user_agent=agent,
-            error_code=error_code, **fields,
-        )  # fmt: skip
+            instance_type,
+            count,
+            count,
+            identity=identity,
+            source_ip=ip,
+            user_agent=agent,
+            error_code=error_code,
+            **fields,
+        )
         if not error_code:
             for item in event["responseElements"]["instancesSet"]["items"]:
                 item["placement"]["availabilityZone"] = f"{region}a"
@@ -148,15 +176,22 @@ class _Organisation:
                 "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15",
             )
             for step in range(12):
-                self.api(login + timedelta(minutes=5 * step), "ec2.amazonaws.com",
-                         self.rng.choice(["DescribeInstances", "DescribeSecurityGroups",
-                                          "DescribeVolumes"]),
-                         _sso(person), "198.51.100.77", CONSOLE_UA)  # fmt: skip
+                self.api(
+                    login + timedelta(minutes=5 * step),
+                    "ec2.amazonaws.com",
+                    self.rng.choice(
+                        ["DescribeInstances", "DescribeSecurityGroups", "DescribeVolumes"]
+                    ),
+                    _sso(person),
+                    "198.51.100.77",
+                    CONSOLE_UA,
+                )
 
     def services(self, day: datetime) -> None:
         asg = factory.autoscaling_identity()
-        eks = factory.assumed_role("AWSServiceRoleForAmazonEKSNodegroup", "EKS",
-                                   invokedBy="eks-nodegroup.amazonaws.com")  # fmt: skip
+        eks = factory.assumed_role(
+            "AWSServiceRoleForAmazonEKSNodegroup", "EKS", invokedBy="eks-nodegroup.amazonaws.com"
+        )
         template = {"launchTemplateId": "lt-0a1b2c3d4e5f60708", "version": "7"}
         for hour in sorted(self.rng.sample(range(24), 6)):
             self.launch(
@@ -193,12 +228,19 @@ class _Organisation:
         ci = factory.assumed_role("github-actions-ci", "GitHubActions")
         for hour in (9, 13, 16, 21):
             moment = day + timedelta(hours=hour, minutes=self.rng.randrange(50))
-            launched = self.launch(moment, "t3.large", 2, ci, CI_IP, CLI_UA,
-                                   subnet_id="subnet-0ci0")  # fmt: skip
+            launched = self.launch(
+                moment, "t3.large", 2, ci, CI_IP, CLI_UA, subnet_id="subnet-0ci0"
+            )
             ids = [i["instanceId"] for i in launched["responseElements"]["instancesSet"]["items"]]
-            self.api(moment + timedelta(minutes=25), "ec2.amazonaws.com", "TerminateInstances",
-                     ci, CI_IP, CLI_UA, requestParameters={"instancesSet": {
-                         "items": [{"instanceId": i} for i in ids]}})  # fmt: skip
+            self.api(
+                moment + timedelta(minutes=25),
+                "ec2.amazonaws.com",
+                "TerminateInstances",
+                ci,
+                CI_IP,
+                CLI_UA,
+                requestParameters={"instancesSet": {"items": [{"instanceId": i} for i in ids]}},
+            )
 
     def people(self) -> None:
         self.launch(
@@ -236,14 +278,27 @@ class _Organisation:
         quota = {"serviceCode": "ec2", "quotaCode": "L-417A185B"}
         for index, region in enumerate(SWEPT_REGIONS):  # how much may this key launch, where?
             moment = at + timedelta(minutes=2, seconds=2 * index)
-            self.api(moment, "servicequotas.amazonaws.com", "GetServiceQuota", key, ATTACKER_IP,
-                     ATTACKER_UA, region=region, requestParameters=quota)  # fmt: skip
+            self.api(
+                moment,
+                "servicequotas.amazonaws.com",
+                "GetServiceQuota",
+                key,
+                ATTACKER_IP,
+                ATTACKER_UA,
+                region=region,
+                requestParameters=quota,
+            )
         requested = {**quota, "desiredValue": 384}
-        self.api(at + timedelta(minutes=3), "servicequotas.amazonaws.com",
-                 "RequestServiceQuotaIncrease", key, ATTACKER_IP, ATTACKER_UA,
-                 requestParameters=requested,
-                 responseElements={"requestedQuota": {**requested, "status": "PENDING"}},
-                 )  # fmt: skip
+        self.api(
+            at + timedelta(minutes=3),
+            "servicequotas.amazonaws.com",
+            "RequestServiceQuotaIncrease",
+            key,
+            ATTACKER_IP,
+            ATTACKER_UA,
+            requestParameters=requested,
+            responseElements={"requestedQuota": {**requested, "status": "PENDING"}},
+        )
         self.launch(
             at + timedelta(minutes=4),
             "p3.16xlarge",
@@ -276,9 +331,17 @@ class _Organisation:
                 # ... and the miner is protected against clean-up scripts
                 first = event["responseElements"]["instancesSet"]["items"][0]["instanceId"]
                 protect = {"instanceId": first, "disableApiTermination": {"value": True}}
-                self.api(at + timedelta(minutes=minutes + 2), "ec2.amazonaws.com",
-                         "ModifyInstanceAttribute", key, ATTACKER_IP, ATTACKER_UA, region=region,
-                         requestParameters=protect, responseElements={"_return": True})  # fmt: skip
+                self.api(
+                    at + timedelta(minutes=minutes + 2),
+                    "ec2.amazonaws.com",
+                    "ModifyInstanceAttribute",
+                    key,
+                    ATTACKER_IP,
+                    ATTACKER_UA,
+                    region=region,
+                    requestParameters=protect,
+                    responseElements={"_return": True},
+                )
 
     def stratus_attempt(self) -> None:
         role = factory.assumed_role("stratus-red-team-ec2-role", "aws-go-sdk-1722946211294449000")
@@ -304,18 +367,34 @@ class _Organisation:
         role = factory.assumed_role("report-scheduler", "scheduler-run")
         moment = START + timedelta(minutes=5)
         while moment < START + timedelta(days=DAYS):
-            self.add(factory.run_task("nightly-report:12", 1, cpu="512", userIdentity=role,
-                                      sourceIPAddress="scheduler.amazonaws.com",
-                                      userAgent="scheduler.amazonaws.com"), moment)  # fmt: skip
+            self.add(
+                factory.run_task(
+                    "nightly-report:12",
+                    1,
+                    cpu="512",
+                    userIdentity=role,
+                    sourceIPAddress="scheduler.amazonaws.com",
+                    userAgent="scheduler.amazonaws.com",
+                ),
+                moment,
+            )
             moment += timedelta(hours=1)
 
     def ecs_miner_service(self) -> None:
         """A second stolen key: a task definition of 16 vCPUs, then a Fargate service of 60."""
         key = factory.iam_user("svc-reporting")
         at = START + timedelta(days=3, hours=2, minutes=11)
-        self.add(factory.register_task_definition(
-            "sysupdate", "16384", revision=1, userIdentity=key, sourceIPAddress=ATTACKER_IP,
-            userAgent=ATTACKER_UA), at)  # fmt: skip
+        self.add(
+            factory.register_task_definition(
+                "sysupdate",
+                "16384",
+                revision=1,
+                userIdentity=key,
+                sourceIPAddress=ATTACKER_IP,
+                userAgent=ATTACKER_UA,
+            ),
+            at,
+        )
         self.add(
             factory.create_service(
                 "sysupdate",

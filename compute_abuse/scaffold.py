@@ -28,8 +28,11 @@ def new_rule(name: str, root: Path = REPO_ROOT) -> list[Path]:
         raise ValueError(f"{name!r}: give the rule's name in CamelCase, e.g. SpotPriceProbe")
     module = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
     rule_id = RULE_ID_PREFIX + name
-    paths = [root / RULES_FOLDER / f"{module}.py", root / RULES_FOLDER / f"{module}.yml",
-             root / "tests" / f"test_{module}.py"]  # fmt: skip
+    paths = [
+        root / RULES_FOLDER / f"{module}.py",
+        root / RULES_FOLDER / f"{module}.yml",
+        root / "tests" / f"test_{module}.py",
+    ]
     taken = [str(path.relative_to(root)) for path in paths if path.exists()]
     if rule_id in {spec.analysis_id for spec in load_specs(root)}:
         taken.append(f"RuleID {rule_id}")
@@ -41,9 +44,8 @@ def new_rule(name: str, root: Path = REPO_ROOT) -> list[Path]:
         (_TEMPLATES / "rule.py.txt").read_text(encoding="utf-8"),
         (_TEMPLATES / "rule.yml.txt").read_text(encoding="utf-8").format(**fields)
         + _indented(yaml.safe_dump(_yaml_tests(), sort_keys=False, width=100)),
-        (_TEMPLATES / "test_rule.py.txt").read_text(encoding="utf-8")
-        .replace("{rule_id}", rule_id),
-    ]  # fmt: skip
+        (_TEMPLATES / "test_rule.py.txt").read_text(encoding="utf-8").replace("{rule_id}", rule_id),
+    ]
     for path, text in zip(paths, texts, strict=True):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -54,8 +56,13 @@ def _yaml_tests() -> list[dict]:
     from compute_abuse.events import iam_user, run_instances
 
     launch = run_instances("p4d.24xlarge", 1, 1, identity=iam_user("mallory"))
-    refused = run_instances("p4d.24xlarge", 1, 1, identity=iam_user("mallory"),
-                            error_code="Client.UnauthorizedOperation")  # fmt: skip
+    refused = run_instances(
+        "p4d.24xlarge",
+        1,
+        1,
+        identity=iam_user("mallory"),
+        error_code="Client.UnauthorizedOperation",
+    )
     return [
         {"Name": "A successful launch alerts", "ExpectedResult": True, "Log": launch},
         {"Name": "A refused launch does not alert", "ExpectedResult": False, "Log": refused},

@@ -86,9 +86,10 @@ def _panther_resources(resources: object) -> object:
         return resources
     return [
         {_RESOURCE_KEYS.get(str(k).lower(), k): v for k, v in item.items()}
-        if isinstance(item, Mapping) else item
+        if isinstance(item, Mapping)
+        else item
         for item in resources
-    ]  # fmt: skip
+    ]
 
 
 _TEXT_COLUMNS = (
@@ -110,7 +111,7 @@ _TIME_COLUMNS = ("p_event_time", "p_parse_time")
 _READ_COLUMNS = ", ".join(
     [f"{name}: 'VARCHAR'" for name in (*_TEXT_COLUMNS, *_JSON_COLUMNS)]
     + [f"{name}: 'TIMESTAMP'" for name in _TIME_COLUMNS]
-)  # fmt: skip
+)
 
 
 def load(events: Iterable[Mapping], now: datetime | None = None) -> duckdb.DuckDBPyConnection:

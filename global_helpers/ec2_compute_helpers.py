@@ -37,22 +37,45 @@ LAMBDA_EVENT_SOURCE = "lambda.amazonaws.com"
 # without evaluating a rule on it.
 LAUNCH_EVENTS = {
     EC2_EVENT_SOURCE: frozenset(
-        {"RunInstances", "CreateFleet", "RequestSpotInstances", "RequestSpotFleet",
-         "RunScheduledInstances", "ModifyInstanceAttribute", "StartInstances", "ModifyFleet",
-         "ModifySpotFleetRequest"}
+        {
+            "RunInstances",
+            "CreateFleet",
+            "RequestSpotInstances",
+            "RequestSpotFleet",
+            "RunScheduledInstances",
+            "ModifyInstanceAttribute",
+            "StartInstances",
+            "ModifyFleet",
+            "ModifySpotFleetRequest",
+        }
     ),
     # Auto scaling groups: created, resized, resized at a scheduled time, or by running one of
     # their scaling policies (remembered from PutScalingPolicy, ec2_launch_templates); refreshed
     # to new types (a refresh that keeps the group's types counts nothing).
     AUTOSCALING_EVENT_SOURCE: frozenset(
-        {"CreateAutoScalingGroup", "UpdateAutoScalingGroup", "SetDesiredCapacity",
-         "PutScheduledUpdateGroupAction", "ExecutePolicy", "StartInstanceRefresh"}),
+        {
+            "CreateAutoScalingGroup",
+            "UpdateAutoScalingGroup",
+            "SetDesiredCapacity",
+            "PutScheduledUpdateGroupAction",
+            "ExecutePolicy",
+            "StartInstanceRefresh",
+        }
+    ),
     # SageMaker runs jobs, notebooks, Studio apps and HyperPod clusters on ml.* instances, each
     # the EC2 type of the same name: priced by the catalog like any launch.
     SAGEMAKER_EVENT_SOURCE: frozenset(
-        {"CreateTrainingJob", "CreateProcessingJob", "CreateTransformJob",
-         "CreateHyperParameterTuningJob", "CreateNotebookInstance", "CreateApp", "CreateCluster",
-         "CreateEndpoint", "UpdateEndpoint"}
+        {
+            "CreateTrainingJob",
+            "CreateProcessingJob",
+            "CreateTransformJob",
+            "CreateHyperParameterTuningJob",
+            "CreateNotebookInstance",
+            "CreateApp",
+            "CreateCluster",
+            "CreateEndpoint",
+            "UpdateEndpoint",
+        }
     ),
     # ECS runs tasks of a task definition's size (CPU units / 1024 vCPUs, GPUs): on Fargate they
     # are new capacity; on EC2 container instances, capacity counted when those launched.
@@ -62,13 +85,19 @@ LAUNCH_EVENTS = {
     # at the caller's request and never again at the service's own calls (ON_BEHALF_SERVICES).
     EKS_EVENT_SOURCE: frozenset({"CreateNodegroup", "UpdateNodegroupConfig"}),
     EMR_EVENT_SOURCE: frozenset(
-        {"RunJobFlow", "AddInstanceGroups", "AddInstanceFleet", "ModifyInstanceGroups",
-         "ModifyInstanceFleet"}
+        {
+            "RunJobFlow",
+            "AddInstanceGroups",
+            "AddInstanceFleet",
+            "ModifyInstanceGroups",
+            "ModifyInstanceFleet",
+        }
     ),
     # Batch jobs (SubmitJob) are what makes a managed compute environment grow: counted as ECS
     # tasks are, jobs times one job's vCPUs and GPUs.
     BATCH_EVENT_SOURCE: frozenset(
-        {"CreateComputeEnvironment", "UpdateComputeEnvironment", "SubmitJob"}),
+        {"CreateComputeEnvironment", "UpdateComputeEnvironment", "SubmitJob"}
+    ),
     # Lightsail instances, CodeBuild builds and Amplify build jobs, of sizes sold by names of
     # their own, priced by the catalog's "<service>.<size>" rows
     # (compute_abuse/data/service_sizes.json).
@@ -79,23 +108,37 @@ LAUNCH_EVENTS = {
     # function's vCPU share); reserved concurrency is potential capacity, reported as the
     # request's maximum and never summed. CloudTrail names Lambda's calls with their API version.
     LAMBDA_EVENT_SOURCE: frozenset(
-        {"PutProvisionedConcurrencyConfig", "PutFunctionConcurrency20171031",
-         "PutFunctionConcurrency"}),
-}  # fmt: skip
+        {
+            "PutProvisionedConcurrencyConfig",
+            "PutFunctionConcurrency20171031",
+            "PutFunctionConcurrency",
+        }
+    ),
+}
 # What the alert calls the service a launch API belongs to.
-SERVICE_NAMES = {EC2_EVENT_SOURCE: "EC2", AUTOSCALING_EVENT_SOURCE: "EC2",
-                 SAGEMAKER_EVENT_SOURCE: "SageMaker", ECS_EVENT_SOURCE: "ECS",
-                 EKS_EVENT_SOURCE: "EKS", EMR_EVENT_SOURCE: "EMR",
-                 BATCH_EVENT_SOURCE: "Batch", LIGHTSAIL_EVENT_SOURCE: "Lightsail",
-                 CODEBUILD_EVENT_SOURCE: "CodeBuild", AMPLIFY_EVENT_SOURCE: "Amplify",
-                 LAMBDA_EVENT_SOURCE: "Lambda"}  # fmt: skip
+SERVICE_NAMES = {
+    EC2_EVENT_SOURCE: "EC2",
+    AUTOSCALING_EVENT_SOURCE: "EC2",
+    SAGEMAKER_EVENT_SOURCE: "SageMaker",
+    ECS_EVENT_SOURCE: "ECS",
+    EKS_EVENT_SOURCE: "EKS",
+    EMR_EVENT_SOURCE: "EMR",
+    BATCH_EVENT_SOURCE: "Batch",
+    LIGHTSAIL_EVENT_SOURCE: "Lightsail",
+    CODEBUILD_EVENT_SOURCE: "CodeBuild",
+    AMPLIFY_EVENT_SOURCE: "Amplify",
+    LAMBDA_EVENT_SOURCE: "Lambda",
+}
 LAUNCH_EVENT_NAMES = frozenset().union(*LAUNCH_EVENTS.values())
 
 
 def merged_events(*event_maps: dict) -> dict:
     """eventSource -> eventNames maps joined: what a rule matching several kinds of call reads."""
-    return {source: frozenset().union(*(m.get(source, ()) for m in event_maps))
-            for m in event_maps for source in m}  # fmt: skip
+    return {
+        source: frozenset().union(*(m.get(source, ()) for m in event_maps))
+        for m in event_maps
+        for source in m
+    }
 
 
 # Launch calls that only allow capacity, running none (Lambda's reserved concurrency): reported as
@@ -123,10 +166,16 @@ CHANGE_RESIZE = "resize"
 # own launch calls (RunInstances, and the groups and fleets EKS and Batch create) are the same
 # capacity again.
 ON_BEHALF_SERVICES = frozenset(
-    {"autoscaling.amazonaws.com", "ec2fleet.amazonaws.com", "spotfleet.amazonaws.com",
-     "eks.amazonaws.com", "eks-nodegroup.amazonaws.com", "elasticmapreduce.amazonaws.com",
-     "batch.amazonaws.com"}
-)  # fmt: skip
+    {
+        "autoscaling.amazonaws.com",
+        "ec2fleet.amazonaws.com",
+        "spotfleet.amazonaws.com",
+        "eks.amazonaws.com",
+        "eks-nodegroup.amazonaws.com",
+        "elasticmapreduce.amazonaws.com",
+        "batch.amazonaws.com",
+    }
+)
 
 OUTCOME_SUCCESS = "success"
 OUTCOME_FAILURE = "failure"
@@ -256,9 +305,14 @@ def _parse_event_time(text: str) -> float | None:
     year, month, day, hour, minute, second, fraction, zone = match.groups()
     try:
         moment = datetime(
-            int(year), int(month), int(day), int(hour), int(minute), int(second),
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second),
             tzinfo=UTC,
-        )  # fmt: skip
+        )
     except ValueError:
         return None
     epoch = moment.timestamp() + (float(f"0.{fraction}") if fraction else 0.0)
@@ -425,8 +479,9 @@ def listed(value: Any) -> list[Mapping]:
         if unwrapped == MAX_LIST_WRAPPERS:
             return []  # wrapped deeper than any serialisation does: junk
         value, unwrapped = value[wrapper], unwrapped + 1
-    return [item for item in as_sequence(value)
-            if item.__class__ is dict or isinstance(item, Mapping)]  # fmt: skip
+    return [
+        item for item in as_sequence(value) if item.__class__ is dict or isinstance(item, Mapping)
+    ]
 
 
 class TemplateRef(NamedTuple):
@@ -568,8 +623,9 @@ def requirement_types(requirements: Any) -> tuple:
 
 
 def _requirements_types(overrides: Iterable) -> list:
-    return [t for o in overrides
-            for t in requirement_types(_key_any_case(o, "instanceRequirements"))]  # fmt: skip
+    return [
+        t for o in overrides for t in requirement_types(_key_any_case(o, "instanceRequirements"))
+    ]
 
 
 def _count_or(value: Any, default: int) -> int:
@@ -621,8 +677,9 @@ def _launch_specification_request(request: Mapping, launches_later: bool) -> _Re
 def _request_spot_fleet_request(request: Mapping) -> _Request:
     config = as_mapping(request.get("spotFleetRequestConfig"))
     specs = listed(config.get("launchSpecifications"))
-    template_types = _override_types(o for c in listed(config.get("launchTemplateConfigs"))
-                                     for o in listed(c.get("overrides")))  # fmt: skip
+    template_types = _override_types(
+        o for c in listed(config.get("launchTemplateConfigs")) for o in listed(c.get("overrides"))
+    )
     total = _count_or(config.get("targetCapacity"), 1)
     in_vcpus = as_text(config.get("targetCapacityUnitType")).lower() == "vcpu"
     return _Request(
@@ -728,8 +785,9 @@ def _target_capacity(request: Any) -> Any:
     request's targetCapacity."""
     request = as_mapping(request)
     wrapper = as_mapping(request.get("ModifyFleetRequest") or request)
-    capacity = as_mapping(wrapper.get("TargetCapacitySpecification") or
-                          wrapper.get("targetCapacitySpecification"))  # fmt: skip
+    capacity = as_mapping(
+        wrapper.get("TargetCapacitySpecification") or wrapper.get("targetCapacitySpecification")
+    )
     if capacity:
         return capacity.get("TotalTargetCapacity", capacity.get("totalTargetCapacity"))
     return wrapper.get("targetCapacity", wrapper.get("TargetCapacity"))
@@ -738,9 +796,9 @@ def _target_capacity(request: Any) -> Any:
 def fleet_in_vcpus(event: Mapping) -> bool:
     """Whether a CreateFleet or RequestSpotFleet sets its target capacity in vCPUs."""
     request = as_mapping(read_view(event).get("requestParameters"))
-    unit = (dig(request, "CreateFleetRequest", "TargetCapacitySpecification",
-                "TargetCapacityUnitType") or
-            dig(request, "spotFleetRequestConfig", "targetCapacityUnitType"))  # fmt: skip
+    unit = dig(
+        request, "CreateFleetRequest", "TargetCapacitySpecification", "TargetCapacityUnitType"
+    ) or dig(request, "spotFleetRequestConfig", "targetCapacityUnitType")
     return as_text(unit).lower() == "vcpu"
 
 
@@ -829,8 +887,11 @@ def capacity_group_name(event: Mapping) -> str:
         nodegroup = as_text(request.get("nodegroupName")).strip()
         name = f"{cluster}/{nodegroup}" if nodegroup else ""
     elif source == BATCH_EVENT_SOURCE:
-        name = _last(as_text(request.get("computeEnvironmentName") or
-                             request.get("computeEnvironment")).strip())  # fmt: skip
+        name = _last(
+            as_text(
+                request.get("computeEnvironmentName") or request.get("computeEnvironment")
+            ).strip()
+        )
     elif source == EMR_EVENT_SOURCE:
         groups = listed(request.get("instanceGroups"))
         name = as_text(dig(request, "instanceFleet", "instanceFleetId")) or (
@@ -882,11 +943,13 @@ def with_group_growth(
     else:
         requested = requested_capacity(types, grown_by) or _Capacity(grown_by, 0, 0, 0, 0)
     return summary._replace(
-        requested_instance_types=types, requested_instance_count=grown_by,
-        requested_vcpus=requested.vcpus, requested_vcpus_max=requested.vcpus_max,
+        requested_instance_types=types,
+        requested_instance_count=grown_by,
+        requested_vcpus=requested.vcpus,
+        requested_vcpus_max=requested.vcpus_max,
         requested_accelerators=requested.accelerators,
         requested_accelerators_max=requested.accelerators_max,
-    )  # fmt: skip
+    )
 
 
 def _start_instances_request(request: Mapping) -> _Request:
@@ -916,8 +979,9 @@ def _typed_groups(groups: Iterable[tuple[Any, Any]], parallel: int = 1) -> _Requ
     """A request for (type, count) groups of instances (SageMaker's ml.* types read as the EC2
     types they run on), `parallel` times over (tuning jobs run that many training jobs at once);
     AWS launches them after the call."""
-    sized = tuple((t, n * parallel) for t, n in ((_ml_type(t), _count_or(n, 1)) for t, n in groups)
-                  if t)  # fmt: skip
+    sized = tuple(
+        (t, n * parallel) for t, n in ((_ml_type(t), _count_or(n, 1)) for t, n in groups) if t
+    )
     return _Request(
         instance_types=tuple(dict.fromkeys(t for t, _ in sized)),
         instance_count=sum(n for _, n in sized) or parallel,
@@ -929,16 +993,20 @@ def _typed_groups(groups: Iterable[tuple[Any, Any]], parallel: int = 1) -> _Requ
 def _resource_config_groups(config: Any) -> list[tuple[Any, Any]]:
     """A training job's resourceConfig: one type and count, or heterogeneous instanceGroups."""
     config = as_mapping(config)
-    groups = [(g.get("instanceType"), g.get("instanceCount"))
-              for g in listed(config.get("instanceGroups"))]  # fmt: skip
+    groups = [
+        (g.get("instanceType"), g.get("instanceCount"))
+        for g in listed(config.get("instanceGroups"))
+    ]
     return groups or [(config.get("instanceType"), config.get("instanceCount"))]
 
 
 def endpoint_variants(request: Mapping) -> tuple:
     """(ml.* type read as its EC2 type, initial instances) of a CreateEndpointConfig's
     instance-backed production variants (serverless variants run on no instance of a type)."""
-    variants = ((_ml_type(v.get("instanceType")), _count_or(v.get("initialInstanceCount"), 1))
-                for v in listed(request.get("productionVariants")))  # fmt: skip
+    variants = (
+        (_ml_type(v.get("instanceType")), _count_or(v.get("initialInstanceCount"), 1))
+        for v in listed(request.get("productionVariants"))
+    )
     return tuple((instance_type, count) for instance_type, count in variants if instance_type)
 
 
@@ -963,13 +1031,15 @@ def with_template_groups(summary: LaunchSummary, groups: Sequence) -> LaunchSumm
         count = sum(count for _, count in groups)
         capacity = _Capacity(count, 0, 0, 0, 0)
     return summary._replace(
-        requested_instance_types=types, template_types=types,
+        requested_instance_types=types,
+        template_types=types,
         requested_instance_count=min(capacity.instances, MAX_COUNT),
-        requested_vcpus=capacity.vcpus, requested_vcpus_max=capacity.vcpus_max,
+        requested_vcpus=capacity.vcpus,
+        requested_vcpus_max=capacity.vcpus_max,
         requested_accelerators=capacity.accelerators,
         requested_accelerators_max=capacity.accelerators_max,
         unknown_instance_types=tuple(t for t in types if not _specs(t)),
-    )  # fmt: skip
+    )
 
 
 def _sagemaker_tuning_request(request: Mapping) -> _Request:
@@ -977,8 +1047,12 @@ def _sagemaker_tuning_request(request: Mapping) -> _Request:
         request.get("trainingJobDefinition"),
         *listed(request.get("trainingJobDefinitions")),
     ]
-    groups = [g for d in definitions if isinstance(d, Mapping)
-              for g in _resource_config_groups(d.get("resourceConfig"))]  # fmt: skip
+    groups = [
+        g
+        for d in definitions
+        if isinstance(d, Mapping)
+        for g in _resource_config_groups(d.get("resourceConfig"))
+    ]
     limits = dig(request, "hyperParameterTuningJobConfig", "resourceLimits")
     parallel = _count_or(dig(limits, "maxParallelTrainingJobs"), 1)
     return _typed_groups(groups, parallel)
@@ -1052,8 +1126,9 @@ def task_size(definition: Mapping) -> TaskSize | None:
     """One task's size from a task definition (or a RunTask's overrides): its task-level `cpu`,
     else its containers' `cpu` summed; GPUs from the containers' resourceRequirements. None when
     nothing sets the CPU (EC2 launch type tasks may leave it to the instance)."""
-    containers = listed(definition.get("containerDefinitions") or
-                        definition.get("containerOverrides"))  # fmt: skip
+    containers = listed(
+        definition.get("containerDefinitions") or definition.get("containerOverrides")
+    )
     gpus = sum(
         _count_or(requirement.get("value"), 0)
         for container in containers
@@ -1075,8 +1150,10 @@ def runs_on_instances(request: Mapping) -> bool:
     launch_type = as_text(request.get("launchType")).upper()
     if launch_type:
         return launch_type in ECS_ON_INSTANCES
-    providers = [as_text(item.get("capacityProvider")).upper()
-                 for item in listed(request.get("capacityProviderStrategy"))]  # fmt: skip
+    providers = [
+        as_text(item.get("capacityProvider")).upper()
+        for item in listed(request.get("capacityProviderStrategy"))
+    ]
     return bool(providers) and not ECS_FARGATE_PROVIDERS.intersection(providers)
 
 
@@ -1106,8 +1183,11 @@ def _launched_tasks(response: Mapping) -> tuple[int, int, int]:
     GPUs assigned to its containers."""
     tasks = listed(response.get("tasks"))
     units = sum(_cpu_units(task.get("cpu")) or 0 for task in tasks)
-    gpus = sum(len(_ids(container.get("gpuIds")))
-               for task in tasks for container in listed(task.get("containers")))  # fmt: skip
+    gpus = sum(
+        len(_ids(container.get("gpuIds")))
+        for task in tasks
+        for container in listed(task.get("containers"))
+    )
     return len(tasks), TaskSize(units, 0).vcpus(1), gpus
 
 
@@ -1120,10 +1200,12 @@ def with_task_size(summary: LaunchSummary, size: "TaskSize | None") -> LaunchSum
     requested = size.capacity(summary.requested_instance_count)
     most = size.capacity(max(summary.requested_instance_count, summary.max_capacity))
     return summary._replace(
-        task_size=size, requested_vcpus=requested.vcpus, requested_vcpus_max=most.vcpus_max,
+        task_size=size,
+        requested_vcpus=requested.vcpus,
+        requested_vcpus_max=most.vcpus_max,
         requested_accelerators=requested.accelerators,
         requested_accelerators_max=most.accelerators_max,
-    )  # fmt: skip
+    )
 
 
 # --- EKS node groups, EMR clusters, Batch compute environments ------------------------------------
@@ -1165,20 +1247,30 @@ def _emr_request(request: Mapping) -> _Request:
     instances) of any of their types (smallest to largest); or, in a RunJobFlow of the older
     shape, one master and `instanceCount - 1` core instances."""
     instances = as_mapping(request.get("instances"))
-    groups = [(group.get("instanceType"), group.get("instanceCount"))
-              for group in listed(instances.get("instanceGroups") or
-                                  request.get("instanceGroups"))]  # fmt: skip
+    groups = [
+        (group.get("instanceType"), group.get("instanceCount"))
+        for group in listed(instances.get("instanceGroups") or request.get("instanceGroups"))
+    ]
     if not groups and instances.get("masterInstanceType"):
         count = _count_or(instances.get("instanceCount"), 1)
         groups = [(instances.get("masterInstanceType"), 1)]
         if count > 1:
-            groups.append((instances.get("slaveInstanceType") or
-                           instances.get("masterInstanceType"), count - 1))  # fmt: skip
+            groups.append(
+                (
+                    instances.get("slaveInstanceType") or instances.get("masterInstanceType"),
+                    count - 1,
+                )
+            )
     if groups:
         return _typed_groups(groups)
     fleets = listed(instances.get("instanceFleets")) or listed(request.get("instanceFleet"))
-    types = _types(*(config.get("instanceType") for fleet in fleets
-                     for config in listed(fleet.get("instanceTypeConfigs"))))  # fmt: skip
+    types = _types(
+        *(
+            config.get("instanceType")
+            for fleet in fleets
+            for config in listed(fleet.get("instanceTypeConfigs"))
+        )
+    )
     units = sum(_emr_fleet_units(fleet) for fleet in fleets)
     return _Request(instance_types=types, instance_count=units, launches_later=True)
 
@@ -1261,8 +1353,13 @@ def codebuild_size(compute_type: Any, environment_type: Any) -> str:
     environment = as_text(environment_type).upper()
     if not compute:
         return ""
-    family = ("codebuild-gpu" if "GPU" in environment else
-              "codebuild-arm" if "ARM" in environment else "codebuild")  # fmt: skip
+    family = (
+        "codebuild-gpu"
+        if "GPU" in environment
+        else "codebuild-arm"
+        if "ARM" in environment
+        else "codebuild"
+    )
     return normalize_instance_type(f"{family}.{compute}")
 
 
@@ -1276,8 +1373,9 @@ def _codebuild_request(request: Mapping) -> _Request:
     """StartBuild and StartBuildBatch: one build, of the compute type the call overrides, else
     the project's: which the response names (_launched_instances), or, for a refusal, the one
     remembered from Create/UpdateProject (ec2_launch_templates)."""
-    size = codebuild_size(request.get("computeTypeOverride"),
-                          request.get("environmentTypeOverride"))  # fmt: skip
+    size = codebuild_size(
+        request.get("computeTypeOverride"), request.get("environmentTypeOverride")
+    )
     return _Request(
         instance_types=_types(size),
         instance_count=1,
@@ -1328,8 +1426,10 @@ def batch_job_size(properties: Mapping) -> TaskSize | None:
     """One Batch job's (or node's) size from a job definition's `containerProperties` or a
     SubmitJob's `containerOverrides`: its VCPU and GPU resourceRequirements, else the older
     `vcpus`; None when nothing sets them."""
-    requirements = {as_text(r.get("type")).upper(): r.get("value")
-                    for r in listed(properties.get("resourceRequirements"))}  # fmt: skip
+    requirements = {
+        as_text(r.get("type")).upper(): r.get("value")
+        for r in listed(properties.get("resourceRequirements"))
+    }
     units = _vcpu_units(requirements.get("VCPU", properties.get("vcpus")))
     gpus = _count_or(requirements.get("GPU"), 0)
     if units is None and not gpus:
@@ -1345,8 +1445,10 @@ def batch_job_definition_size(request: Mapping) -> tuple[TaskSize | None, int]:
     nodes = as_mapping(request.get("nodeProperties"))
     if container is not None or not nodes:
         return container, 1
-    sizes = [batch_job_size(as_mapping(r.get("container")))
-             for r in listed(nodes.get("nodeRangeProperties"))]  # fmt: skip
+    sizes = [
+        batch_job_size(as_mapping(r.get("container")))
+        for r in listed(nodes.get("nodeRangeProperties"))
+    ]
     sizes = [size for size in sizes if size is not None]
     largest = max(sizes, key=lambda size: (size.gpus, size.cpu_units), default=None)
     return largest, max(_count_or(nodes.get("numNodes"), 1), 1)
@@ -1408,7 +1510,7 @@ def _lambda_concurrency_request(request: Mapping) -> _Request:
     )
 
 
-_NO_CAPACITY = _Request(instance_types=(), instance_count=0, launches_later=False)  # fmt: skip
+_NO_CAPACITY = _Request(instance_types=(), instance_count=0, launches_later=False)
 
 # (eventSource, eventName) -> the reader of its request: one per API (SageMaker and ECS both have
 # a CreateCluster).
@@ -1516,10 +1618,14 @@ def _launched_instances(event_name: str, response: Mapping) -> tuple[list, str]:
         return ([_Launched(size, None, as_text(build.get("id")), "")] if size else []), ""
     items = listed(dig(response, "instancesSet", "items")) if event_name == "RunInstances" else []
     return [
-        _Launched(item.get("instanceType"), item.get("cpuOptions"), as_text(item.get("instanceId")),
-                  as_text(item.get("subnetId")))
+        _Launched(
+            item.get("instanceType"),
+            item.get("cpuOptions"),
+            as_text(item.get("instanceId")),
+            as_text(item.get("subnetId")),
+        )
         for item in items
-    ], ""  # fmt: skip
+    ], ""
 
 
 class LaunchedInstance(NamedTuple):
@@ -1535,8 +1641,9 @@ def launched_instances(event: Mapping) -> list[LaunchedInstance]:
     event = read_view(event)
     if launch_outcome(event)[0] != OUTCOME_SUCCESS or event.get("eventSource") != EC2_EVENT_SOURCE:
         return []  # builds and tasks are not instances a StartInstances call could start
-    launched, _ = _launched_instances(as_text(event.get("eventName")),
-                                      as_mapping(event.get("responseElements")))  # fmt: skip
+    launched, _ = _launched_instances(
+        as_text(event.get("eventName")), as_mapping(event.get("responseElements"))
+    )
     found = []
     for instance in launched:
         instance_type = normalize_instance_type(instance.instance_type)
@@ -1544,8 +1651,11 @@ def launched_instances(event: Mapping) -> list[LaunchedInstance]:
         vcpus = _vcpus_from_cpu_options(instance.cpu_options)
         vcpus = vcpus if vcpus is not None else (spec.vcpus if spec else 0)
         if instance.instance_id and instance_type:
-            found.append(LaunchedInstance(instance.instance_id, instance_type, vcpus,
-                                          spec.accelerators if spec else 0))  # fmt: skip
+            found.append(
+                LaunchedInstance(
+                    instance.instance_id, instance_type, vcpus, spec.accelerators if spec else 0
+                )
+            )
     return found
 
 
@@ -1558,9 +1668,12 @@ def with_started_instances(summary: LaunchSummary, known: Sequence) -> LaunchSum
     vcpus = sum(instance.vcpus for instance in known)
     accelerators = sum(instance.accelerators for instance in known)
     return summary._replace(
-        requested_instance_types=types, requested_vcpus=vcpus, requested_vcpus_max=vcpus,
-        requested_accelerators=accelerators, requested_accelerators_max=accelerators,
-    )  # fmt: skip
+        requested_instance_types=types,
+        requested_vcpus=vcpus,
+        requested_vcpus_max=vcpus,
+        requested_accelerators=accelerators,
+        requested_accelerators_max=accelerators,
+    )
 
 
 def _ids(value: Any) -> list:
@@ -1642,15 +1755,23 @@ def _summarize_launch(event: Mapping) -> LaunchSummary:
         requested = request.task_size.capacity(request.instance_count)
     else:
         requested = _grouped_capacity(request.groups) or requested_capacity(
-        request.instance_types, request.instance_count, request.vcpus_per_instance,
-            request.vcpu_capacity)  # fmt: skip
+            request.instance_types,
+            request.instance_count,
+            request.vcpus_per_instance,
+            request.vcpu_capacity,
+        )
     if requested is None and request.vcpu_capacity is not None:  # asked for in vCPUs
-        requested = _Capacity(request.instance_count, request.vcpu_capacity, 0,
-                              request.vcpu_capacity, 0)  # fmt: skip
+        requested = _Capacity(
+            request.instance_count, request.vcpu_capacity, 0, request.vcpu_capacity, 0
+        )
     elif requested is None:  # without a known type, only the response tells
-        requested = _Capacity(request.instance_count, launched_vcpus + tasks.vcpus,
-                              launched_accelerators + tasks.gpus, launched_vcpus + tasks.vcpus,
-                              launched_accelerators + tasks.gpus)  # fmt: skip
+        requested = _Capacity(
+            request.instance_count,
+            launched_vcpus + tasks.vcpus,
+            launched_accelerators + tasks.gpus,
+            launched_vcpus + tasks.vcpus,
+            launched_accelerators + tasks.gpus,
+        )
     resized = ()
     if event_name == "ModifyInstanceAttribute":
         instance_id = as_text(dig(event, "requestParameters", "instanceId"))
@@ -1752,8 +1873,13 @@ def requested_capacity(
             return _Capacity(0, 0, 0, 0, 0)
         most = max(1, -(-vcpu_capacity // smallest.vcpus)) if smallest.vcpus else count
         fewest = max(1, -(-vcpu_capacity // largest.vcpus)) if largest.vcpus else count
-        return _Capacity(most, vcpu_capacity, most * smallest.accelerators, vcpu_capacity,
-                         fewest * largest.accelerators)  # fmt: skip
+        return _Capacity(
+            most,
+            vcpu_capacity,
+            most * smallest.accelerators,
+            vcpu_capacity,
+            fewest * largest.accelerators,
+        )
     return _Capacity(
         count,
         count * (vcpus_per_instance or smallest.vcpus),
@@ -1778,10 +1904,11 @@ def with_template_types(summary: LaunchSummary, template_types: Sequence) -> Lau
         template_types=types,
         requested_vcpus=requested.vcpus if not launched else summary.requested_vcpus,
         requested_accelerators=requested.accelerators
-        if not launched else summary.requested_accelerators,
+        if not launched
+        else summary.requested_accelerators,
         requested_vcpus_max=requested.vcpus_max,
         requested_accelerators_max=requested.accelerators_max,
-    )  # fmt: skip
+    )
 
 
 def launched_on_behalf(event: Mapping) -> bool:
@@ -1794,8 +1921,10 @@ def launched_on_behalf(event: Mapping) -> bool:
 def _launched_on_behalf(event: Mapping) -> bool:
     event = read_view(event)
     invoked_by = as_text(dig(event, "userIdentity", "invokedBy"))
-    return (invoked_by in ON_BEHALF_SERVICES
-            or as_text(event.get("sourceIPAddress")) in ON_BEHALF_SERVICES)  # fmt: skip
+    return (
+        invoked_by in ON_BEHALF_SERVICES
+        or as_text(event.get("sourceIPAddress")) in ON_BEHALF_SERVICES
+    )
 
 
 # --- Charge-back: who a service's launch is charged to -------------------------------------------
@@ -1832,8 +1961,11 @@ def owned_capacity_refs(event: Mapping) -> tuple:
     (EC2 Fleet), "spot-fleet:<id>" (Spot Fleet), "emr:<cluster ID>" (EMR). () for other calls,
     refusals, dry runs, and the calls services make."""
     view = read_view(event)
-    if (not is_launch_event(view) or launch_outcome(view)[0] != OUTCOME_SUCCESS
-            or is_service_launch(view)):  # fmt: skip
+    if (
+        not is_launch_event(view)
+        or launch_outcome(view)[0] != OUTCOME_SUCCESS
+        or is_service_launch(view)
+    ):
         return ()
     name, source = event_name(view), as_text(view.get("eventSource"))
     kind = OWNED_BY_GROUP_NAME.get(source)
@@ -1849,10 +1981,12 @@ def owned_capacity_refs(event: Mapping) -> tuple:
     if source == EMR_EVENT_SOURCE:
         request = as_mapping(view.get("requestParameters"))
         cluster = (
-            as_text(dig(view, "responseElements", "jobFlowId")) if name == "RunJobFlow"
+            as_text(dig(view, "responseElements", "jobFlowId"))
+            if name == "RunJobFlow"
             else as_text(request.get("clusterId") or request.get("jobFlowId"))
-            if name in _EMR_CLUSTER_CALLS else ""
-        )  # fmt: skip
+            if name in _EMR_CLUSTER_CALLS
+            else ""
+        )
         cluster = cluster.strip()[:MAX_TEMPLATE_REF_LENGTH]
         return (f"emr:{cluster}",) if cluster else ()
     return ()
@@ -2028,10 +2162,21 @@ def _quota_call(event: Mapping) -> QuotaCall | None:
     code = as_text(request.get("quotaCode"))
     quota_name, accelerated = EC2_VCPU_QUOTAS.get(code, ("", False))
     desired = request.get("desiredValue")
-    desired_value = float(desired) if isinstance(desired, (int, float)) and not isinstance(
-        desired, bool) and math.isfinite(desired) else None  # fmt: skip
-    return QuotaCall(name, as_text(request.get("serviceCode")).lower(), code, quota_name,
-                     accelerated, desired_value)  # fmt: skip
+    desired_value = (
+        float(desired)
+        if isinstance(desired, (int, float))
+        and not isinstance(desired, bool)
+        and math.isfinite(desired)
+        else None
+    )
+    return QuotaCall(
+        name,
+        as_text(request.get("serviceCode")).lower(),
+        code,
+        quota_name,
+        accelerated,
+        desired_value,
+    )
 
 
 def termination_protection_enabled(event: Mapping) -> tuple[str, ...] | None:
@@ -2049,8 +2194,9 @@ def termination_protection_enabled(event: Mapping) -> tuple[str, ...] | None:
 
 def launch_disables_termination(event: Mapping) -> bool:
     """Whether a RunInstances call launched with termination protection on."""
-    return _turned_on(as_mapping(as_mapping(event).get("requestParameters")),
-                      "disableApiTermination")  # fmt: skip
+    return _turned_on(
+        as_mapping(as_mapping(event).get("requestParameters")), "disableApiTermination"
+    )
 
 
 def protection_turned_on(event: Mapping) -> str:
@@ -2213,16 +2359,23 @@ def _principal(event: Mapping) -> Principal:
         return session
     if identity_type == "Root" or arn.endswith(":root"):
         root_arn = arn or (f"arn:aws:iam::{account_id}:root" if account_id else "")
-        return Principal(root_arn or "root", "root", root_arn, f"root ({account_id or '?'})", "",
-                         access_key_id)  # fmt: skip
+        return Principal(
+            root_arn or "root", "root", root_arn, f"root ({account_id or '?'})", "", access_key_id
+        )
     if arn:
         name = as_text(identity.get("userName")) or arn.rsplit("/", 1)[-1]
         kind = "user" if identity_type in ("IAMUser", "") else identity_type.lower()
         return Principal(arn, kind, arn, name, "", access_key_id)
     principal_id = as_text(identity.get("principalId"))
     if principal_id:
-        return Principal(f"{account_id}:{principal_id}", identity_type.lower(), "", principal_id,
-                         "", access_key_id)  # fmt: skip
+        return Principal(
+            f"{account_id}:{principal_id}",
+            identity_type.lower(),
+            "",
+            principal_id,
+            "",
+            access_key_id,
+        )
     service = as_text(identity.get("invokedBy"))
     if service:
         return Principal(f"service:{service}", "service", "", service, "", access_key_id)
@@ -2243,8 +2396,14 @@ def _session_principal(
         session = session or as_text(identity.get("principalId")).partition(":")[2]
         if role_name.startswith(_IDENTITY_CENTER_ROLE_PREFIX) and session:
             person = as_text(dig(identity, "onBehalfOf", "userId")) or session.lower()
-            return Principal(f"identity-center-user:{person}", "identity-center-user", "",
-                             session, session, access_key_id)  # fmt: skip
+            return Principal(
+                f"identity-center-user:{person}",
+                "identity-center-user",
+                "",
+                session,
+                session,
+                access_key_id,
+            )
         if not issuer_arn and assumed:
             issuer_arn = f"arn:{assumed.group(1)}:iam::{assumed.group(2)}:role/{role_name}"
         if issuer_arn:
@@ -2252,8 +2411,14 @@ def _session_principal(
     federated = _FEDERATED_USER_ARN.match(arn)
     if (federated or identity_type == "FederatedUser") and issuer_arn:
         session = federated.group(3) if federated else ""
-        return Principal(issuer_arn, "federated-user", issuer_arn, issuer_name or issuer_arn,
-                         session, access_key_id)  # fmt: skip
+        return Principal(
+            issuer_arn,
+            "federated-user",
+            issuer_arn,
+            issuer_name or issuer_arn,
+            session,
+            access_key_id,
+        )
     return None
 
 

@@ -399,14 +399,24 @@ def shared_windows(
     account's, with `thresholds` (IP, account). Keys `<prefix>-ip` / `<prefix>-account`, dedup
     strings "source-ip:<ip>" / "account:<id>", each ending ":<day>" for day buckets."""
     suffix = (day,) if day else ()
-    groups = (("source IP", "ip", "source-ip", address, thresholds[0]),
-              ("account", "account", "account", account, thresholds[1]))  # fmt: skip
+    groups = (
+        ("source IP", "ip", "source-ip", address, thresholds[0]),
+        ("account", "account", "account", account, thresholds[1]),
+    )
     return [
-        Window(f"{group} {value}", span, window_key(f"{prefix}-{kind}", value, *suffix), seconds,
-               threshold, ":".join((dedup, value, *suffix)), above=above, bucket=bucket)
+        Window(
+            f"{group} {value}",
+            span,
+            window_key(f"{prefix}-{kind}", value, *suffix),
+            seconds,
+            threshold,
+            ":".join((dedup, value, *suffix)),
+            above=above,
+            bucket=bucket,
+        )
         for group, kind, dedup, value, threshold in groups
         if value
-    ]  # fmt: skip
+    ]
 
 
 def judge_windows(
@@ -423,13 +433,20 @@ def judge_windows(
     labelled = own._replace(label=entry_label(who))
     results: list[tuple[Window, WindowResult]] = []
     for window in windows:
-        result = window_for(window.key, labelled if window.labelled else own, window.min_total,
-                            window.seconds, store, has_event_time=has_event_time,
-                            bucket=window.bucket)  # fmt: skip
+        result = window_for(
+            window.key,
+            labelled if window.labelled else own,
+            window.min_total,
+            window.seconds,
+            store,
+            has_event_time=has_event_time,
+            bucket=window.bucket,
+        )
         told = (
-            len(result.breakdown) < 2 if window.labelled
+            len(result.breakdown) < 2
+            if window.labelled
             else any(r.total >= w.min_total for w, r in results if not w.labelled)
-        )  # fmt: skip
+        )
         if result.crossed and told:
             result = result._replace(crossed=False)
         results.append((window, result))
@@ -455,11 +472,15 @@ def windows_alert_context(results: list[tuple[Window, WindowResult]], amount: st
         "window_totals": {w.name: r.total for w, r in results},
         "windows_crossed": [
             {"window": w.name, "dedup": w.dedup, "total": r.total, "threshold": w.threshold}
-            for w, r in results if r.crossed
+            for w, r in results
+            if r.crossed
         ],
-        **({"window_principals": [{"principal": p, amount: n} for p, n in result.breakdown]}
-           if window.labelled else {}),
-    }  # fmt: skip
+        **(
+            {"window_principals": [{"principal": p, amount: n} for p, n in result.breakdown]}
+            if window.labelled
+            else {}
+        ),
+    }
 
 
 def principals_label(window: Window, result: WindowResult, who: str) -> str:
@@ -505,13 +526,13 @@ def record(
     else:
         stored = entries.get(own.event_id, own)
         if distinct:
-            result = _evaluate_distinct(entries, stored, min_total, window_seconds,
-                                        duplicate)  # fmt: skip
+            result = _evaluate_distinct(entries, stored, min_total, window_seconds, duplicate)
         else:
             span = (
-                timeline.span(*bucket) if bucket
+                timeline.span(*bucket)
+                if bucket
                 else timeline.fullest_sliding(stored.epoch, window_seconds)
-            )  # fmt: skip
+            )
             result = _evaluate(timeline, span, stored, min_total, duplicate, "")
     if len(_recorded) >= _MAX_RECORDED:
         del _recorded[next(iter(_recorded))]  # the oldest

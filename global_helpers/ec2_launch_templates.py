@@ -140,15 +140,20 @@ TEMPLATE_EVENTS = {
     SAGEMAKER_EVENT_SOURCE: frozenset({"CreateEndpointConfig"}),
     # Lambda functions: memory (one environment's vCPU share), for their concurrency calls.
     LAMBDA_EVENT_SOURCE: frozenset(
-        {"CreateFunction20150331", "CreateFunction", "UpdateFunctionConfiguration20150331v2",
-         "UpdateFunctionConfiguration"}),
+        {
+            "CreateFunction20150331",
+            "CreateFunction",
+            "UpdateFunctionConfiguration20150331v2",
+            "UpdateFunctionConfiguration",
+        }
+    ),
     # Batch job definitions: one job's size per revision, for SubmitJob.
     BATCH_EVENT_SOURCE: frozenset({"RegisterJobDefinition"}),
     # Amplify apps and CodeBuild projects: their build compute type, for StartJob and for
     # StartBuild refusals (whose responses name none).
     AMPLIFY_EVENT_SOURCE: frozenset({"CreateApp", "UpdateApp"}),
     CODEBUILD_EVENT_SOURCE: frozenset({"CreateProject", "UpdateProject"}),
-}  # fmt: skip
+}
 TEMPLATE_EVENT_NAMES = frozenset().union(*TEMPLATE_EVENTS.values())
 
 # Entries kept per template key: versions, default changes and deletions. AWS allows 10,000
@@ -246,8 +251,13 @@ def _task_definition_change(request: Mapping, registered: Mapping, epoch: int):
     if revision is None:
         return None
     size = task_size(request)
-    entry = Entry(epoch, f"{_VERSION}{revision}", size.cpu_units if size else 0,
-                  size.gpus if size else 0, "task" if size else "task:none")  # fmt: skip
+    entry = Entry(
+        epoch,
+        f"{_VERSION}{revision}",
+        size.cpu_units if size else 0,
+        size.gpus if size else 0,
+        "task" if size else "task:none",
+    )
     return TemplateChange(TASK_DEFINITION, (ref.ref,), (entry,))
 
 
@@ -581,16 +591,21 @@ def launch_with_template(
     grows_a_group = summary.event_name in GROUP_EVENTS
     charged_back = launched_on_behalf(event)
     if store is None:
-        if (summary.event_name == "StartInstances" or grows_a_group or summary.needs_template
-                or charged_back):  # fmt: skip
+        if (
+            summary.event_name == "StartInstances"
+            or grows_a_group
+            or summary.needs_template
+            or charged_back
+        ):
             return _judged.get(event_id(event), (summary, TemplateLookup(summary.template, (), "")))
         return summary, TemplateLookup(summary.template, (), "")
     if remember_launched and summary.launched_instance_count:
         remember_launched_instances(event, store)
     if summary.event_name == "StartInstances":
         known, degraded = started_instances(event, store)
-        return _judge(event, with_started_instances(summary, known),
-                      TemplateLookup(None, (), "", degraded))  # fmt: skip
+        return _judge(
+            event, with_started_instances(summary, known), TemplateLookup(None, (), "", degraded)
+        )
     lookup = TemplateLookup(summary.template, (), "")
     if summary.needs_template:
         lookup = template_types(event, summary, store)
@@ -644,12 +659,25 @@ _IN_VCPUS_LABEL = "vcpu:"
 # Calls that size a group the pack remembers: auto scaling groups, ECS services, EKS node groups,
 # Batch compute environments (in vCPUs), EMR instance groups and fleets.
 GROUP_EVENTS = frozenset(
-    {"CreateAutoScalingGroup", "UpdateAutoScalingGroup", "SetDesiredCapacity",
-     "PutScheduledUpdateGroupAction", "ExecutePolicy", "StartInstanceRefresh", *SERVICE_EVENTS,
-     "CreateNodegroup", "UpdateNodegroupConfig", "CreateComputeEnvironment",
-     "UpdateComputeEnvironment", "ModifyInstanceGroups", "ModifyInstanceFleet",
-     *_FLEET_CREATES, "ModifyFleet", "ModifySpotFleetRequest"}
-)  # fmt: skip
+    {
+        "CreateAutoScalingGroup",
+        "UpdateAutoScalingGroup",
+        "SetDesiredCapacity",
+        "PutScheduledUpdateGroupAction",
+        "ExecutePolicy",
+        "StartInstanceRefresh",
+        *SERVICE_EVENTS,
+        "CreateNodegroup",
+        "UpdateNodegroupConfig",
+        "CreateComputeEnvironment",
+        "UpdateComputeEnvironment",
+        "ModifyInstanceGroups",
+        "ModifyInstanceFleet",
+        *_FLEET_CREATES,
+        "ModifyFleet",
+        "ModifySpotFleetRequest",
+    }
+)
 _CREATES = frozenset(
     {"CreateAutoScalingGroup", "CreateService", "CreateNodegroup", "CreateComputeEnvironment"}
 )
@@ -698,8 +726,7 @@ def _group_growth(
     amount = (size or 0) if sized_directly else summary.requested_instance_count
     if write:
         keep = as_int(launch_template_memory_seconds(), LAUNCH_TEMPLATE_MEMORY_SECONDS)
-        remember(store, key, [Entry(epoch, event_id(event), amount, 0, entry_label(label))],
-                 keep)  # fmt: skip
+        remember(store, key, [Entry(epoch, event_id(event), amount, 0, entry_label(label))], keep)
     if summary.event_name in _FLEET_CREATES:
         return summary
     grown_by = amount
@@ -711,9 +738,13 @@ def _group_growth(
     if summary.event_name not in SERVICE_EVENTS:
         types = label_types.split(",") if label_types else []
         return with_group_growth(summary, grown_by, types, in_vcpus)
-    grown = summary._replace(requested_instance_count=grown_by, requested_vcpus=0,
-                             requested_vcpus_max=0, requested_accelerators=0,
-                             requested_accelerators_max=0)  # fmt: skip
+    grown = summary._replace(
+        requested_instance_count=grown_by,
+        requested_vcpus=0,
+        requested_vcpus_max=0,
+        requested_accelerators=0,
+        requested_accelerators_max=0,
+    )
     units, _, gpus = label.removeprefix("task:").partition(":")
     if units.isdigit() and gpus.isdigit():
         return with_task_size(grown, TaskSize(int(units), int(gpus)))
@@ -810,7 +841,7 @@ def remember_owner(event: Mapping, summary: LaunchSummary, store: KVStore) -> st
             kept = sorted((o.epoch, o.event_id, m) for m, o in stored.items() if o is not None)
             if len(kept) > MAX_OWNERS:  # judged on what the atomic write returned
                 oldest = [m for _, _, m in kept[: len(kept) - MAX_OWNERS]]
-                store.remove_from_string_set(key, oldest, ttl)  # fmt: skip
+                store.remove_from_string_set(key, oldest, ttl)
     except Exception as error:  # a failed write degrades the pack; it must never raise
         return store_error(error)
     return ""
@@ -837,8 +868,11 @@ def find_owner(event: Mapping, store: KVStore) -> tuple[Owner | None, str]:
             members = _members(store.get_string_set(_owner_key(event, ref)))
         except Exception as error:  # a failed read degrades the pack; it must never raise
             return None, store_error(error)
-        owners = [owner for owner in (_decode_owner(m, ref) for m in members)
-                  if owner is not None and owner.epoch <= epoch + OWNER_SKEW_SECONDS]  # fmt: skip
+        owners = [
+            owner
+            for owner in (_decode_owner(m, ref) for m in members)
+            if owner is not None and owner.epoch <= epoch + OWNER_SKEW_SECONDS
+        ]
         if owners:  # the latest; one call written twice keeps its larger floor
             return max(owners, key=lambda o: (o.epoch, o.event_id, o.floor)), ""
     return None, ""
@@ -869,8 +903,10 @@ def remember_launched_instances(event: Mapping, store: KVStore) -> str:
     """Keep each launched instance's type, vCPUs and accelerators under its account and region
     (idempotent, bounded: remember() keeps the latest MAX_ENTRIES); "" or why it failed."""
     epoch = int(event_time_epoch(event) or 0)
-    entries = [Entry(epoch, i.instance_id, i.vcpus, i.accelerators, entry_label(i.instance_type))
-               for i in launched_instances(event)]  # fmt: skip
+    entries = [
+        Entry(epoch, i.instance_id, i.vcpus, i.accelerators, entry_label(i.instance_type))
+        for i in launched_instances(event)
+    ]
     keep = as_int(instance_memory_seconds(), INSTANCE_MEMORY_SECONDS)
     return remember(store, _instances_key(event), entries, keep)
 
@@ -883,8 +919,9 @@ def started_instances(event: Mapping, store: KVStore) -> tuple[list[LaunchedInst
     for instance_id in started_instance_ids(event):
         entry = entries.get(entry_id(instance_id))
         if entry is not None:
-            known.append(LaunchedInstance(instance_id, entry.label, entry.amount,
-                                          entry.accelerators))  # fmt: skip
+            known.append(
+                LaunchedInstance(instance_id, entry.label, entry.amount, entry.accelerators)
+            )
     return known, degraded
 
 
@@ -959,8 +996,9 @@ def _slim_launch(launch: dict) -> dict:
     items = listed(dig(response, "instancesSet", "items"))
     if not items:
         return launch
-    slim = [{field: item[field] for field in _SLIM_INSTANCE_FIELDS if field in item}
-            for item in items]  # fmt: skip
+    slim = [
+        {field: item[field] for field in _SLIM_INSTANCE_FIELDS if field in item} for item in items
+    ]
     if "tagSet" in items[0]:
         slim[0]["tagSet"] = items[0]["tagSet"]
     return {**launch, "responseElements": {**response, "instancesSet": {"items": slim}}}
@@ -984,9 +1022,12 @@ def waiting_launches(event: Mapping, store: KVStore) -> list[dict]:
         return []
     first = min(entry.epoch for entry in change.entries)
     waiting = _waiting_launches(event, change.kind, change.refs, first, first + WAIT_SECONDS, store)
-    return [launch for launch in waiting
-            if template_types(launch, summarize_launch(launch), store).status
-            not in (STATUS_UNKNOWN, STATUS_UNREADABLE)]  # fmt: skip
+    return [
+        launch
+        for launch in waiting
+        if template_types(launch, summarize_launch(launch), store).status
+        not in (STATUS_UNKNOWN, STATUS_UNREADABLE)
+    ]
 
 
 def _waiting_launches(event, kind: str, refs, start: int, end: int, store: KVStore) -> list[dict]:

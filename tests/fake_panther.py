@@ -32,17 +32,32 @@ class FakePanther:
     def answer(self, query: str, variables: dict) -> dict:  # noqa: PLR0911 - one per operation
         if "__schema" in query:
             fields = [{"name": "uploadDetectionEntities"}, {"name": "schemas"}]
-            types = [{"name": name, "kind": "OBJECT", "fields": fields}
-                     for name in ("Mutation", "Query")]  # fmt: skip
+            types = [
+                {"name": name, "kind": "OBJECT", "fields": fields} for name in ("Mutation", "Query")
+            ]
             return {"data": {"__schema": {"types": types}}}
         if "schemas(" in query:
-            edges = [{"node": {"name": name, "createdAt": "", "description": "", "isManaged": True,
-                               "referenceURL": "", "revision": 1, "spec": "", "updatedAt": ""}}
-                     for name in LOG_TYPES]  # fmt: skip
+            edges = [
+                {
+                    "node": {
+                        "name": name,
+                        "createdAt": "",
+                        "description": "",
+                        "isManaged": True,
+                        "referenceURL": "",
+                        "revision": 1,
+                        "spec": "",
+                        "updatedAt": "",
+                    }
+                }
+                for name in LOG_TYPES
+            ]
             return {"data": {"schemas": {"edges": edges}}}
         if "featureFlags(" in query:
-            flags = [{"flag": f["flag"], "treatment": False}
-                     for f in variables.get("input", {}).get("flags", [])]  # fmt: skip
+            flags = [
+                {"flag": f["flag"], "treatment": False}
+                for f in variables.get("input", {}).get("flags", [])
+            ]
             return {"data": {"featureFlags": {"flags": flags}}}
         if "uploadDetectionEntities(" in query:
             if self.reject_upload:
@@ -50,8 +65,16 @@ class FakePanther:
                 return {"data": None, "errors": [error]}
             self.uploads.append(base64.b64decode(variables["input"]["data"]))
             stats = {"modified": 0, "new": 1, "total": 1}
-            keys = ("dataModels", "globalHelpers", "lookupTables", "policies", "rules", "queries",
-                    "correlationRules", "scheduledPrompts")  # fmt: skip
+            keys = (
+                "dataModels",
+                "globalHelpers",
+                "lookupTables",
+                "policies",
+                "rules",
+                "queries",
+                "correlationRules",
+                "scheduledPrompts",
+            )
             return {"data": {"uploadDetectionEntities": dict.fromkeys(keys, stats)}}
         if "generalSettings" in query:
             return {"data": {"generalSettings": {"pantherVersion": "1.200.0"}}}

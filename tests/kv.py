@@ -33,8 +33,9 @@ class Backend:
             return KVStore(**self.memory.caching_functions())
         from panther_detection_helpers import caching
 
-        return KVStore(caching.get_string_set, caching.add_to_string_set,
-                       caching.remove_from_string_set)  # fmt: skip
+        return KVStore(
+            caching.get_string_set, caching.add_to_string_set, caching.remove_from_string_set
+        )
 
     def run(self, rule, events: Iterable[dict]):
         """Run events in order through a rule; the alerting results, never an error."""

@@ -10,8 +10,14 @@ from compute_abuse.events import iam_user
 T0 = int(datetime(2024, 8, 7, 14, 0, tzinfo=UTC).timestamp())
 DAY = 86400
 HOUR = 3600
-RULES = ("UnusualInstanceType", "VCPUSurge", "HighInstanceCount", "HijackPlaybook",
-         "DryRunProbe", "RegionSpread")  # fmt: skip
+RULES = (
+    "UnusualInstanceType",
+    "VCPUSurge",
+    "HighInstanceCount",
+    "HijackPlaybook",
+    "DryRunProbe",
+    "RegionSpread",
+)
 
 
 def at(epoch):

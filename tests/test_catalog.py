@@ -34,8 +34,13 @@ def test_committed_catalog_is_what_the_generator_produces():
 )
 def test_known_instance_types(instance_type, vcpus, cores, threads, accelerators, kind, name):
     assert catalog.instance_type_spec(instance_type) == (
-        vcpus, cores, threads, accelerators, kind, name,
-    )  # fmt: skip
+        vcpus,
+        cores,
+        threads,
+        accelerators,
+        kind,
+        name,
+    )
 
 
 def test_unknown_type_has_no_spec():
@@ -43,8 +48,24 @@ def test_unknown_type_has_no_spec():
 
 
 def test_accelerated_families_cover_every_kind_and_no_plain_cpu_family():
-    for family in ("p2", "p3", "p4d", "p5", "g3", "g4dn", "g5", "g6", "inf1", "inf2", "trn1",
-                   "trn2", "dl1", "f1", "f2", "vt1"):  # fmt: skip
+    for family in (
+        "p2",
+        "p3",
+        "p4d",
+        "p5",
+        "g3",
+        "g4dn",
+        "g5",
+        "g6",
+        "inf1",
+        "inf2",
+        "trn1",
+        "trn2",
+        "dl1",
+        "f1",
+        "f2",
+        "vt1",
+    ):
         assert family in catalog.ACCELERATED_FAMILIES, family
     for family in ("t3", "m5", "c5", "r6i", "hpc7a", "mac2", "x2idn"):
         assert family not in catalog.ACCELERATED_FAMILIES, family
@@ -65,15 +86,32 @@ def test_every_supplement_entry_names_its_sources():
 
 
 def test_moto_wins_over_the_supplement_unless_told_otherwise():
-    moto = {"p2.xlarge": {"VCpuInfo": {"DefaultVCpus": 8, "DefaultCores": 4,
-                                       "DefaultThreadsPerCore": 2}}}  # fmt: skip
+    moto = {
+        "p2.xlarge": {
+            "VCpuInfo": {"DefaultVCpus": 8, "DefaultCores": 4, "DefaultThreadsPerCore": 2}
+        }
+    }
     supplement = [
-        {"instance_type": "p2.xlarge", "vcpus": 4, "cores": 2, "threads_per_core": 2,
-         "accelerator_count": 1, "accelerator_kind": "gpu", "accelerator_name": "NVIDIA K80"},
-        {"instance_type": "x9.large", "vcpus": 2, "cores": 1, "threads_per_core": 2,
-         "accelerator_count": 0, "accelerator_kind": "", "accelerator_name": "",
-         "overrides_moto": True},
-    ]  # fmt: skip
+        {
+            "instance_type": "p2.xlarge",
+            "vcpus": 4,
+            "cores": 2,
+            "threads_per_core": 2,
+            "accelerator_count": 1,
+            "accelerator_kind": "gpu",
+            "accelerator_name": "NVIDIA K80",
+        },
+        {
+            "instance_type": "x9.large",
+            "vcpus": 2,
+            "cores": 1,
+            "threads_per_core": 2,
+            "accelerator_count": 0,
+            "accelerator_kind": "",
+            "accelerator_name": "",
+            "overrides_moto": True,
+        },
+    ]
     built = generator.build_catalog(moto, supplement)
     assert built["p2.xlarge"] == (8, 4, 2, 0, "", "")
     assert built["x9.large"] == (2, 1, 2, 0, "", "")

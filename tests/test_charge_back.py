@@ -32,14 +32,22 @@ def rules():
 
 def launches(instance_type, batches, tags=ASG, start=T0 + 60, **kwargs):
     """The service's RunInstances calls for a group: one per batch size, a minute apart."""
-    return [service_launch(instance_type, count, tags, eventTime=at(start + 60 * i), **kwargs)
-            for i, count in enumerate(batches)]  # fmt: skip
+    return [
+        service_launch(instance_type, count, tags, eventTime=at(start + 60 * i), **kwargs)
+        for i, count in enumerate(batches)
+    ]
 
 
 def decoy_group(desired=20, epoch=T0, user="mallory", name="CreateAutoScalingGroup"):
     """A mixed-instances group listing a tiny decoy next to the GPU type it is for."""
-    return by(auto_scaling_group, name, desired, override_types=("t3.micro", "p3.16xlarge"),
-              epoch=epoch, user=user)  # fmt: skip
+    return by(
+        auto_scaling_group,
+        name,
+        desired,
+        override_types=("t3.micro", "p3.16xlarge"),
+        epoch=epoch,
+        user=user,
+    )
 
 
 def test_a_decoy_group_is_charged_what_launches_to_its_creator(kv, rules):
@@ -91,11 +99,16 @@ def test_a_group_the_pack_never_saw_sized_keeps_the_service_as_actor(kv, rules):
 def test_the_last_person_to_size_a_group_is_charged(kv, rules):
     """alice created the group for two c5.large; mallory later resized it to 20 with a decoy:
     the launches after that are mallory's."""
-    create = by(auto_scaling_group, "CreateAutoScalingGroup", 2, override_types=("c5.large",),
-                user="alice")  # fmt: skip
+    create = by(
+        auto_scaling_group, "CreateAutoScalingGroup", 2, override_types=("c5.large",), user="alice"
+    )
     resize = decoy_group(epoch=T0 + HOUR, name="UpdateAutoScalingGroup")
-    events = [create, *launches("c5.large", (2,)), resize,
-              *launches("p3.16xlarge", (18,), start=T0 + HOUR + 60)]  # fmt: skip
+    events = [
+        create,
+        *launches("c5.large", (2,)),
+        resize,
+        *launches("p3.16xlarge", (18,), start=T0 + HOUR + 60),
+    ]
     (surge,) = kv.run(rules["VCPUSurge"], events)
     assert surge.dedup_output == MALLORY
     assert context(surge)["charged_since_event_id"] == resize["eventID"]
@@ -103,17 +116,27 @@ def test_the_last_person_to_size_a_group_is_charged(kv, rules):
 
 def test_a_spot_fleet_and_an_eks_node_group_are_charged_back(kv, rules):
     fleet = by(request_spot_fleet, ("t3.micro", "p3.16xlarge"), 20)
-    fleet_launches = launches("p3.16xlarge", (20,), {"aws:ec2spot:fleet-request-id": "sfr-1"},
-                              service="spotfleet.amazonaws.com")  # fmt: skip
+    fleet_launches = launches(
+        "p3.16xlarge",
+        (20,),
+        {"aws:ec2spot:fleet-request-id": "sfr-1"},
+        service="spotfleet.amazonaws.com",
+    )
     (surge,) = kv.run(rules["VCPUSurge"], [fleet, *fleet_launches])
     assert context(surge)["charged_via"] == "spot-fleet:sfr-1"
     assert context(surge)["window_total"] == 40 + 20 * 62
 
     nodegroup = by(create_nodegroup, None, 3, epoch=T0 + 9 * HOUR, user="eve")  # t3.medium floor
-    nodes = launches("p4d.24xlarge", (3,), {"aws:autoscaling:groupName": "eks-workers-1a2b",
-                                            "eks:cluster-name": "prod",
-                                            "eks:nodegroup-name": "workers"},
-                     start=T0 + 9 * HOUR + 60)  # fmt: skip
+    nodes = launches(
+        "p4d.24xlarge",
+        (3,),
+        {
+            "aws:autoscaling:groupName": "eks-workers-1a2b",
+            "eks:cluster-name": "prod",
+            "eks:nodegroup-name": "workers",
+        },
+        start=T0 + 9 * HOUR + 60,
+    )
     assert kv.run(rules["VCPUSurge"], [nodegroup, *nodes]) == []  # 6 + 3 x 94 vCPUs: under
     (unusual,) = kv.run(rules["UnusualInstanceType"], nodes[:1])
     assert context(unusual)["charged_via"] == "nodegroup:prod/workers"
@@ -123,13 +146,23 @@ def test_a_spot_fleet_and_an_eks_node_group_are_charged_back(kv, rules):
 def test_everyday_groups_stay_quiet(kv, rules):
     """A group of c5.large scaled 2 to 4 and its launches; a Karpenter-sized fleet of c5.large
     nodes all day: what launches is what the request counted."""
-    create = by(auto_scaling_group, "CreateAutoScalingGroup", 2, override_types=("c5.large",),
-                user="ops")  # fmt: skip
-    scale = by(api_call, "autoscaling.amazonaws.com", "SetDesiredCapacity", epoch=T0 + HOUR,
-               user="ops", requestParameters={"autoScalingGroupName": "workers",
-                                              "desiredCapacity": 4})  # fmt: skip
-    events = [create, *launches("c5.large", (2,)), scale,
-              *launches("c5.large", (1, 1), start=T0 + HOUR + 60)]  # fmt: skip
+    create = by(
+        auto_scaling_group, "CreateAutoScalingGroup", 2, override_types=("c5.large",), user="ops"
+    )
+    scale = by(
+        api_call,
+        "autoscaling.amazonaws.com",
+        "SetDesiredCapacity",
+        epoch=T0 + HOUR,
+        user="ops",
+        requestParameters={"autoScalingGroupName": "workers", "desiredCapacity": 4},
+    )
+    events = [
+        create,
+        *launches("c5.large", (2,)),
+        scale,
+        *launches("c5.large", (1, 1), start=T0 + HOUR + 60),
+    ]
     events += launches("c5.large", [1] * 40, start=T0 + 2 * HOUR)  # churn: replacements
     quiet(kv, rules, events)
 
@@ -177,8 +210,10 @@ def test_a_large_service_launch_waits_cut_to_what_prices_it(kv, rules):
 
 
 def test_owners_kept_per_group_are_bounded(kv, rules):
-    resizes = [decoy_group(epoch=T0 + i * 60, name="UpdateAutoScalingGroup")
-               for i in range(templates.MAX_OWNERS + 5)]  # fmt: skip
+    resizes = [
+        decoy_group(epoch=T0 + i * 60, name="UpdateAutoScalingGroup")
+        for i in range(templates.MAX_OWNERS + 5)
+    ]
     kv.run(rules["VCPUSurge"], resizes)
     key = templates._owner_key(resizes[0], "asg:workers")
     stored = templates._members(kv.store().get_string_set(key))
@@ -196,26 +231,48 @@ def test_owners_kept_per_group_are_bounded(kv, rules):
         (decoy_group(), ("asg:workers",)),
         (by(create_nodegroup, ("m5.large",), 2), ("nodegroup:prod/workers",)),
         (by(request_spot_fleet, ("c5.large",), 2), ("spot-fleet:sfr-1",)),
-        (by(request_spot_fleet, ("c5.large",), 2)
-         | {"responseElements": {"RequestSpotFleetResponse": {"spotFleetRequestId": "sfr-9"}}},
-         ("spot-fleet:sfr-9",)),
-        (by(api_call, "elasticmapreduce.amazonaws.com", "AddInstanceGroups",
-            requestParameters={"jobFlowId": "j-1", "instanceGroups": [
-                {"instanceType": "c5.large", "instanceCount": 2}]}), ("emr:j-1",)),
+        (
+            by(request_spot_fleet, ("c5.large",), 2)
+            | {"responseElements": {"RequestSpotFleetResponse": {"spotFleetRequestId": "sfr-9"}}},
+            ("spot-fleet:sfr-9",),
+        ),
+        (
+            by(
+                api_call,
+                "elasticmapreduce.amazonaws.com",
+                "AddInstanceGroups",
+                requestParameters={
+                    "jobFlowId": "j-1",
+                    "instanceGroups": [{"instanceType": "c5.large", "instanceCount": 2}],
+                },
+            ),
+            ("emr:j-1",),
+        ),
         # Refused, or made by a service: nobody becomes an owner.
         (decoy_group() | {"errorCode": "AccessDenied"}, ()),
         (service_launch("c5.large", 1, ASG), ()),
-        (by(api_call, "autoscaling.amazonaws.com", "PutScalingPolicy",
-            requestParameters={"autoScalingGroupName": "workers"}), ()),
+        (
+            by(
+                api_call,
+                "autoscaling.amazonaws.com",
+                "PutScalingPolicy",
+                requestParameters={"autoScalingGroupName": "workers"},
+            ),
+            (),
+        ),
     ],
-)  # fmt: skip
+)
 def test_owned_capacity_refs(event, refs):
     assert helpers.owned_capacity_refs(event) == refs
 
 
 def test_launch_owner_refs_read_tags_most_specific_first():
-    tags = {"aws:ec2:fleet-id": "fleet-x", "aws:autoscaling:groupName": "eks-ng-1",
-            "eks:cluster-name": "prod", "eks:nodegroup-name": "gpu"}  # fmt: skip
+    tags = {
+        "aws:ec2:fleet-id": "fleet-x",
+        "aws:autoscaling:groupName": "eks-ng-1",
+        "eks:cluster-name": "prod",
+        "eks:nodegroup-name": "gpu",
+    }
     event = service_launch("c5.large", 1, tags)
     token = event["requestParameters"]["clientToken"].rsplit("-", 1)[0]
     assert helpers.launch_owner_refs(event) == (
@@ -226,9 +283,14 @@ def test_launch_owner_refs_read_tags_most_specific_first():
     )
     # Tags in the request's tag specifications, in PascalCase, count too.
     request_tags = service_launch("c5.large", 1)
-    request_tags["requestParameters"]["tagSpecificationSet"] = {"items": [
-        {"resourceType": "instance", "tags": [{"Key": "aws:autoscaling:groupName",
-                                               "Value": "batch-ce"}]}]}  # fmt: skip
+    request_tags["requestParameters"]["tagSpecificationSet"] = {
+        "items": [
+            {
+                "resourceType": "instance",
+                "tags": [{"Key": "aws:autoscaling:groupName", "Value": "batch-ce"}],
+            }
+        ]
+    }
     assert helpers.launch_owner_refs(request_tags)[0] == "asg:batch-ce"
     # A person's own launch is nobody else's to charge.
     person = by(service_launch, "c5.large", 1, ASG)
@@ -252,9 +314,18 @@ def test_floors_and_what_a_launch_adds_above_them():
 
 @pytest.mark.parametrize(
     "member",
-    [None, 7, "", "1|e|2|0", "x|e|2|0|[]", "1|e|2|0|not json", "1|e|2|0|[1,2,3,4,5,6]",
-     '1|e|2|0|["a","b"]', "1|e|-2|0|" + '["a","b","c","d","e","f"]'],
-)  # fmt: skip
+    [
+        None,
+        7,
+        "",
+        "1|e|2|0",
+        "x|e|2|0|[]",
+        "1|e|2|0|not json",
+        "1|e|2|0|[1,2,3,4,5,6]",
+        '1|e|2|0|["a","b"]',
+        "1|e|-2|0|" + '["a","b","c","d","e","f"]',
+    ],
+)
 def test_junk_owner_entries_are_skipped(member):
     assert templates._decode_owner(member, "asg:x") is None
 
@@ -265,35 +336,50 @@ def test_a_failing_store_degrades_to_the_service_as_actor(rules):
     def broken(*_args, **_kwargs):
         raise ConnectionError("DynamoDB unavailable")
 
-    patches = {"get_string_set": broken, "add_to_string_set": broken,
-               "remove_from_string_set": broken}  # fmt: skip
+    patches = {
+        "get_string_set": broken,
+        "add_to_string_set": broken,
+        "remove_from_string_set": broken,
+    }
     for name in ("VCPUSurge", "UnusualInstanceType"):
         for event in [decoy_group(), *launches("p3.16xlarge", (10,))]:
             result = run_rule(rules[name], event, patches=patches)
             assert function_errors(result) == {}, name
-    result = run_rule(rules["UnusualInstanceType"], service_launch("p3.16xlarge", 1, ASG),
-                      patches=patches)  # fmt: skip
+    result = run_rule(
+        rules["UnusualInstanceType"], service_launch("p3.16xlarge", 1, ASG), patches=patches
+    )
     assert result.severity_output == "MEDIUM"
     assert "DynamoDB unavailable" in context(result)["launch_template_degraded"]
 
 
 def test_an_owner_is_a_person_not_the_service_that_sized_for_them():
-    eks_role = assumed_role("AWSServiceRoleForAmazonEKSNodegroup", "EKS",
-                            invokedBy="eks-nodegroup.amazonaws.com")  # fmt: skip
-    group = auto_scaling_group("CreateAutoScalingGroup", 2, userIdentity=eks_role,
-                               sourceIPAddress="eks-nodegroup.amazonaws.com")  # fmt: skip
+    eks_role = assumed_role(
+        "AWSServiceRoleForAmazonEKSNodegroup", "EKS", invokedBy="eks-nodegroup.amazonaws.com"
+    )
+    group = auto_scaling_group(
+        "CreateAutoScalingGroup",
+        2,
+        userIdentity=eks_role,
+        sourceIPAddress="eks-nodegroup.amazonaws.com",
+    )
     assert helpers.owned_capacity_refs(group) == ()
 
 
 @pytest.mark.parametrize(
     "name, severity, who",
     [
-        ("Auto scaling launch of a GPU type charged to the person who sized the group (High)",
-         "HIGH", "mallory (through asg:workers)"),
-        ("Service-invoked auto scaling launch of a GPU type (group owner unknown, Medium)",
-         "MEDIUM", "AWSServiceRoleForAutoScaling/AutoScaling"),
+        (
+            "Auto scaling launch of a GPU type charged to the person who sized the group (High)",
+            "HIGH",
+            "mallory (through asg:workers)",
+        ),
+        (
+            "Service-invoked auto scaling launch of a GPU type (group owner unknown, Medium)",
+            "MEDIUM",
+            "AWSServiceRoleForAutoScaling/AutoScaling",
+        ),
     ],
-)  # fmt: skip
+)
 def test_the_yaml_charge_back_cases_say_who_and_how_severe(name, severity, who):
     """`pat test` checks only that these alert; this checks who they name and at what level,
     with the owner entry the YAML mock returns."""
@@ -308,15 +394,27 @@ def test_the_yaml_charge_back_cases_say_who_and_how_severe(name, severity, who):
 
 
 def ops_group(desired=20, instance_type="c5.large"):
-    return by(auto_scaling_group, "CreateAutoScalingGroup", desired,
-              override_types=(instance_type,), user="ops")  # fmt: skip
+    return by(
+        auto_scaling_group,
+        "CreateAutoScalingGroup",
+        desired,
+        override_types=(instance_type,),
+        user="ops",
+    )
 
 
 def to_types(*types):
-    return {"mixedInstancesPolicy": {"launchTemplate": {
-        "launchTemplateSpecification": {"launchTemplateId": "lt-0a1b2c3d4e5f60708",
-                                        "version": "$Latest"},
-        "overrides": [{"instanceType": t} for t in types]}}}  # fmt: skip
+    return {
+        "mixedInstancesPolicy": {
+            "launchTemplate": {
+                "launchTemplateSpecification": {
+                    "launchTemplateId": "lt-0a1b2c3d4e5f60708",
+                    "version": "$Latest",
+                },
+                "overrides": [{"instanceType": t} for t in types],
+            }
+        }
+    }
 
 
 def test_a_refresh_to_gpu_types_is_charged_to_whoever_started_it(kv, rules):
@@ -337,8 +435,9 @@ def test_a_refresh_to_gpu_types_is_charged_to_whoever_started_it(kv, rules):
 
 
 def test_a_refresh_to_a_template_the_pack_knows_is_priced_by_it(kv, rules):
-    template = by(create_launch_template, "g5.48xlarge", "lt-0fedcba987654321f", "gpu",
-                  epoch=T0 + HOUR - 60)  # fmt: skip
+    template = by(
+        create_launch_template, "g5.48xlarge", "lt-0fedcba987654321f", "gpu", epoch=T0 + HOUR - 60
+    )
     desired = {"launchTemplate": {"launchTemplateId": "lt-0fedcba987654321f", "version": "1"}}
     refresh = by(start_instance_refresh, "workers", desired, epoch=T0 + HOUR)
     (surge,) = kv.run(rules["VCPUSurge"], [ops_group(10), template, refresh])
@@ -352,8 +451,11 @@ def test_rolling_deploys_stay_quiet(kv, rules):
     events = [ops_group(8)]
     for hour in range(1, 9):
         desired = to_types("c5.large") if hour % 2 else None
-        events.append(start_instance_refresh("workers", desired, userIdentity=ci,
-                                             eventTime=at(T0 + hour * HOUR)))  # fmt: skip
+        events.append(
+            start_instance_refresh(
+                "workers", desired, userIdentity=ci, eventTime=at(T0 + hour * HOUR)
+            )
+        )
         events += launches("c5.large", (4, 4), start=T0 + hour * HOUR + 60)
     quiet(kv, rules, events)
 

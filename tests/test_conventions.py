@@ -1,5 +1,6 @@
 """One test module that walks every detection and enforces the pack's conventions."""
 
+import ast
 import re
 
 import pytest
@@ -91,8 +92,15 @@ def test_detection_catalog_is_up_to_date():
 
 def test_specs_use_only_known_analysis_types():
     kinds = {spec.analysis_type for spec in load_specs()}
-    assert kinds <= {"rule", "scheduled_rule", "global", "datamodel", "pack", "scheduled_query",
-                     "saved_query"}  # fmt: skip
+    assert kinds <= {
+        "rule",
+        "scheduled_rule",
+        "global",
+        "datamodel",
+        "pack",
+        "scheduled_query",
+        "saved_query",
+    }
 
 
 def _pins(path):
@@ -115,3 +123,24 @@ def test_every_pin_by_role_is_in_the_lock_at_that_version():
     assert {name: version for name, version in wanted.items() if locked.get(name) != version} == {}
     # What Panther runs is pinned alone: the content needs nothing else there.
     assert set(_pins(REPO_ROOT / "requirements/panther.in")) == {"panther-detection-helpers"}
+
+
+@pytest.mark.parametrize("spec", by_id())
+def test_rule_is_the_first_function_of_its_module(spec):
+    # Read a rule as panther-analysis reads: what it matches first, how it says so after.
+    source = spec.python_path.read_text(encoding="utf-8")
+    functions = [n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)]
+    assert functions[0] == "rule", functions[:3]
+
+
+def test_no_formatter_overrides():
+    # One format for the whole repo: `ruff format` decides; no skip or off markers for it.
+    marker = re.compile(r"#\s*fmt:\s*(skip|off)")
+    overridden = [
+        f"{path.relative_to(REPO_ROOT)}:{number}"
+        for folder in ("rules", "global_helpers", "data_models", "compute_abuse", "tests")
+        for path in sorted((REPO_ROOT / folder).rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if marker.search(line)
+    ]
+    assert overridden == []

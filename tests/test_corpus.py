@@ -74,8 +74,12 @@ def test_rules_alert_exactly_on_the_labelled_records_and_never_raise(corpus, rul
 def test_helper_reads_every_corpus_launch(corpus):
     launches = [record for _, _, record in corpus if helpers.is_launch_event(record)]
     names = sorted(record["eventName"] for record in launches)
-    assert names == (["CreateAutoScalingGroup"] + ["RunInstances"] * 30 + ["StartInstances"] * 9
-                     + ["UpdateAutoScalingGroup"])  # fmt: skip
+    assert names == (
+        ["CreateAutoScalingGroup"]
+        + ["RunInstances"] * 30
+        + ["StartInstances"] * 9
+        + ["UpdateAutoScalingGroup"]
+    )
     for record in launches:
         summary = helpers.summarize_launch(record)
         if record["eventName"] == "RunInstances":  # the ASGs name only a launch template

@@ -34,41 +34,119 @@ def rules():
         # Neither instanceTypes nor a launch template: EKS's default type.
         (create_nodegroup(None, 3), 3, 6, 0, ("t3.medium",), "EKS"),
         (create_nodegroup(("c5.large",), None), 1, 2, 0, ("c5.large",), "EKS"),  # minSize
-        (run_job_flow((("MASTER", "m5.xlarge", 1), ("CORE", "c5.24xlarge", 10))), 11, 964, 0,
-         ("m5.xlarge", "c5.24xlarge"), "EMR"),
+        (
+            run_job_flow((("MASTER", "m5.xlarge", 1), ("CORE", "c5.24xlarge", 10))),
+            11,
+            964,
+            0,
+            ("m5.xlarge", "c5.24xlarge"),
+            "EMR",
+        ),
         # The older RunJobFlow shape: one master, instanceCount - 1 core instances.
-        (api_call("elasticmapreduce.amazonaws.com", "RunJobFlow", requestParameters={
-            "instances": {"masterInstanceType": "m5.xlarge", "slaveInstanceType": "g5.12xlarge",
-                          "instanceCount": 5}}), 5, 4 + 4 * 48, 16, ("m5.xlarge", "g5.12xlarge"),
-         "EMR"),
+        (
+            api_call(
+                "elasticmapreduce.amazonaws.com",
+                "RunJobFlow",
+                requestParameters={
+                    "instances": {
+                        "masterInstanceType": "m5.xlarge",
+                        "slaveInstanceType": "g5.12xlarge",
+                        "instanceCount": 5,
+                    }
+                },
+            ),
+            5,
+            4 + 4 * 48,
+            16,
+            ("m5.xlarge", "g5.12xlarge"),
+            "EMR",
+        ),
         # An instance fleet: its target units, smallest type to largest.
-        (api_call("elasticmapreduce.amazonaws.com", "RunJobFlow", requestParameters={
-            "instances": {"instanceFleets": [{"instanceFleetType": "CORE",
-                                              "targetSpotCapacity": 20, "instanceTypeConfigs": [
-                                                  {"instanceType": "c5.xlarge"},
-                                                  {"instanceType": "c5.24xlarge"}]}]}}),
-         20, 80, 0, ("c5.xlarge", "c5.24xlarge"), "EMR"),
+        (
+            api_call(
+                "elasticmapreduce.amazonaws.com",
+                "RunJobFlow",
+                requestParameters={
+                    "instances": {
+                        "instanceFleets": [
+                            {
+                                "instanceFleetType": "CORE",
+                                "targetSpotCapacity": 20,
+                                "instanceTypeConfigs": [
+                                    {"instanceType": "c5.xlarge"},
+                                    {"instanceType": "c5.24xlarge"},
+                                ],
+                            }
+                        ]
+                    }
+                },
+            ),
+            20,
+            80,
+            0,
+            ("c5.xlarge", "c5.24xlarge"),
+            "EMR",
+        ),
         # A family: 512 vCPUs of p3 (p3.2xlarge: 8 vCPUs, 1 GPU) is at least 64 GPUs.
-        (create_compute_environment(("p3",), min_vcpus=512, max_vcpus=4096), 64, 512, 64,
-         ("p3",), "Batch"),
-        (create_compute_environment(("optimal",), desired_vcpus=96), 0, 96, 0, ("optimal",),
-         "Batch"),
+        (
+            create_compute_environment(("p3",), min_vcpus=512, max_vcpus=4096),
+            64,
+            512,
+            64,
+            ("p3",),
+            "Batch",
+        ),
+        (
+            create_compute_environment(("optimal",), desired_vcpus=96),
+            0,
+            96,
+            0,
+            ("optimal",),
+            "Batch",
+        ),
         (create_compute_environment(kind="FARGATE", max_vcpus=256), 0, 0, 0, (), "Batch"),
-        (create_lightsail_instances("4xlarge_win_3_0", 3), 3, 48, 0, ("lightsail.4xlarge_3_0",),
-         "Lightsail"),
-        (start_build("BUILD_GENERAL1_2XLARGE"), 1, 72, 0, ("codebuild.build_general1_2xlarge",),
-         "CodeBuild"),
-        (start_build("BUILD_GENERAL1_LARGE", "LINUX_GPU_CONTAINER", override=True), 1, 32, 4,
-         ("codebuild-gpu.build_general1_large",), "CodeBuild"),
-        (start_build("BUILD_GENERAL1_LARGE", "ARM_CONTAINER"), 1, 8, 0,
-         ("codebuild-arm.build_general1_large",), "CodeBuild"),
+        (
+            create_lightsail_instances("4xlarge_win_3_0", 3),
+            3,
+            48,
+            0,
+            ("lightsail.4xlarge_3_0",),
+            "Lightsail",
+        ),
+        (
+            start_build("BUILD_GENERAL1_2XLARGE"),
+            1,
+            72,
+            0,
+            ("codebuild.build_general1_2xlarge",),
+            "CodeBuild",
+        ),
+        (
+            start_build("BUILD_GENERAL1_LARGE", "LINUX_GPU_CONTAINER", override=True),
+            1,
+            32,
+            4,
+            ("codebuild-gpu.build_general1_large",),
+            "CodeBuild",
+        ),
+        (
+            start_build("BUILD_GENERAL1_LARGE", "ARM_CONTAINER"),
+            1,
+            8,
+            0,
+            ("codebuild-arm.build_general1_large",),
+            "CodeBuild",
+        ),
     ],
-)  # fmt: skip
+)
 def test_each_service_call_is_priced(event, instances, vcpus, accelerators, types, service):
     summary = helpers.summarize_launch(event)
     assert helpers.is_launch_event(event)
     assert (summary.instance_count, summary.vcpus, summary.accelerators) == (
-        instances, vcpus, accelerators)  # fmt: skip
+        instances,
+        vcpus,
+        accelerators,
+    )
     assert summary.instance_types == types
     # Batch's "optimal" is its own choice of families: unknown, said so, never guessed.
     assert summary.unknown_instance_types == tuple(t for t in types if t == "optimal")
@@ -113,7 +191,8 @@ def test_the_nodes_eks_launches_are_not_counted_again(kv, rules):
     )
     eks_role["sessionContext"]["sessionIssuer"]["arn"] = (
         "arn:aws:iam::111122223333:role/aws-service-role/eks-nodegroup.amazonaws.com/"
-        "AWSServiceRoleForAmazonEKSNodegroup")  # fmt: skip
+        "AWSServiceRoleForAmazonEKSNodegroup"
+    )
     eks_group = api_call(
         "autoscaling.amazonaws.com",
         "CreateAutoScalingGroup",
@@ -135,8 +214,10 @@ def test_the_nodes_eks_launches_are_not_counted_again(kv, rules):
 
 
 def test_growing_a_node_group_counts_its_growth_at_its_types(kv, rules):
-    kv.run(rules["VCPUSurge"], [by(create_nodegroup, ("c5.4xlarge",), 2, epoch=T0 - 30 * DAY,
-                                   user="platform")])  # fmt: skip
+    kv.run(
+        rules["VCPUSurge"],
+        [by(create_nodegroup, ("c5.4xlarge",), 2, epoch=T0 - 30 * DAY, user="platform")],
+    )
     (surge,) = kv.run(rules["VCPUSurge"], [by(update_nodegroup_config, 200)])
     assert context(surge)["window_total"] == 198 * 16 and surge.dedup_output.endswith("mallory")
 
@@ -199,19 +280,30 @@ def test_a_gpu_batch_environment_alerts_naming_the_person_and_batch(kv, rules):
 def test_raising_a_batch_environments_vcpus_counts_the_growth(kv, rules):
     env = by(create_compute_environment, ("c5",), epoch=T0 - DAY, user="platform")
     assert kv.run(rules["VCPUSurge"], [env]) == []
-    update = by(api_call, "batch.amazonaws.com", "UpdateComputeEnvironment", requestParameters={
-        "computeEnvironment": "arn:aws:batch:us-east-1:111122223333:compute-environment/jobs",
-        "computeResources": {"minvCpus": 2048, "desiredvCpus": 2048}})  # fmt: skip
+    update = by(
+        api_call,
+        "batch.amazonaws.com",
+        "UpdateComputeEnvironment",
+        requestParameters={
+            "computeEnvironment": "arn:aws:batch:us-east-1:111122223333:compute-environment/jobs",
+            "computeResources": {"minvCpus": 2048, "desiredvCpus": 2048},
+        },
+    )
     (surge,) = kv.run(rules["VCPUSurge"], [update])
     assert context(surge)["window_total"] == 2048 and surge.dedup_output.endswith("mallory")
 
 
 def test_everyday_batch_stays_quiet(kv, rules):
     """Environments that run nothing until jobs queue: optimal, Fargate, a small c5 floor."""
-    quiet(kv, rules, [by(create_compute_environment, user="platform"),
-                      by(create_compute_environment, kind="FARGATE", name="f", user="platform"),
-                      by(create_compute_environment, ("c5",), min_vcpus=16, name="c",
-                         user="platform")])  # fmt: skip
+    quiet(
+        kv,
+        rules,
+        [
+            by(create_compute_environment, user="platform"),
+            by(create_compute_environment, kind="FARGATE", name="f", user="platform"),
+            by(create_compute_environment, ("c5",), min_vcpus=16, name="c", user="platform"),
+        ],
+    )
 
 
 def test_a_lightsail_fleet_alerts_and_spreads_across_regions(kv, rules):
@@ -233,7 +325,8 @@ def test_a_gpu_build_is_unusual_and_large_builds_add_up(kv, rules):
     gpu = by(start_build, "BUILD_GENERAL1_LARGE", "LINUX_GPU_CONTAINER", override=True)
     (unusual,) = kv.run(rules["UnusualInstanceType"], [gpu])
     assert "unusual CodeBuild instance(s) [codebuild-gpu.build_general1_large]" in (
-        unusual.title_output)  # fmt: skip
+        unusual.title_output
+    )
     builds = [by(start_build, "BUILD_GENERAL1_2XLARGE", epoch=T0 + 60 + i) for i in range(12)]
     (surge,) = kv.run(rules["VCPUSurge"], builds)
     assert context(surge)["window_total"] == 12 * 72
@@ -242,8 +335,15 @@ def test_a_gpu_build_is_unusual_and_large_builds_add_up(kv, rules):
 
 def test_everyday_ci_builds_stay_quiet(kv, rules):
     """A CI role's small and medium builds through a working day (about 60)."""
-    builds = [by(start_build, "BUILD_GENERAL1_MEDIUM" if i % 3 else "BUILD_GENERAL1_SMALL",
-                 epoch=T0 + 480 * i, user="ci") for i in range(60)]  # fmt: skip
+    builds = [
+        by(
+            start_build,
+            "BUILD_GENERAL1_MEDIUM" if i % 3 else "BUILD_GENERAL1_SMALL",
+            epoch=T0 + 480 * i,
+            user="ci",
+        )
+        for i in range(60)
+    ]
     quiet(kv, rules, builds)
 
 

@@ -205,9 +205,22 @@ def test_normalize_instance_type(value, expected):
 
 @pytest.mark.parametrize(
     "value, expected",
-    [(3, 3), ("10", 10), (" 7 ", 7), (2.9, 2), ("1e3", 1000), (-4, 0), ("-4", 0), (True, None),
-     (None, None), ("ten", None), ([], None), (float("nan"), 0), (float("inf"), helpers.MAX_COUNT)],
-)  # fmt: skip
+    [
+        (3, 3),
+        ("10", 10),
+        (" 7 ", 7),
+        (2.9, 2),
+        ("1e3", 1000),
+        (-4, 0),
+        ("-4", 0),
+        (True, None),
+        (None, None),
+        ("ten", None),
+        ([], None),
+        (float("nan"), 0),
+        (float("inf"), helpers.MAX_COUNT),
+    ],
+)
 def test_as_count(value, expected):
     assert helpers.as_count(value) == expected
 
@@ -439,11 +452,17 @@ def test_principal(identity, expected):
 
 def test_rotating_sessions_ips_and_user_agents_keep_one_principal():
     keys = {
-        helpers.principal(PantherEvent(run_instances(
-            identity=assumed_role("deployer", f"s-{i}"), source_ip=f"192.0.2.{i}",
-            user_agent=f"agent/{i}"))).key
+        helpers.principal(
+            PantherEvent(
+                run_instances(
+                    identity=assumed_role("deployer", f"s-{i}"),
+                    source_ip=f"192.0.2.{i}",
+                    user_agent=f"agent/{i}",
+                )
+            )
+        ).key
         for i in range(5)
-    }  # fmt: skip
+    }
     assert keys == {"arn:aws:iam::111122223333:role/deployer"}
 
 
@@ -521,18 +540,31 @@ def test_alert_context_caps_listed_instance_ids():
 API_CASES = [
     (
         "instant CreateFleet: launched per type, refused capacity in errorSet",
-        create_fleet(("g5.xlarge", "g5.2xlarge"), 4, launched=[("g5.xlarge", 3)],
-                     errors=[("g5.2xlarge", "InsufficientInstanceCapacity")]),
-        dict(outcome="success", instance_types=("g5.xlarge", "g5.2xlarge"),
-             requested_instance_count=4, launched_instance_count=3, launched_vcpus=12,
-             launched_accelerators=3, requested_vcpus=16, launches_later=False),
+        create_fleet(
+            ("g5.xlarge", "g5.2xlarge"),
+            4,
+            launched=[("g5.xlarge", 3)],
+            errors=[("g5.2xlarge", "InsufficientInstanceCapacity")],
+        ),
+        dict(
+            outcome="success",
+            instance_types=("g5.xlarge", "g5.2xlarge"),
+            requested_instance_count=4,
+            launched_instance_count=3,
+            launched_vcpus=12,
+            launched_accelerators=3,
+            requested_vcpus=16,
+            launches_later=False,
+        ),
     ),
     (
         "instant CreateFleet refused entirely: a failure with the errorSet's code",
-        create_fleet(("p4d.24xlarge",), 2, launched=[],
-                     errors=[("p4d.24xlarge", "VcpuLimitExceeded")]),
-        dict(outcome="failure", error_code="VcpuLimitExceeded", requested_vcpus=192,
-             accelerators=16),
+        create_fleet(
+            ("p4d.24xlarge",), 2, launched=[], errors=[("p4d.24xlarge", "VcpuLimitExceeded")]
+        ),
+        dict(
+            outcome="failure", error_code="VcpuLimitExceeded", requested_vcpus=192, accelerators=16
+        ),
     ),
     (
         "maintain CreateFleet in vCPU units: capacity is vCPUs, launched later",
@@ -547,14 +579,23 @@ API_CASES = [
     (
         "RequestSpotInstances: instanceCount x launchSpecification.instanceType",
         request_spot_instances("g4dn.xlarge", "5"),
-        dict(instance_types=("g4dn.xlarge",), requested_instance_count=5, vcpus=20,
-             accelerators=5, launches_later=True),
+        dict(
+            instance_types=("g4dn.xlarge",),
+            requested_instance_count=5,
+            vcpus=20,
+            accelerators=5,
+            launches_later=True,
+        ),
     ),
     (
         "RequestSpotFleet: targetCapacity, the smallest type of the launch specifications",
         request_spot_fleet(("p3.8xlarge", "p3.2xlarge"), 4),
-        dict(instance_types=("p3.8xlarge", "p3.2xlarge"), requested_vcpus=32,
-             requested_accelerators=4, subnet_id="subnet-0aa1"),
+        dict(
+            instance_types=("p3.8xlarge", "p3.2xlarge"),
+            requested_vcpus=32,
+            requested_accelerators=4,
+            subnet_id="subnet-0aa1",
+        ),
     ),
     (
         "RunScheduledInstances",
@@ -564,15 +605,21 @@ API_CASES = [
     (
         "CreateAutoScalingGroup with mixed instances overrides: desired now, max reported",
         auto_scaling_group(desired=20, max_size=100, override_types=("g5.xlarge", "g5.2xlarge")),
-        dict(requested_instance_count=20, requested_vcpus=80, max_capacity=100,
-             uses_launch_template=True, subnet_id="subnet-0aa1", launches_later=True),
+        dict(
+            requested_instance_count=20,
+            requested_vcpus=80,
+            max_capacity=100,
+            uses_launch_template=True,
+            subnet_id="subnet-0aa1",
+            launches_later=True,
+        ),
     ),
     (
         "UpdateAutoScalingGroup without desiredCapacity: AWS raises desired to minSize",
         auto_scaling_group("UpdateAutoScalingGroup", min_size=3, max_size=50),
         dict(instance_types=(), requested_instance_count=3, max_capacity=50),
     ),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
@@ -644,8 +691,13 @@ def test_requests_report_their_lower_and_upper_bound(event, low, high, accelerat
 
 
 def test_a_template_prices_a_launch_only_when_it_names_no_type():
-    refused = run_instances(None, 1, 4, launch_template={"launchTemplateId": "lt-1"},
-                            error_code="Client.VcpuLimitExceeded")  # fmt: skip
+    refused = run_instances(
+        None,
+        1,
+        4,
+        launch_template={"launchTemplateId": "lt-1"},
+        error_code="Client.VcpuLimitExceeded",
+    )
     priced = helpers.with_template_types(helpers.summarize_launch(refused), ["P3.8XLARGE"])
     assert priced.requested_instance_types == ("p3.8xlarge",)
     assert (priced.requested_vcpus, priced.requested_accelerators) == (128, 16)

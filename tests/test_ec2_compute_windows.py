@@ -62,8 +62,10 @@ def test_utc_day():
     ],
 )
 def test_window_severity(base, total, accelerators, expected):
-    assert windows.window_severity(base, total, 800 if base == "MEDIUM" else 10,
-                                   accelerators) == expected  # fmt: skip
+    assert (
+        windows.window_severity(base, total, 800 if base == "MEDIUM" else 10, accelerators)
+        == expected
+    )
 
 
 def test_sliding_window_edges_are_half_open():

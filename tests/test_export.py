@@ -72,20 +72,26 @@ def fork(tmp_path):
     """A minimal content repo as a panther-analysis fork has it: Panther's enabled CloudTrail
     data model, another pack, an unrelated rule."""
     root = tmp_path / "panther-analysis"
-    write(root, {
-        "data_models/aws_cloudtrail_data_model.yml": STANDARD_MODEL,
-        "data_models/aws_cloudtrail_data_model.py": STANDARD_MODEL_PY,
-        "rules/aws_s3_rules/s3_public_read.yml": OTHER_RULE,
-        "rules/aws_s3_rules/s3_public_read.py": OTHER_RULE_PY,
-        "packs/s3.yml": OTHER_PACK,
-        ".panther_settings.yml": "minimum_tests: 2\n",
-    })  # fmt: skip
+    write(
+        root,
+        {
+            "data_models/aws_cloudtrail_data_model.yml": STANDARD_MODEL,
+            "data_models/aws_cloudtrail_data_model.py": STANDARD_MODEL_PY,
+            "rules/aws_s3_rules/s3_public_read.yml": OTHER_RULE,
+            "rules/aws_s3_rules/s3_public_read.py": OTHER_RULE_PY,
+            "packs/s3.yml": OTHER_PACK,
+            ".panther_settings.yml": "minimum_tests: 2\n",
+        },
+    )
     return root
 
 
 def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file()}  # fmt: skip
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def pat(*args, cwd):
@@ -128,8 +134,10 @@ def test_a_new_version_updates_in_place_and_drops_what_the_pack_no_longer_has(fo
     rule.write_text(rule.read_text() + "\n# a fix\n")
     (source / "queries/daily_instance_counts_query.yml").unlink()
     written = export(fork, source=source)
-    assert sorted(written) == ["queries/aws_ec2_compute_abuse/daily_instance_counts_query.yml",
-                               "rules/aws_ec2_compute_abuse/vcpu_surge.py"]  # fmt: skip
+    assert sorted(written) == [
+        "queries/aws_ec2_compute_abuse/daily_instance_counts_query.yml",
+        "rules/aws_ec2_compute_abuse/vcpu_surge.py",
+    ]
     assert (fork / "rules/aws_ec2_compute_abuse/vcpu_surge.py").read_text().endswith("# a fix\n")
     assert not (fork / "queries/aws_ec2_compute_abuse/daily_instance_counts_query.yml").exists()
 

@@ -28,22 +28,29 @@ def read(*paths):
 # Each layout of records a user may have, and the IDs it holds.
 LAYOUTS = {
     "json lines of documents": ("\n".join([doc(0, 1), doc(2, 3), doc(4, 5)]), 6),
-    "a document line, then record lines": (json.dumps([record(0)]) + "\n"
-                                           + json.dumps(record(1)) + "\n", 2),
+    "a document line, then record lines": (
+        json.dumps([record(0)]) + "\n" + json.dumps(record(1)) + "\n",
+        2,
+    ),
     "documents on one line": (doc(0) + doc(1) + " " + doc(2), 3),
-    "pretty-printed documents one after another": (doc(0, indent=2) + "\n" + doc(1, 2, indent=2),
-                                                   3),
+    "pretty-printed documents one after another": (
+        doc(0, indent=2) + "\n" + doc(1, 2, indent=2),
+        3,
+    ),
     "a pretty-printed array": (json.dumps([record(0), record(1)], indent=1), 2),
-    "lookup-events output": (json.dumps({"Events": [{"CloudTrailEvent": json.dumps(record(0))}]},
-                                        indent=2), 1),
+    "lookup-events output": (
+        json.dumps({"Events": [{"CloudTrailEvent": json.dumps(record(0))}]}, indent=2),
+        1,
+    ),
     "records then a document": (json.dumps(record(0)) + "\n" + doc(1, 2) + "\n", 3),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("in_memory", [True, False], ids=["in memory", "streamed"])
 @pytest.mark.parametrize("layout", LAYOUTS)
-def test_every_layout_is_read_whole_in_memory_and_streamed(tmp_path, monkeypatch, layout,
-                                                           in_memory):  # fmt: skip
+def test_every_layout_is_read_whole_in_memory_and_streamed(
+    tmp_path, monkeypatch, layout, in_memory
+):
     text, count = LAYOUTS[layout]
     if not in_memory:  # every line and document is larger than what is parsed in memory
         monkeypatch.setattr(inputs, "MAX_IN_MEMORY_BYTES", 40)
@@ -61,8 +68,10 @@ def test_a_bad_line_is_named_and_the_lines_around_it_read(tmp_path, monkeypatch,
     if not in_memory:
         monkeypatch.setattr(inputs, "MAX_IN_MEMORY_BYTES", 100)
     path = tmp_path / "lines.jsonl"
-    path.write_text("\n".join([json.dumps(record(0)), "garbage", doc(1, 2), "{\"cut\": ",
-                               json.dumps(record(3))]) + "\n")  # fmt: skip
+    path.write_text(
+        "\n".join([json.dumps(record(0)), "garbage", doc(1, 2), '{"cut": ', json.dumps(record(3))])
+        + "\n"
+    )
     ids, problems, reader = read(path)
     assert ids == ["e0", "e1", "e2", "e3"]
     assert [p.split(": ")[0] for p in problems] == [f"{path}:2", f"{path}:4"]

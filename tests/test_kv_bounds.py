@@ -16,8 +16,10 @@ FAR_BELOW = DYNAMODB_ITEM_LIMIT // 2
 
 
 def item_bytes(memory: InMemoryKVStore) -> dict[str, int]:
-    return {key: len(key) + sum(len(m.encode()) for m in item.members)
-            for key, item in memory.items.items()}  # fmt: skip
+    return {
+        key: len(key) + sum(len(m.encode()) for m in item.members)
+        for key, item in memory.items.items()
+    }
 
 
 def test_the_bound_per_item_is_far_below_dynamodb_limit():
@@ -41,8 +43,9 @@ def test_hostile_ids_and_labels_and_heavy_traffic_keep_items_bounded(mode):
         elif mode == "bucket":
             windows.record(store, "k", own, 10**9, 86400, bucket=(DAY0, DAY0 + 86400))
         elif mode == "distinct":
-            windows.record(store, "k", windows.distinct_entry(huge, epoch, 86400), 10**9, 86400,
-                           distinct=True)  # fmt: skip
+            windows.record(
+                store, "k", windows.distinct_entry(huge, epoch, 86400), 10**9, 86400, distinct=True
+            )
         else:
             assert windows.remember(store, "k", [own], 7 * 86400) == ""
         largest = max(largest, *item_bytes(memory).values())
@@ -69,8 +72,9 @@ def test_termination_protection_keys_stay_small_after_a_week_of_gpu_launches():
     for step in range(7 * 24 * 6):
         epoch = DAY0 + 600 * step
         items = [launched_item("g5.xlarge", instance_id=f"i-{step:08x}{n:04x}") for n in range(20)]
-        launch = run_instances("g5.xlarge", 20, 20, launched=items, identity=iam_user("miner"),
-                               event_time=at(epoch))  # fmt: skip
+        launch = run_instances(
+            "g5.xlarge", 20, 20, launched=items, identity=iam_user("miner"), event_time=at(epoch)
+        )
         backend.run(protection, [launch, protect(items[0]["instanceId"], epoch + 30, "miner")])
         if step % 48 == 0:
             largest = max(largest, *item_bytes(backend.memory).values())

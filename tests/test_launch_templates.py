@@ -49,8 +49,15 @@ def at(minute):
 
 def refused_launch(minute, template=None, count=8, error="Client.VcpuLimitExceeded"):
     """A RunInstances that names only a template and was refused: responseElements null."""
-    return run_instances(None, 1, count, launch_template=template or BY_ID, error_code=error,
-                         identity=ATTACKER, event_time=at(minute))  # fmt: skip
+    return run_instances(
+        None,
+        1,
+        count,
+        launch_template=template or BY_ID,
+        error_code=error,
+        identity=ATTACKER,
+        event_time=at(minute),
+    )
 
 
 def context(result):
@@ -96,8 +103,12 @@ def test_versions_latest_default_and_inherited_types(kv, unusual):
     latest = refused_launch(4, {**BY_ID, "version": "$Latest"})  # version 3 keeps 2's type
     (alert,) = kv.run(unusual, [latest])
     assert context(alert)["instance_types"] == ["g5.48xlarge"]
-    new_default = template_call("ModifyLaunchTemplate", request={"SetDefaultVersion": "2"},
-                                template={"defaultVersionNumber": 2}, eventTime=at(5))  # fmt: skip
+    new_default = template_call(
+        "ModifyLaunchTemplate",
+        request={"SetDefaultVersion": "2"},
+        template={"defaultVersionNumber": 2},
+        eventTime=at(5),
+    )
     (alert,) = kv.run(unusual, [new_default, refused_launch(6, count=3)])
     assert "[g5.48xlarge]" in alert.title_output
 
@@ -162,8 +173,11 @@ def test_a_launch_configuration_is_remembered_by_name(kv, unusual):
 def test_an_unknown_template_is_said_so_and_never_guessed():
     store = InMemoryKVStore()
     functions = store.caching_functions()
-    kv = KVStore(functions["get_string_set"], functions["add_to_string_set"],
-                 functions["remove_from_string_set"])  # fmt: skip
+    kv = KVStore(
+        functions["get_string_set"],
+        functions["add_to_string_set"],
+        functions["remove_from_string_set"],
+    )
     event = refused_launch(5)
     lookup = templates.template_types(event, summarize_launch(event), kv)
     assert lookup == templates.TemplateLookup(
@@ -185,13 +199,18 @@ def test_a_store_outage_judges_the_launch_without_its_template(memory_kv, unusua
 def test_template_memory_stays_bounded():
     store = InMemoryKVStore()
     functions = store.caching_functions()
-    kv = KVStore(functions["get_string_set"], functions["add_to_string_set"],
-                 functions["remove_from_string_set"])  # fmt: skip
+    kv = KVStore(
+        functions["get_string_set"],
+        functions["add_to_string_set"],
+        functions["remove_from_string_set"],
+    )
     for version in range(2, 2 + templates.MAX_ENTRIES + 50):
         event = create_launch_template_version(
-            version, "t3.micro", eventTime=f"2024-08-{1 + version // 1440:02d}T"
+            version,
+            "t3.micro",
+            eventTime=f"2024-08-{1 + version // 1440:02d}T"
             f"{version // 60 % 24:02d}:{version % 60:02d}:00Z",
-        )  # fmt: skip
+        )
         assert templates.remember_template(event, kv) == ""
     sizes = [len(item.members) for item in store.items.values()]
     assert sizes and max(sizes) <= templates.MAX_ENTRIES
@@ -202,8 +221,9 @@ def test_template_memory_stays_bounded():
 
 def gpu_group(minute, desired=10, **overrides):
     """An auto scaling group a user creates from a template that names only its ID."""
-    group = auto_scaling_group(desired=desired, userIdentity=ATTACKER, eventTime=at(minute),
-                               **overrides)  # fmt: skip
+    group = auto_scaling_group(
+        desired=desired, userIdentity=ATTACKER, eventTime=at(minute), **overrides
+    )
     group["requestParameters"]["launchTemplate"] = {"launchTemplateId": "lt-0780d55503d605988"}
     return group
 

@@ -41,8 +41,11 @@ def _missed_rules(seeds_workers, *names):
     rule takes ~18 s, of VCPUSurge alone ~10 s)."""
     rules = [rule for rule in RULES if rule.detection_id.rsplit(".", 1)[1] in names]
     assert len(rules) == len(names)
-    return {rule for seed, workers in seeds_workers
-            for rule, _ in parallel.check(seed, workers, rules).missed}  # fmt: skip
+    return {
+        rule
+        for seed, workers in seeds_workers
+        for rule, _ in parallel.check(seed, workers, rules).missed
+    }
 
 
 def test_the_harness_finds_a_window_judged_on_a_stale_read(monkeypatch):
@@ -59,8 +62,9 @@ def test_the_harness_finds_a_launch_judged_before_its_template(monkeypatch):
     created a second before its launch, remembered by another invocation, is missed."""
     monkeypatch.setattr(templates, "wait_for_template", lambda *args: "")
     missed = _missed_rules([(1, 2)], "VCPUSurge", "UnusualInstanceType")
-    assert {"ComputeAbuse.AWS.EC2." + name for name in
-            ("VCPUSurge", "UnusualInstanceType")} <= missed  # fmt: skip
+    assert {
+        "ComputeAbuse.AWS.EC2." + name for name in ("VCPUSurge", "UnusualInstanceType")
+    } <= missed
 
 
 def test_the_harness_finds_a_service_launch_judged_before_its_owner(monkeypatch):

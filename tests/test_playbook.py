@@ -32,8 +32,9 @@ def at(epoch):
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def quota(name, epoch, user="mallory", region="us-east-1", code="L-417A185B", service="ec2",
-          **request):  # fmt: skip
+def quota(
+    name, epoch, user="mallory", region="us-east-1", code="L-417A185B", service="ec2", **request
+):
     return api_call(
         "servicequotas.amazonaws.com",
         name,
@@ -76,15 +77,16 @@ def protected(event):
 def attack(user="mallory", start=DAY0):
     """The playbook of AWS's and Invictus' reports, in 40 minutes."""
     return [
-        *[quota("GetServiceQuota", start + i, user, region)
-          for i, region in enumerate(["us-east-1", "us-east-2", "us-west-2"])],
+        *[
+            quota("GetServiceQuota", start + i, user, region)
+            for i, region in enumerate(["us-east-1", "us-east-2", "us-west-2"])
+        ],
         quota("RequestServiceQuotaIncrease", start + MINUTE, user, desiredValue=384.0),
-        launch("p4d.24xlarge", 2, start + 2 * MINUTE, user,
-               error_code="Client.DryRunOperation"),
+        launch("p4d.24xlarge", 2, start + 2 * MINUTE, user, error_code="Client.DryRunOperation"),
         launch("p4d.24xlarge", 2, start + 5 * MINUTE, user),
         launch("g5.12xlarge", 4, start + 20 * MINUTE, user, region="us-west-2"),
         protect(start + 40 * MINUTE, user),
-    ]  # fmt: skip
+    ]
 
 
 def context(result):
@@ -100,7 +102,8 @@ def test_the_playbook_raises_one_critical_alert_telling_the_story_in_order(kv, p
     assert first.title_output == (
         "mallory ran the compute-hijacking playbook in account 111122223333: quota or "
         "instance-type look-ups → quota increase request → dry run of unusual or large "
-        "capacity (3 stages within 6 hours)")  # fmt: skip
+        "capacity (3 stages within 6 hours)"
+    )
     stages = context(first)["stages"]
     assert [(s["stage"], s["first_event_region"]) for s in stages] == [
         ("recon", "us-east-1"),
@@ -126,21 +129,31 @@ def test_duplicates_and_reordering_give_the_same_alert(kv, playbook):
 
 
 def test_launches_across_regions_are_a_stage(kv, playbook):
-    small = [launch("t3.micro", 1, DAY0 + i * MINUTE, region=region)
-             for i, region in enumerate(["us-east-1", "eu-west-1", "ap-south-1"])]  # fmt: skip
-    events = [quota("GetServiceQuota", DAY0 - MINUTE), *small,
-              quota("RequestServiceQuotaIncrease", DAY0 + 10 * MINUTE)]  # fmt: skip
+    small = [
+        launch("t3.micro", 1, DAY0 + i * MINUTE, region=region)
+        for i, region in enumerate(["us-east-1", "eu-west-1", "ap-south-1"])
+    ]
+    events = [
+        quota("GetServiceQuota", DAY0 - MINUTE),
+        *small,
+        quota("RequestServiceQuotaIncrease", DAY0 + 10 * MINUTE),
+    ]
     (alert,) = kv.run(playbook, events)
     assert [s["stage"] for s in context(alert)["stages"]] == ["recon", "regions", "quota-increase"]
 
 
 def test_stop_protection_and_new_access_keys_are_stages(kv, playbook):
     events = [
-        api_call("iam.amazonaws.com", "CreateAccessKey", eventTime=at(DAY0),
-                 userIdentity=iam_user("mallory"), requestParameters={"userName": "mallory"}),
+        api_call(
+            "iam.amazonaws.com",
+            "CreateAccessKey",
+            eventTime=at(DAY0),
+            userIdentity=iam_user("mallory"),
+            requestParameters={"userName": "mallory"},
+        ),
         launch("c7i.48xlarge", 2, DAY0 + MINUTE),  # 384 vCPUs: large
         protect(DAY0 + 2 * MINUTE, attribute="disableApiStop"),
-    ]  # fmt: skip
+    ]
     (alert,) = kv.run(playbook, events)
     assert [s["stage"] for s in context(alert)["stages"]] == ["credentials", "launch", "protection"]
 
@@ -148,40 +161,74 @@ def test_stop_protection_and_new_access_keys_are_stages(kv, playbook):
 @pytest.mark.parametrize(
     "name, events",
     [
-        ("a platform team raises a quota, then launches GPUs the next week", lambda: [
-            quota("GetServiceQuota", DAY0, "platform"),
-            quota("RequestServiceQuotaIncrease", DAY0 + MINUTE, "platform"),
-            launch("p4d.24xlarge", 2, DAY0 + 7 * DAY, "platform"),
-            protect(DAY0 + 7 * DAY + HOUR, "platform"),
-        ]),
-        ("Karpenter's dry runs, then its launches, in three regions", lambda: [
-            launch("g5.2xlarge", 1, DAY0 + i * MINUTE, region=region,
-                   identity=assumed_role("KarpenterControllerRole-prod", "1722844800123"),
-                   user_agent="aws-sdk-go/1.51.16 karpenter.sh-v0.36.1",
-                   error_code="Client.DryRunOperation" if i % 2 == 0 else None)
-            for i, region in enumerate(["us-east-1", "us-east-1", "eu-west-1", "eu-west-1"])
-        ]),
-        ("a data scientist checks quotas and launches a GPU", lambda: [
-            quota("GetServiceQuota", DAY0, "ds"), launch("g5.xlarge", 1, DAY0 + MINUTE, "ds"),
-            launch("g5.xlarge", 1, DAY0 + HOUR, "ds"),
-        ]),
-        ("Terraform checks quotas, deploys protected small instances to three regions", lambda: [
-            quota("GetServiceQuota", DAY0 - MINUTE, "terraform"),
-            *[protected(launch("m5.large", 2, DAY0 + i * MINUTE, "terraform", region=region))
-              for i, region in enumerate(["us-east-1", "eu-west-1", "ap-south-1"])],
-        ]),
-        ("an auto scaling group of GPUs and its own launches", lambda: [
-            auto_scaling_group(desired=4, override_types=("g5.4xlarge",), eventTime=at(DAY0)),
-            *[run_instances("g5.4xlarge", identity=autoscaling_identity(), region=region,
-                            source_ip="autoscaling.amazonaws.com", event_time=at(DAY0 + 60 + i))
-              for i, region in enumerate(["us-east-1", "us-east-2", "us-west-2"])],
-        ]),
-        ("three stages a day apart", lambda: [
-            quota("GetServiceQuota", DAY0), quota("RequestServiceQuotaIncrease", DAY0 + DAY),
-            launch("p4d.24xlarge", 1, DAY0 + 2 * DAY),
-        ]),
+        (
+            "a platform team raises a quota, then launches GPUs the next week",
+            lambda: [
+                quota("GetServiceQuota", DAY0, "platform"),
+                quota("RequestServiceQuotaIncrease", DAY0 + MINUTE, "platform"),
+                launch("p4d.24xlarge", 2, DAY0 + 7 * DAY, "platform"),
+                protect(DAY0 + 7 * DAY + HOUR, "platform"),
+            ],
+        ),
+        (
+            "Karpenter's dry runs, then its launches, in three regions",
+            lambda: [
+                launch(
+                    "g5.2xlarge",
+                    1,
+                    DAY0 + i * MINUTE,
+                    region=region,
+                    identity=assumed_role("KarpenterControllerRole-prod", "1722844800123"),
+                    user_agent="aws-sdk-go/1.51.16 karpenter.sh-v0.36.1",
+                    error_code="Client.DryRunOperation" if i % 2 == 0 else None,
+                )
+                for i, region in enumerate(["us-east-1", "us-east-1", "eu-west-1", "eu-west-1"])
+            ],
+        ),
+        (
+            "a data scientist checks quotas and launches a GPU",
+            lambda: [
+                quota("GetServiceQuota", DAY0, "ds"),
+                launch("g5.xlarge", 1, DAY0 + MINUTE, "ds"),
+                launch("g5.xlarge", 1, DAY0 + HOUR, "ds"),
+            ],
+        ),
+        (
+            "Terraform checks quotas, deploys protected small instances to three regions",
+            lambda: [
+                quota("GetServiceQuota", DAY0 - MINUTE, "terraform"),
+                *[
+                    protected(launch("m5.large", 2, DAY0 + i * MINUTE, "terraform", region=region))
+                    for i, region in enumerate(["us-east-1", "eu-west-1", "ap-south-1"])
+                ],
+            ],
+        ),
+        (
+            "an auto scaling group of GPUs and its own launches",
+            lambda: [
+                auto_scaling_group(desired=4, override_types=("g5.4xlarge",), eventTime=at(DAY0)),
+                *[
+                    run_instances(
+                        "g5.4xlarge",
+                        identity=autoscaling_identity(),
+                        region=region,
+                        source_ip="autoscaling.amazonaws.com",
+                        event_time=at(DAY0 + 60 + i),
+                    )
+                    for i, region in enumerate(["us-east-1", "us-east-2", "us-west-2"])
+                ],
+            ],
+        ),
+        (
+            "three stages a day apart",
+            lambda: [
+                quota("GetServiceQuota", DAY0),
+                quota("RequestServiceQuotaIncrease", DAY0 + DAY),
+                launch("p4d.24xlarge", 1, DAY0 + 2 * DAY),
+            ],
+        ),
     ],
-)  # fmt: skip
+)
 def test_everyday_work_with_one_or_two_stages_stays_quiet(kv, playbook, name, events):
     assert kv.run(playbook, events()) == [], name
 
@@ -192,7 +239,10 @@ def test_a_failing_store_never_raises_and_sees_no_playbook(memory_kv, playbook):
 
 
 def test_two_principals_each_with_two_stages_stay_apart(kv, playbook):
-    events = [quota("GetServiceQuota", DAY0, "ann"), quota("RequestServiceQuotaIncrease",
-              DAY0 + MINUTE, "ann"), launch("p4d.24xlarge", 1, DAY0 + 2 * MINUTE, "bea"),
-              protect(DAY0 + 3 * MINUTE, "bea")]  # fmt: skip
+    events = [
+        quota("GetServiceQuota", DAY0, "ann"),
+        quota("RequestServiceQuotaIncrease", DAY0 + MINUTE, "ann"),
+        launch("p4d.24xlarge", 1, DAY0 + 2 * MINUTE, "bea"),
+        protect(DAY0 + 3 * MINUTE, "bea"),
+    ]
     assert kv.run(playbook, events) == []

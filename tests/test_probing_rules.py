@@ -11,9 +11,18 @@ from compute_abuse.events import api_call, assumed_role, iam_user, launched_item
 
 T0 = int(datetime(2024, 8, 7, 14, 0, tzinfo=UTC).timestamp())
 REGIONS = [
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2",
-    "eu-central-1", "ap-south-1", "ap-southeast-1", "ap-northeast-1", "sa-east-1",
-]  # fmt: skip
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-central-1",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-northeast-1",
+    "sa-east-1",
+]
 
 
 def rule(name):
@@ -26,9 +35,14 @@ def at(epoch):
 
 def quota_lookup(region, epoch, user="mallory", service="ec2"):
     request = {"serviceCode": service, "quotaCode": "L-1216C47A"}
-    return api_call("servicequotas.amazonaws.com", "GetServiceQuota", awsRegion=region,
-                    eventTime=at(epoch), userIdentity=iam_user(user),
-                    requestParameters=request)  # fmt: skip
+    return api_call(
+        "servicequotas.amazonaws.com",
+        "GetServiceQuota",
+        awsRegion=region,
+        eventTime=at(epoch),
+        userIdentity=iam_user(user),
+        requestParameters=request,
+    )
 
 
 @pytest.mark.parametrize(
@@ -49,23 +63,30 @@ def test_quota_sweep_counts_regions_not_calls_and_ignores_other_services(kv):
 def test_quota_increase_for_gpus_is_high():
     from compute_abuse.content import run_rule
 
-    event = api_call("servicequotas.amazonaws.com", "RequestServiceQuotaIncrease",
-                     requestParameters={"serviceCode": "ec2", "quotaCode": "L-DB2E81BA",
-                                        "desiredValue": 192})  # fmt: skip
+    event = api_call(
+        "servicequotas.amazonaws.com",
+        "RequestServiceQuotaIncrease",
+        requestParameters={"serviceCode": "ec2", "quotaCode": "L-DB2E81BA", "desiredValue": 192},
+    )
     result = run_rule(rule("QuotaProbe"), event)
     assert result.trigger_alert and result.severity_output == "HIGH"
     assert "Running On-Demand G and VT instances to 192" in result.title_output
 
 
 def launch_in(region, epoch, user="mallory", instance_type="c5.large", **fields):
-    return run_instances(instance_type, region=region, event_time=at(epoch),
-                         identity=iam_user(user), **fields)  # fmt: skip
+    return run_instances(
+        instance_type, region=region, event_time=at(epoch), identity=iam_user(user), **fields
+    )
 
 
 def test_region_spread_three_regions_within_the_hour(kv):
-    events = [launch_in("us-east-1", T0), launch_in("us-west-2", T0 + 600),
-              launch_in("us-west-2", T0 + 700), launch_in("eu-west-1", T0 + 3000),
-              launch_in("ap-south-1", T0 + 3100)]  # fmt: skip
+    events = [
+        launch_in("us-east-1", T0),
+        launch_in("us-west-2", T0 + 600),
+        launch_in("us-west-2", T0 + 700),
+        launch_in("eu-west-1", T0 + 3000),
+        launch_in("ap-south-1", T0 + 3100),
+    ]
     (alert,) = kv.run(rule("RegionSpread"), events)  # one alert, at the third region
     context = json.loads(alert.alert_context_output)
     assert context["window_labels"] == ["eu-west-1", "us-east-1", "us-west-2"]
@@ -79,8 +100,12 @@ def test_region_spread_slow_tour_and_duplicates_do_not_alert(kv):
 
 
 def test_region_spread_out_of_order_and_attempts_count(kv):
-    failed = launch_in("ap-southeast-1", T0 + 900, instance_type="p4d.24xlarge",
-                       error_code="Client.VcpuLimitExceeded")  # fmt: skip
+    failed = launch_in(
+        "ap-southeast-1",
+        T0 + 900,
+        instance_type="p4d.24xlarge",
+        error_code="Client.VcpuLimitExceeded",
+    )
     events = [launch_in("eu-west-1", T0 + 1800), failed, launch_in("us-east-1", T0)]
     (alert,) = kv.run(rule("RegionSpread"), events)
     assert alert.severity_output == "HIGH"  # accelerators were asked for
@@ -90,26 +115,38 @@ def test_dry_run_probe_ignores_karpenter_but_not_its_user_agent_alone(kv):
     karpenter_ua = "aws-sdk-go/1.51.16 karpenter.sh-v0.36.1"
     controller = assumed_role("KarpenterControllerRole-prod", "1722844800123456789")
     events = [
-        run_instances("g5.2xlarge", identity=controller, user_agent=karpenter_ua,
-                      error_code="Client.DryRunOperation"),
-        run_instances("g5.2xlarge", identity=iam_user("mallory"), user_agent=karpenter_ua,
-                      error_code="Client.DryRunOperation"),
-    ]  # fmt: skip
+        run_instances(
+            "g5.2xlarge",
+            identity=controller,
+            user_agent=karpenter_ua,
+            error_code="Client.DryRunOperation",
+        ),
+        run_instances(
+            "g5.2xlarge",
+            identity=iam_user("mallory"),
+            user_agent=karpenter_ua,
+            error_code="Client.DryRunOperation",
+        ),
+    ]
     (alert,) = kv.run(rule("DryRunProbe"), events)
     assert "mallory dry-ran RunInstances" in alert.title_output
 
 
 def protect(instance_id, epoch, user="mallory", value=True):
-    return api_call("ec2.amazonaws.com", "ModifyInstanceAttribute", eventTime=at(epoch),
-                    userIdentity=iam_user(user),
-                    requestParameters={"instanceId": instance_id,
-                                       "disableApiTermination": {"value": value}})  # fmt: skip
+    return api_call(
+        "ec2.amazonaws.com",
+        "ModifyInstanceAttribute",
+        eventTime=at(epoch),
+        userIdentity=iam_user(user),
+        requestParameters={"instanceId": instance_id, "disableApiTermination": {"value": value}},
+    )
 
 
 def test_protecting_an_unusual_instance_alerts(kv):
     gpu = launched_item("g5.12xlarge", instance_id="i-gpu1")
-    launch = run_instances("g5.12xlarge", launched=[gpu], identity=iam_user("mallory"),
-                           event_time=at(T0))  # fmt: skip
+    launch = run_instances(
+        "g5.12xlarge", launched=[gpu], identity=iam_user("mallory"), event_time=at(T0)
+    )
     alerts = kv.run(rule("TerminationProtection"), [launch, protect("i-gpu1", T0 + 86400, "ops")])
     (alert,) = alerts  # a day later, by someone else: the instance is what matters
     assert alert.severity_output == "HIGH"
@@ -140,8 +177,9 @@ def test_a_protection_judged_before_its_launch_alerts_on_the_launch(kv):
     """Two invocations may judge a launch and its protection call in either order: each side
     writes, then reads the other, so the pair alerts whichever is judged second."""
     gpu = launched_item("g5.12xlarge", instance_id="i-gpu1")
-    launch = run_instances("g5.12xlarge", launched=[gpu], identity=iam_user("mallory"),
-                           event_time=at(T0))  # fmt: skip
+    launch = run_instances(
+        "g5.12xlarge", launched=[gpu], identity=iam_user("mallory"), event_time=at(T0)
+    )
     (alert,) = kv.run(rule("TerminationProtection"), [protect("i-gpu1", T0 + 60, "ops"), launch])
     context = json.loads(alert.alert_context_output)
     assert context["judged_on"] == "launch" and context["protected_instance_ids"] == ["i-gpu1"]

@@ -29,45 +29,92 @@ MAX_TITLE = 1000  # Panther's limit on generated fields
 MAX_ALERT_CONTEXT = 200 * 1024  # Panther's limit on alert context
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=40),
-    st.sampled_from(["p4d.24xlarge", "g5.8xlarge", "t3.micro", "10", "-1", "1e308", "NaN",
-                     "Client.DryRunOperation", "2024-08-01T11:30:23Z", "ec2.amazonaws.com",
-                     "RunInstances", "💥", ""]),
-)  # fmt: skip
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=40),
+    st.sampled_from(
+        [
+            "p4d.24xlarge",
+            "g5.8xlarge",
+            "t3.micro",
+            "10",
+            "-1",
+            "1e308",
+            "NaN",
+            "Client.DryRunOperation",
+            "2024-08-01T11:30:23Z",
+            "ec2.amazonaws.com",
+            "RunInstances",
+            "💥",
+            "",
+        ]
+    ),
+)
 junk = st.recursive(
     scalars,
-    lambda children: st.one_of(st.lists(children, max_size=4),
-                               st.dictionaries(st.text(max_size=12), children, max_size=4)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
     max_leaves=12,
-)  # fmt: skip
+)
 
-base_events = st.sampled_from([
-    run_instances("p4d.24xlarge", 2, 2, launched=[launched_item("p4d.24xlarge", cpu(48, 2))] * 2),
-    run_instances({"value": "g5.8xlarge"}, "1", "3"),
-    run_instances(None, launch_template={"launchTemplateId": "lt-1"},
-                  launched=[launched_item("inf2.xlarge")]),
-    run_instances("p2.xlarge", 1, 10, error_code="Client.UnauthorizedOperation"),
-    run_instances("p3.2xlarge", error_code="Client.DryRunOperation"),
-    run_instances("g4dn.xlarge", identity=autoscaling_identity(),
-                  source_ip="autoscaling.amazonaws.com"),
-    run_instances("c5.24xlarge", 5, 5, identity=assumed_role("Admin", "alice@example.com")),
-])  # fmt: skip
+base_events = st.sampled_from(
+    [
+        run_instances(
+            "p4d.24xlarge", 2, 2, launched=[launched_item("p4d.24xlarge", cpu(48, 2))] * 2
+        ),
+        run_instances({"value": "g5.8xlarge"}, "1", "3"),
+        run_instances(
+            None,
+            launch_template={"launchTemplateId": "lt-1"},
+            launched=[launched_item("inf2.xlarge")],
+        ),
+        run_instances("p2.xlarge", 1, 10, error_code="Client.UnauthorizedOperation"),
+        run_instances("p3.2xlarge", error_code="Client.DryRunOperation"),
+        run_instances(
+            "g4dn.xlarge", identity=autoscaling_identity(), source_ip="autoscaling.amazonaws.com"
+        ),
+        run_instances("c5.24xlarge", 5, 5, identity=assumed_role("Admin", "alice@example.com")),
+    ]
+)
 
 # Paths that rules read, to mutate; each is replaced by junk or removed.
 PATHS = [
-    ("requestParameters",), ("requestParameters", "instanceType"),
-    ("requestParameters", "instancesSet"), ("requestParameters", "instancesSet", "items"),
-    ("requestParameters", "launchTemplate"), ("requestParameters", "cpuOptions"),
-    ("responseElements",), ("responseElements", "instancesSet"),
-    ("responseElements", "instancesSet", "items"), ("userIdentity",), ("userIdentity", "arn"),
-    ("userIdentity", "userName"), ("userIdentity", "invokedBy"), ("eventTime",), ("eventID",),
-    ("errorCode",), ("sourceIPAddress",), ("userAgent",), ("awsRegion",), ("resources",),
-    ("recipientAccountId",), ("eventName",), ("eventSource",),
-]  # fmt: skip
+    ("requestParameters",),
+    ("requestParameters", "instanceType"),
+    ("requestParameters", "instancesSet"),
+    ("requestParameters", "instancesSet", "items"),
+    ("requestParameters", "launchTemplate"),
+    ("requestParameters", "cpuOptions"),
+    ("responseElements",),
+    ("responseElements", "instancesSet"),
+    ("responseElements", "instancesSet", "items"),
+    ("userIdentity",),
+    ("userIdentity", "arn"),
+    ("userIdentity", "userName"),
+    ("userIdentity", "invokedBy"),
+    ("eventTime",),
+    ("eventID",),
+    ("errorCode",),
+    ("sourceIPAddress",),
+    ("userAgent",),
+    ("awsRegion",),
+    ("resources",),
+    ("recipientAccountId",),
+    ("eventName",),
+    ("eventSource",),
+]
 REMOVE = object()
-COUNTS = ("requested_instance_count", "launched_instance_count", "requested_vcpus",
-          "launched_vcpus", "requested_accelerators", "launched_accelerators")  # fmt: skip
+COUNTS = (
+    "requested_instance_count",
+    "launched_instance_count",
+    "requested_vcpus",
+    "launched_vcpus",
+    "requested_accelerators",
+    "launched_accelerators",
+)
 
 
 @st.composite
@@ -75,8 +122,14 @@ def mutated_events(draw):
     event = json.loads(json.dumps(draw(base_events)))
     for _ in range(draw(st.integers(min_value=1, max_value=4))):
         path = draw(st.sampled_from(PATHS))
-        value = draw(st.one_of(junk, st.just(REMOVE), st.just({"omitted": True}),
-                               st.just([{"maxCount": 10**20, "minCount": -3}])))  # fmt: skip
+        value = draw(
+            st.one_of(
+                junk,
+                st.just(REMOVE),
+                st.just({"omitted": True}),
+                st.just([{"maxCount": 10**20, "minCount": -3}]),
+            )
+        )
         parent = event
         for key in path[:-1]:
             parent = parent.get(key) if isinstance(parent, dict) else None
@@ -92,8 +145,9 @@ def kv_returning(value):
     def function(*_args, **_kwargs):
         return value
 
-    return dict.fromkeys(("get_string_set", "add_to_string_set", "remove_from_string_set"),
-                         function)  # fmt: skip
+    return dict.fromkeys(
+        ("get_string_set", "add_to_string_set", "remove_from_string_set"), function
+    )
 
 
 FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -152,10 +206,16 @@ def _nested(depth, kind):
 
 
 HOSTILE = {
-    **{f"{kind} nested {depth} deep": _nested(depth, kind)
-       for kind in ("item", "list", "dict") for depth in (1000, 5000)},
-    "integer of 400 digits": 10**400, "negative integer of 400 digits": -(10**400),
-    "largest float": 1.7976931348623157e308, "NaN": float("nan"), "infinity": float("inf"),
+    **{
+        f"{kind} nested {depth} deep": _nested(depth, kind)
+        for kind in ("item", "list", "dict")
+        for depth in (1000, 5000)
+    },
+    "integer of 400 digits": 10**400,
+    "negative integer of 400 digits": -(10**400),
+    "largest float": 1.7976931348623157e308,
+    "NaN": float("nan"),
+    "infinity": float("inf"),
     "a megabyte of text": "x" * 1_000_000,
     "escape sequences": "\x1b[2J\x1b[31m[CRITICAL] forged\x07\r\n",
     "year 1 east of UTC": "0001-01-01T00:00:00+05:00",
@@ -163,7 +223,7 @@ HOSTILE = {
     "last second of 9999": "9999-12-31T23:59:59Z",
     "first second of year 1": "0001-01-01T00:00:00Z",
     "fraction of 18 digits": "2024-08-01T11:30:23.999999999999999999+23:59",
-}  # fmt: skip
+}
 
 
 def test_rules_never_raise_on_hostile_values_in_any_field():

@@ -76,8 +76,9 @@ def test_every_query_runs_on_the_sample(name):
 def test_vcpu_sql_counts_every_instance_catalog_fallback_and_each_event_once():
     many = run_instances("c5.24xlarge", 10, 10, identity=iam_user("eve"), event_time=at(3))
     many["responseElements"]["instancesSet"]["items"][0]["cpuOptions"] = {
-        "coreCount": 2, "threadsPerCore": 1,
-    }  # fmt: skip
+        "coreCount": 2,
+        "threadsPerCore": 1,
+    }
     rows = sql.run(VCPU, [many, many], NOW)  # delivered twice
     (row,) = rows
     assert row["total_vcpus"] == 9 * 96 + 2  # 9 by the catalog, 1 by its cpuOptions
@@ -85,16 +86,26 @@ def test_vcpu_sql_counts_every_instance_catalog_fallback_and_each_event_once():
 
 
 def test_vcpu_sql_burst_vs_drip_failures_and_the_threshold():
-    burst = [run_instances("m5.24xlarge", 3, 3, identity=iam_user("burst"), event_time=at(2, m))
-             for m in range(0, 60, 20)]  # 3 x 288 = 864  # fmt: skip
-    drip = [run_instances("m5.24xlarge", 1, 1, identity=iam_user("drip"), event_time=at(h))
-            for h in (1, 9, 18, 27)]  # one per 9 hours: 96 in the lookback  # fmt: skip
+    burst = [
+        run_instances("m5.24xlarge", 3, 3, identity=iam_user("burst"), event_time=at(2, m))
+        for m in range(0, 60, 20)
+    ]  # 3 x 288 = 864
+    drip = [
+        run_instances("m5.24xlarge", 1, 1, identity=iam_user("drip"), event_time=at(h))
+        for h in (1, 9, 18, 27)
+    ]  # one per 9 hours: 96 in the lookback
     edge = [
         run_instances("m5.24xlarge", 4, 4, identity=iam_user("edge"), event_time=at(1)),
         run_instances("m5.xlarge", 4, 4, identity=iam_user("edge"), event_time=at(1, 5)),
     ]
-    failed = run_instances("m5.24xlarge", 10, 10, identity=iam_user("burst"), event_time=at(1),
-                           error_code="Client.VcpuLimitExceeded")  # fmt: skip
+    failed = run_instances(
+        "m5.24xlarge",
+        10,
+        10,
+        identity=iam_user("burst"),
+        event_time=at(1),
+        error_code="Client.VcpuLimitExceeded",
+    )
     rows = sql.run(VCPU, [*burst, *drip, *edge, failed], NOW)
     assert {r["principal"]: r["total_vcpus"] for r in rows} == {USER + "burst": 864}  # edge: 800
 
@@ -104,18 +115,30 @@ def test_vcpu_sql_burst_vs_drip_failures_and_the_threshold():
 
 def test_count_sql_buckets_threshold_and_exclusions():
     def request(count, user="dan", minutes=0, identity=None, **fields):
-        return run_instances("t3.micro", 1, count, identity=identity or iam_user(user),
-                             event_time=at(5, minutes), **fields)  # fmt: skip
+        return run_instances(
+            "t3.micro",
+            1,
+            count,
+            identity=identity or iam_user(user),
+            event_time=at(5, minutes),
+            **fields,
+        )
 
     exact_five = run_instances("t3.micro", 5, 5, identity=iam_user("eli"), event_time=at(4))
     events = [
-        request(5), request(4, minutes=1),  # dan: 9
-        exact_five, request(5, user="eli", minutes=2),  # eli: 5 + 5 = 10 (Elastic would say 6)
+        request(5),
+        request(4, minutes=1),  # dan: 9
+        exact_five,
+        request(5, user="eli", minutes=2),  # eli: 5 + 5 = 10 (Elastic would say 6)
         request(20, user="fay", error_code="Client.DryRunOperation"),  # dry run: left out
         request(10, user="gus", error_code="Client.UnauthorizedOperation"),  # failure: counted
-        request(10, identity=assumed_role("AWSServiceRoleForAutoScaling", "AutoScaling",
-                                          invokedBy="autoscaling.amazonaws.com")),  # on behalf
-    ]  # fmt: skip
+        request(
+            10,
+            identity=assumed_role(
+                "AWSServiceRoleForAutoScaling", "AutoScaling", invokedBy="autoscaling.amazonaws.com"
+            ),
+        ),  # on behalf
+    ]
     rows = sql.run(COUNT, events, NOW)
     assert {(r["principal"], r["refused_instances"]): r["requested_instances"] for r in rows} == {
         (USER + "eli", 0): 10,
@@ -126,22 +149,36 @@ def test_count_sql_buckets_threshold_and_exclusions():
 def test_sql_counts_per_principal_across_sessions_ips_subnets_and_types():
     """Rotating sessions, IPs, user agents, subnets and types: one role, one person, one row."""
     sessions = [
-        run_instances(kind, 1, 2, identity=assumed_role("deployer", f"s-{i}"),
-                      source_ip=f"192.0.2.{i}", user_agent=f"agent/{i}", subnet_id=f"subnet-{i}",
-                      event_time=at(5, i))
+        run_instances(
+            kind,
+            1,
+            2,
+            identity=assumed_role("deployer", f"s-{i}"),
+            source_ip=f"192.0.2.{i}",
+            user_agent=f"agent/{i}",
+            subnet_id=f"subnet-{i}",
+            event_time=at(5, i),
+        )
         for i, kind in enumerate(["t3.micro", "c5.large"] * 3)
-    ]  # fmt: skip
+    ]
     sso = "AWSReservedSSO_PowerUser_4f2a9c1e0b7d3a61"
     person = [
-        run_instances("m5.24xlarge", 5, 5, identity=assumed_role(sso, "Bob@example.com", account),
-                      event_time=at(5, 10))
+        run_instances(
+            "m5.24xlarge",
+            5,
+            5,
+            identity=assumed_role(sso, "Bob@example.com", account),
+            event_time=at(5, 10),
+        )
         for account in ("111122223333", "444455556666")
-    ]  # fmt: skip
+    ]
     counts = {
         r["principal"]: r["requested_instances"] for r in sql.run(COUNT, sessions + person, NOW)
     }
-    assert counts == {"arn:aws:iam::111122223333:role/deployer": 12,
-                      "identity-center-user:bob@example.com": 10}  # fmt: skip
+    assert counts == {
+        "arn:aws:iam::111122223333:role/deployer": 12,
+        "identity-center-user:bob@example.com": 10,
+    }
     (surge,) = sql.run(VCPU, person, NOW)
     assert surge["principal"] == "identity-center-user:bob@example.com"
     assert surge["total_vcpus"] == 960 and len(surge["actor_arns"]) == 2
@@ -159,12 +196,23 @@ def random_launches(seed, actors=6, calls=40):
         user = f"actor{rng.randrange(actors)}"
         instance_type = rng.choice(["m5.24xlarge", "c5.9xlarge", "g5.12xlarge", "t3.micro"])
         count = rng.randint(1, 6)
-        items = [launched_item(instance_type, cpu(rng.choice([2, 4, 8]), 2) if rng.random() < 0.3
-                               else None) for _ in range(count)]  # fmt: skip
+        items = [
+            launched_item(
+                instance_type, cpu(rng.choice([2, 4, 8]), 2) if rng.random() < 0.3 else None
+            )
+            for _ in range(count)
+        ]
         error = rng.choice([None] * 6 + ["Client.VcpuLimitExceeded", "Client.DryRunOperation"])
         moment = at(7, rng.randrange(0, 7 * 60))
-        event = run_instances(instance_type, 1, count, launched=items, identity=iam_user(user),
-                              event_time=moment, error_code=error)  # fmt: skip
+        event = run_instances(
+            instance_type,
+            1,
+            count,
+            launched=items,
+            identity=iam_user(user),
+            event_time=moment,
+            error_code=error,
+        )
         events.append(event)
         if rng.random() < 0.1:
             events.append(json.loads(json.dumps(event)))  # a duplicate delivery
@@ -254,8 +302,11 @@ def test_queries_read_only_panthers_cloudtrail_table(name):
 
 # --- what DuckDB lets through and Snowflake does not ---------------------------------------------
 
-SCHEMA = json.loads((queries.REPO_ROOT / "compute_abuse/data/panther_cloudtrail_schema.json")
-                    .read_text(encoding="utf-8"))  # fmt: skip
+SCHEMA = json.loads(
+    (queries.REPO_ROOT / "compute_abuse/data/panther_cloudtrail_schema.json").read_text(
+        encoding="utf-8"
+    )
+)
 
 
 def lateral_left_of_join(snowflake_sql: str) -> list[str]:
@@ -325,8 +376,10 @@ def test_queries_are_valid_on_snowflake_where_duckdb_is_lenient(name):
 
 def test_the_snowflake_checks_catch_what_they_guard():
     """Each check finds the construct it exists for (the queries had both once)."""
-    bad = ("SELECT 1 FROM actors a, LATERAL FLATTEN(input => a.x) item "
-           "LEFT JOIN catalog c ON c.t = item.value")  # fmt: skip
+    bad = (
+        "SELECT 1 FROM actors a, LATERAL FLATTEN(input => a.x) item "
+        "LEFT JOIN catalog c ON c.t = item.value"
+    )
     assert lateral_left_of_join(bad) != []
     good = (
         "SELECT 1 FROM actors a LEFT JOIN catalog c ON c.t = a.t, LATERAL FLATTEN(input => a.x) i"
@@ -353,11 +406,18 @@ def test_a_day_bucket_is_reported_by_one_hourly_run_only():
 
     day = datetime(2024, 8, 1, tzinfo=UTC)
     calls = [
-        arrived(run_instances("t3.micro", 1, 4, identity=iam_user("hal"),
-                              event_time=(day + timedelta(hours=h)).strftime("%Y-%m-%dT%H:%M:%SZ")),
-                day + timedelta(hours=h, minutes=5))
+        arrived(
+            run_instances(
+                "t3.micro",
+                1,
+                4,
+                identity=iam_user("hal"),
+                event_time=(day + timedelta(hours=h)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            ),
+            day + timedelta(hours=h, minutes=5),
+        )
         for h in (1, 2, 3)  # 4 + 4 + 4: the third call, arriving at 03:05, crosses 10
-    ]  # fmt: skip
+    ]
     late = arrived(
         run_instances(
             "t3.micro",
@@ -368,10 +428,16 @@ def test_a_day_bucket_is_reported_by_one_hourly_run_only():
         ),
         day + timedelta(days=1, minutes=30),
     )  # delivered after midnight
-    early = arrived(run_instances("t3.micro", 1, 5, identity=iam_user("ivy"),
-                                  event_time=(day + timedelta(hours=9)).strftime(
-                                      "%Y-%m-%dT%H:%M:%SZ")),
-                    day + timedelta(hours=9, minutes=5))  # fmt: skip
+    early = arrived(
+        run_instances(
+            "t3.micro",
+            1,
+            5,
+            identity=iam_user("ivy"),
+            event_time=(day + timedelta(hours=9)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        ),
+        day + timedelta(hours=9, minutes=5),
+    )
     reports = {}
     for hour in range(1, 27):  # hourly runs from 01:00 to 02:00 the next day
         now = day + timedelta(hours=hour)

@@ -101,16 +101,25 @@ def test_workers_read_filter_and_report_exactly_what_one_process_does(tmp_path, 
     keep = frozenset({("ec2.amazonaws.com", "RunInstances")})
 
     def read(jobs):
-        reader = inputs.FilteredReader([str(tmp_path), str(tmp_path / "gone.json")], keep=keep,
-                                       jobs=jobs)  # fmt: skip
+        reader = inputs.FilteredReader(
+            [str(tmp_path), str(tmp_path / "gone.json")], keep=keep, jobs=jobs
+        )
         ids = [record["userIdentity"]["userName"] for record in reader]
-        counts = (reader.records_read, reader.files_read, reader.problem_count,
-                  reader.digests_skipped, reader.other_files)  # fmt: skip
+        counts = (
+            reader.records_read,
+            reader.files_read,
+            reader.problem_count,
+            reader.digests_skipped,
+            reader.other_files,
+        )
         return ids, counts, [str(problem) for problem in reader.problems]
 
     alone = RecordReader([str(tmp_path), str(tmp_path / "gone.json")])
-    expected = [r["userIdentity"]["userName"] for r in alone if r.get("eventName") == "RunInstances"
-                and r.get("eventSource") == "ec2.amazonaws.com"]  # fmt: skip
+    expected = [
+        r["userIdentity"]["userName"]
+        for r in alone
+        if r.get("eventName") == "RunInstances" and r.get("eventSource") == "ec2.amazonaws.com"
+    ]
     one = read(1)
     assert one[0] == expected and len(expected) == 40 + 6 * 3  # the cut object: nothing kept
     assert one[2] == [str(problem) for problem in alone.problems]
@@ -129,14 +138,18 @@ def test_alerts_print_in_event_time_order_for_any_number_of_workers(tmp_path, ca
     outputs = []
     for jobs in ("1", "2"):
         rule = "ComputeAbuse.AWS.EC2.UnusualInstanceType"
-        assert main(["replay", str(tmp_path), "--rules", rule, "--format", "jsonl",
-                     "--jobs", jobs]) == 0  # fmt: skip
+        assert (
+            main(["replay", str(tmp_path), "--rules", rule, "--format", "jsonl", "--jobs", jobs])
+            == 0
+        )
         out, err = capsys.readouterr()
         outputs.append(out)
         assert "Replayed 2 records from 2 file(s)" in err
     alerts = [json.loads(line) for line in outputs[0].splitlines()]
-    assert [alert["event_time"] for alert in alerts] == ["2024-08-01T14:05:00Z",
-                                                         "2024-08-01T14:09:00Z"]  # fmt: skip
+    assert [alert["event_time"] for alert in alerts] == [
+        "2024-08-01T14:05:00Z",
+        "2024-08-01T14:09:00Z",
+    ]
     assert outputs[1] == outputs[0]
 
 
@@ -162,8 +175,9 @@ def test_bad_input_is_named_skipped_and_the_rest_still_read(tmp_path):
     assert any("b-lines.jsonl:2: not JSON" in p for p in problems)
     assert any("b-lines.jsonl:3: [0] is not a CloudTrail record object" in p for p in problems)
     assert any("b-lines.jsonl:4: unknown format" in p for p in problems)
-    assert any("c-not-records.json: Records[1] is not a CloudTrail record object" in p
-               for p in problems)  # fmt: skip
+    assert any(
+        "c-not-records.json: Records[1] is not a CloudTrail record object" in p for p in problems
+    )
     assert any("c-not-records.json: Records[2]" in p for p in problems)
     assert any("d-unknown.json: unknown format" in p for p in problems)
     assert any("e-garbage.json:1: not JSON" in p for p in problems)
@@ -249,8 +263,9 @@ def test_control_characters_in_logs_never_reach_the_terminal(tmp_path, capsys):
     assert main(["replay", str(tmp_path)]) == 2
     out, err = capsys.readouterr()
     for stream in (out, err):
-        assert not any((ord(c) < 32 and c != "\n") or 0x7F <= ord(c) < 0xA0 or c == "\u202e"
-                       for c in stream)  # fmt: skip
+        assert not any(
+            (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) < 0xA0 or c == "\u202e" for c in stream
+        )
     assert "mallory\\x1b[2J\\x0d\\x0a[LOW] nothing to see\\u202e" in out
     assert "x\\x1b[31m.jsonl:2: not JSON" in err
 
@@ -318,34 +333,42 @@ def test_committed_sample_is_what_the_generator_produces(tmp_path):
     sample_data.write(tmp_path)
 
     def contents(root):
-        return {p.relative_to(root): gzip.decompress(p.read_bytes())
-                for p in sorted(root.rglob("*.json.gz"))}  # fmt: skip
+        return {
+            p.relative_to(root): gzip.decompress(p.read_bytes())
+            for p in sorted(root.rglob("*.json.gz"))
+        }
 
     assert contents(tmp_path) == contents(SAMPLE_DIR), "stale sample: run `make sample`"
 
 
 # The sample's story (see compute_abuse/sample_data.py): (rule, actor, what) of every alert.
-SAMPLE_ALERTS = sorted([
-    ("ComputeAbuse.AWS.EC2.DryRunProbe", "backup-sync", "p3.16xlarge"),
-    # the sample's delivery order: the ap-southeast-1 refusal (14:34) arrives before 14:06
-    ("ComputeAbuse.AWS.EC2.HijackPlaybook", "backup-sync", "recon, quota-increase, launch"),
-    ("ComputeAbuse.AWS.EC2.HighInstanceCount", "aws-go-sdk-1722946211294449000", "10 instances"),
-    # per principal and day, across types and regions: the burst's third call reaches 10
-    ("ComputeAbuse.AWS.EC2.HighInstanceCount", "backup-sync", "12 instances"),
-    ("ComputeAbuse.AWS.EC2.QuotaProbe", "backup-sync", "10 regions"),
-    ("ComputeAbuse.AWS.EC2.QuotaProbe", "backup-sync", "L-417A185B"),
-    ("ComputeAbuse.AWS.EC2.RegionSpread", "backup-sync", "3 regions"),
-    ("ComputeAbuse.AWS.EC2.TerminationProtection", "backup-sync", "g5.12xlarge"),
-    ("ComputeAbuse.AWS.EC2.UnusualInstanceType", "aws-go-sdk-1722946211294449000", "p2.xlarge"),
-    ("ComputeAbuse.AWS.EC2.UnusualInstanceType", "backup-sync", "g4dn.12xlarge"),
-    ("ComputeAbuse.AWS.EC2.UnusualInstanceType", "backup-sync", "g5.12xlarge"),
-    ("ComputeAbuse.AWS.EC2.UnusualInstanceType", "backup-sync", "p3.16xlarge"),
-    ("ComputeAbuse.AWS.EC2.UnusualInstanceType", "backup-sync", "p4d.24xlarge"),
-    ("ComputeAbuse.AWS.EC2.UnusualInstanceType", "bob", "g5.xlarge"),
-    ("ComputeAbuse.AWS.EC2.VCPUSurge", "backup-sync", "928 vCPUs"),
-    # a Fargate service of 60 tasks of a 16-vCPU task definition registered 40 s before
-    ("ComputeAbuse.AWS.EC2.VCPUSurge", "svc-reporting", "960 vCPUs"),
-])  # fmt: skip
+SAMPLE_ALERTS = sorted(
+    [
+        ("ComputeAbuse.AWS.EC2.DryRunProbe", "backup-sync", "p3.16xlarge"),
+        # the sample's delivery order: the ap-southeast-1 refusal (14:34) arrives before 14:06
+        ("ComputeAbuse.AWS.EC2.HijackPlaybook", "backup-sync", "recon, quota-increase, launch"),
+        (
+            "ComputeAbuse.AWS.EC2.HighInstanceCount",
+            "aws-go-sdk-1722946211294449000",
+            "10 instances",
+        ),
+        # per principal and day, across types and regions: the burst's third call reaches 10
+        ("ComputeAbuse.AWS.EC2.HighInstanceCount", "backup-sync", "12 instances"),
+        ("ComputeAbuse.AWS.EC2.QuotaProbe", "backup-sync", "10 regions"),
+        ("ComputeAbuse.AWS.EC2.QuotaProbe", "backup-sync", "L-417A185B"),
+        ("ComputeAbuse.AWS.EC2.RegionSpread", "backup-sync", "3 regions"),
+        ("ComputeAbuse.AWS.EC2.TerminationProtection", "backup-sync", "g5.12xlarge"),
+        ("ComputeAbuse.AWS.EC2.UnusualInstanceType", "aws-go-sdk-1722946211294449000", "p2.xlarge"),
+        ("ComputeAbuse.AWS.EC2.UnusualInstanceType", "backup-sync", "g4dn.12xlarge"),
+        ("ComputeAbuse.AWS.EC2.UnusualInstanceType", "backup-sync", "g5.12xlarge"),
+        ("ComputeAbuse.AWS.EC2.UnusualInstanceType", "backup-sync", "p3.16xlarge"),
+        ("ComputeAbuse.AWS.EC2.UnusualInstanceType", "backup-sync", "p4d.24xlarge"),
+        ("ComputeAbuse.AWS.EC2.UnusualInstanceType", "bob", "g5.xlarge"),
+        ("ComputeAbuse.AWS.EC2.VCPUSurge", "backup-sync", "928 vCPUs"),
+        # a Fargate service of 60 tasks of a 16-vCPU task definition registered 40 s before
+        ("ComputeAbuse.AWS.EC2.VCPUSurge", "svc-reporting", "960 vCPUs"),
+    ]
+)
 
 
 def describe(alert):
@@ -375,8 +398,11 @@ def test_sample_replay_tells_the_story():
     assert sorted(describe(alert) for alert in alerts) == SAMPLE_ALERTS
     quiet = {"legacy-batch", "github-actions-ci", "AutoScaling", "EKS", "alice", "report-scheduler"}
     assert not quiet & {alert.context["actor_name"] for alert in alerts}  # the slow drip too
-    (duplicated,) = [a for a in alerts if describe(a)[2] == "g5.12xlarge"
-                     and a.rule_id.endswith("UnusualInstanceType")]  # fmt: skip
+    (duplicated,) = [
+        a
+        for a in alerts
+        if describe(a)[2] == "g5.12xlarge" and a.rule_id.endswith("UnusualInstanceType")
+    ]
     assert duplicated.matches == 2  # CloudTrail delivered that record twice
 
 

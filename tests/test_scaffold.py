@@ -15,8 +15,9 @@ from compute_abuse.content import CONTENT_FOLDERS, load_rule, load_specs, run_ru
 def repo(tmp_path):
     """A copy of the repo's content, where a rule can be added."""
     for folder in CONTENT_FOLDERS:
-        shutil.copytree(REPO_ROOT / folder, tmp_path / folder,
-                        ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+        shutil.copytree(
+            REPO_ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
     (tmp_path / "tests").mkdir()
     return tmp_path
 
@@ -24,9 +25,11 @@ def repo(tmp_path):
 def test_a_new_rule_passes_its_own_tests_and_generate_lists_it(repo):
     paths = scaffold.new_rule("SpotPriceProbe", repo)
     names = [str(path.relative_to(repo)) for path in paths]
-    assert names == ["rules/aws_ec2_compute_abuse/spot_price_probe.py",
-                     "rules/aws_ec2_compute_abuse/spot_price_probe.yml",
-                     "tests/test_spot_price_probe.py"]  # fmt: skip
+    assert names == [
+        "rules/aws_ec2_compute_abuse/spot_price_probe.py",
+        "rules/aws_ec2_compute_abuse/spot_price_probe.yml",
+        "tests/test_spot_price_probe.py",
+    ]
     (spec,) = [
         s for s in load_specs(repo) if s.analysis_id == "ComputeAbuse.AWS.EC2.SpotPriceProbe"
     ]
@@ -61,10 +64,15 @@ def test_a_removed_rule_leaves_the_pack(repo):
     assert "ComputeAbuse.AWS.EC2.QuotaProbe" not in pack.body["PackDefinition"]["IDs"]
 
 
-@pytest.mark.parametrize("name, says", [
-    ("spot_price_probe", "CamelCase"), ("Spot-Probe", "CamelCase"), ("", "CamelCase"),
-    ("QuotaProbe", "already exists: rules/aws_ec2_compute_abuse/quota_probe.py"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "name, says",
+    [
+        ("spot_price_probe", "CamelCase"),
+        ("Spot-Probe", "CamelCase"),
+        ("", "CamelCase"),
+        ("QuotaProbe", "already exists: rules/aws_ec2_compute_abuse/quota_probe.py"),
+    ],
+)
 def test_a_bad_or_taken_name_writes_nothing(repo, name, says):
     before = sorted(path for path in repo.rglob("*"))
     with pytest.raises(ValueError, match=says):

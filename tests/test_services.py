@@ -28,30 +28,62 @@ def at(epoch):
 
 
 def sagemaker(name, request, epoch=T0, user="mallory", **fields):
-    return api_call("sagemaker.amazonaws.com", name, eventTime=at(epoch),
-                    userIdentity=iam_user(user), requestParameters=request,
-                    responseElements=fields.pop("response", {"arn": "arn:aws:sagemaker:x"}),
-                    **fields)  # fmt: skip
+    return api_call(
+        "sagemaker.amazonaws.com",
+        name,
+        eventTime=at(epoch),
+        userIdentity=iam_user(user),
+        requestParameters=request,
+        responseElements=fields.pop("response", {"arn": "arn:aws:sagemaker:x"}),
+        **fields,
+    )
 
 
 def training(instance_type, count, epoch=T0, user="mallory", **fields):
-    return sagemaker("CreateTrainingJob", {
-        "trainingJobName": "job", "resourceConfig": {
-            "instanceType": instance_type, "instanceCount": count, "volumeSizeInGB": 50}},
-        epoch, user, **fields)  # fmt: skip
+    return sagemaker(
+        "CreateTrainingJob",
+        {
+            "trainingJobName": "job",
+            "resourceConfig": {
+                "instanceType": instance_type,
+                "instanceCount": count,
+                "volumeSizeInGB": 50,
+            },
+        },
+        epoch,
+        user,
+        **fields,
+    )
 
 
 def hyperpod(groups, epoch=T0, user="mallory"):
-    return sagemaker("CreateCluster", {"clusterName": "c", "instanceGroups": [
-        {"instanceGroupName": f"g{i}", "instanceType": t, "instanceCount": n}
-        for i, (t, n) in enumerate(groups)]}, epoch, user)  # fmt: skip
+    return sagemaker(
+        "CreateCluster",
+        {
+            "clusterName": "c",
+            "instanceGroups": [
+                {"instanceGroupName": f"g{i}", "instanceType": t, "instanceCount": n}
+                for i, (t, n) in enumerate(groups)
+            ],
+        },
+        epoch,
+        user,
+    )
 
 
 @pytest.fixture(scope="module")
 def rules():
-    return {name: load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{name}"))
-            for name in ("UnusualInstanceType", "VCPUSurge", "HighInstanceCount", "HijackPlaybook",
-                         "DryRunProbe", "RegionSpread")}  # fmt: skip
+    return {
+        name: load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{name}"))
+        for name in (
+            "UnusualInstanceType",
+            "VCPUSurge",
+            "HighInstanceCount",
+            "HijackPlaybook",
+            "DryRunProbe",
+            "RegionSpread",
+        )
+    }
 
 
 def context(result):
@@ -62,30 +94,85 @@ def context(result):
     "event, instances, vcpus, accelerators, types",
     [
         (training("ml.p4d.24xlarge", 10), 10, 960, 80, ("p4d.24xlarge",)),
-        (hyperpod([("ml.t3.xlarge", 1), ("ml.p5.48xlarge", 8)]), 9, 4 + 8 * 192, 64,
-         ("t3.xlarge", "p5.48xlarge")),
-        (sagemaker("CreateHyperParameterTuningJob", {
-            "trainingJobDefinition": {"resourceConfig": {"instanceType": "ml.g5.12xlarge",
-                                                         "instanceCount": 1}},
-            "hyperParameterTuningJobConfig": {"resourceLimits": {"maxParallelTrainingJobs": 10,
-                                                                 "maxNumberOfTrainingJobs": 50}}}),
-         10, 480, 40, ("g5.12xlarge",)),
-        (sagemaker("CreateProcessingJob", {"processingResources": {"clusterConfig": {
-            "instanceType": "ml.m5.xlarge", "instanceCount": 2}}}), 2, 8, 0, ("m5.xlarge",)),
-        (sagemaker("CreateTransformJob", {"transformResources": {
-            "instanceType": "ml.c5.2xlarge", "instanceCount": 3}}), 3, 24, 0, ("c5.2xlarge",)),
-        (sagemaker("CreateNotebookInstance", {"instanceType": "ml.g5.xlarge"}), 1, 4, 1,
-         ("g5.xlarge",)),
-        (sagemaker("CreateApp", {"appType": "JupyterLab", "resourceSpec": {
-            "instanceType": "ml.t3.medium"}}), 1, 2, 0, ("t3.medium",)),
+        (
+            hyperpod([("ml.t3.xlarge", 1), ("ml.p5.48xlarge", 8)]),
+            9,
+            4 + 8 * 192,
+            64,
+            ("t3.xlarge", "p5.48xlarge"),
+        ),
+        (
+            sagemaker(
+                "CreateHyperParameterTuningJob",
+                {
+                    "trainingJobDefinition": {
+                        "resourceConfig": {"instanceType": "ml.g5.12xlarge", "instanceCount": 1}
+                    },
+                    "hyperParameterTuningJobConfig": {
+                        "resourceLimits": {
+                            "maxParallelTrainingJobs": 10,
+                            "maxNumberOfTrainingJobs": 50,
+                        }
+                    },
+                },
+            ),
+            10,
+            480,
+            40,
+            ("g5.12xlarge",),
+        ),
+        (
+            sagemaker(
+                "CreateProcessingJob",
+                {
+                    "processingResources": {
+                        "clusterConfig": {"instanceType": "ml.m5.xlarge", "instanceCount": 2}
+                    }
+                },
+            ),
+            2,
+            8,
+            0,
+            ("m5.xlarge",),
+        ),
+        (
+            sagemaker(
+                "CreateTransformJob",
+                {"transformResources": {"instanceType": "ml.c5.2xlarge", "instanceCount": 3}},
+            ),
+            3,
+            24,
+            0,
+            ("c5.2xlarge",),
+        ),
+        (
+            sagemaker("CreateNotebookInstance", {"instanceType": "ml.g5.xlarge"}),
+            1,
+            4,
+            1,
+            ("g5.xlarge",),
+        ),
+        (
+            sagemaker(
+                "CreateApp",
+                {"appType": "JupyterLab", "resourceSpec": {"instanceType": "ml.t3.medium"}},
+            ),
+            1,
+            2,
+            0,
+            ("t3.medium",),
+        ),
         (training(None, None), 1, 0, 0, ()),  # no type: nothing guessed
     ],
-)  # fmt: skip
+)
 def test_each_sagemaker_api_is_priced_by_the_catalog(event, instances, vcpus, accelerators, types):
     assert helpers.is_launch_event(event)
     summary = helpers.summarize_launch(event)
     assert (summary.instance_count, summary.vcpus, summary.accelerators) == (
-        instances, vcpus, accelerators)  # fmt: skip
+        instances,
+        vcpus,
+        accelerators,
+    )
     assert summary.instance_types == types and summary.launches_later
     assert helpers.service_name(event) == "SageMaker"
 
@@ -111,8 +198,13 @@ def test_vcpus_add_up_across_ec2_and_sagemaker(kv, rules):
 
 
 def test_a_refused_gpu_job_is_a_low_attempt(kv, rules):
-    refused = training("ml.p5.48xlarge", 4, errorCode="ResourceLimitExceeded",
-                       errorMessage="The account-level service limit", response=None)  # fmt: skip
+    refused = training(
+        "ml.p5.48xlarge",
+        4,
+        errorCode="ResourceLimitExceeded",
+        errorMessage="The account-level service limit",
+        response=None,
+    )
     (alert,) = kv.run(rules["UnusualInstanceType"], [refused])
     assert alert.severity_output == "LOW"
     assert "tried to launch 4 unusual SageMaker instance(s) [p5.48xlarge]" in alert.title_output
@@ -120,27 +212,43 @@ def test_a_refused_gpu_job_is_a_low_attempt(kv, rules):
 
 def test_a_gpu_job_is_the_playbooks_launch_stage(kv, rules):
     events = [
-        api_call("servicequotas.amazonaws.com", "GetServiceQuota", eventTime=at(T0),
-                 userIdentity=iam_user("mallory"),
-                 requestParameters={"serviceCode": "ec2", "quotaCode": "L-417A185B"}),
-        api_call("servicequotas.amazonaws.com", "RequestServiceQuotaIncrease",
-                 eventTime=at(T0 + 60), userIdentity=iam_user("mallory"),
-                 requestParameters={"serviceCode": "sagemaker", "quotaCode": "L-1234"}),
+        api_call(
+            "servicequotas.amazonaws.com",
+            "GetServiceQuota",
+            eventTime=at(T0),
+            userIdentity=iam_user("mallory"),
+            requestParameters={"serviceCode": "ec2", "quotaCode": "L-417A185B"},
+        ),
+        api_call(
+            "servicequotas.amazonaws.com",
+            "RequestServiceQuotaIncrease",
+            eventTime=at(T0 + 60),
+            userIdentity=iam_user("mallory"),
+            requestParameters={"serviceCode": "sagemaker", "quotaCode": "L-1234"},
+        ),
         training("ml.p4d.24xlarge", 2, T0 + 120),
-    ]  # fmt: skip
+    ]
     (alert,) = kv.run(rules["HijackPlaybook"], events)
     assert [s["stage"] for s in context(alert)["stages"]] == ["recon", "quota-increase", "launch"]
 
 
 def test_everyday_data_science_stays_quiet(kv, rules):
     events = [
-        sagemaker("CreateProcessingJob", {"processingResources": {"clusterConfig": {
-            "instanceType": "ml.m5.xlarge", "instanceCount": 2}}}, T0, "ds"),
+        sagemaker(
+            "CreateProcessingJob",
+            {
+                "processingResources": {
+                    "clusterConfig": {"instanceType": "ml.m5.xlarge", "instanceCount": 2}
+                }
+            },
+            T0,
+            "ds",
+        ),
         sagemaker("CreateNotebookInstance", {"instanceType": "ml.t3.medium"}, T0 + 60, "ds"),
         sagemaker("CreateApp", {"resourceSpec": {"instanceType": "ml.t3.medium"}}, T0 + 120, "ds"),
         training("ml.m5.2xlarge", 1, T0 + 180, "ds"),
         training(None, None, T0 + 240, "ds"),
-    ]  # fmt: skip
+    ]
     for name, rule in rules.items():
         assert kv.run(rule, events) == [], name
 
@@ -149,14 +257,29 @@ def test_everyday_data_science_stays_quiet(kv, rules):
 
 
 def start(instance_ids, epoch, user="mallory", **fields):
-    return api_call("ec2.amazonaws.com", "StartInstances", eventTime=at(epoch),
-                    userIdentity=iam_user(user),
-                    requestParameters={"instancesSet": {"items": [
-                        {"instanceId": i} for i in instance_ids]}},
-                    responseElements=fields.pop("response", {"instancesSet": {"items": [
-                        {"instanceId": i, "currentState": {"code": 0, "name": "pending"},
-                         "previousState": {"code": 80, "name": "stopped"}}
-                        for i in instance_ids]}}), **fields)  # fmt: skip
+    return api_call(
+        "ec2.amazonaws.com",
+        "StartInstances",
+        eventTime=at(epoch),
+        userIdentity=iam_user(user),
+        requestParameters={"instancesSet": {"items": [{"instanceId": i} for i in instance_ids]}},
+        responseElements=fields.pop(
+            "response",
+            {
+                "instancesSet": {
+                    "items": [
+                        {
+                            "instanceId": i,
+                            "currentState": {"code": 0, "name": "pending"},
+                            "previousState": {"code": 80, "name": "stopped"},
+                        }
+                        for i in instance_ids
+                    ]
+                }
+            },
+        ),
+        **fields,
+    )
 
 
 def launched_ids(event):
@@ -170,8 +293,7 @@ def test_starting_remembered_instances_counts_their_vcpus_and_types(kv, rules):
     """Launched (and recorded by VCPUSurge), stopped, and started again three days later with
     more: the start is priced by what the pack remembered of each instance."""
     big = run_instances("c5.24xlarge", 8, 8, event_time=at(T0), identity=iam_user("mallory"))
-    gpus = run_instances("p3.16xlarge", 2, 2, event_time=at(T0 + DAY),
-                         identity=iam_user("mallory"))  # fmt: skip
+    gpus = run_instances("p3.16xlarge", 2, 2, event_time=at(T0 + DAY), identity=iam_user("mallory"))
     assert kv.run(rules["VCPUSurge"], [big, gpus]) == []  # 768 vCPUs, a day later 128
     restart = start([*launched_ids(big), *launched_ids(gpus), "i-0unknown000000001"], T0 + 4 * DAY)
     summary = helpers.summarize_launch(restart)
@@ -202,17 +324,26 @@ def test_a_scheduler_restarting_two_small_instances_every_morning_stays_quiet(kv
 
 
 def desired(count, epoch, user="mallory", group="workers"):
-    return api_call("autoscaling.amazonaws.com", "SetDesiredCapacity", eventTime=at(epoch),
-                    userIdentity=iam_user(user), responseElements=None,
-                    requestParameters={"autoScalingGroupName": group, "desiredCapacity": count,
-                                       "honorCooldown": False})  # fmt: skip
+    return api_call(
+        "autoscaling.amazonaws.com",
+        "SetDesiredCapacity",
+        eventTime=at(epoch),
+        userIdentity=iam_user(user),
+        responseElements=None,
+        requestParameters={
+            "autoScalingGroupName": group,
+            "desiredCapacity": count,
+            "honorCooldown": False,
+        },
+    )
 
 
 def group(count, epoch, types=("g5.4xlarge",), user="platform"):
     from compute_abuse.events import auto_scaling_group
 
-    return auto_scaling_group(desired=count, override_types=types, eventTime=at(epoch),
-                              userIdentity=iam_user(user))  # fmt: skip
+    return auto_scaling_group(
+        desired=count, override_types=types, eventTime=at(epoch), userIdentity=iam_user(user)
+    )
 
 
 def test_growing_a_remembered_gpu_group_counts_its_growth_at_the_groups_types(kv, rules):
@@ -331,8 +462,10 @@ def test_vcpus_add_up_across_ec2_and_ecs(kv, rules):
 
 
 def test_ecs_in_three_regions_is_a_region_spread(kv, rules):
-    events = [ecs(run_task, "x:1", 1, epoch=T0 + i, awsRegion=region)
-              for i, region in enumerate(("us-east-1", "eu-west-1", "ap-south-1"))]  # fmt: skip
+    events = [
+        ecs(run_task, "x:1", 1, epoch=T0 + i, awsRegion=region)
+        for i, region in enumerate(("us-east-1", "eu-west-1", "ap-south-1"))
+    ]
     (alert,) = kv.run(rules["RegionSpread"], events)
     assert "compute in 3 regions" in alert.title_output
 
@@ -340,13 +473,28 @@ def test_ecs_in_three_regions_is_a_region_spread(kv, rules):
 def test_everyday_ecs_stays_quiet(kv, rules):
     """A scheduled Fargate task every ten minutes for a day (144 small tasks), a deploy role
     creating services of a few tasks, and tasks on the cluster's own EC2 instances."""
-    scheduler = [ecs(run_task, "report:7", 1, cpu="512", epoch=T0 + 600 * i, user="scheduler")
-                 for i in range(144)]  # fmt: skip
-    deploys = [ecs(register_task_definition, "api", "1024", revision=40, user="deploy"),
-               *(ecs(create_service, "api:40", desired=4, epoch=T0 + 60 + i, name=f"api-{i}",
-                     user="deploy") for i in range(5))]  # fmt: skip
-    on_instances = [ecs(run_task, "batch:1", 50, launch_type="EC2", epoch=T0 + 3600 + i,
-                        user="batch") for i in range(20)]  # fmt: skip
+    scheduler = [
+        ecs(run_task, "report:7", 1, cpu="512", epoch=T0 + 600 * i, user="scheduler")
+        for i in range(144)
+    ]
+    deploys = [
+        ecs(register_task_definition, "api", "1024", revision=40, user="deploy"),
+        *(
+            ecs(
+                create_service,
+                "api:40",
+                desired=4,
+                epoch=T0 + 60 + i,
+                name=f"api-{i}",
+                user="deploy",
+            )
+            for i in range(5)
+        ),
+    ]
+    on_instances = [
+        ecs(run_task, "batch:1", 50, launch_type="EC2", epoch=T0 + 3600 + i, user="batch")
+        for i in range(20)
+    ]
     for name in ("VCPUSurge", "HighInstanceCount", "UnusualInstanceType", "HijackPlaybook"):
         assert kv.run(rules[name], scheduler + deploys + on_instances) == [], name
 
@@ -357,17 +505,24 @@ def update_service(service="web", desired=None, task_definition=None, epoch=T0, 
         request["desiredCount"] = desired
     if task_definition:
         request["taskDefinition"] = task_definition
-    return api_call("ecs.amazonaws.com", "UpdateService", eventTime=at(epoch),
-                    userIdentity=iam_user(user), requestParameters=request,
-                    responseElements={"service": {"serviceName": service}})  # fmt: skip
+    return api_call(
+        "ecs.amazonaws.com",
+        "UpdateService",
+        eventTime=at(epoch),
+        userIdentity=iam_user(user),
+        requestParameters=request,
+        responseElements={"service": {"serviceName": service}},
+    )
 
 
 def test_scaling_a_known_service_up_counts_its_growth_at_its_task_size(kv, rules):
     """An attacker grows an existing service from 2 to 60 tasks of 16 vCPUs: 58 new tasks, 928
     vCPUs, priced by the size the service was created with (the update names no task
     definition)."""
-    events = [ecs(register_task_definition, "etl", "16384", revision=5, user="dataeng"),
-              ecs(create_service, "etl:5", desired=2, name="etl", user="dataeng")]  # fmt: skip
+    events = [
+        ecs(register_task_definition, "etl", "16384", revision=5, user="dataeng"),
+        ecs(create_service, "etl:5", desired=2, name="etl", user="dataeng"),
+    ]
     assert kv.run(rules["VCPUSurge"], events) == []  # 32 vCPUs
     (surge,) = kv.run(rules["VCPUSurge"], [update_service("etl", 60, epoch=T0 + 300)])
     context = json.loads(surge.alert_context_output)
@@ -381,13 +536,23 @@ def test_everyday_service_deploys_stay_quiet(kv, rules):
     new deployments (no desired count), and scales a service on EC2 container instances."""
     events = [ecs(create_service, "api:1", desired=14, name="api", user="deploy")]
     for revision in range(2, 32):
-        events.append(ecs(register_task_definition, "api", "2048", revision=revision,
-                          epoch=T0 + 600 * revision, user="deploy"))  # fmt: skip
-        events.append(update_service("api", 14, f"api:{revision}", T0 + 600 * revision + 5,
-                                     "deploy"))  # fmt: skip
+        events.append(
+            ecs(
+                register_task_definition,
+                "api",
+                "2048",
+                revision=revision,
+                epoch=T0 + 600 * revision,
+                user="deploy",
+            )
+        )
+        events.append(
+            update_service("api", 14, f"api:{revision}", T0 + 600 * revision + 5, "deploy")
+        )
         events.append(update_service("api", None, None, T0 + 600 * revision + 9, "deploy"))
-    events.append(ecs(create_service, "batch:1", desired=1, launch_type="EC2", name="batch",
-                      user="deploy"))  # fmt: skip
+    events.append(
+        ecs(create_service, "batch:1", desired=1, launch_type="EC2", name="batch", user="deploy")
+    )
     events.append(update_service("batch", 400, None, T0 + 30000, "deploy"))
     for name in ("VCPUSurge", "RegionSpread", "HijackPlaybook"):
         assert kv.run(rules[name], events) == [], name
@@ -397,22 +562,40 @@ def test_everyday_service_deploys_stay_quiet(kv, rules):
 
 
 def endpoint_config(name, variants, epoch=T0, user="mallory"):
-    return sagemaker("CreateEndpointConfig", {"endpointConfigName": name, "productionVariants": [
-        {"variantName": f"v{i}", "modelName": "m", "instanceType": t, "initialInstanceCount": n}
-        for i, (t, n) in enumerate(variants)]}, epoch, user,
-        response={"endpointConfigArn": f"arn:aws:sagemaker:us-east-1:111122223333:"
-                                       f"endpoint-config/{name}"})  # fmt: skip
+    return sagemaker(
+        "CreateEndpointConfig",
+        {
+            "endpointConfigName": name,
+            "productionVariants": [
+                {
+                    "variantName": f"v{i}",
+                    "modelName": "m",
+                    "instanceType": t,
+                    "initialInstanceCount": n,
+                }
+                for i, (t, n) in enumerate(variants)
+            ],
+        },
+        epoch,
+        user,
+        response={
+            "endpointConfigArn": f"arn:aws:sagemaker:us-east-1:111122223333:endpoint-config/{name}"
+        },
+    )
 
 
 def endpoint(config, epoch=T0 + 60, user="mallory", name="CreateEndpoint"):
-    return sagemaker(name, {"endpointName": "e", "endpointConfigName": config}, epoch, user,
-                     response={"endpointArn": "arn:aws:sagemaker:us-east-1:111122223333:"
-                                              "endpoint/e"})  # fmt: skip
+    return sagemaker(
+        name,
+        {"endpointName": "e", "endpointConfigName": config},
+        epoch,
+        user,
+        response={"endpointArn": "arn:aws:sagemaker:us-east-1:111122223333:endpoint/e"},
+    )
 
 
 def test_a_gpu_endpoint_is_priced_by_its_config_and_alerts_naming_the_person(kv, rules):
-    events = [endpoint_config("big", [("ml.p4d.24xlarge", 9), ("ml.m5.large", 2)]),
-              endpoint("big")]  # fmt: skip
+    events = [endpoint_config("big", [("ml.p4d.24xlarge", 9), ("ml.m5.large", 2)]), endpoint("big")]
     (unusual,) = kv.run(rules["UnusualInstanceType"], events)
     assert unusual.title_output.startswith(
         "mallory requested 11 unusual SageMaker instance(s) [p4d.24xlarge] via CreateEndpoint"
@@ -449,11 +632,14 @@ def test_everyday_endpoints_stay_quiet(kv, rules):
         T0,
         "ds",
     )
-    events = [endpoint_config("api-1", [("ml.m5.large", 2)], T0, "ds"),
-              endpoint("api-1", T0 + 60, "ds"),
-              endpoint_config("api-2", [("ml.m5.large", 2)], T0 + DAY, "ds"),
-              endpoint("api-2", T0 + DAY + 60, "ds", "UpdateEndpoint"),
-              serverless, endpoint("sls", T0 + 120, "ds")]  # fmt: skip
+    events = [
+        endpoint_config("api-1", [("ml.m5.large", 2)], T0, "ds"),
+        endpoint("api-1", T0 + 60, "ds"),
+        endpoint_config("api-2", [("ml.m5.large", 2)], T0 + DAY, "ds"),
+        endpoint("api-2", T0 + DAY + 60, "ds", "UpdateEndpoint"),
+        serverless,
+        endpoint("sls", T0 + 120, "ds"),
+    ]
     for name, rule in rules.items():
         assert kv.run(rule, events) == [], name
 
@@ -462,18 +648,30 @@ def test_everyday_endpoints_stay_quiet(kv, rules):
 
 
 def modify_fleet(fleet_id, capacity, epoch, user="mallory"):
-    return api_call("ec2.amazonaws.com", "ModifyFleet", eventTime=at(epoch),
-                    userIdentity=iam_user(user), responseElements={"ModifyFleetResponse": {
-                        "return": True}}, requestParameters={"ModifyFleetRequest": {
-                            "FleetId": fleet_id, "TargetCapacitySpecification": {
-                                "TotalTargetCapacity": capacity}}})  # fmt: skip
+    return api_call(
+        "ec2.amazonaws.com",
+        "ModifyFleet",
+        eventTime=at(epoch),
+        userIdentity=iam_user(user),
+        responseElements={"ModifyFleetResponse": {"return": True}},
+        requestParameters={
+            "ModifyFleetRequest": {
+                "FleetId": fleet_id,
+                "TargetCapacitySpecification": {"TotalTargetCapacity": capacity},
+            }
+        },
+    )
 
 
 def modify_spot_fleet(request_id, capacity, epoch, user="mallory"):
-    return api_call("ec2.amazonaws.com", "ModifySpotFleetRequest", eventTime=at(epoch),
-                    userIdentity=iam_user(user), responseElements={"return": True},
-                    requestParameters={"spotFleetRequestId": request_id,
-                                       "targetCapacity": capacity})  # fmt: skip
+    return api_call(
+        "ec2.amazonaws.com",
+        "ModifySpotFleetRequest",
+        eventTime=at(epoch),
+        userIdentity=iam_user(user),
+        responseElements={"return": True},
+        requestParameters={"spotFleetRequestId": request_id, "targetCapacity": capacity},
+    )
 
 
 def fleet_id(event):
@@ -483,8 +681,9 @@ def fleet_id(event):
 def test_growing_a_remembered_fleet_counts_its_growth_at_its_types(kv, rules):
     from compute_abuse.events import create_fleet
 
-    fleet = create_fleet(("g5.4xlarge",), 2, "maintain", eventTime=at(T0 - DAY),
-                         identity=iam_user("platform"))  # fmt: skip
+    fleet = create_fleet(
+        ("g5.4xlarge",), 2, "maintain", eventTime=at(T0 - DAY), identity=iam_user("platform")
+    )
     assert kv.run(rules["VCPUSurge"], [fleet]) == []  # 32 vCPUs, remembered
     grow = modify_fleet(fleet_id(fleet), 200, T0)
     (surge,) = kv.run(rules["VCPUSurge"], [grow])
@@ -496,8 +695,14 @@ def test_growing_a_remembered_fleet_counts_its_growth_at_its_types(kv, rules):
 def test_a_fleet_in_vcpus_grows_in_vcpus(kv, rules):
     from compute_abuse.events import create_fleet
 
-    fleet = create_fleet(("c5.large", "c5.24xlarge"), 64, "maintain", unit="vcpu",
-                         eventTime=at(T0 - DAY), identity=iam_user("platform"))  # fmt: skip
+    fleet = create_fleet(
+        ("c5.large", "c5.24xlarge"),
+        64,
+        "maintain",
+        unit="vcpu",
+        eventTime=at(T0 - DAY),
+        identity=iam_user("platform"),
+    )
     kv.run(rules["VCPUSurge"], [fleet])
     (surge,) = kv.run(rules["VCPUSurge"], [modify_fleet(fleet_id(fleet), 1000, T0)])
     assert context(surge)["window_total"] == 1000 - 64
@@ -506,8 +711,9 @@ def test_a_fleet_in_vcpus_grows_in_vcpus(kv, rules):
 def test_growing_a_spot_fleet_request_counts_its_growth(kv, rules):
     from compute_abuse.events import request_spot_fleet
 
-    spot = request_spot_fleet(("p3.2xlarge",), 1, eventTime=at(T0 - DAY),
-                              userIdentity=iam_user("platform"))  # fmt: skip
+    spot = request_spot_fleet(
+        ("p3.2xlarge",), 1, eventTime=at(T0 - DAY), userIdentity=iam_user("platform")
+    )
     kv.run(rules["VCPUSurge"], [spot])
     (surge,) = kv.run(rules["VCPUSurge"], [modify_spot_fleet("sfr-1", 120, T0)])
     assert context(surge)["window_total"] == 119 * 8 and "119 accelerator(s)" in surge.title_output
@@ -517,11 +723,15 @@ def test_everyday_fleet_resizes_stay_quiet(kv, rules):
     """A fleet scaled 2 to 4 and back; a spot fleet the pack never saw set to 3 (by number)."""
     from compute_abuse.events import create_fleet
 
-    fleet = create_fleet(("c5.large",), 2, "maintain", eventTime=at(T0 - DAY),
-                         identity=iam_user("ops"))  # fmt: skip
-    events = [fleet, modify_fleet(fleet_id(fleet), 4, T0, "ops"),
-              modify_fleet(fleet_id(fleet), 2, T0 + 3600, "ops"),
-              modify_spot_fleet("sfr-unknown", 3, T0 + 60, "ops")]  # fmt: skip
+    fleet = create_fleet(
+        ("c5.large",), 2, "maintain", eventTime=at(T0 - DAY), identity=iam_user("ops")
+    )
+    events = [
+        fleet,
+        modify_fleet(fleet_id(fleet), 4, T0, "ops"),
+        modify_fleet(fleet_id(fleet), 2, T0 + 3600, "ops"),
+        modify_spot_fleet("sfr-unknown", 3, T0 + 60, "ops"),
+    ]
     for name, rule in rules.items():
         assert kv.run(rule, events) == [], name
 
@@ -546,12 +756,21 @@ def group_with_requirements(requirements, desired=4, **overrides):
 
 
 def test_requirements_for_gpus_are_priced_and_unusual(kv):
-    rules_ = {n: load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{n}"))
-              for n in ("UnusualInstanceType", "VCPUSurge")}  # fmt: skip
-    event = fleet_with_requirements({
-        "VCpuCount": {"Min": 32, "Max": 96}, "MemoryMiB": {"Min": 65536},
-        "AcceleratorCount": {"Min": 4}, "AcceleratorManufacturers": {"item": "nvidia"},
-        "AcceleratorTypes": {"item": "gpu"}}, capacity=40, eventTime=at(T0))  # fmt: skip
+    rules_ = {
+        n: load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{n}"))
+        for n in ("UnusualInstanceType", "VCPUSurge")
+    }
+    event = fleet_with_requirements(
+        {
+            "VCpuCount": {"Min": 32, "Max": 96},
+            "MemoryMiB": {"Min": 65536},
+            "AcceleratorCount": {"Min": 4},
+            "AcceleratorManufacturers": {"item": "nvidia"},
+            "AcceleratorTypes": {"item": "gpu"},
+        },
+        capacity=40,
+        eventTime=at(T0),
+    )
     summary = helpers.summarize_launch(event)
     assert len(summary.requested_instance_types) == 2  # the smallest and largest that qualify
     assert summary.requested_accelerators >= 40 * 4  # at least four GPUs each
@@ -563,10 +782,12 @@ def test_requirements_for_gpus_are_priced_and_unusual(kv):
 
 @pytest.mark.parametrize(
     "requirements, least_vcpus, most_vcpus",
-    [({"vCpuCount": {"min": 2, "max": 4}}, 2, 4),  # no accelerators asked: none counted
-     ({"vCpuCount": {"min": 8, "max": 8}, "acceleratorCount": {"max": 0}}, 8, 8),
-     ({"vCpuCount": {"min": 4}, "acceleratorTypes": ["gpu"]}, 4, 64)],  # p2.16xlarge: 16 GPUs
-)  # fmt: skip
+    [
+        ({"vCpuCount": {"min": 2, "max": 4}}, 2, 4),  # no accelerators asked: none counted
+        ({"vCpuCount": {"min": 8, "max": 8}, "acceleratorCount": {"max": 0}}, 8, 8),
+        ({"vCpuCount": {"min": 4}, "acceleratorTypes": ["gpu"]}, 4, 64),
+    ],  # p2.16xlarge: 16 GPUs
+)
 def test_requirements_give_the_smallest_and_largest_qualifying_type(
     requirements, least_vcpus, most_vcpus
 ):
@@ -589,36 +810,65 @@ def test_a_cpu_only_requirements_group_stays_quiet(kv):
 
 
 def autoscaling(event_name, request, epoch=T0, user="mallory"):
-    return api_call("autoscaling.amazonaws.com", event_name, eventTime=at(epoch),
-                    userIdentity=iam_user(user), requestParameters=request)  # fmt: skip
+    return api_call(
+        "autoscaling.amazonaws.com",
+        event_name,
+        eventTime=at(epoch),
+        userIdentity=iam_user(user),
+        requestParameters=request,
+    )
 
 
 def gpu_group(epoch=T0 - 86400, desired=2):
     """The platform team's group of g5.12xlarge (48 vCPUs, 4 GPUs), created the day before."""
-    return auto_scaling_group(desired=desired, override_types=("g5.12xlarge",),
-                              eventTime=at(epoch), userIdentity=iam_user("platform"))  # fmt: skip
+    return auto_scaling_group(
+        desired=desired,
+        override_types=("g5.12xlarge",),
+        eventTime=at(epoch),
+        userIdentity=iam_user("platform"),
+    )
 
 
 def scaling_policy(kind="ChangeInCapacity", adjustment=50, name="burst", epoch=T0 - 3600):
-    return autoscaling("PutScalingPolicy", {
-        "autoScalingGroupName": "workers", "policyName": name, "policyType": "SimpleScaling",
-        "adjustmentType": kind, "scalingAdjustment": adjustment}, epoch, "platform")  # fmt: skip
+    return autoscaling(
+        "PutScalingPolicy",
+        {
+            "autoScalingGroupName": "workers",
+            "policyName": name,
+            "policyType": "SimpleScaling",
+            "adjustmentType": kind,
+            "scalingAdjustment": adjustment,
+        },
+        epoch,
+        "platform",
+    )
 
 
 @pytest.mark.parametrize(
     "last, kind, adjustment, size",
-    [(4, "ChangeInCapacity", 3, 7), (4, "ChangeInCapacity", -9, 0), (4, "ExactCapacity", 40, 40),
-     (10, "PercentChangeInCapacity", 25, 13), (0, "PercentChangeInCapacity", 100, 0)],
-)  # fmt: skip
+    [
+        (4, "ChangeInCapacity", 3, 7),
+        (4, "ChangeInCapacity", -9, 0),
+        (4, "ExactCapacity", 40, 40),
+        (10, "PercentChangeInCapacity", 25, 13),
+        (0, "PercentChangeInCapacity", 100, 0),
+    ],
+)
 def test_a_scaling_adjustment_gives_the_groups_new_size(last, kind, adjustment, size):
     assert helpers.adjusted_size(last, kind, adjustment) == size
 
 
 def test_a_scheduled_action_growing_a_gpu_group_is_charged_to_who_scheduled_it(kv):
     surge = load_rule(rule_spec("ComputeAbuse.AWS.EC2.VCPUSurge"))
-    action = autoscaling("PutScheduledUpdateGroupAction", {
-        "autoScalingGroupName": "workers", "scheduledActionName": "night",
-        "startTime": "2024-08-08T01:00:00Z", "desiredCapacity": 40})  # fmt: skip
+    action = autoscaling(
+        "PutScheduledUpdateGroupAction",
+        {
+            "autoScalingGroupName": "workers",
+            "scheduledActionName": "night",
+            "startTime": "2024-08-08T01:00:00Z",
+            "desiredCapacity": 40,
+        },
+    )
     (alert,) = kv.run(surge, [gpu_group(), action])
     context = json.loads(alert.alert_context_output)
     assert context["window_total"] == 38 * 48 and alert.dedup_output.endswith("user/mallory")
@@ -633,21 +883,22 @@ def test_a_scheduled_action_growing_a_gpu_group_is_charged_to_who_scheduled_it(k
         "scalingPolicy:0b1c:autoScalingGroupName/workers:policyName/burst",
     ],
 )
-def test_executing_a_scaling_policy_counts_its_adjustment(kv, policy_name):  # fmt: skip
+def test_executing_a_scaling_policy_counts_its_adjustment(kv, policy_name):
     surge = load_rule(rule_spec("ComputeAbuse.AWS.EC2.VCPUSurge"))
     execute = autoscaling(
         "ExecutePolicy",
         {"autoScalingGroupName": "workers", "policyName": policy_name, "honorCooldown": False},
     )
-    (alert,) = kv.run(surge, [gpu_group(), scaling_policy(), execute])  # fmt: skip
+    (alert,) = kv.run(surge, [gpu_group(), scaling_policy(), execute])
     assert json.loads(alert.alert_context_output)["window_total"] == 50 * 48
     assert alert.dedup_output.endswith("user/mallory")
 
 
 def test_an_exact_capacity_policy_counts_growth_over_the_last_size(kv):
     surge = load_rule(rule_spec("ComputeAbuse.AWS.EC2.VCPUSurge"))
-    execute = autoscaling("ExecutePolicy", {"autoScalingGroupName": "workers",
-                                            "policyName": "exact"})  # fmt: skip
+    execute = autoscaling(
+        "ExecutePolicy", {"autoScalingGroupName": "workers", "policyName": "exact"}
+    )
     events = [gpu_group(desired=10), scaling_policy("ExactCapacity", 30, "exact"), execute]
     (alert,) = kv.run(surge, events)
     assert json.loads(alert.alert_context_output)["window_total"] == 20 * 48
@@ -656,14 +907,25 @@ def test_an_exact_capacity_policy_counts_growth_over_the_last_size(kv):
 def test_everyday_scheduled_and_policy_scaling_stays_quiet(kv):
     """A group of c5.large raised from 2 to 6 every morning by a schedule, and a +2 policy run
     by hand."""
-    group = auto_scaling_group(desired=2, override_types=("c5.large",), eventTime=at(T0 - 86400),
-                               userIdentity=iam_user("platform"))  # fmt: skip
-    schedule = {"autoScalingGroupName": "workers", "scheduledActionName": "morning",
-                "recurrence": "0 7 * * MON-FRI", "minSize": 6}  # fmt: skip
+    group = auto_scaling_group(
+        desired=2,
+        override_types=("c5.large",),
+        eventTime=at(T0 - 86400),
+        userIdentity=iam_user("platform"),
+    )
+    schedule = {
+        "autoScalingGroupName": "workers",
+        "scheduledActionName": "morning",
+        "recurrence": "0 7 * * MON-FRI",
+        "minSize": 6,
+    }
     execute = {"autoScalingGroupName": "workers", "policyName": "step"}
-    events = [group, scaling_policy(adjustment=2, name="step"),
-              autoscaling("PutScheduledUpdateGroupAction", schedule, user="platform"),
-              autoscaling("ExecutePolicy", execute, T0 + 60, "platform")]  # fmt: skip
+    events = [
+        group,
+        scaling_policy(adjustment=2, name="step"),
+        autoscaling("PutScheduledUpdateGroupAction", schedule, user="platform"),
+        autoscaling("ExecutePolicy", execute, T0 + 60, "platform"),
+    ]
     for name in ("VCPUSurge", "HighInstanceCount", "UnusualInstanceType", "RegionSpread"):
         assert kv.run(load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{name}")), events) == [], name
 
@@ -672,8 +934,9 @@ def requirements_template(requirements, template_id="lt-0a1b2c3d4e5f60708", user
     """CreateLaunchTemplate whose data sets attribute-based requirements, not a type."""
     from compute_abuse.events import create_launch_template
 
-    event = create_launch_template(None, template_id, "by-attributes", eventTime=at(T0 - 60),
-                                   userIdentity=iam_user(user))  # fmt: skip
+    event = create_launch_template(
+        None, template_id, "by-attributes", eventTime=at(T0 - 60), userIdentity=iam_user(user)
+    )
     data = event["requestParameters"]["CreateLaunchTemplateRequest"]["LaunchTemplateData"]
     data["InstanceRequirements"] = requirements
     return event
@@ -693,22 +956,27 @@ def test_a_template_of_gpu_requirements_prices_the_groups_that_name_it(kv):
     smallest, largest = helpers.requirement_types(GPU_REQUIREMENTS)
     spec = helpers.instance_type_spec(smallest)
     assert spec.accelerators >= 8
-    events = [requirements_template(GPU_REQUIREMENTS), auto_scaling_group(
-        desired=30, eventTime=at(T0), userIdentity=iam_user("mallory"))]  # fmt: skip
+    events = [
+        requirements_template(GPU_REQUIREMENTS),
+        auto_scaling_group(desired=30, eventTime=at(T0), userIdentity=iam_user("mallory")),
+    ]
     (surge,) = kv.run(load_rule(rule_spec("ComputeAbuse.AWS.EC2.VCPUSurge")), events)
     alert = json.loads(surge.alert_context_output)
     assert alert["window_total"] == 30 * spec.vcpus
     assert alert["template_instance_types"] == [smallest, largest]
-    (unusual,) = kv.run(load_rule(rule_spec("ComputeAbuse.AWS.EC2.UnusualInstanceType")),
-                        events[1:])  # fmt: skip
+    (unusual,) = kv.run(
+        load_rule(rule_spec("ComputeAbuse.AWS.EC2.UnusualInstanceType")), events[1:]
+    )
     assert unusual.dedup_output.endswith(f"user/mallory:{smallest},{largest}")
 
 
 def test_a_template_of_small_requirements_stays_quiet(kv):
     """Karpenter-like requirements (2 to 8 vCPUs, no accelerators) for a group of 4."""
-    events = [requirements_template({"VCpuCount": {"Min": 2, "Max": 8},
-                                     "MemoryMiB": {"Min": 4096}}, user="platform"),
-              auto_scaling_group(desired=4, eventTime=at(T0),
-                                 userIdentity=iam_user("platform"))]  # fmt: skip
+    events = [
+        requirements_template(
+            {"VCpuCount": {"Min": 2, "Max": 8}, "MemoryMiB": {"Min": 4096}}, user="platform"
+        ),
+        auto_scaling_group(desired=4, eventTime=at(T0), userIdentity=iam_user("platform")),
+    ]
     for name in ("VCPUSurge", "HighInstanceCount", "UnusualInstanceType", "DryRunProbe"):
         assert kv.run(load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{name}")), events) == [], name

@@ -23,12 +23,22 @@ def panther():
 
 
 def make_upload(url: str, token: str, **extra: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PANTHER_API_HOST=url, PANTHER_API_TOKEN=token,
-               PANTHER_UPLOAD_RETRIES="0", **extra)  # fmt: skip
+    env = dict(
+        os.environ,
+        PANTHER_API_HOST=url,
+        PANTHER_API_TOKEN=token,
+        PANTHER_UPLOAD_RETRIES="0",
+        **extra,
+    )
     return subprocess.run(  # nosec B603 B607 - make from PATH, fixed target
-        ["make", "--no-print-directory", "upload"], cwd=REPO_ROOT, env=env,
-        capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
+        ["make", "--no-print-directory", "upload"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
 
 
 def test_upload_sends_the_whole_pack_with_the_token(panther):
@@ -58,7 +68,12 @@ def test_a_rejected_upload_fails_loudly(panther):
 def test_upload_refuses_to_run_without_credentials():
     env = {k: v for k, v in os.environ.items() if not k.startswith("PANTHER_API")}
     done = subprocess.run(  # nosec B603 B607 - make from PATH, fixed target
-        ["make", "--no-print-directory", "upload"], cwd=REPO_ROOT, env=env,
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        ["make", "--no-print-directory", "upload"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode != 0 and "PANTHER_API_TOKEN" in done.stdout

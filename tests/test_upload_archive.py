@@ -21,10 +21,21 @@ def expected_files() -> set[str]:
 def test_pat_zip_holds_every_item_and_nothing_else(tmp_path):
     pat = Path(sys.executable).with_name("pat")
     subprocess.run(  # nosec B603 - our venv's pat, no shell
-        [str(pat), "--skip-version-check", "zip", "--path", ".", "--out", str(tmp_path),
-         "--skip-tests"],  # what goes into the archive does not depend on them (pat-test runs them)
-        cwd=REPO_ROOT, check=True, capture_output=True, timeout=300,
-    )  # fmt: skip
+        [
+            str(pat),
+            "--skip-version-check",
+            "zip",
+            "--path",
+            ".",
+            "--out",
+            str(tmp_path),
+            "--skip-tests",
+        ],  # what goes into the archive does not depend on them (pat-test runs them)
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     (archive,) = tmp_path.glob("*.zip")
     names = set(zipfile.ZipFile(archive).namelist())
     assert names == expected_files()

@@ -64,20 +64,31 @@ def launch(vcpus, epoch, user="alice", instance_type="m5.24xlarge", account=None
     fields.setdefault("source_ip", default_ip)
     fields.setdefault("recipientAccountId", account or default_account)
     return run_instances(
-        instance_type, len(items), len(items), launched=items, event_time=at(epoch),
-        identity=iam_user(user, account or default_account), **fields,
-    )  # fmt: skip
+        instance_type,
+        len(items),
+        len(items),
+        launched=items,
+        event_time=at(epoch),
+        identity=iam_user(user, account or default_account),
+        **fields,
+    )
 
 
-def request(count, epoch, user="alice", instance_type="t3.micro", error_code=None, account=None,
-            **fields):  # fmt: skip
+def request(
+    count, epoch, user="alice", instance_type="t3.micro", error_code=None, account=None, **fields
+):
     default_account, default_ip = own_account(user)
     fields.setdefault("source_ip", default_ip)
     fields.setdefault("recipientAccountId", account or default_account)
     return run_instances(
-        instance_type, 1, count, event_time=at(epoch),
-        identity=iam_user(user, account or default_account), error_code=error_code, **fields,
-    )  # fmt: skip
+        instance_type,
+        1,
+        count,
+        event_time=at(epoch),
+        identity=iam_user(user, account or default_account),
+        error_code=error_code,
+        **fields,
+    )
 
 
 def context(result):
@@ -93,7 +104,7 @@ def test_slow_drip_does_not_alert_but_the_same_burst_does(kv, surge):
     burst = [
         launch(100, DAY0 + 30 * 24 * HOUR + i * 360, user="bob", source_ip="198.51.100.23")
         for i in range(19)
-    ]  # 2 h; fmt: skip
+    ]  # 2 h
     alerts = kv.run(surge, burst)
     fired = context(alerts[0])
     assert fired["window_total"] == 900  # the 9th launch crossed 800
@@ -195,8 +206,9 @@ def test_kv_store_returning_junk_never_raises(surge, junk):
     def returns_junk(*_args, **_kwargs):
         return junk
 
-    patches = dict.fromkeys(("get_string_set", "add_to_string_set", "remove_from_string_set"),
-                            returns_junk)  # fmt: skip
+    patches = dict.fromkeys(
+        ("get_string_set", "add_to_string_set", "remove_from_string_set"), returns_junk
+    )
     for vcpus, alerts in ((100, False), (900, True)):
         result = run_rule(surge, launch(vcpus, DAY0), patches=patches)
         assert function_errors(result) == {}
@@ -205,8 +217,13 @@ def test_kv_store_returning_junk_never_raises(surge, junk):
 
 def test_state_stays_bounded(memory_kv, surge):
     memory_kv.run(surge, [launch(10, DAY0 + i * 1800) for i in range(800)])  # 400 hours
-    widths = {"vcpu-surge": 8 * HOUR, "vcpu-surge-24h": 24 * HOUR, "vcpu-surge-7d": 168 * HOUR,
-              "vcpu-surge-ip": 8 * HOUR, "vcpu-surge-account": 8 * HOUR}  # fmt: skip
+    widths = {
+        "vcpu-surge": 8 * HOUR,
+        "vcpu-surge-24h": 24 * HOUR,
+        "vcpu-surge-7d": 168 * HOUR,
+        "vcpu-surge-ip": 8 * HOUR,
+        "vcpu-surge-account": 8 * HOUR,
+    }
     items = memory_kv.memory.items
     assert {key.split(":")[1] for key in items} == {*widths, "instances"}
     for key, item in items.items():
@@ -240,8 +257,10 @@ def test_replay_gives_the_same_alerts_as_live(surge):
 def spread_evenly(total, hours, start, user, per_launch=96, **fields):
     """`total` vCPUs launched by one user in equal launches over `hours` hours."""
     count = total // per_launch
-    return [launch(per_launch, start + int(i * hours * HOUR / count), user=user, **fields)
-            for i in range(count)]  # fmt: skip
+    return [
+        launch(per_launch, start + int(i * hours * HOUR / count), user=user, **fields)
+        for i in range(count)
+    ]
 
 
 def windows_of(alerts):
@@ -253,8 +272,9 @@ def test_stolen_keys_of_several_users_used_from_one_address_alert_on_the_address
     events = [
         launch(480, DAY0 + 60 * i, user=name, account=account, source_ip="203.0.113.9")
         for i, (name, account) in enumerate(
-            [("ana", "210000000001"), ("ben", "210000000001"), ("cy", "210000000002")])
-    ]  # fmt: skip
+            [("ana", "210000000001"), ("ben", "210000000001"), ("cy", "210000000002")]
+        )
+    ]
     (alert,) = kv.run(surge, events)
     fired = context(alert)
     assert fired["window"] == "source IP 203.0.113.9, 8 hours"
@@ -264,16 +284,22 @@ def test_stolen_keys_of_several_users_used_from_one_address_alert_on_the_address
 
 
 def test_five_users_behind_one_office_nat_stay_quiet(kv, surge):
-    events = [e for n in range(5)
-              for e in spread_evenly(192, 6, DAY0, f"dev{n}", source_ip="198.51.100.200",
-                                     account="310000000001")]  # fmt: skip
+    events = [
+        e
+        for n in range(5)
+        for e in spread_evenly(
+            192, 6, DAY0, f"dev{n}", source_ip="198.51.100.200", account="310000000001"
+        )
+    ]
     assert kv.run(surge, events) == []
 
 
 def test_a_runner_deploying_to_two_accounts_stays_quiet(kv, surge):
-    events = [e for account in ("410000000001", "410000000002")
-              for e in spread_evenly(384, 2, DAY0, "ci-runner", account=account,
-                                     source_ip="192.0.2.44")]  # fmt: skip
+    events = [
+        e
+        for account in ("410000000001", "410000000002")
+        for e in spread_evenly(384, 2, DAY0, "ci-runner", account=account, source_ip="192.0.2.44")
+    ]
     assert kv.run(surge, events) == []
 
 
@@ -287,22 +313,26 @@ def test_several_principals_in_one_account_alert_on_the_account(kv, surge):
 
 def test_aws_service_addresses_and_the_console_have_no_address_window(kv, surge):
     addresses = ["AWS Internal", "AWS Internal", "ec2.amazonaws.com", "not an address"]
-    events = [launch(500, DAY0 + i, user=f"svc{i}", source_ip=address)
-              for i, address in enumerate(addresses)]  # fmt: skip
+    events = [
+        launch(500, DAY0 + i, user=f"svc{i}", source_ip=address)
+        for i, address in enumerate(addresses)
+    ]
     assert kv.run(surge, events) == []
 
 
 def test_2300_vcpus_a_day_never_terminated_alert_on_the_first_day(kv, surge):
-    events = [e for day in range(3)
-              for e in spread_evenly(2304, 24, DAY0 + day * 24 * HOUR, "slow-miner")]  # fmt: skip
+    events = [
+        e for day in range(3) for e in spread_evenly(2304, 24, DAY0 + day * 24 * HOUR, "slow-miner")
+    ]
     alerts = kv.run(surge, events)
     assert windows_of(alerts) == ["principal, 24 hours"]
     assert at(DAY0) <= context(alerts[0])["window_last_event_time"] < at(DAY0 + 24 * HOUR)
 
 
 def test_a_weeks_build_up_below_every_daily_window_alerts_on_the_7_day_window(kv, surge):
-    events = [e for day in range(7)
-              for e in spread_evenly(1152, 24, DAY0 + day * 24 * HOUR, "patient")]  # fmt: skip
+    events = [
+        e for day in range(7) for e in spread_evenly(1152, 24, DAY0 + day * 24 * HOUR, "patient")
+    ]
     alerts = kv.run(surge, events)
     assert windows_of(alerts) == ["principal, 7 days"]
     assert context(alerts[0])["window_total"] == 7008  # 73 launches of 96, on the 7th day
@@ -312,15 +342,27 @@ def test_a_weeks_build_up_below_every_daily_window_alerts_on_the_7_day_window(kv
     "name, events",
     [
         ("a developer: 960 vCPUs in 10 hours", lambda: spread_evenly(960, 10, DAY0, "dev")),
-        ("an autoscaler: ~900 vCPUs a day for a week", lambda: [
-            e for day in range(7)
-            for e in spread_evenly(864, 24, DAY0 + day * 24 * HOUR, "autoscaler", per_launch=16,
-                                   instance_type="c5.4xlarge")]),
-        ("a CI drip: ~900 vCPUs over a week", lambda: spread_evenly(896, 168, DAY0, "ci",
-                                                                    per_launch=4,
-                                                                    instance_type="c5.xlarge")),
+        (
+            "an autoscaler: ~900 vCPUs a day for a week",
+            lambda: [
+                e
+                for day in range(7)
+                for e in spread_evenly(
+                    864,
+                    24,
+                    DAY0 + day * 24 * HOUR,
+                    "autoscaler",
+                    per_launch=16,
+                    instance_type="c5.4xlarge",
+                )
+            ],
+        ),
+        (
+            "a CI drip: ~900 vCPUs over a week",
+            lambda: spread_evenly(896, 168, DAY0, "ci", per_launch=4, instance_type="c5.xlarge"),
+        ),
     ],
-)  # fmt: skip
+)
 def test_everyday_accumulation_stays_quiet(kv, surge, name, events):
     assert kv.run(surge, events()) == [], name
 
@@ -347,8 +389,12 @@ def test_a_failed_request_for_ten_gpus_alerts(kv, high_count):
     assert "10 refused" in alert.title_output
     assert alert.severity_output == "MEDIUM"  # all refused (Low), one step up for GPUs
     (bucket,) = context(alert)["elastic_buckets"]
-    assert bucket == {"outcome": "failure", "instance_type": "p3.2xlarge",
-                      "subnet_id": "subnet-0123456789abcdef0", "instances": 10}  # fmt: skip
+    assert bucket == {
+        "outcome": "failure",
+        "instance_type": "p3.2xlarge",
+        "subnet_id": "subnet-0123456789abcdef0",
+        "instances": 10,
+    }
 
 
 def test_one_bucket_per_principal_and_utc_day_across_subnets_types_and_outcomes(kv, high_count):
@@ -366,9 +412,11 @@ def test_one_bucket_per_principal_and_utc_day_across_subnets_types_and_outcomes(
     buckets = {tuple(bucket.values()) for bucket in fired["elastic_buckets"]}
     subnet = "subnet-0123456789abcdef0"
     assert buckets == {
-        ("success", "t3.micro", subnet, 3), ("success", "t3.small", subnet, 2),
-        ("failure", "t3.micro", subnet, 2), ("success", "t3.micro", "subnet-0bbb", 3),
-    }  # fmt: skip
+        ("success", "t3.micro", subnet, 3),
+        ("success", "t3.small", subnet, 2),
+        ("failure", "t3.micro", subnet, 2),
+        ("success", "t3.micro", "subnet-0bbb", 3),
+    }
     assert alert.severity_output == "MEDIUM"
 
 
@@ -448,43 +496,57 @@ def test_stolen_keys_of_several_users_from_one_address_alert_on_the_address(kv, 
     assert fired["window"] == "source IP 203.0.113.9, UTC day 2024-08-01"
     assert alert.dedup_output == "source-ip:203.0.113.9:2024-08-01"
     assert fired["window_principals"] == [
-        {"principal": name, "instances": n} for name, n in (("ana", 8), ("ben", 8), ("cy", 8),
-                                                             ("dee", 2))]  # fmt: skip
+        {"principal": name, "instances": n}
+        for name, n in (("ana", 8), ("ben", 8), ("cy", 8), ("dee", 2))
+    ]
     assert alert.title_output.startswith(
         "4 principal(s) [ana, ben, cy, dee] requested 26 instances"
     )
-    assert fired["windows_crossed"] == [{
-        "window": "source IP 203.0.113.9, UTC day 2024-08-01", "threshold": 25, "total": 26,
-        "dedup": "source-ip:203.0.113.9:2024-08-01"}]  # fmt: skip
+    assert fired["windows_crossed"] == [
+        {
+            "window": "source IP 203.0.113.9, UTC day 2024-08-01",
+            "threshold": 25,
+            "total": 26,
+            "dedup": "source-ip:203.0.113.9:2024-08-01",
+        }
+    ]
     # Elastic's breakdown stays the principal's own.
     assert [b["instances"] for b in fired["elastic_buckets"]] == [2]
 
 
 def test_everyday_users_behind_one_address_or_one_account_stay_quiet(kv, high_count):
-    office = [request(4, DAY0 + HOUR * n, user=f"dev{n}", source_ip="198.51.100.200",
-                      account="310000000001") for n in range(5)]  # fmt: skip
-    runner = [request(8, DAY0 + HOUR * n, user="ci-runner", account=account,
-                      source_ip="192.0.2.44")
-              for n, account in enumerate(("410000000001", "410000000002"))]  # fmt: skip
+    office = [
+        request(
+            4, DAY0 + HOUR * n, user=f"dev{n}", source_ip="198.51.100.200", account="310000000001"
+        )
+        for n in range(5)
+    ]
+    runner = [
+        request(8, DAY0 + HOUR * n, user="ci-runner", account=account, source_ip="192.0.2.44")
+        for n, account in enumerate(("410000000001", "410000000002"))
+    ]
     assert kv.run(high_count, office + runner) == []  # 20 from one NAT, 16 from one runner
 
 
 def test_many_principals_in_one_account_alert_on_the_account(kv, high_count):
     quiet = [request(8, DAY0 + i * HOUR, user=f"p{i}", account="510000000001") for i in range(4)]
     assert kv.run(high_count, quiet) == []  # 32 instances, each principal below 10
-    (alert,) = kv.run(high_count, [request(8, DAY0 + 5 * HOUR, user="p5",
-                                           account="510000000001")])  # fmt: skip
+    (alert,) = kv.run(high_count, [request(8, DAY0 + 5 * HOUR, user="p5", account="510000000001")])
     assert context(alert)["window"] == "account 510000000001, UTC day 2024-08-01"
     assert alert.dedup_output == "account:510000000001:2024-08-01"
     # The next UTC day starts again.
-    assert kv.run(high_count, [request(8, DAY0 + 25 * HOUR, user="p6",
-                                       account="510000000001")]) == []  # fmt: skip
+    assert (
+        kv.run(high_count, [request(8, DAY0 + 25 * HOUR, user="p6", account="510000000001")]) == []
+    )
 
 
 def test_console_and_service_addresses_have_no_instance_count_address_window(kv, high_count):
-    events = [request(8, DAY0 + i, user=f"svc{i}", source_ip=address)
-              for i, address in enumerate(["AWS Internal", "AWS Internal", "ec2.amazonaws.com",
-                                           "not an address"])]  # fmt: skip
+    events = [
+        request(8, DAY0 + i, user=f"svc{i}", source_ip=address)
+        for i, address in enumerate(
+            ["AWS Internal", "AWS Internal", "ec2.amazonaws.com", "not an address"]
+        )
+    ]
     assert kv.run(high_count, events) == []
 
 
@@ -511,10 +573,14 @@ def test_instance_count_outage_judges_the_request_alone(memory_kv, high_count):
 def test_a_users_auto_scaling_group_counts_once_not_again_at_each_launch(kv, surge, high_count):
     group = auto_scaling_group(desired=60, override_types=("g5.4xlarge",), eventTime=at(DAY0))
     on_behalf = [
-        run_instances("g5.4xlarge", identity=autoscaling_identity(),
-                      source_ip="autoscaling.amazonaws.com", event_time=at(DAY0 + 60 + i))
+        run_instances(
+            "g5.4xlarge",
+            identity=autoscaling_identity(),
+            source_ip="autoscaling.amazonaws.com",
+            event_time=at(DAY0 + 60 + i),
+        )
         for i in range(60)
-    ]  # fmt: skip
+    ]
     (surge_alert,) = kv.run(surge, [group, *on_behalf])
     assert context(surge_alert)["window_total"] == 960  # 60 x 16 vCPUs requested, counted once
     (count_alert,) = kv.run(high_count, [group, *on_behalf])
@@ -534,18 +600,28 @@ def test_a_crossed_day_bucket_stops_growing(memory_kv, high_count):
     events = [request(1, DAY0 + i * 60) for i in range(50)]
     (alert,) = memory_kv.run(high_count, events)
     assert context(alert)["window_total"] == 10
-    (members,) = [item.members for key, item in memory_kv.memory.items.items()
-                  if key.startswith("ec2-compute-abuse:instance-count:")]  # fmt: skip
+    (members,) = [
+        item.members
+        for key, item in memory_kv.memory.items.items()
+        if key.startswith("ec2-compute-abuse:instance-count:")
+    ]
     assert len(members) == 10  # later requests are counted in results, not stored
 
 
 def test_a_resize_counts_its_new_vcpus_but_no_new_instance(kv, surge, high_count):
     resizes = [
-        api_call("ec2.amazonaws.com", "ModifyInstanceAttribute", userIdentity=iam_user("rita"),
-                 eventTime=at(DAY0 + i * 60), requestParameters={
-                     "instanceId": f"i-{i:04d}", "instanceType": {"value": "p4d.24xlarge"}})
+        api_call(
+            "ec2.amazonaws.com",
+            "ModifyInstanceAttribute",
+            userIdentity=iam_user("rita"),
+            eventTime=at(DAY0 + i * 60),
+            requestParameters={
+                "instanceId": f"i-{i:04d}",
+                "instanceType": {"value": "p4d.24xlarge"},
+            },
+        )
         for i in range(10)
-    ]  # fmt: skip
+    ]
     (alert,) = kv.run(surge, resizes)
     assert context(alert)["window_total"] == 9 * 96  # the 9th resize crosses 800 vCPUs
     assert kv.run(high_count, resizes) == []
