@@ -434,18 +434,23 @@ def _resized_to(event: Mapping) -> str:
     return normalize_instance_type(value)
 
 
-def launch_outcome(event: Mapping) -> tuple[str, str]:
-    """(outcome, error code) from the call's error code alone: one field, so rules can reject
+class Outcome(NamedTuple):
+    kind: str  # OUTCOME_SUCCESS, OUTCOME_DRY_RUN or OUTCOME_FAILURE
+    error_code: str
+
+
+def launch_outcome(event: Mapping) -> Outcome:
+    """The outcome and error code, from the call's error code alone: one field, so rules can reject
     dry runs and errors before they summarize the launch. A dry run is its own outcome: AWS
     answers a permitted dry run with the error `Client.DryRunOperation` (an unauthorized one
     gets `UnauthorizedOperation`). The summary's outcome differs in one case only: a success
     that launched nothing (an instant fleet refused it all) is a failure there."""
     error_code = as_text(read_view(event).get("errorCode"))
     if not error_code:
-        return OUTCOME_SUCCESS, ""
+        return Outcome(OUTCOME_SUCCESS, "")
     if error_code.endswith("DryRunOperation"):
-        return OUTCOME_DRY_RUN, error_code
-    return OUTCOME_FAILURE, error_code
+        return Outcome(OUTCOME_DRY_RUN, error_code)
+    return Outcome(OUTCOME_FAILURE, error_code)
 
 
 def requested_instance_count(request: Mapping) -> int:
@@ -611,14 +616,15 @@ def requirement_types(requirements: Any) -> tuple:
     else:
         accelerators = (0, 0)
     vcpus = (low_vcpus or 0, high_vcpus if high_vcpus is not None else _NO_LIMIT)
-    met = [
-        (instance_type_spec(name), name)
-        for name in types_meeting(vcpus, accelerators, kinds, makers)
-    ]
+    met = types_meeting(vcpus, accelerators, kinds, makers)
     if not met:
         return ()
-    smallest = min(met, key=lambda m: (m[0].accelerators, m[0].vcpus, m[1]))[1]
-    largest = max(met, key=lambda m: (m[0].accelerators, m[0].vcpus, m[1]))[1]
+
+    def size(name):
+        spec = instance_type_spec(name)
+        return spec.accelerators, spec.vcpus, name
+
+    smallest, largest = min(met, key=size), max(met, key=size)
     return tuple(dict.fromkeys((smallest, largest)))
 
 
@@ -752,9 +758,14 @@ def _resize_request(request: Mapping) -> _Request:
 # ModifyFleet and ModifySpotFleetRequest: shapes inferred from the API references, written the way
 # CloudTrail writes CreateFleet (a PascalCase "ModifyFleetRequest" wrapper) and RequestSpotFleet
 # (camelCase); the other casing is read too.
-def _fleet_resize(event: Mapping) -> tuple[str, int | None]:
-    """(the EC2 Fleet or Spot Fleet request an EC2 fleet call names, the target capacity it sets
-    or None): CreateFleet and RequestSpotFleet from their responses, ModifyFleet and
+class FleetResize(NamedTuple):
+    fleet: str  # the EC2 Fleet or Spot Fleet request ID, "" when the call names none
+    target: int | None  # the target capacity it sets, None when unknown
+
+
+def _fleet_resize(event: Mapping) -> FleetResize:
+    """The EC2 Fleet or Spot Fleet request an EC2 fleet call names and the target capacity it
+    sets: CreateFleet and RequestSpotFleet from their responses, ModifyFleet and
     ModifySpotFleetRequest from their requests."""
     view = read_view(event)
     name = as_text(view.get("eventName"))
@@ -762,21 +773,23 @@ def _fleet_resize(event: Mapping) -> tuple[str, int | None]:
     response = as_mapping(view.get("responseElements"))
     if name == "CreateFleet":
         fleet = dig(response, "CreateFleetResponse", "fleetId")
-        return as_text(fleet), as_count(_target_capacity(request.get("CreateFleetRequest")))
+        return FleetResize(
+            as_text(fleet), as_count(_target_capacity(request.get("CreateFleetRequest")))
+        )
     if name == "ModifyFleet":
         wrapper = as_mapping(request.get("ModifyFleetRequest") or request)
         fleet = wrapper.get("FleetId") or wrapper.get("fleetId")
-        return as_text(fleet), as_count(_target_capacity(request))
+        return FleetResize(as_text(fleet), as_count(_target_capacity(request)))
     if name == "RequestSpotFleet":
         config = as_mapping(request.get("spotFleetRequestConfig"))
         fleet = response.get("spotFleetRequestId") or dig(
             response, "RequestSpotFleetResponse", "spotFleetRequestId"
         )
-        return as_text(fleet), as_count(config.get("targetCapacity"))
+        return FleetResize(as_text(fleet), as_count(config.get("targetCapacity")))
     if name == "ModifySpotFleetRequest":
         fleet = request.get("spotFleetRequestId") or request.get("SpotFleetRequestId")
-        return as_text(fleet), as_count(_target_capacity(request))
-    return "", None
+        return FleetResize(as_text(fleet), as_count(_target_capacity(request)))
+    return FleetResize("", None)
 
 
 def _target_capacity(request: Any) -> Any:
@@ -898,7 +911,7 @@ def capacity_group_name(event: Mapping) -> str:
             as_text(groups[0].get("instanceGroupId")) if len(groups) == 1 else ""
         )
     elif source == EC2_EVENT_SOURCE:
-        name = _fleet_resize(view)[0].strip()
+        name = _fleet_resize(view).fleet.strip()
     else:
         name = as_text(request.get("autoScalingGroupName")).strip()
     return name[:MAX_TEMPLATE_REF_LENGTH]
@@ -923,7 +936,7 @@ def group_size(event: Mapping) -> int | None:
         summary = summarize_launch(event)
         return summary.requested_instance_count if capacity_group_name(event) else None
     if source == EC2_EVENT_SOURCE:
-        return _fleet_resize(view)[1]
+        return _fleet_resize(view).target
     if event_name(view) == "PutScheduledUpdateGroupAction":  # desired, else a new minimum
         return desired_or_minimum(request)
     return as_count(request.get("desiredCapacity"))
@@ -1639,7 +1652,10 @@ def launched_instances(event: Mapping) -> list[LaunchedInstance]:
     """Each instance a successful RunInstances or instant CreateFleet launched, priced as the
     ledger prices it (cpuOptions, else the catalog), for the memory of launched instances."""
     event = read_view(event)
-    if launch_outcome(event)[0] != OUTCOME_SUCCESS or event.get("eventSource") != EC2_EVENT_SOURCE:
+    if (
+        launch_outcome(event).kind != OUTCOME_SUCCESS
+        or event.get("eventSource") != EC2_EVENT_SOURCE
+    ):
         return []  # builds and tasks are not instances a StartInstances call could start
     launched, _ = _launched_instances(
         as_text(event.get("eventName")), as_mapping(event.get("responseElements"))
@@ -1963,7 +1979,7 @@ def owned_capacity_refs(event: Mapping) -> tuple:
     view = read_view(event)
     if (
         not is_launch_event(view)
-        or launch_outcome(view)[0] != OUTCOME_SUCCESS
+        or launch_outcome(view).kind != OUTCOME_SUCCESS
         or is_service_launch(view)
     ):
         return ()
@@ -1975,7 +1991,7 @@ def owned_capacity_refs(event: Mapping) -> tuple:
     if source == EC2_EVENT_SOURCE and name in _FLEET_CALLS:
         if name == "CreateFleet" and not summarize_launch(view).launches_later:
             return ()  # an instant fleet launched in the call itself: no service launches
-        fleet = _fleet_resize(view)[0].strip()[:MAX_TEMPLATE_REF_LENGTH]
+        fleet = _fleet_resize(view).fleet.strip()[:MAX_TEMPLATE_REF_LENGTH]
         kind = "spot-fleet" if "Spot" in name else "fleet"
         return (f"{kind}:{fleet}",) if fleet else ()
     if source == EMR_EVENT_SOURCE:
@@ -2258,7 +2274,7 @@ def is_capacity_controller(event: Mapping, user_agents: Any, principal_arns: Any
 
 def is_controller_dry_run(event: Mapping, user_agents: Any, principal_arns: Any) -> bool:
     """Whether a dry run comes from a node controller, which validates with dry runs all day."""
-    if launch_outcome(event)[0] != OUTCOME_DRY_RUN:
+    if launch_outcome(event).kind != OUTCOME_DRY_RUN:
         return False
     return is_capacity_controller(event, user_agents, principal_arns)
 

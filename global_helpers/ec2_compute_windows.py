@@ -209,6 +209,12 @@ def parse_entries(value: Any) -> dict[str, Entry]:
 _EPOCH, _EVENT_ID, _AMOUNT, _ACCELERATORS = (itemgetter(i) for i in range(4))
 
 
+class Span(NamedTuple):
+    first: int  # index of the window's first entry
+    end: int  # index past its last
+    distinct: int  # distinct labels in it
+
+
 class _Timeline:
     """Entries in event-time order with running sums: a window's total is two bisections."""
 
@@ -236,21 +242,23 @@ class _Timeline:
                 best_total, best = running[end] - running[index], (index, end)
         return best
 
-    def fullest_distinct(self, epoch: int, width: int) -> tuple[int, int, int]:
-        """(first, last, distinct labels) of the window [start, start + width) holding `epoch`
-        with the most distinct labels. Windows starting at an entry within reach dominate."""
+    def fullest_distinct(self, epoch: int, width: int) -> Span:
+        """The window [start, start + width) holding `epoch` with the most distinct labels: its
+        entries (first, end) and labels. Windows starting at an entry within reach dominate."""
         entries, epochs = self.entries, self.epochs
         first = bisect_left(epochs, epoch - width + 1)
         stop = bisect_right(epochs, epoch)
-        best, end = (first, first, 0), first
+        best, end = Span(first, first, 0), first
         counts: dict[str, int] = {}  # entries per label in [entries[index], entries[end])
         for index in range(first, stop):
             while end < len(entries) and epochs[end] < epochs[index] + width:
                 label = entries[end].label
                 counts[label] = counts.get(label, 0) + 1
                 end += 1
-            if len(counts) > best[2] and (index == first or epochs[index] != epochs[index - 1]):
-                best = (index, end, len(counts))
+            if len(counts) > best.distinct and (
+                index == first or epochs[index] != epochs[index - 1]
+            ):
+                best = Span(index, end, len(counts))
             label = entries[index].label
             if counts[label] == 1:
                 del counts[label]
@@ -318,7 +326,7 @@ def _evaluate_distinct(entries, own, min_total, width, duplicate) -> WindowResul
     if crossed:  # and did the window reach it without this event?
         others = (entry for key, entry in entries.items() if key != own.event_id)
         nearest = _Timeline(_nearest_per_label(others, own.epoch, width))
-        crossed = nearest.fullest_distinct(own.epoch, width)[2] < min_total
+        crossed = nearest.fullest_distinct(own.epoch, width).distinct < min_total
     inside = timeline.entries[first:last] or [own]
     labels = tuple(sorted({entry.label for entry in inside}))
     end = inside[-1].epoch
@@ -453,9 +461,14 @@ def judge_windows(
     return results
 
 
-def crossing(results: list[tuple[Window, WindowResult]]) -> tuple[Window, WindowResult]:
+class Crossing(NamedTuple):
+    window: Window
+    result: WindowResult
+
+
+def crossing(results: list[tuple[Window, WindowResult]]) -> Crossing:
     """The window an alert is about: the first that crossed, else the first (the principal's)."""
-    return next(((w, r) for w, r in results if r.crossed), results[0])
+    return Crossing(*next(((w, r) for w, r in results if r.crossed), results[0]))
 
 
 def windows_alert_context(results: list[tuple[Window, WindowResult]], amount: str) -> dict:

@@ -572,14 +572,20 @@ def _versions(entries, moment: float | None) -> tuple[dict[int, Entry], int | No
 
 LAUNCH_AND_TEMPLATE_EVENTS = merged_events(LAUNCH_EVENTS, TEMPLATE_EVENTS)
 
+
+class PricedLaunch(NamedTuple):
+    summary: LaunchSummary  # priced by its template, group or remembered instances
+    lookup: TemplateLookup  # what the memory found
+
+
 # The last launches judged, by event ID, for the alert functions Panther calls after rule().
-_judged: dict[str, tuple[LaunchSummary, TemplateLookup]] = {}
+_judged: dict[str, PricedLaunch] = {}
 _MAX_JUDGED = 256
 
 
 def launch_with_template(
     event: Mapping, store: KVStore | None, remember_launched: bool = False
-) -> tuple[LaunchSummary, TemplateLookup]:
+) -> PricedLaunch:
     """The launch's summary, priced by its template's types where it names a template and no
     type of its own, by the remembered types of the instances a StartInstances call starts, and
     as the growth of a remembered auto scaling group; with what the look-up found. rule() passes
@@ -597,8 +603,10 @@ def launch_with_template(
             or summary.needs_template
             or charged_back
         ):
-            return _judged.get(event_id(event), (summary, TemplateLookup(summary.template, (), "")))
-        return summary, TemplateLookup(summary.template, (), "")
+            return _judged.get(
+                event_id(event), PricedLaunch(summary, TemplateLookup(summary.template, (), ""))
+            )
+        return PricedLaunch(summary, TemplateLookup(summary.template, (), ""))
     if remember_launched and summary.launched_instance_count:
         remember_launched_instances(event, store)
     if summary.event_name == "StartInstances":
@@ -623,7 +631,7 @@ def launch_with_template(
     lookup = _owners(event, summary, lookup, store, charged_back)
     if lookup.status or grows_a_group or charged_back:
         return _judge(event, summary, lookup)
-    return summary, lookup
+    return PricedLaunch(summary, lookup)
 
 
 def _owners(event, summary, lookup, store, charged_back) -> TemplateLookup:
@@ -645,8 +653,8 @@ def _judge(event, summary, lookup):
     """Keep what rule() found for the event's alert functions."""
     if len(_judged) >= _MAX_JUDGED:
         _judged.clear()
-    _judged[event_id(event)] = summary, lookup
-    return summary, lookup
+    priced = _judged[event_id(event)] = PricedLaunch(summary, lookup)
+    return priced
 
 
 # --- Auto scaling groups and ECS services remembered, for their growth ----------------------------
@@ -857,8 +865,13 @@ def _members(value) -> list:
     return list(value) if isinstance(value, (set, frozenset)) else list(as_sequence(value))
 
 
-def find_owner(event: Mapping, store: KVStore) -> tuple[Owner | None, str]:
-    """(the owner a service's launch is charged to, "" or why the store could not be read): for
+class FoundOwner(NamedTuple):
+    owner: Owner | None  # who a service's launch is charged to
+    degraded: str  # "" or why the store could not be read
+
+
+def find_owner(event: Mapping, store: KVStore) -> FoundOwner:
+    """The owner a service's launch is charged to, and whether the store failed: for
     the first group or fleet the launch names that has one, the latest owner at the launch's
     event time."""
     refs = launch_owner_refs(event)
@@ -867,15 +880,15 @@ def find_owner(event: Mapping, store: KVStore) -> tuple[Owner | None, str]:
         try:
             members = _members(store.get_string_set(_owner_key(event, ref)))
         except Exception as error:  # a failed read degrades the pack; it must never raise
-            return None, store_error(error)
+            return FoundOwner(None, store_error(error))
         owners = [
             owner
             for owner in (_decode_owner(m, ref) for m in members)
             if owner is not None and owner.epoch <= epoch + OWNER_SKEW_SECONDS
         ]
         if owners:  # the latest; one call written twice keeps its larger floor
-            return max(owners, key=lambda o: (o.epoch, o.event_id, o.floor)), ""
-    return None, ""
+            return FoundOwner(max(owners, key=lambda o: (o.epoch, o.event_id, o.floor)), "")
+    return FoundOwner(None, "")
 
 
 def charged_to(event: Mapping, lookup: TemplateLookup) -> Principal:
@@ -1076,7 +1089,7 @@ def owners_waiting_launches(event: Mapping, store: KVStore) -> list[dict]:
     epoch = int(event_time_epoch(event) or 0)
     start, end = epoch - OWNER_SKEW_SECONDS, epoch + WAIT_SECONDS
     waiting = _waiting_launches(event, OWNER, owned_capacity_refs(event), start, end, store)
-    return [launch for launch in waiting if find_owner(launch, store)[0]]
+    return [launch for launch in waiting if find_owner(launch, store).owner]
 
 
 def judge_owner_and_waiting_launches(event: Mapping, store: KVStore, judge: Callable) -> bool:
@@ -1096,14 +1109,20 @@ def launch_of(event: Mapping) -> Mapping:
     return _completed.get(event_id(event), event)
 
 
+class UnusualLaunch(NamedTuple):
+    summary: LaunchSummary
+    lookup: TemplateLookup
+    unusual_types: list[str]
+
+
 def unusual_launch(
     event: Mapping, store: KVStore | None, unusual: object, usual: object
-) -> tuple[LaunchSummary, TemplateLookup, list[str]]:
-    """(the launch priced by its template where it names one, the look-up, its unusual types):
-    what UnusualInstanceType and DryRunProbe judge. `unusual` and `usual` are the configured
+) -> UnusualLaunch:
+    """The launch priced by its template where it names one, the look-up, and its unusual
+    types: what UnusualInstanceType and DryRunProbe judge. `unusual` and `usual` are the configured
     lists the rule read (mockable in the rule module)."""
     summary, lookup = launch_with_template(event, store)
-    return summary, lookup, unusual_instance_types_in(summary, unusual, usual)
+    return UnusualLaunch(summary, lookup, unusual_instance_types_in(summary, unusual, usual))
 
 
 def template_alert_context(lookup: TemplateLookup) -> dict:

@@ -66,7 +66,7 @@ def _dry_run(event):
     if (
         name not in LAUNCH_EVENT_NAMES
         or not is_launch_event(event)
-        or launch_outcome(event)[0] != OUTCOME_DRY_RUN
+        or launch_outcome(event).kind != OUTCOME_DRY_RUN
     ):
         return False
     controllers = capacity_controller_user_agents(), capacity_controller_principal_arns()

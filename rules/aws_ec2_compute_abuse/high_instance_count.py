@@ -83,7 +83,7 @@ def rule(event):
         not is_launch_event(event)
         # tasks, jobs and builds: see RULE_EVENTS
         or event.get("eventName") in NOT_INSTANCES.get(event.get("eventSource"), ())
-        or launch_outcome(event)[0] == OUTCOME_DRY_RUN
+        or launch_outcome(event).kind == OUTCOME_DRY_RUN
     ):
         return False
     if launched_on_behalf(event):  # counted at the user's CreateFleet / CreateAutoScalingGroup
@@ -192,7 +192,7 @@ def title(event):
 
 
 def dedup(event):
-    return crossing(_count(event))[0].dedup
+    return crossing(_count(event)).window.dedup
 
 
 def severity(event):

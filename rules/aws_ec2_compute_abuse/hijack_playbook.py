@@ -1,6 +1,9 @@
+from typing import NamedTuple
+
 from ec2_compute_windows import (
     Entry,
     KVStore,
+    WindowResult,
     bounded,
     distinct_entry,
     iso_time,
@@ -114,7 +117,7 @@ def _launch_stage(event, store):
     summary, _, unusual = unusual_launch(
         event, store, unusual_instance_types(), usual_instance_types()
     )
-    if launch_outcome(event)[0] == OUTCOME_DRY_RUN:
+    if launch_outcome(event).kind == OUTCOME_DRY_RUN:
         large = as_int(dry_run_vcpu_threshold(), DRY_RUN_VCPU_THRESHOLD)
         return "dry-run" if unusual or summary.requested_vcpus_max >= large else ""
     large = as_int(playbook_large_launch_vcpus(), PLAYBOOK_LARGE_LAUNCH_VCPUS)
@@ -152,7 +155,7 @@ def _stages(event, store):
         if not is_controller_dry_run(event, *controllers):
             stage = _launch_stage(event, store)
             stages.extend([stage] if stage else [])
-            dry_run = launch_outcome(event)[0] == OUTCOME_DRY_RUN
+            dry_run = launch_outcome(event).kind == OUTCOME_DRY_RUN
             if not dry_run and store is not None and _spread_over_regions(event, store):
                 stages.append("regions")
     # Protection turned on afterwards, or at the launch of unusual or large capacity: Terraform
@@ -170,9 +173,14 @@ def _entry(event, stage):
     return Entry(epoch, f"{region(event) or '?'}/{event_id(event)}#{stage}", 1, 0, stage)
 
 
+class Playbook(NamedTuple):
+    result: WindowResult | None  # the principal's window of distinct stages as the event left it
+    alerts: bool  # whether the event is the alert's
+
+
 def _playbook(event, record_it=False):
-    """(the principal's window of distinct stages as this event left it, whether the event is
-    the alert's): the window crossed the minimum with it, or it shows a stage for the first time
+    """The principal's window of distinct stages as this event left it, and whether the event
+    is the alert's: the window crossed the minimum with it, or it shows a stage for the first time
     in a window past the minimum (its event joins the open alert, under the same dedup string).
     rule() records; the alert functions read what it recorded."""
     store = _store() if record_it else None
@@ -194,8 +202,8 @@ def _playbook(event, record_it=False):
         if result.crossed or (
             result.total >= minimum and first_of_its_stage and not result.duplicate
         ):
-            return result, True
-    return result, False
+            return Playbook(result, alerts=True)
+    return Playbook(result, alerts=False)
 
 
 # What rule() found for an event, for its alert functions (Panther runs them right after).
@@ -205,7 +213,7 @@ _recorded_stages: dict[str, list] = {}
 def _stage_rule(event):
     if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
         return False
-    return _playbook(event, record_it=True)[1]
+    return _playbook(event, record_it=True).alerts
 
 
 def _story(result):
@@ -215,7 +223,7 @@ def _story(result):
 
 def title(event):
     event = launch_of(event)  # a template event alerts about the launch that waited for it
-    result = _playbook(event)[0]
+    result = _playbook(event).result
     steps = " → ".join(STAGES.get(stage, stage) for stage in _story(result)) if result else ""
     hours = _window() / 3600
     return (
@@ -232,7 +240,7 @@ def dedup(event):
 
 def alert_context(event):
     event = launch_of(event)  # a template event alerts about the launch that waited for it
-    result = _playbook(event)[0]
+    result = _playbook(event).result
     context = identity_alert_context(event)
     if result is None:
         return context

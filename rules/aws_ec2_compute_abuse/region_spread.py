@@ -1,3 +1,5 @@
+from typing import NamedTuple
+
 from ec2_compute_windows import (
     KVStore,
     distinct_entry,
@@ -62,8 +64,13 @@ def rule(event):
     return _spread(event, record_it=True).crossed
 
 
+class Settings(NamedTuple):
+    min_regions: int
+    window_seconds: int
+
+
 def _settings():
-    return (
+    return Settings(
         as_int(region_spread_min_regions(), REGION_SPREAD_MIN_REGIONS),
         as_int(region_spread_window_seconds(), REGION_SPREAD_WINDOW_SECONDS),
     )
@@ -86,7 +93,7 @@ def _spread(event, record_it=False):
 
 def title(event):
     result = _spread(event)
-    minutes = _settings()[1] // 60
+    minutes = _settings().window_seconds // 60
     return (
         f"{principal(event).display} launched or tried to launch compute in {result.total} "
         f"regions within {minutes} minutes: {', '.join(result.labels) or region(event)}"
@@ -99,7 +106,7 @@ def dedup(event):
 
 def severity(event):
     result = _spread(event)
-    if result.accelerators or result.total >= 2 * _settings()[0]:
+    if result.accelerators or result.total >= 2 * _settings().min_regions:
         return "HIGH"
     return "MEDIUM"
 

@@ -211,7 +211,7 @@ def _judge(event):
     protected = termination_protection_enabled(event)
     if protected:
         return _judge_protection(event, int(epoch), protected)
-    if not is_launch_event(event) or launch_outcome(event)[0] != OUTCOME_SUCCESS:
+    if not is_launch_event(event) or launch_outcome(event).kind != OUTCOME_SUCCESS:
         return _NOTHING  # dry runs and errors, read from one field
     if launched_on_behalf(event) or summarize_launch(event).outcome != OUTCOME_SUCCESS:
         return _NOTHING

@@ -71,7 +71,7 @@ def _unusual_launch(event):
     if (
         name not in LAUNCH_EVENT_NAMES
         or not is_launch_event(event)
-        or launch_outcome(event)[0] == OUTCOME_DRY_RUN
+        or launch_outcome(event).kind == OUTCOME_DRY_RUN
     ):
         return False
     _, lookup, unusual = _unusual_types(event, _store())

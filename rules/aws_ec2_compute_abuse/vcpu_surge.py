@@ -179,7 +179,7 @@ def _launch_rule(event):
     if (
         name not in LAUNCH_EVENT_NAMES
         or not is_launch_event(event)
-        or launch_outcome(event)[0] != OUTCOME_SUCCESS
+        or launch_outcome(event).kind != OUTCOME_SUCCESS
     ):
         return False  # dry runs and errors, read from one field
     if summarize_launch(event).outcome != OUTCOME_SUCCESS:
@@ -192,7 +192,7 @@ def _launch_rule(event):
 
 
 def _lookup(event):
-    return launch_with_template(event, None)[1]
+    return launch_with_template(event, None).lookup
 
 
 def title(event):
@@ -208,7 +208,7 @@ def title(event):
 
 def dedup(event):
     event = launch_of(event)  # a template event alerts about the launch that waited for it
-    return crossing(_surge(event))[0].dedup
+    return crossing(_surge(event)).window.dedup
 
 
 def severity(event):
