@@ -223,9 +223,9 @@ def cache_savings(folder: Path) -> list[tuple[str, str, float]]:
     caches = (
         (
             helpers,
-            "_remembered",
+            "_per_event",
             lambda kind, event, read: read(event),
-            "ec2_compute_helpers._remembered: one read of an event's time, summary, actor... for "
+            "ec2_compute_helpers._per_event: one read of an event's time, summary, actor... for "
             "every rule and alert function Panther runs on it",
         ),
         (

@@ -106,11 +106,11 @@ def stateful_rules() -> list:
 # event. Invocations do not share memory; the harness's workers are threads of one process, so
 # each gets its own copy (else one worker's duplicate delivery would overwrite another's result).
 PER_INVOCATION_STATE = {
-    "ec2_compute_windows": ("_recorded",),
+    "ec2_compute_windows": ("_judged",),
     "ec2_compute_helpers": ("_last_read",),
     "ec2_launch_templates": ("_judged", "_completed"),
 }
-PER_INVOCATION_RULE_STATE = ("_verdicts", "_recorded_stages")
+PER_INVOCATION_RULE_STATE = ("_verdicts", "_judged_stages")
 
 
 class PerWorker(MutableMapping):

@@ -284,7 +284,7 @@ def event_time_epoch(event: Mapping) -> float | None:
     """`eventTime` as UTC epoch seconds; accepts CloudTrail's "2024-08-01T11:30:23Z" and Panther's
     normalized "2024-12-16 18:41:07.000000000". None when absent, unparseable or outside
     1970-9999."""
-    return _remembered("epoch", event, _event_time_epoch)
+    return _per_event("epoch", event, _event_time_epoch)
 
 
 def _event_time_epoch(event: Mapping) -> float | None:
@@ -1719,7 +1719,7 @@ def _vcpus_from_cpu_options(cpu_options: Any) -> int | None:
 _last_read: dict = {}
 
 
-def _remembered(kind: str, event: Any, read) -> Any:
+def _per_event(kind: str, event: Any, read) -> Any:
     cached = _last_read.get(kind)
     if cached is not None and cached[0] is event:
         return cached[1]  # only immutable events are ever stored
@@ -1732,7 +1732,7 @@ def _remembered(kind: str, event: Any, read) -> Any:
 
 def summarize_launch(event: Mapping) -> LaunchSummary:
     """Everything the rules need to know about one launch event, read once."""
-    return _remembered("summary", event, _summarize_launch)
+    return _per_event("summary", event, _summarize_launch)
 
 
 def _summarize_launch(event: Mapping) -> LaunchSummary:
@@ -1931,7 +1931,7 @@ def launched_on_behalf(event: Mapping) -> bool:
     """Whether an auto scaling group or an EC2/Spot fleet made this call for a request the pack
     counted already (CreateAutoScalingGroup, CreateFleet, ...): counting it too would count the
     same capacity twice."""
-    return _remembered("on_behalf", event, _launched_on_behalf)
+    return _per_event("on_behalf", event, _launched_on_behalf)
 
 
 def _launched_on_behalf(event: Mapping) -> bool:
@@ -2164,7 +2164,7 @@ class QuotaCall(NamedTuple):
 
 def quota_call(event: Mapping) -> QuotaCall | None:
     """The Service Quotas call an event is, or None for any other event."""
-    return _remembered("quota", event, _quota_call)
+    return _per_event("quota", event, _quota_call)
 
 
 def _quota_call(event: Mapping) -> QuotaCall | None:
@@ -2351,7 +2351,7 @@ class Principal(NamedTuple):
 
 def principal(event: Mapping) -> Principal:
     """The principal behind the call (see Principal)."""
-    return _remembered("principal", event, _principal)
+    return _per_event("principal", event, _principal)
 
 
 def _caller(event: Mapping) -> tuple[Mapping, str, str]:
@@ -2460,7 +2460,7 @@ def actor(event: Mapping) -> Actor:
     `resources[0].ARN`; the name from `userName`, else the ARN's last segment; "Anonymous" for
     anonymous principals; `name@suffix` split into name and UPN suffix. Its key is the
     principal's."""
-    return _remembered("actor", event, _actor)
+    return _per_event("actor", event, _actor)
 
 
 def _actor(original: Mapping) -> Actor:

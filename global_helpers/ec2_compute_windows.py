@@ -22,7 +22,7 @@ also alerts under any interleaving, duplicates and reordering included. What can
 repeats: two deliveries of one event both added before either read it, or two events of one
 distinct-window slot, may both judge the same crossing; both alerts carry one dedup string, which
 Panther merges. Nothing is inferred from set sizes, and no state is kept across events beyond
-`_recorded` (one event's result, for its own alert functions).
+`_judged` (one event's result, for its own alert functions).
 """
 
 import json
@@ -60,8 +60,8 @@ TTL_MARGIN_SECONDS = 3600
 # The latest results, so a rule's alert functions (title, alert_context, ...) that Panther
 # calls right after rule() on the same event can read it without touching the store again.
 # Keyed by (key, entry): whatever else runs in between (in the same process) cannot replace it.
-_recorded: dict[tuple[str, "Entry"], "WindowResult"] = {}
-_MAX_RECORDED = 256
+_judged: dict[tuple[str, "Entry"], "WindowResult"] = {}
+_MAX_JUDGED = 256
 
 
 class KVStore(NamedTuple):
@@ -357,7 +357,7 @@ def window_for(
     if not has_event_time:
         return evaluate_alone(own, min_total, "no usable eventTime: judged alone")
     if store is None:
-        return recall(key, own, min_total)
+        return judged_result(key, own, min_total)
     return record(store, key, own, min_total, window_seconds, bucket, distinct)
 
 
@@ -547,9 +547,9 @@ def record(
                 else timeline.fullest_sliding(stored.epoch, window_seconds)
             )
             result = _evaluate(timeline, span, stored, min_total, duplicate, "")
-    if len(_recorded) >= _MAX_RECORDED:
-        del _recorded[next(iter(_recorded))]  # the oldest
-    _recorded[(key, own)] = result
+    if len(_judged) >= _MAX_JUDGED:
+        del _judged[next(iter(_judged))]  # the oldest
+    _judged[(key, own)] = result
     return result
 
 
@@ -581,11 +581,11 @@ def _bucket_total(entries: dict, bucket: tuple[int, int]) -> int:
     return sum(entry.amount for entry in entries.values() if bucket[0] <= entry.epoch < bucket[1])
 
 
-def recall(key: str, own: Entry, min_total: int) -> WindowResult:
+def judged_result(key: str, own: Entry, min_total: int) -> WindowResult:
     """The result `record` gave for this entry under this key, for the alert functions Panther
     calls after rule() (title, severity, alert_context, ...). They never write to the store: an
     event rule() did not record (it did not match) is judged alone."""
-    result = _recorded.get((key, bounded(own)))
+    result = _judged.get((key, bounded(own)))
     if result is not None:
         return result
     return evaluate_alone(own, min_total, "not recorded: rule() did not count this event")

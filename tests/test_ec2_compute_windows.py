@@ -93,7 +93,7 @@ def test_entries_are_capped_oldest_first(monkeypatch):
 
 def test_recall_without_record_judges_alone_and_never_touches_the_store():
     memory = InMemoryKVStore()
-    result = windows.recall("never-recorded", windows.Entry(DAY0, "z", 900), 801)
+    result = windows.judged_result("never-recorded", windows.Entry(DAY0, "z", 900), 801)
     assert result.crossed and result.degraded.startswith("not recorded")
     assert memory.calls == 0
 

@@ -184,11 +184,11 @@ def _playbook(event, record_it=False):
     in a window past the minimum (its event joins the open alert, under the same dedup string).
     rule() records; the alert functions read what it recorded."""
     store = _store() if record_it else None
-    stages = _stages(event, store) if record_it else _recorded_stages.get(event_id(event), [])
+    stages = _stages(event, store) if record_it else _judged_stages.get(event_id(event), [])
     if record_it:
-        if len(_recorded_stages) >= 256:
-            del _recorded_stages[next(iter(_recorded_stages))]
-        _recorded_stages[event_id(event)] = stages
+        if len(_judged_stages) >= 256:
+            del _judged_stages[next(iter(_judged_stages))]
+        _judged_stages[event_id(event)] = stages
     key = window_key("playbook", principal(event).key)
     has_time = event_time_epoch(event) is not None
     minimum = as_int(playbook_min_stages(), PLAYBOOK_MIN_STAGES)
@@ -207,7 +207,7 @@ def _playbook(event, record_it=False):
 
 
 # What rule() found for an event, for its alert functions (Panther runs them right after).
-_recorded_stages: dict[str, list] = {}
+_judged_stages: dict[str, list] = {}
 
 
 def _stage_rule(event):
