@@ -365,6 +365,36 @@ def path_problem(path: tuple[str, ...]) -> str:
     return ""
 
 
+def unordered_keys(snowflake_sql: str) -> list[str]:
+    """What the final ORDER BY leaves to chance: the outer SELECT's GROUP BY keys it does not
+    list, or, for an ungrouped SELECT, no event_id among its keys. Rows with equal leading keys
+    (two actors with as many calls) would come out in any order from one run to the next."""
+    import sqlglot
+
+    select = sqlglot.parse_one(snowflake_sql, read="snowflake")
+    order = select.args.get("order")
+    ordered = {e.this.sql(dialect="snowflake") for e in order.expressions} if order else set()
+    group = select.args.get("group")
+    if group:
+        return [k.sql(dialect="snowflake") for k in group.expressions if k.sql() not in ordered]
+    return [] if any("event_id" in key for key in ordered) else ["event_id"]
+
+
+@pytest.mark.parametrize("name", sorted(queries.specs()))
+def test_every_query_orders_its_rows_completely(name):
+    assert unordered_keys(query(name)) == []
+
+
+def test_the_order_check_finds_a_missing_tiebreaker():
+    assert unordered_keys("SELECT a, b, COUNT(*) AS n FROM t GROUP BY a, b ORDER BY n DESC, a") == [
+        "b"
+    ]
+    assert unordered_keys("SELECT a, b, COUNT(*) AS n FROM t GROUP BY a, b ORDER BY n, b, a") == []
+    assert unordered_keys("SELECT p_event_time, x FROM t ORDER BY p_event_time DESC") == [
+        "event_id"
+    ]
+
+
 @pytest.mark.parametrize("name", sorted(queries.specs()))
 def test_queries_are_valid_on_snowflake_where_duckdb_is_lenient(name):
     text = query(name)

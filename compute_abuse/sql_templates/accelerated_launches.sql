@@ -8,4 +8,4 @@ SELECT
 FROM actors a
 JOIN catalog c ON c.instance_type = a.instance_type
 WHERE c.accelerators > 0
-ORDER BY a.p_event_time DESC
+ORDER BY a.p_event_time DESC, a.event_id, a.instance_type

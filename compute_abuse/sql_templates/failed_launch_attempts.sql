@@ -14,4 +14,4 @@ SELECT
 FROM actors a
 WHERE a.outcome <> 'success'
 GROUP BY a.actor_arn, a.account_id, a.outcome, a.error_code
-ORDER BY calls DESC
+ORDER BY calls DESC, a.actor_arn, a.account_id, a.outcome, a.error_code

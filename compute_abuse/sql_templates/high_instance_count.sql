@@ -28,4 +28,4 @@ WHERE a.outcome <> 'dry_run' AND NOT a.on_behalf
 GROUP BY a.principal, a.account_id, day
 HAVING SUM(COALESCE(r.instances, 1)) >= {instance_threshold}
   {crossed_since_last_run}
-ORDER BY requested_instances DESC
+ORDER BY requested_instances DESC, a.principal, a.account_id, day

@@ -14,4 +14,4 @@ SELECT
   MAX(p_event_time) AS last_launch
 FROM launched
 GROUP BY actor_arn, account_id
-ORDER BY accelerators DESC, vcpus DESC
+ORDER BY accelerators DESC, vcpus DESC, actor_arn, account_id

@@ -15,4 +15,4 @@ SELECT
 FROM launched
 GROUP BY principal
 HAVING SUM(vcpus) > {vcpu_threshold}
-ORDER BY total_vcpus DESC
+ORDER BY total_vcpus DESC, principal
