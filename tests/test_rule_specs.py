@@ -1,4 +1,5 @@
-"""Every rule's YAML tests, run through panther_core with this pack's data model and with none.
+"""Every rule's YAML tests, run through panther_core with this pack's data model and with none
+(a scheduled rule's, which judge query rows, with none).
 
 `pat test` runs each test once, with whatever data model is enabled (ours ships disabled). Here
 each test runs both ways, and every alert function must give the same output: no rule's result
@@ -15,7 +16,7 @@ from compute_abuse.content import (
     specs_of_type,
 )
 
-RULE_SPECS = specs_of_type("rule")
+RULE_SPECS = specs_of_type("rule") + specs_of_type("scheduled_rule")
 DATA_MODELS = specs_of_type("datamodel")
 
 
@@ -58,7 +59,8 @@ def test_rule_gives_same_result_with_and_without_data_model(spec, test, data_mod
         if name not in mocked
     }
     without = run_rule(rule, test["Log"], None, mocks, patches)
-    with_model = run_rule(rule, test["Log"], data_model, mocks, patches)
+    model = data_model if spec.analysis_type == "rule" else None  # rows have no log type
+    with_model = run_rule(rule, test["Log"], model, mocks, patches)
     assert unmocked_calls == []
     assert function_errors(without) == {}
     assert function_errors(with_model) == {}
