@@ -2494,14 +2494,14 @@ def is_allowlisted(
 ) -> bool:
     """Whether the caller (or `also`: the owner a service's launch is charged to) matches an
     allowlisted principal ARN, or the call an allowlisted user agent pattern. Both lists may be
-    the strings a test mock returns."""
+    the strings a test mock returns. Patterns match as the capacity controllers' do
+    (`matches_any`: shell patterns, any case)."""
     if not _entries(principal_arns) and not _entries(user_agents):
         return False  # the default: nothing allowlisted, nothing to read
-    patterns = as_list(principal_arns)
     owner_arn = also.arn if also is not None else ""
-    for arn in (actor(event).arn, principal(event).arn, owner_arn):  # session, role, owner
-        if arn and any(fnmatchcase(arn, pattern) for pattern in patterns):
-            return True
+    arns = (actor(event).arn, principal(event).arn, owner_arn)  # session, role, owner
+    if any(matches_any(arn, principal_arns) for arn in arns):
+        return True
     return matches_any(as_text(as_mapping(event).get("userAgent")), user_agents)
 
 

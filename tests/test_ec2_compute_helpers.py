@@ -495,6 +495,9 @@ def test_unusual_instance_types_in_removes_usual_ones():
     [
         ("arn:aws:iam::111122223333:user/ml-*", "", iam_user("ml-bot"), "aws-cli/2", True),
         ("arn:aws:iam::111122223333:user/ml-*", "", iam_user("eve"), "aws-cli/2", False),
+        ("arn:aws:iam::111122223333:user/ML-*", "", iam_user("ml-bot"), "aws-cli/2", True),
+        ('["arn:aws:iam::111122223333:role/ci"]', "", assumed_role("ci", "run-7"), "", True),
+        ("arn:aws:iam::111122223333:role/ci", "", assumed_role("cd", "run-7"), "", False),
         ("", "*karpenter*", iam_user("eve"), "aws-sdk-go/1.0 Karpenter/0.37", True),
         ("", "*karpenter*", iam_user("eve"), "aws-cli/2", False),
         ([], [], iam_user("eve"), "", False),
