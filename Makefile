@@ -8,7 +8,7 @@ CONTENT := rules global_helpers data_models queries packs
 PY_SOURCES := rules global_helpers data_models compute_abuse
 
 .DEFAULT_GOAL := help
-.PHONY: help install replay test pat-test check-packs pytest lint fmt catalog queries docs generate pack new-rule sample bench parallel export zip upload lock clean
+.PHONY: help install replay test pat-test check-packs pytest lint fmt catalog queries docs generate pack new-rule sample bench parallel mutants export zip upload lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ generate: pack docs queries  ## after adding or changing a detection: the pack's
 
 pack: install  ## list every item of the repo in packs/ (new ones appended)
 	$(BIN)/python -m compute_abuse pack
+
+mutants: install  ## mutation check: flip each rule comparison, move each threshold, run its tests (JOBS=2)
+	$(BIN)/python -m compute_abuse.mutants --jobs $(or $(JOBS),2) $(ARGS)
 
 new-rule: install  ## scaffold a detection: make new-rule NAME=SpotPriceProbe
 	@test -n "$(NAME)" || { echo "usage: make new-rule NAME=CamelCaseName"; exit 2; }

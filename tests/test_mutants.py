@@ -1,0 +1,28 @@
+"""The mutation tool makes the mutants it promises, one change each, and picks guarding tests."""
+
+import ast
+
+from compute_abuse import mutants
+
+
+def test_each_mutant_changes_one_thing_of_its_file():
+    found = mutants.mutants()
+    threshold = [m for m in found if "HIGH_INSTANCE_COUNT_THRESHOLD 10 to 20" in m.label()]
+    assert len(threshold) == 1
+    comparison = next(
+        m for m in found if m.path.endswith("region_spread.py") and m.kind != "double"
+    )
+    source = (mutants.REPO_ROOT / comparison.path).read_text()
+    mutated = mutants._mutated_source(source, comparison)
+    before = ast.dump(ast.parse(source))
+    after = ast.dump(ast.parse(mutated))
+    assert before != after
+    assert ast.dump(ast.parse(mutants._mutated_source(source, comparison))) == after  # stable
+
+
+def test_a_setting_is_guarded_by_the_rules_that_read_it():
+    (mutant,) = [m for m in mutants.mutants() if "REGION_SPREAD_MIN_REGIONS 3 to 6" in m.label()]
+    specs, modules = mutant.tests
+    assert "RegionSpread" in specs[-1]
+    assert "tests/test_probing_rules.py" in modules
+    assert not any("test_conventions" in argument for argument in modules)
