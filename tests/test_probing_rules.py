@@ -195,3 +195,31 @@ def test_a_burst_judged_after_its_protection_pairs_by_principal_and_hour(kv):
     quiet = run_instances("c5.large", 6, 6, identity=iam_user("eve"), event_time=at(T0))
     others = [protect("i-x", T0 + 600, user="ops"), protect("i-late", T0 + 3 * 3600, user="eve")]
     assert kv.run(rule("TerminationProtection"), [*others, quiet]) == []
+
+
+# --- boundaries (each found by `make mutants`: a flipped comparison or moved number passed) -----
+
+
+@pytest.mark.parametrize("regions, severity", [(5, "MEDIUM"), (6, "HIGH")])
+def test_region_spread_is_high_from_twice_the_minimum_regions(kv, regions, severity):
+    events = [launch_in(REGIONS[i], T0 + i * 60) for i in range(regions)]
+    alerts = kv.run(rule("RegionSpread"), events)
+    assert len(alerts) == 1  # one alert per principal; its severity is read at the last event
+    last = events[-1]
+    from compute_abuse.content import run_rule
+
+    result = run_rule(rule("RegionSpread"), last, patches=kv.patches)
+    assert result.severity_output == severity
+    assert "within 60 minutes" in alerts[0].title_output
+
+
+@pytest.mark.parametrize("instance_type, alerts", [("m5.16xlarge", 1), ("m5.12xlarge", 0)])
+def test_dry_run_probe_alerts_from_the_vcpu_threshold_on(kv, instance_type, alerts):
+    # 64 vCPUs (the threshold) alerts; 48 does not. Neither type is accelerated.
+    dry_run = run_instances(
+        instance_type, identity=iam_user("mallory"), error_code="Client.DryRunOperation"
+    )
+    found = kv.run(rule("DryRunProbe"), [dry_run])
+    assert len(found) == alerts
+    if found:
+        assert "64 vCPUs" in found[0].title_output and "64-64" not in found[0].title_output
