@@ -223,3 +223,28 @@ def test_dry_run_probe_alerts_from_the_vcpu_threshold_on(kv, instance_type, aler
     assert len(found) == alerts
     if found:
         assert "64 vCPUs" in found[0].title_output and "64-64" not in found[0].title_output
+
+
+@pytest.mark.parametrize(
+    "instances, delay, protected_first, alerts",
+    [
+        (5, 0, False, 1),  # a burst of exactly 5, protected in the same second
+        (5, 3600, False, 1),  # protected exactly an hour after
+        (5, 3601, False, 0),  # a second later
+        (4, 60, False, 0),  # one short of a burst
+        (5, 0, True, 1),  # the protection judged first, the burst in the same second
+        (5, 3600, True, 1),  # the protection judged first, an hour after the burst
+    ],
+)
+def test_protection_after_a_burst_at_its_edges(kv, instances, delay, protected_first, alerts):
+    burst = run_instances(
+        "c5.large", instances, instances, identity=iam_user("mallory"), event_time=at(T0)
+    )
+    protection = protect("i-any", T0 + delay)
+    events = [protection, burst] if protected_first else [burst, protection]
+    found = kv.run(rule("TerminationProtection"), events)
+    assert len(found) == alerts
+    if found:
+        assert "within 60 minutes of a launch burst" in found[0].title_output + json.dumps(
+            json.loads(found[0].alert_context_output)
+        )
