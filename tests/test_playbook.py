@@ -246,3 +246,32 @@ def test_two_principals_each_with_two_stages_stay_apart(kv, playbook):
         protect(DAY0 + 3 * MINUTE, "bea"),
     ]
     assert kv.run(playbook, events) == []
+
+
+# DryRunProbe's threshold: 64 vCPUs (m5.16xlarge) is large, 48 (m5.12xlarge) is not
+@pytest.mark.parametrize("instance_type, alerts", [("m5.16xlarge", 1), ("m5.12xlarge", 0)])
+def test_a_dry_run_of_large_capacity_is_a_stage_from_the_minimum_on(
+    kv, playbook, instance_type, alerts
+):
+    new_key = api_call(
+        "iam.amazonaws.com",
+        "CreateAccessKey",
+        eventTime=at(DAY0),
+        userIdentity=iam_user("mallory"),
+        requestParameters={"userName": "mallory"},
+    )
+    dry_run = launch(instance_type, 1, DAY0 + MINUTE, error_code="Client.DryRunOperation")
+    protection = protect(DAY0 + 2 * MINUTE)
+    assert len(kv.run(playbook, [new_key, dry_run, protection])) == alerts
+
+
+def test_instance_type_look_ups_are_recon_only_from_ec2(kv, playbook):
+    spoofed = api_call(
+        "example.amazonaws.com",
+        "DescribeInstanceTypeOfferings",
+        eventTime=at(DAY0),
+        userIdentity=iam_user("mallory"),
+    )
+    dry_run = launch("c7i.48xlarge", 2, DAY0 + MINUTE, error_code="Client.DryRunOperation")
+    increase = quota("RequestServiceQuotaIncrease", DAY0 + 2 * MINUTE, desiredValue=1024)
+    assert kv.run(playbook, [spoofed, dry_run, increase]) == []
