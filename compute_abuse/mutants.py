@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from queue import Queue
@@ -66,7 +67,7 @@ COPIED += ("compute_abuse", "tests", "pyproject.toml", ".panther_settings.yml")
 class Mutant:
     path: str  # relative to the repository
     index: int  # which candidate node of the file, in ast.walk order
-    kind: str  # "compare" or "number"
+    how: str  # "op<N>" (the Nth operator of a comparison swapped), "double" or "halve"
     line: int
     change: str  # e.g. "> to >=", "800 to 1600"
     tests: tuple[tuple[str, ...], ...]  # pytest runs (their arguments) that guard it
@@ -130,33 +131,51 @@ def _apply(tree: ast.AST, node: ast.AST, how: str) -> str:
     return f"{old!r} to {node.value!r}"
 
 
-def _rule_ids_reading(root: Path, names: set[str]) -> dict[str, str]:
-    """RuleID -> module stem, for the rule modules that mention any of `names`."""
-    found = {}
-    for spec in specs_of_type("rule", root) + specs_of_type("scheduled_rule", root):
-        source = spec.python_path.read_text(encoding="utf-8")
-        if not names or any(re.search(rf"\b{re.escape(n)}\b", source) for n in names):
-            found[spec.analysis_id] = spec.python_path.stem
-    return found
+def _mutate(source: str, path: str, index: int) -> tuple[ast.AST, str]:
+    """The file's syntax tree with its `index`th candidate changed, and what changed."""
+    tree = ast.parse(source)
+    node, how = _candidates(tree, path)[index]
+    return tree, _apply(tree, node, how)
 
 
-def _rule_of(root: Path, path: str) -> dict[str, str]:
-    """RuleID -> module stem of the rule module at `path`."""
-    specs = specs_of_type("rule", root) + specs_of_type("scheduled_rule", root)
-    return {s.analysis_id: s.python_path.stem for s in specs if s.python_path == root / path}
+def _mentions(text: str, names: set[str]) -> bool:
+    return any(re.search(rf"\b{re.escape(name)}\b", text) for name in names)
 
 
-def _guards(root: Path, rules: dict[str, str]) -> tuple[tuple[str, ...], ...]:
+class _Repo:
+    """What choosing a mutant's guards reads, read once: the rule modules and the test modules."""
+
+    def __init__(self, root: Path):
+        specs = specs_of_type("rule", root) + specs_of_type("scheduled_rule", root)
+        # RuleID -> (path relative to the repository, module stem, source)
+        self.rules = {
+            s.analysis_id: (
+                str(s.python_path.relative_to(root)),
+                s.python_path.stem,
+                s.python_path.read_text(encoding="utf-8"),
+            )
+            for s in specs
+        }
+        self.tests = {
+            f"tests/{path.name}": path.read_text(encoding="utf-8")
+            for path in sorted((root / "tests").glob("test_*.py"))
+            if path.name not in NOT_GUARDS and path.name != "test_rule_specs.py"
+        }
+
+    def rules_reading(self, names: set[str]) -> dict[str, str]:
+        """RuleID -> module stem, for the rule modules that mention any of `names`."""
+        return {i: stem for i, (_, stem, text) in self.rules.items() if _mentions(text, names)}
+
+    def rule_at(self, path: str) -> dict[str, str]:
+        """RuleID -> module stem of the rule module at `path`."""
+        return {i: stem for i, (where, stem, _) in self.rules.items() if where == path}
+
+
+def _guards(repo: _Repo, rules: dict[str, str]) -> tuple[tuple[str, ...], ...]:
     """Two pytest runs: the rules' YAML tests, and every test module naming one of them."""
     short = {rule_id.rsplit(".", 1)[1] for rule_id in rules}
     words = short | set(rules.values())
-    modules = sorted(
-        f"tests/{path.name}"
-        for path in (root / "tests").glob("test_*.py")
-        if path.name not in NOT_GUARDS
-        and path.name != "test_rule_specs.py"
-        and any(re.search(rf"\b{re.escape(w)}\b", path.read_text()) for w in words)
-    )
+    modules = [name for name, text in repo.tests.items() if _mentions(text, words)]
     # -k takes words: a rule's short name picks its YAML tests (ids "ComputeAbuse.AWS.EC2.X: ...").
     selected = " or ".join(sorted(short))
     deselected = tuple(f"--deselect={test}" for test in GENERATED_FILE_TESTS)
@@ -165,47 +184,41 @@ def _guards(root: Path, rules: dict[str, str]) -> tuple[tuple[str, ...], ...]:
     return tuple(runs)
 
 
-def _settings_read_by(root: Path, setting: str) -> set[str]:
-    """The getter names of the config module that return `setting` (rules call getters)."""
-    tree = ast.parse((root / CONFIG).read_text())
+def _settings_read_by(config: ast.Module, setting: str) -> set[str]:
+    """The setting and the config getters that return it (rules call getters)."""
     return {
         node.name
-        for node in tree.body
+        for node in config.body
         if isinstance(node, ast.FunctionDef)
         and setting in {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
     } | {setting}
 
 
 def mutants(root: Path = REPO_ROOT) -> list[Mutant]:
+    repo = _Repo(root)
     files = sorted(str(p.relative_to(root)) for p in (root / "rules").rglob("*.py"))
     found = []
     for path in [*files, WINDOWS, CONFIG]:
         source = (root / path).read_text()
+        tree = ast.parse(source)
         if path == WINDOWS:
-            guards = _guards(root, _rule_ids_reading(root, {"ec2_compute_windows"}))
+            guards = _guards(repo, repo.rules_reading({"ec2_compute_windows"}))
         elif path.startswith("rules/"):
-            guards = _guards(root, _rule_of(root, path))
-        for index, (node, how) in enumerate(_candidates(ast.parse(source), path)):
+            guards = _guards(repo, repo.rule_at(path))
+        for index, (node, how) in enumerate(_candidates(tree, path)):
             if path == CONFIG:
                 target = node.targets[0] if isinstance(node, ast.Assign) else node.target
-                readers = _rule_ids_reading(root, _settings_read_by(root, ast.unparse(target)))
+                readers = repo.rules_reading(_settings_read_by(tree, ast.unparse(target)))
                 if not readers:
                     continue  # a setting no rule reads (the tooling's, or a helper's alone)
-                guards = _guards(root, readers)
-            change = _apply(ast.parse(source), _nth(ast.parse(source), path, index), how)
+                guards = _guards(repo, readers)
+            change = _mutate(source, path, index)[1]
             found.append(Mutant(path, index, how, node.lineno, change, guards))
     return found
 
 
-def _nth(tree: ast.AST, path: str, index: int) -> ast.AST:
-    return _candidates(tree, path)[index][0]
-
-
 def _mutated_source(source: str, mutant: Mutant) -> str:
-    tree = ast.parse(source)
-    node, how = _candidates(tree, mutant.path)[mutant.index]
-    _apply(tree, node, how)
-    return ast.unparse(tree)
+    return ast.unparse(_mutate(source, mutant.path, mutant.index)[0])
 
 
 def _copy(root: Path, into: Path) -> Path:
@@ -247,6 +260,16 @@ def _pytest_run(copy: Path, arguments: tuple[str, ...]) -> tuple[bool, str]:
     return done.returncode == 0, why
 
 
+@contextmanager
+def _borrowed(copies: Queue):
+    """One job's copy of the repository, given back when the job is done with it."""
+    copy = copies.get()
+    try:
+        yield copy
+    finally:
+        copies.put(copy)
+
+
 def run(root: Path, selected: list[Mutant], jobs: int, echo=print) -> list[Mutant]:
     """The survivors. Each job owns one copy; a mutant's file is restored after its run."""
     with tempfile.TemporaryDirectory(prefix="mutants-") as temporary:
@@ -256,11 +279,8 @@ def run(root: Path, selected: list[Mutant], jobs: int, echo=print) -> list[Mutan
         baseline = {m.tests for m in selected}
 
         def check_baseline(arguments):
-            copy = copies.get()
-            try:
+            with _borrowed(copies) as copy:
                 return arguments, _pytest(copy, arguments)
-            finally:
-                copies.put(copy)
 
         with ThreadPoolExecutor(jobs) as pool:
             for arguments, (passed, why) in pool.map(check_baseline, baseline):
@@ -268,15 +288,14 @@ def run(root: Path, selected: list[Mutant], jobs: int, echo=print) -> list[Mutan
                     raise SystemExit(f"the unmutated tests fail ({why}): {arguments}")
 
         def check(mutant: Mutant):
-            copy = copies.get()
-            target = copy / mutant.path
-            original = target.read_text()
-            try:
-                target.write_text(_mutated_source(original, mutant))
-                passed, why = _pytest(copy, mutant.tests)
-            finally:
-                target.write_text(original)
-                copies.put(copy)
+            with _borrowed(copies) as copy:
+                target = copy / mutant.path
+                original = target.read_text()
+                try:
+                    target.write_text(_mutated_source(original, mutant))
+                    passed, why = _pytest(copy, mutant.tests)
+                finally:
+                    target.write_text(original)
             return mutant, passed, why
 
         survivors = []

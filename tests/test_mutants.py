@@ -9,9 +9,7 @@ def test_each_mutant_changes_one_thing_of_its_file():
     found = mutants.mutants()
     threshold = [m for m in found if "HIGH_INSTANCE_COUNT_THRESHOLD 10 to 20" in m.label()]
     assert len(threshold) == 1
-    comparison = next(
-        m for m in found if m.path.endswith("region_spread.py") and m.kind != "double"
-    )
+    comparison = next(m for m in found if m.path.endswith("region_spread.py") and m.how != "double")
     source = (mutants.REPO_ROOT / comparison.path).read_text()
     mutated = mutants._mutated_source(source, comparison)
     before = ast.dump(ast.parse(source))
