@@ -9,6 +9,21 @@ import itertools
 from typing import Any
 
 ACCOUNT_ID = "111122223333"
+# Commercial regions, in the order sweeps, tours and sequences of events walk them.
+REGIONS = (
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-central-1",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-northeast-1",
+    "sa-east-1",
+    "ca-central-1",
+)
 _ids = itertools.count(1)
 
 

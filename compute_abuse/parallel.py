@@ -265,20 +265,6 @@ def _at(epoch: int) -> str:
 # older event of its principal just past the two windows kept, so that a worker pruning it while
 # another adds often keeps the set's size unchanged (which must not hide either's entry). Shadows
 # are small or in one region: they never cross by themselves.
-QUOTA_REGIONS = [
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-central-1",
-    "ap-south-1",
-    "ap-southeast-1",
-    "ap-northeast-1",
-]
-
-
 @dataclass
 class _Scenario:
     rng: random.Random
@@ -358,7 +344,7 @@ def scenario(rng: random.Random) -> list[dict]:
     s.bursts(
         [("quota", 10), ("quota-2", 10), ("below-quota", 9)],
         30,
-        lambda name, i, t: s.quota_lookup(name, QUOTA_REGIONS[i], t),
+        lambda name, i, t: s.quota_lookup(name, factories.REGIONS[i], t),
     )
     _template_dry_run(s)
     _fresh_templates(s)

@@ -43,20 +43,7 @@ ATTACKER_UA = (
     "lang/python#3.12.3"
 )
 CLI_UA = "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0-1017-aws exe/x86_64.ubuntu.22 prompt/off"
-SWEPT_REGIONS = (
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-central-1",
-    "ap-south-1",
-    "ap-southeast-1",
-    "ap-northeast-1",
-    "sa-east-1",
-    "ca-central-1",
-)
+SWEPT_REGIONS = factory.REGIONS
 KARPENTER_UA = "aws-sdk-go/1.51.16 (go1.22.2; linux; amd64) karpenter.sh-v0.36.1"
 
 

@@ -7,22 +7,16 @@ from datetime import UTC, datetime
 import pytest
 
 from compute_abuse.content import load_rule, rule_spec
-from compute_abuse.events import api_call, assumed_role, iam_user, launched_item, run_instances
+from compute_abuse.events import (
+    REGIONS,
+    api_call,
+    assumed_role,
+    iam_user,
+    launched_item,
+    run_instances,
+)
 
 T0 = int(datetime(2024, 8, 7, 14, 0, tzinfo=UTC).timestamp())
-REGIONS = [
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-central-1",
-    "ap-south-1",
-    "ap-southeast-1",
-    "ap-northeast-1",
-    "sa-east-1",
-]
 
 
 def rule(name):
