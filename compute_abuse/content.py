@@ -139,22 +139,21 @@ def patches_for(rule: Rule, functions: Mapping[str, Callable]) -> dict[str, Call
     return {name: f for name, f in functions.items() if hasattr(rule.module, name)}
 
 
+# The functions Panther calls after rule() returns True, in its order.
+ALERT_FUNCTIONS = (
+    "title",
+    "description",
+    "reference",
+    "severity",
+    "runbook",
+    "destinations",
+    "dedup",
+    "alert_context",
+)
+
+
 def function_errors(result: DetectionResult) -> dict[str, BaseException]:
     """Every exception a rule or one of its alert functions raised, by function name."""
-    names = (
-        "setup",
-        "input",
-        "filter",
-        "detection",
-        "title",
-        "description",
-        "reference",
-        "severity",
-        "runbook",
-        "destinations",
-        "dedup",
-        "alert_context",
-        "unique",
-    )
+    names = ("setup", "input", "filter", "detection", *ALERT_FUNCTIONS, "unique")
     errors = {name: getattr(result, f"{name}_exception", None) for name in names}
     return {name: error for name, error in errors.items() if error is not None}

@@ -19,6 +19,7 @@ from panther_core.enriched_event import PantherEvent
 from panther_core.rule import Rule
 
 from compute_abuse.content import (
+    ALERT_FUNCTIONS,
     function_errors,
     install_global_helpers,
     load_rule,
@@ -28,16 +29,6 @@ from compute_abuse.content import (
 from compute_abuse.kvstore import InMemoryKVStore
 
 MAX_REPORTED_RULE_ERRORS = 20
-ALERT_FUNCTIONS = (
-    "title",
-    "description",
-    "reference",
-    "severity",
-    "runbook",
-    "destinations",
-    "dedup",
-    "alert_context",
-)
 EVALUATION_BATCH = 1024  # events the rules can match, gathered before they are evaluated
 
 
