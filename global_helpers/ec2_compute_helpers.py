@@ -622,10 +622,10 @@ def requirement_types(requirements: Any) -> tuple:
 
     def size(name):
         spec = instance_type_spec(name)
-        return spec.accelerators, spec.vcpus, name
+        return spec.accelerators, spec.vcpus, name  # names are unique: no ties
 
-    smallest, largest = min(met, key=size), max(met, key=size)
-    return tuple(dict.fromkeys((smallest, largest)))
+    ranked = sorted(met, key=size)  # each type's spec read once
+    return tuple(dict.fromkeys((ranked[0], ranked[-1])))
 
 
 def _requirements_types(overrides: Iterable) -> list:
@@ -2303,19 +2303,7 @@ class Actor(NamedTuple):
 # service's, not the caller's: charged to whoever created or scaled what they run. Every other
 # `invokedBy` (the console's "AWS Internal" and signin.amazonaws.com, CloudFormation acting with a
 # user's own credentials) leaves the person as the actor.
-LAUNCHING_SERVICES = frozenset(
-    {
-        "autoscaling.amazonaws.com",
-        "ec2fleet.amazonaws.com",
-        "spotfleet.amazonaws.com",
-        "eks.amazonaws.com",
-        "eks-nodegroup.amazonaws.com",
-        "elasticmapreduce.amazonaws.com",
-        "batch.amazonaws.com",
-        "ecs.amazonaws.com",
-        "sagemaker.amazonaws.com",
-    }
-)
+LAUNCHING_SERVICES = ON_BEHALF_SERVICES | {"ecs.amazonaws.com", "sagemaker.amazonaws.com"}
 # Where IAM keeps service-linked roles: only an AWS service can assume one.
 _SERVICE_LINKED_ROLE_PATH = ":role/aws-service-role/"
 # AWS IAM Identity Center's permission-set roles: the session name is the person's user name.

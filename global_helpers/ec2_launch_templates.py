@@ -668,12 +668,7 @@ _IN_VCPUS_LABEL = "vcpu:"
 # Batch compute environments (in vCPUs), EMR instance groups and fleets.
 GROUP_EVENTS = frozenset(
     {
-        "CreateAutoScalingGroup",
-        "UpdateAutoScalingGroup",
-        "SetDesiredCapacity",
-        "PutScheduledUpdateGroupAction",
-        "ExecutePolicy",
-        "StartInstanceRefresh",
+        *LAUNCH_EVENTS[AUTOSCALING_EVENT_SOURCE],  # every one sizes an auto scaling group
         *SERVICE_EVENTS,
         "CreateNodegroup",
         "UpdateNodegroupConfig",
