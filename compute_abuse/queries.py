@@ -6,6 +6,7 @@ ec2_instance_catalog, the fleet services from ec2_compute_helpers. `make queries
 test fails when the committed files differ, so a threshold change shows up in the SQL's diff.
 """
 
+import re
 from pathlib import Path
 
 import yaml
@@ -29,28 +30,73 @@ CROSSED_SINCE_LAST_RUN = f"""AND SUM(COALESCE(r.instances, 1)) - SUM(
   ) < {{instance_threshold}}"""
 
 
+def size_rule_vcpus(instance_type: str) -> int | None:
+    """The vCPUs launched.sql gives a type by its size alone: medium 1, large 2, xlarge 4,
+    Nxlarge and metal-Nxl 4N; None for other sizes (metal, nano, ...)."""
+    size = instance_type.partition(".")[2]
+    if size in _SIZE_VCPUS:
+        return _SIZE_VCPUS[size]
+    match = re.fullmatch(r"(?:metal-)?([0-9]+)xl(?:arge)?", size)
+    return 4 * int(match.group(1)) if match else None
+
+
+_SIZE_VCPUS = {"medium": 1, "large": 2, "xlarge": 4}
+
+
+def _ec2_catalog() -> dict[str, tuple]:
+    """The catalog's EC2 instance types (not the sizes other services sell under their names)."""
+    install_global_helpers()
+    import ec2_instance_catalog as catalog
+
+    return {name: row for name, row in catalog._CATALOG.items() if "_" not in name}
+
+
+def instance_type_rows() -> dict[str, tuple[int, int]]:
+    """launched.sql's instance_types: every EC2 type the size rule misprices or that carries
+    accelerators, with its catalog vCPUs and accelerators."""
+    return {
+        name: (row[0], row[3])
+        for name, row in _ec2_catalog().items()
+        if row[3] or size_rule_vcpus(name) != row[0]
+    }
+
+
+def _values(rows: list[str], per_line: int = 3) -> str:
+    lines = [", ".join(rows[i : i + per_line]) for i in range(0, len(rows), per_line)]
+    return ",\n    ".join(lines)
+
+
 def _fill(template: str, lookback: str, crossed_since_last_run: str = "") -> str:
     install_global_helpers()
     import ec2_compute_config as config
     import ec2_compute_helpers as helpers
-    import ec2_instance_catalog as catalog
 
-    common = (TEMPLATES / "common.sql").read_text(encoding="utf-8").rstrip()
-    values = ",\n    ".join(
-        f"('{name}', {row[0]}, {row[3]})" for name, row in catalog._CATALOG.items()
-    )
-    common = common.replace("{catalog_values}", values).replace("{lookback}", lookback)
+    def fragment(name: str) -> str:
+        return (TEMPLATES / name).read_text(encoding="utf-8").rstrip()
+
+    typed = instance_type_rows()
+    accelerated = [f"('{name}', {row[1]})" for name, row in typed.items() if row[1]]
     services = ", ".join(f"'{s}'" for s in sorted(helpers.ON_BEHALF_SERVICES))
-    sql = (TEMPLATES / template).read_text(encoding="utf-8")
+    sql = (
+        fragment(template)
+        .replace("{launch_calls}", fragment("launch_calls.sql"))
+        .replace("{launched}", fragment("launched.sql"))
+    )
     return (
-        sql.replace("{common}", common)
+        sql.replace(
+            "{instance_type_values}",
+            _values([f"('{name}', {row[0]}, {row[1]})" for name, row in typed.items()]),
+        )
+        .replace("{accelerated_type_values}", _values(accelerated, per_line=4))
         .replace(
             "  {crossed_since_last_run}\n",
             f"  {crossed_since_last_run}\n" if crossed_since_last_run else "",
         )
+        .replace("{lookback}", lookback)
         .replace("{fleet_services}", services)
         .replace("{vcpu_threshold}", str(config.vcpu_surge_threshold()))
         .replace("{instance_threshold}", str(config.high_instance_count_threshold()))
+        + "\n"
     )
 
 

@@ -85,6 +85,49 @@ def test_vcpu_sql_counts_every_instance_catalog_fallback_and_each_event_once():
     assert (row["instances"], row["launch_calls"]) == (10, 1)
 
 
+def launched_rows(events):
+    """launched.sql's rows over `events`: the vCPU query with its final SELECT replaced."""
+    ctes = VCPU[: VCPU.rindex(")\nSELECT") + 2]
+    select = "SELECT launched_type, vcpus, accelerators FROM launched ORDER BY launched_type"
+    return sql.run(ctes + select, events, NOW)
+
+
+def test_the_sql_prices_every_catalog_type_as_the_streaming_rules_do():
+    """The SQL's catalog is a size rule plus exceptions: over every EC2 type of the catalog,
+    launched without cpuOptions, it must give the catalog's vCPUs and accelerators."""
+    catalog = queries._ec2_catalog()
+    events = [
+        run_instances(name, event_time=at(1), eventID=f"catalog-{i}")
+        for i, name in enumerate(catalog)
+    ]
+    priced = {r["launched_type"]: (r["vcpus"], r["accelerators"]) for r in launched_rows(events)}
+    assert priced == {name: (row[0], row[3]) for name, row in catalog.items()}
+    assert len(queries.instance_type_rows()) < len(catalog) / 5  # the rule prices the rest
+
+
+def test_the_size_rule_and_a_type_newer_than_the_catalog():
+    assert [queries.size_rule_vcpus(t) for t in ("m9.medium", "m9.large", "m9.xlarge")] == [1, 2, 4]
+    assert queries.size_rule_vcpus("m9.24xlarge") == queries.size_rule_vcpus("m9.metal-24xl") == 96
+    assert queries.size_rule_vcpus("m9.metal") is queries.size_rule_vcpus("m9.nano") is None
+    assert queries.size_rule_vcpus("m9.2xlargish") is None
+    newer = [run_instances(t, event_time=at(1), eventID=t) for t in ("zz9.12xlarge", "zz9.metal")]
+    assert [(r["launched_type"], r["vcpus"]) for r in launched_rows(newer)] == [
+        ("zz9.12xlarge", 48),
+        ("zz9.metal", 0),
+    ]
+
+
+def test_the_accelerated_query_finds_every_accelerated_type_and_only_those():
+    catalog = queries._ec2_catalog()
+    events = [
+        run_instances(name, event_time=at(1), eventID=f"catalog-{i}")
+        for i, name in enumerate(catalog)
+    ]
+    rows = sql.run(query("accelerated_launches_query.yml"), events, NOW)
+    found = {r["instance_type"]: r["accelerators_per_instance"] for r in rows}
+    assert found == {name: row[3] for name, row in catalog.items() if row[3]}
+
+
 def test_vcpu_sql_burst_vs_drip_failures_and_the_threshold():
     burst = [
         run_instances("m5.24xlarge", 3, 3, identity=iam_user("burst"), event_time=at(2, m))
@@ -478,3 +521,17 @@ def test_a_day_bucket_is_reported_by_one_hourly_run_only():
     hunting = query("daily_instance_counts_query.yml")
     rows = sql.run(hunting, [*calls, early, late], day + timedelta(hours=26))
     assert sorted(r["principal"] for r in rows) == [USER + "hal", USER + "ivy"]
+
+
+def test_each_query_reads_in_a_screen_or_two_with_only_the_catalog_rows_it_reads():
+    catalog_readers = {
+        "vcpu_surge_query.yml": "instance_types",
+        "launches_by_actor_query.yml": "instance_types",
+        "accelerated_launches_query.yml": "accelerated_types",
+    }
+    for path in sorted(queries.QUERIES_DIR.glob("*.yml")):
+        text = path.read_text()
+        assert len(text.splitlines()) < 300, path.name
+        assert "VALUES" not in text or catalog_readers.get(path.name), path.name
+        for table in ("instance_types", "accelerated_types"):
+            assert (f"{table} (" in text) == (catalog_readers.get(path.name) == table), path.name

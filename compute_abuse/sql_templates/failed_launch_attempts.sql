@@ -1,4 +1,4 @@
-{common}
+{launch_calls}
 -- Refused launches and dry runs by actor and error code: UnauthorizedOperation and
 -- VcpuLimitExceeded on accelerated types are a stolen key learning what it may launch.
 SELECT

@@ -1,4 +1,4 @@
-{common},
+{launch_calls},
 requested AS (
   SELECT
     a.event_id,

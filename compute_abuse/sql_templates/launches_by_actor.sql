@@ -1,4 +1,5 @@
-{common}
+{launch_calls},
+{launched}
 -- Pivot: sort by GPUs, then look at the regions and instance types an actor never used before.
 SELECT
   actor_arn,

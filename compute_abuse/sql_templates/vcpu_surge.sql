@@ -1,4 +1,5 @@
-{common}
+{launch_calls},
+{launched}
 SELECT
   principal,
   ARRAY_AGG(DISTINCT account_id) WITHIN GROUP (ORDER BY account_id) AS account_ids,

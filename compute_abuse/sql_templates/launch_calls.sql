@@ -1,18 +1,13 @@
--- Shared by every query of the pack; generated from compute_abuse/sql_templates/ (do not edit
--- the copies in queries/). The same quantities as the streaming rules' helper:
---   * catalog: default vCPUs and accelerators of every EC2 instance type (ec2_instance_catalog)
+-- The launch calls every query of the pack reads (generated into queries/ from
+-- compute_abuse/sql_templates/; do not edit the copies). The same quantities as the streaming
+-- rules' helper:
 --   * launch_calls: RunInstances calls once per eventID (CloudTrail may deliver a record twice),
 --     with the principal (as the streaming rules' helper names it: an Identity Center person, the
---     role or federation token's issuer, else the caller's ARN), Sentinel's actor fields, the outcome, and whether a fleet service made the call on a
---     user's behalf (counted at the user's request, not again)
---   * launched: one row per instance a successful call launched (not on a user's behalf), with
---     vCPUs = coreCount x threadsPerCore, else the catalog's default
---   * requested: per call, the sum over instancesSet.items of maxCount (else minCount, else 1)
-WITH catalog (instance_type, vcpus, accelerators) AS (
-  SELECT * FROM VALUES
-    {catalog_values}
-),
-launch_calls AS (
+--     role or federation token's issuer, else the caller's ARN), Sentinel's actor fields, the
+--     outcome, and whether a fleet service made the call on a user's behalf (counted at the
+--     user's request, not again)
+--   * actors: the same rows with the actor's name and UPN suffix split out
+WITH launch_calls AS (
   SELECT
     eventID AS event_id,
     p_event_time,
@@ -78,26 +73,4 @@ actors AS (
     CASE WHEN CONTAINS(actor_user_name, '@') THEN SPLIT_PART(actor_user_name, '@', 2) ELSE '' END
       AS actor_upn_suffix
   FROM launch_calls
-),
-launched_items AS (
-  SELECT a.*, item.value AS item
-  FROM actors a,
-    LATERAL FLATTEN(input => a.responseElements:instancesSet:items) item
-  WHERE a.outcome = 'success' AND NOT a.on_behalf
-),
--- (Snowflake refuses a lateral view on the left of a join: the items are flattened above, the
--- catalog joined here.)
-launched AS (
-  SELECT
-    l.*,
-    LOWER(COALESCE(l.item:instanceType::STRING, l.instance_type)) AS launched_type,
-    COALESCE(
-      l.item:cpuOptions:coreCount::INT * l.item:cpuOptions:threadsPerCore::INT,
-      c.vcpus,
-      0
-    ) AS vcpus,
-    COALESCE(c.accelerators, 0) AS accelerators
-  FROM launched_items l
-  LEFT JOIN catalog c
-    ON c.instance_type = LOWER(COALESCE(l.item:instanceType::STRING, l.instance_type))
 )
