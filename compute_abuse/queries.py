@@ -8,6 +8,7 @@ test fails when the committed files differ, so a threshold change shows up in th
 
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -66,7 +67,7 @@ def _values(rows: list[str], per_line: int = 3) -> str:
     return ",\n    ".join(lines)
 
 
-def _fill(template: str, lookback: str, crossed_since_last_run: str = "") -> str:
+def _fill(template: str, lookback: str, crossed_since_last_run: str = "", **fields: str) -> str:
     install_global_helpers()
     import ec2_compute_config as config
     import ec2_compute_helpers as helpers
@@ -82,6 +83,8 @@ def _fill(template: str, lookback: str, crossed_since_last_run: str = "") -> str
         .replace("{launch_calls}", fragment("launch_calls.sql"))
         .replace("{launched}", fragment("launched.sql"))
     )
+    for name, value in fields.items():
+        sql = sql.replace("{" + name + "}", value)
     return (
         sql.replace(
             "{instance_type_values}",
@@ -100,6 +103,93 @@ def _fill(template: str, lookback: str, crossed_since_last_run: str = "") -> str
     )
 
 
+# Saved first-seen queries: seen in the last day, not in the first_seen_days() before.
+SEEN_TODAY_ONLY = "MIN(p_event_time) >= DATEADD(day, -1, CURRENT_TIMESTAMP())"
+# The scheduled one: every row of the term arrived (p_parse_time) since the last hourly run, so a
+# term is reported once, by the run after it first arrived, however late its logs were.
+ARRIVED_SINCE_LAST_RUN = (
+    "SUM(CASE WHEN p_parse_time < DATEADD(minute, -"
+    f"{RATE_MINUTES}, CURRENT_TIMESTAMP()) THEN 1 ELSE 0 END) = 0"
+)
+
+
+class Term(NamedTuple):
+    sql: str  # the term's expression over launch_calls
+    keep: str  # which calls have one
+    title: str  # the saved query's name
+    description: str
+
+
+FIRST_SEEN_TERMS = {  # the column the saved query names its term by: the term
+    "instance_family": Term(
+        "SPLIT_PART(instance_type, '.', 1)",
+        "instance_type <> 'unknown-type'",
+        "New Instance Families",
+        "an instance family launched or attempted in an account",
+    ),
+    "region": Term(
+        "region",
+        "region IS NOT NULL",
+        "First Compute in a Region",
+        "the first EC2 launch or attempt in a region of an account",
+    ),
+    "principal": Term(
+        "principal",
+        "principal <> 'unknown'",
+        "Principals Launching for the First Time",
+        "a principal (user, role behind its sessions, Identity Center person) launching or "
+        "trying to launch EC2 in an account",
+    ),
+}
+
+
+def _first_seen(term_column: str, days: int, new: str, meaning: str, term_filter: str = "") -> str:
+    term = FIRST_SEEN_TERMS[term_column]
+    return _fill(
+        "first_seen.sql",
+        f"{days} days",
+        term=term.sql,
+        term_column=term_column,
+        term_filter=term_filter or term.keep,
+        new=new,
+        new_meaning=meaning,
+    )
+
+
+def _saved_first_seen(term: str, days: int) -> dict:
+    name, what = FIRST_SEEN_TERMS[term].title, FIRST_SEEN_TERMS[term].description
+    return {
+        "AnalysisType": "saved_query",
+        "QueryName": f"AWS EC2 Compute Abuse {name}",
+        "Description": (
+            f"Hunting, new term: {what} today, not seen in the {days} days before. Every "
+            f"RunInstances call counts, refused and dry runs too. Reads {days + 1} days of "
+            "CloudTrail."
+        ),
+        "SnowflakeQuery": _first_seen(
+            term,
+            days + 1,
+            SEEN_TODAY_ONLY,
+            f"first seen in the last day, not in the {days} days before",
+        ),
+        "Tags": ["AWS", "EC2", "Compute Abuse", "Hunting", "New Term"],
+    }
+
+
+def unusual_family_filter() -> str:
+    """SQL keeping launch calls of the configured unusual families and types (by default every
+    accelerated family), as UnusualInstanceType reads them; the usual ones are left to the rule."""
+    install_global_helpers()
+    import ec2_compute_config as config
+
+    entries = sorted({entry.lower() for entry in config.unusual_instance_types()})
+    families = ", ".join(f"'{e}'" for e in entries if "." not in e)
+    types = ", ".join(f"'{e}'" for e in entries if "." in e)
+    tests = [f"SPLIT_PART(instance_type, '.', 1) IN ({families})"] if families else []
+    tests += [f"instance_type IN ({types})"] if types else []
+    return " OR ".join(tests) or "FALSE"
+
+
 def _hours(seconds: int) -> str:
     return f"{seconds // 3600} hours" if seconds % 3600 == 0 else f"{seconds} seconds"
 
@@ -110,6 +200,7 @@ def specs() -> dict[str, dict]:
     import ec2_compute_config as config
 
     window = config.vcpu_surge_window_seconds()
+    days = config.first_seen_days()
     return {
         "vcpu_surge_query.yml": {
             "AnalysisType": "scheduled_query",
@@ -184,6 +275,31 @@ def specs() -> dict[str, dict]:
             ),
             "SnowflakeQuery": _fill("high_instance_count.sql", "7 days"),
             "Tags": ["AWS", "EC2", "Compute Abuse", "Hunting"],
+        },
+        "accelerated_family_first_seen_query.yml": {
+            "AnalysisType": "scheduled_query",
+            "QueryName": "AWS EC2 Compute Abuse Accelerated Family First Seen",
+            "Enabled": True,
+            "Description": (
+                "New term: an accelerated (or otherwise unusual) instance family launched or "
+                f"attempted in an account that had not shown it for {days} days. Runs "
+                "every hour; each account and family is reported once, by the run after its "
+                "first rows arrived. Needs that many days of CloudTrail in the data lake. "
+                "Rule ComputeAbuse.AWS.EC2.AcceleratedFamilyFirstSeenDataLake."
+            ),
+            "SnowflakeQuery": _first_seen(
+                "instance_family",
+                days,
+                ARRIVED_SINCE_LAST_RUN,
+                f"every row arrived since the last hourly run: first in {days} days",
+                term_filter=f"({unusual_family_filter()})",
+            ),
+            "Schedule": {"RateMinutes": RATE_MINUTES, "TimeoutMinutes": 10},
+            "Tags": ["AWS", "EC2", "Compute Abuse", "New Term"],
+        },
+        **{
+            f"first_seen_{term}_query.yml": _saved_first_seen(term, days)
+            for term in FIRST_SEEN_TERMS
         },
     }
 

@@ -118,6 +118,11 @@ PLAYBOOK_MIN_STAGES = 3
 PLAYBOOK_WINDOW_SECONDS = 6 * 3600
 PLAYBOOK_LARGE_LAUNCH_VCPUS = 384
 
+# --- ComputeAbuse.AWS.EC2.AcceleratedFamilyFirstSeenDataLake and the first-seen queries -------
+# Days an account (or region, or principal) must not have shown a term for its next sighting to be
+# new. The queries read this many days of the data lake (make queries after a change).
+FIRST_SEEN_DAYS = 30
+
 # --- Launch templates (every detection that prices a launch) ----------------------------------
 # How long the KV store keeps what the pack saw of a launch template or launch configuration. A
 # launch naming a template older than this (or created before the pack was deployed) is judged
@@ -246,6 +251,10 @@ def playbook_window_seconds() -> int:
 
 def playbook_large_launch_vcpus() -> int:
     return PLAYBOOK_LARGE_LAUNCH_VCPUS
+
+
+def first_seen_days() -> int:
+    return FIRST_SEEN_DAYS
 
 
 def launch_template_memory_seconds() -> int:

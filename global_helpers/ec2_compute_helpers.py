@@ -2100,10 +2100,16 @@ def _matches(instance_type: str, entries: frozenset) -> bool:
 
 def unusual_instance_types_in(summary: LaunchSummary, unusual: Any, usual: Any = ()) -> list[str]:
     """The launch's instance types that are unusual and not declared usual."""
+    return unusual_types(summary.instance_types, unusual, usual)
+
+
+def unusual_types(instance_types: Iterable, unusual: Any, usual: Any = ()) -> list[str]:
+    """The given instance types (lowercase text) that are unusual and not declared usual:
+    an entry names a family ("p5") or an exact type ("p2.xlarge")."""
     unusual_entries, usual_entries = _entries(unusual), _entries(usual)
     return [
         instance_type
-        for instance_type in summary.instance_types
+        for instance_type in instance_types
         if _matches(instance_type, unusual_entries) and not _matches(instance_type, usual_entries)
     ]
 

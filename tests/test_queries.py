@@ -474,9 +474,6 @@ def test_a_day_bucket_is_reported_by_one_hourly_run_only():
     at most: a bucket reported by every run would open a second alert on the 25th. It is reported
     by the run after the rows that took it over the threshold arrived, and by no other."""
 
-    def arrived(event, when):
-        return {**event, "p_parse_time": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
-
     day = datetime(2024, 8, 1, tzinfo=UTC)
     calls = [
         arrived(
@@ -535,3 +532,110 @@ def test_each_query_reads_in_a_screen_or_two_with_only_the_catalog_rows_it_reads
         assert "VALUES" not in text or catalog_readers.get(path.name), path.name
         for table in ("instance_types", "accelerated_types"):
             assert (f"{table} (" in text) == (catalog_readers.get(path.name) == table), path.name
+
+
+# --- New terms (first seen in 30 days) -----------------------------------------------------------
+
+
+def arrived(event, when):
+    return {**event, "p_parse_time": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def days_ago(days, hours=0):
+    return at(24 * days + hours)
+
+
+def launch(instance_type, days, who="dan", region="us-east-1", **fields):
+    identity = fields.pop("identity", None) or iam_user(who)
+    return run_instances(
+        instance_type,
+        identity=identity,
+        region=region,
+        event_time=days_ago(days),
+        eventID=f"{instance_type}-{who}-{region}-{days}-{fields.get('error_code', '')}",
+        **fields,
+    )
+
+
+def test_first_seen_family_today_not_in_the_30_days_before():
+    history = [
+        launch("m5.large", 10),
+        launch("m5.xlarge", 0.1),  # routine family, today again
+        launch("g4dn.xlarge", 29.5),  # a GPU family seen inside the 30 days
+        launch("g4dn.2xlarge", 0.2),
+        launch("p3.2xlarge", 31.5),  # last seen before the 30 days
+        launch("p3.8xlarge", 0.3),
+        launch("g5.48xlarge", 0.4, error_code="VcpuLimitExceeded"),  # refused: still news
+        launch("c7i.large", 1.5),  # new yesterday, not today
+    ]
+    rows = sql.run(query("first_seen_instance_family_query.yml"), history, NOW)
+    assert [(r["instance_family"], r["outcomes"]) for r in rows] == [
+        ("p3", ["success"]),
+        ("g5", ["failure"]),
+    ]
+    assert rows[0]["principals"] == [USER + "dan"] and rows[0]["launch_calls"] == 1
+
+
+def test_first_seen_region_and_principal():
+    team = [launch("m5.large", d, who=w) for d in (3, 12, 0.1) for w in ("ci", "ana")]
+    sessions = [  # a CI role's hourly sessions: new session names, the same principal
+        launch("c5.large", d, identity=assumed_role("ci-runner", f"build-{d}")) for d in (5, 0.2)
+    ]
+    newcomers = [
+        launch("m5.large", 0.3, who="ana", region="ap-southeast-2"),  # a region never used
+        launch("t3.micro", 0.5, who="mallory", error_code="UnauthorizedOperation"),
+    ]
+    events = [*team, *sessions, *newcomers]
+    regions = sql.run(query("first_seen_region_query.yml"), events, NOW)
+    assert [(r["region"], r["principals"]) for r in regions] == [("ap-southeast-2", [USER + "ana"])]
+    principals = sql.run(query("first_seen_principal_query.yml"), events, NOW)
+    assert [r["principal"] for r in principals] == [USER + "mallory"]
+
+
+def test_accelerated_family_first_seen_is_reported_once_by_the_run_after_it_arrived():
+    """Hourly runs over 30 days: each account's new GPU family is reported by one run only, the
+    first after its rows arrived, late logs included; families seen within the 30 days, families
+    the config does not call unusual and later launches of a reported family stay quiet."""
+    start = NOW - timedelta(hours=6)
+
+    def at_hour(instance_type, hour, arrival_hour=None, account="111122223333", **fields):
+        event = run_instances(
+            instance_type,
+            identity=iam_user("eve"),
+            event_time=(start + timedelta(hours=hour)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            eventID=f"{instance_type}-{hour}-{account}",
+            recipientAccountId=account,
+            **fields,
+        )
+        arrival = arrival_hour if arrival_hour is not None else hour
+        return arrived(event, start + timedelta(hours=arrival, minutes=5))
+
+    events = [
+        at_hour("g4dn.xlarge", -24 * 20),  # the account ran g4dn 20 days ago
+        at_hour("g4dn.12xlarge", 1),
+        at_hour("p4d.24xlarge", 1, error_code="InsufficientInstanceCapacity"),  # first: refused
+        at_hour("p4d.24xlarge", 2),  # then launched: same family, no second report
+        at_hour("p5.48xlarge", 0.5, arrival_hour=3),  # logged late, reported when it arrives
+        at_hour("p5.48xlarge", 1, account="444455556666"),  # another account: its own news
+        at_hour("c7i.48xlarge", 1),  # big but not accelerated: not this rule's
+    ]
+    scheduled = query("accelerated_family_first_seen_query.yml")
+    reports = {}
+    for hour in range(1, 7):
+        for row in sql.run(scheduled, events, start + timedelta(hours=hour)):
+            reports.setdefault((row["account_id"], row["instance_family"]), []).append(hour)
+    assert reports == {
+        ("111122223333", "p4d"): [2],
+        ("111122223333", "p5"): [4],
+        ("444455556666", "p5"): [2],
+    }
+    spec = rule_spec("ComputeAbuse.AWS.EC2.AcceleratedFamilyFirstSeenDataLake")
+    rows = sql.run(scheduled, events[:3], start + timedelta(hours=2))
+    (row,) = rows
+    result = run_rule(load_rule(spec), row)  # the query's row, as Panther hands it to the rule
+    assert result.trigger_alert and row["outcomes"] == ["failure"]
+    assert result.title_output == (
+        "First p4d instances in 30 days in account 111122223333: tried (not launched) by "
+        + USER
+        + "eve"
+    )

@@ -1,0 +1,26 @@
+{launch_calls},
+-- New terms, as Splunk's and Datadog's new-term rules: a value of {term_column} seen in an account
+-- now and never before in the lookback. Every RunInstances call counts, refused and dry runs too:
+-- a stolen key's first refused GPU launch is the news.
+terms AS (
+  SELECT *, {term} AS term
+  FROM actors
+  WHERE {term_filter}
+)
+SELECT
+  account_id,
+  term AS {term_column},
+  MIN(p_event_time) AS first_seen,
+  MAX(p_event_time) AS last_seen,
+  COUNT(*) AS launch_calls,
+  ARRAY_AGG(DISTINCT principal) WITHIN GROUP (ORDER BY principal) AS principals,
+  ARRAY_AGG(DISTINCT region) WITHIN GROUP (ORDER BY region) AS regions,
+  ARRAY_AGG(DISTINCT instance_type) WITHIN GROUP (ORDER BY instance_type) AS instance_types,
+  ARRAY_AGG(DISTINCT outcome) WITHIN GROUP (ORDER BY outcome) AS outcomes,
+  ARRAY_AGG(DISTINCT source_ip) WITHIN GROUP (ORDER BY source_ip) AS source_ips,
+  ARRAY_AGG(DISTINCT event_id) WITHIN GROUP (ORDER BY event_id) AS event_ids
+FROM terms
+GROUP BY account_id, term
+-- {new_meaning}
+HAVING {new}
+ORDER BY first_seen DESC, account_id, term
