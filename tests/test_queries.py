@@ -11,7 +11,8 @@ RunInstances only (the call with per-instance data), so the sets hold RunInstanc
 import json
 import random
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import yaml
@@ -61,13 +62,100 @@ def test_macro_expansion():
 USER = "arn:aws:iam::111122223333:user/"
 
 
-@pytest.mark.parametrize("name", sorted(queries.specs()))
-def test_every_query_runs_on_the_sample(name):
-    sample = list(RecordReader([str(SAMPLE_DIR)]))
-    rows = sql.run(query(name), sample, datetime(2024, 8, 7, 16, 0, tzinfo=UTC))
-    assert isinstance(rows, list)
-    if name == "vcpu_surge_query.yml":  # the stolen key's 928 vCPUs, as the streaming rule
-        assert [(r["principal"], r["total_vcpus"]) for r in rows] == [(USER + "backup-sync", 928)]
+THIEF, BOB = USER + "backup-sync", "identity-center-user:bob@example.com"
+STRATUS = "arn:aws:iam::111122223333:role/stratus-red-team-ec2-role"
+SESSION = "arn:aws:sts::111122223333:assumed-role/"
+# What each query finds in the bundled sample (4 days of an account: CI, Karpenter, a batch role,
+# Identity Center users, Stratus Red Team's refused p2 launch, and the stolen key's hour of GPUs
+# on 7 August), run at 16:00 that day: (the columns named, one tuple per row, in query order).
+ON_THE_SAMPLE = {
+    "vcpu_surge_query.yml": (("principal", "total_vcpus"), [(THIEF, 928)]),
+    "high_instance_count_query.yml": (
+        ("principal", "day", "requested_instances", "refused_instances"),
+        [(THIEF, "2024-08-07", 18, 2), (STRATUS, "2024-08-06", 10, 10)],
+    ),
+    "daily_instance_counts_query.yml": (
+        ("principal", "requested_instances"),
+        [(THIEF, 18), (STRATUS, 10)],
+    ),
+    "launches_by_actor_query.yml": (  # accelerators first: the thief and Bob's one GPU lead
+        ("actor_arn", "instances", "vcpus", "accelerators"),
+        [
+            (THIEF, 16, 928, 72),
+            (SESSION + "AWSReservedSSO_PowerUser_4f2a9c1e0b7d3a61/bob@example.com", 1, 4, 1),
+            (SESSION + "legacy-batch/batch-runner", 11, 1056, 0),
+            (SESSION + "github-actions-ci/GitHubActions", 32, 64, 0),
+            (SESSION + "AWSReservedSSO_PowerUser_4f2a9c1e0b7d3a61/alice@example.com", 1, 2, 0),
+        ],
+    ),
+    "accelerated_launches_query.yml": (
+        ("instance_type", "outcome", "accelerators_per_instance"),
+        [
+            ("g4dn.12xlarge", "success", 4),
+            ("p4d.24xlarge", "failure", 8),
+            ("g5.12xlarge", "success", 4),
+            ("p3.16xlarge", "success", 8),
+            ("p3.16xlarge", "dry_run", 8),
+            ("g5.xlarge", "success", 1),
+            ("p2.xlarge", "failure", 1),
+        ],
+    ),
+    "failed_launch_attempts_query.yml": (  # Karpenter's dry runs lead by volume
+        ("outcome", "error_code", "calls", "instance_types"),
+        [
+            ("dry_run", "Client.DryRunOperation", 192, ["c6i.2xlarge"]),
+            ("dry_run", "Client.DryRunOperation", 1, ["p3.16xlarge"]),
+            ("failure", "Client.VcpuLimitExceeded", 1, ["p4d.24xlarge"]),
+            ("failure", "Client.UnauthorizedOperation", 1, ["p2.xlarge"]),
+        ],
+    ),
+    # Every sample row arrives "since the last run" here, and the sample holds 4 days, not 30:
+    # every accelerated family of it is new; CPU families (c5, c6i, t3) are not this query's.
+    "accelerated_family_first_seen_query.yml": (
+        ("instance_family", "outcomes"),
+        [
+            ("g4dn", ["success"]),
+            ("p4d", ["failure"]),
+            ("p3", ["dry_run", "success"]),
+            ("g5", ["success"]),
+            ("p2", ["failure"]),
+        ],
+    ),
+    # Today (7 August): the thief's families and regions; c5, t3, c6i and us-east-1 are routine.
+    "first_seen_instance_family_query.yml": (
+        ("instance_family", "principals"),
+        [("g4dn", [THIEF]), ("p4d", [THIEF]), ("p3", [THIEF]), ("g5", [THIEF, BOB])],
+    ),
+    "first_seen_region_query.yml": (
+        ("region",),
+        [("us-east-2",), ("eu-west-1",), ("ap-southeast-1",), ("us-west-2",)],
+    ),
+    "first_seen_principal_query.yml": (("principal",), [(THIEF,), (BOB,)]),
+}
+
+
+def test_every_query_has_its_expected_rows_on_the_sample():
+    assert sorted(ON_THE_SAMPLE) == sorted(queries.specs())
+
+
+@pytest.mark.parametrize("name", sorted(ON_THE_SAMPLE))
+def test_every_query_finds_what_the_sample_holds(name, sample_records):
+    columns, expected = ON_THE_SAMPLE[name]
+    rows = sql.run(query(name), sample_records, datetime(2024, 8, 7, 16, 0, tzinfo=UTC))
+    found = [tuple(_plain(row[c]) for c in columns) for row in rows]
+    assert found == expected
+
+
+def _plain(value):
+    """DuckDB's DECIMAL sums and DATE days as the plain values the table above spells."""
+    if isinstance(value, Decimal):
+        return int(value)
+    return value.isoformat() if isinstance(value, date) else value
+
+
+@pytest.fixture(scope="module")
+def sample_records():
+    return list(RecordReader([str(SAMPLE_DIR)]))
 
 
 # --- vCPU surge ----------------------------------------------------------------------------------
