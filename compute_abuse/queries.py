@@ -62,6 +62,24 @@ def instance_type_rows() -> dict[str, tuple[int, int]]:
     }
 
 
+def surge_windows() -> list[tuple[str, str, int, int]]:
+    """VCPUSurge's windows as the SQL's rows: (kind, span, seconds, threshold), from the config."""
+    install_global_helpers()
+    import ec2_compute_config as config
+
+    eight = config.vcpu_surge_window_seconds()
+    return [
+        ("principal", _hours(eight), eight, config.vcpu_surge_threshold()),
+        ("principal", "24 hours", DAY, config.vcpu_surge_day_threshold()),
+        ("principal", "7 days", 7 * DAY, config.vcpu_surge_week_threshold()),
+        ("source IP", _hours(eight), eight, config.vcpu_surge_source_ip_threshold()),
+        ("account", _hours(eight), eight, config.vcpu_surge_account_threshold()),
+    ]
+
+
+DAY = 86400
+
+
 def _values(rows: list[str], per_line: int = 3) -> str:
     lines = [", ".join(rows[i : i + per_line]) for i in range(0, len(rows), per_line)]
     return ",\n    ".join(lines)
@@ -97,7 +115,7 @@ def _fill(template: str, lookback: str, crossed_since_last_run: str = "", **fiel
         )
         .replace("{lookback}", lookback)
         .replace("{fleet_services}", services)
-        .replace("{vcpu_threshold}", str(config.vcpu_surge_threshold()))
+        .replace("{surge_windows}", _values([str(w) for w in surge_windows()], per_line=1))
         .replace("{instance_threshold}", str(config.high_instance_count_threshold()))
         + "\n"
     )
@@ -207,13 +225,15 @@ def specs() -> dict[str, dict]:
             "QueryName": "AWS EC2 Compute Abuse vCPU Surge",
             "Enabled": True,
             "Description": (
-                "Data-lake version of ComputeAbuse.AWS.EC2.VCPUSurge (Sentinel's grouping): "
-                f"vCPUs launched per actor over the last {_hours(window)}, every launched "
-                "instance counted (catalog vCPUs where cpuOptions is missing), each eventID once. "
-                "Runs every hour; catches what the real-time rule missed (KV store outages, late "
-                "logs). Its window is the query's lookback, not a sliding window."
+                "Data-lake version of ComputeAbuse.AWS.EC2.VCPUSurge, with its windows: vCPUs "
+                f"launched per principal over the last {_hours(window)}, 24 hours and 7 days, per "
+                f"source IP address and per account over the last {_hours(window)}, each with "
+                "the streaming rule's threshold; every launched instance counted (catalog vCPUs "
+                "where cpuOptions is missing), each eventID once. Runs every hour; catches what "
+                "the real-time rule missed (KV store outages, late logs). Each window ends at the "
+                "run, rather than sliding over every event."
             ),
-            "SnowflakeQuery": _fill("vcpu_surge.sql", _hours(window)),
+            "SnowflakeQuery": _fill("vcpu_surge.sql", "7 days"),
             "Schedule": {"RateMinutes": RATE_MINUTES, "TimeoutMinutes": 10},
             "Tags": ["AWS", "EC2", "Compute Abuse"],
         },

@@ -69,7 +69,10 @@ SESSION = "arn:aws:sts::111122223333:assumed-role/"
 # Identity Center users, Stratus Red Team's refused p2 launch, and the stolen key's hour of GPUs
 # on 7 August), run at 16:00 that day: (the columns named, one tuple per row, in query order).
 ON_THE_SAMPLE = {
-    "vcpu_surge_query.yml": (("principal", "total_vcpus"), [(THIEF, 928)]),
+    "vcpu_surge_query.yml": (  # the batch role's 1,056 over 4 days is under the week's 7,000
+        ("window_kind", "grouped_value", "span", "total_vcpus"),
+        [("principal", THIEF, "8 hours", 928)],
+    ),
     "high_instance_count_query.yml": (
         ("principal", "day", "requested_instances", "refused_instances"),
         [(THIEF, "2024-08-07", 18, 2), (STRATUS, "2024-08-06", 10, 10)],
@@ -238,7 +241,21 @@ def test_vcpu_sql_burst_vs_drip_failures_and_the_threshold():
         error_code="Client.VcpuLimitExceeded",
     )
     rows = sql.run(VCPU, [*burst, *drip, *edge, failed], NOW)
-    assert {r["principal"]: r["total_vcpus"] for r in rows} == {USER + "burst": 864}  # edge: 800
+    assert surges(rows) == {  # edge: 800, not above; drip: 288 in a day, 384 in the week
+        ("principal", USER + "burst", "8 hours"): 864,
+        ("source IP", "198.51.100.23", "8 hours"): 864 + 96 + 400,  # the three share the address
+    }
+    console = [  # the console and AWS services have no address: no source IP window
+        run_instances(
+            "m5.24xlarge", 7, 7, identity=iam_user(who), event_time=at(1), sourceIPAddress=where
+        )
+        for who, where in (("c1", "AWS Internal"), ("c2", "AWS Internal"), ("c3", "2001:db8::7"))
+    ]  # 672 each: the console's two would be 1,344 (over 1,200) were it an address
+    assert surges(sql.run(VCPU, console, NOW)) == {}
+
+
+def surges(rows):
+    return {(r["window_kind"], r["grouped_value"], r["span"]): r["total_vcpus"] for r in rows}
 
 
 # --- instance counts ------------------------------------------------------------------------------
@@ -311,7 +328,7 @@ def test_sql_counts_per_principal_across_sessions_ips_subnets_and_types():
         "identity-center-user:bob@example.com": 10,
     }
     (surge,) = sql.run(VCPU, person, NOW)
-    assert surge["principal"] == "identity-center-user:bob@example.com"
+    assert surge["grouped_value"] == "identity-center-user:bob@example.com"
     assert surge["total_vcpus"] == 960 and len(surge["actor_arns"]) == 2
 
 
@@ -367,22 +384,28 @@ def streaming_totals(rule_id, events, group_of, window=None):
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_vcpu_sql_flags_the_groups_the_streaming_rule_alerts_on(seed):
-    events = random_launches(seed)
-    threshold = 800
-    streaming = {
-        actor: total
-        for actor, total in streaming_totals(
-            "ComputeAbuse.AWS.EC2.VCPUSurge",
-            events,
-            lambda c: c["principal"],
-            "principal, 8 hours",
-        ).items()
-        if total > threshold
-    }
-    flagged = {row["principal"]: row["total_vcpus"] for row in sql.run(VCPU, events, NOW)}
-    assert flagged == streaming
-    assert flagged, "the scenario flags someone, so the comparison means something"
+def test_vcpu_sql_flags_the_windows_the_streaming_rule_alerts_on(seed):
+    """Every window of VCPUSurge: the principal's three spans, the source IP's and the account's
+    (several actors behind one address, in one account), with the same totals."""
+    events = random_launches(seed, calls=60)
+    moved = {e["eventID"] for e in events[::3]}  # a second office and account for some calls
+    for event in events:  # every delivery of a moved call
+        if event["eventID"] in moved:
+            event.update(sourceIPAddress="192.0.2.77", recipientAccountId="444455556666")
+    thresholds = {(kind, span): threshold for kind, span, _, threshold in queries.surge_windows()}
+    rule = load_rule(rule_spec("ComputeAbuse.AWS.EC2.VCPUSurge"))
+    store, streaming = InMemoryKVStore(), {}
+    for event in sorted(events, key=lambda e: e["eventTime"]):
+        result = run_rule(rule, event, patches=store.caching_functions())
+        context = json.loads(result.alert_context_output or "{}")
+        for label, total in context.get("window_totals", {}).items():
+            group, span = label.rsplit(", ", 1)
+            kind = next(k for k in ("principal", "source IP", "account") if group.startswith(k))
+            key = (kind, group.removeprefix(kind).strip() or context["principal"], span)
+            streaming[key] = max(streaming.get(key, 0), total)
+    flagged = {k: t for k, t in streaming.items() if t > thresholds[(k[0], k[2])]}
+    assert surges(sql.run(VCPU, events, NOW)) == flagged
+    assert {kind for kind, _, _ in flagged} == {"principal", "source IP", "account"}
 
 
 @pytest.mark.parametrize("seed", [4, 5, 6])
