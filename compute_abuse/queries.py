@@ -25,10 +25,14 @@ RATE_MINUTES = 60  # how often the scheduled queries run
 # threshold arrived (p_parse_time), however many hourly runs its lookback spans. So a bucket never
 # alerts twice, whatever the dedup period (Panther's longest is 1,440 minutes, one hour less than
 # the 25-hour lookback), and rows that arrive late still take a bucket over once.
-CROSSED_SINCE_LAST_RUN = f"""AND SUM(COALESCE(r.instances, 1)) - SUM(
-    CASE WHEN a.p_parse_time >= DATEADD(minute, -{RATE_MINUTES}, CURRENT_TIMESTAMP())
-      THEN COALESCE(r.instances, 1) ELSE 0 END
-  ) < {{instance_threshold}}"""
+CROSSED_SINCE_LAST_RUN = f"""AND SUM(instances) - SUM(
+    CASE WHEN p_parse_time >= DATEADD(minute, -{RATE_MINUTES}, CURRENT_TIMESTAMP())
+      THEN instances ELSE 0 END
+  ) < MAX(threshold)"""
+# sourceIPAddress holds an address (IPv4 or IPv6), not a service name or "AWS Internal"
+IS_IP_ADDRESS = (
+    "REGEXP_LIKE(source_ip, '^[0-9]{1,3}([.][0-9]{1,3}){3}$|^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$')"
+)
 
 
 def size_rule_vcpus(instance_type: str) -> int | None:
@@ -80,6 +84,57 @@ def surge_windows() -> list[tuple[str, str, int, int]]:
 DAY = 86400
 
 
+def count_windows() -> list[tuple[str, int]]:
+    """HighInstanceCount's windows as the SQL's rows: (kind, threshold per UTC day)."""
+    install_global_helpers()
+    import ec2_compute_config as config
+
+    return [
+        ("principal", config.high_instance_count_threshold()),
+        ("source IP", config.high_instance_count_source_ip_threshold()),
+        ("account", config.high_instance_count_account_threshold()),
+    ]
+
+
+def like_any(column: str, patterns: list[str]) -> str:
+    """SQL matching `column` against shell patterns as matches_any does (any case): `*` and `?`
+    become LIKE's `%` and `_`, LIKE's own wildcards are escaped."""
+    tests = []
+    for pattern in patterns:
+        if "[" in pattern:
+            raise ValueError(f"pattern {pattern!r}: character classes have no SQL form; use * or ?")
+        escaped = pattern.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+        like = escaped.replace("*", "%").replace("?", "_").replace("'", "''")
+        tests.append(f"LOWER({column}) LIKE '{like}' ESCAPE '!'")
+    return "(" + " OR ".join(tests) + ")" if tests else "FALSE"
+
+
+def caller_filters() -> dict[str, str]:
+    """actors' allowlisted and capacity_controller columns, from the configuration."""
+    install_global_helpers()
+    import ec2_compute_config as config
+
+    def arns(patterns):
+        return f"({like_any('actor_arn', patterns)} OR {like_any('issuer_arn', patterns)})"
+
+    user_agents, roles = (
+        config.capacity_controller_user_agents(),
+        config.capacity_controller_principal_arns(),
+    )
+    allow_arns, allow_agents = config.allowlisted_principal_arns(), config.allowlisted_user_agents()
+    allowlisted = [arns(allow_arns)] if allow_arns else []
+    allowlisted += [like_any("user_agent", allow_agents)] if allow_agents else []
+    controller = (
+        f"({like_any('user_agent', user_agents)} AND {arns(roles)})"
+        if user_agents and roles
+        else "FALSE"
+    )
+    return {
+        "allowlisted": "(" + " OR ".join(allowlisted) + ")" if allowlisted else "FALSE",
+        "capacity_controller": controller,
+    }
+
+
 def _values(rows: list[str], per_line: int = 3) -> str:
     lines = [", ".join(rows[i : i + per_line]) for i in range(0, len(rows), per_line)]
     return ",\n    ".join(lines)
@@ -87,7 +142,6 @@ def _values(rows: list[str], per_line: int = 3) -> str:
 
 def _fill(template: str, lookback: str, crossed_since_last_run: str = "", **fields: str) -> str:
     install_global_helpers()
-    import ec2_compute_config as config
     import ec2_compute_helpers as helpers
 
     def fragment(name: str) -> str:
@@ -101,7 +155,7 @@ def _fill(template: str, lookback: str, crossed_since_last_run: str = "", **fiel
         .replace("{launch_calls}", fragment("launch_calls.sql"))
         .replace("{launched}", fragment("launched.sql"))
     )
-    for name, value in fields.items():
+    for name, value in {**caller_filters(), **fields}.items():
         sql = sql.replace("{" + name + "}", value)
     return (
         sql.replace(
@@ -116,7 +170,8 @@ def _fill(template: str, lookback: str, crossed_since_last_run: str = "", **fiel
         .replace("{lookback}", lookback)
         .replace("{fleet_services}", services)
         .replace("{surge_windows}", _values([str(w) for w in surge_windows()], per_line=1))
-        .replace("{instance_threshold}", str(config.high_instance_count_threshold()))
+        .replace("{count_windows}", _values([str(w) for w in count_windows()], per_line=1))
+        .replace("{is_ip_address}", IS_IP_ADDRESS)
         + "\n"
     )
 

@@ -10,8 +10,8 @@ from compute_abuse.content import load_rule, rule_spec, run_rule
 
 def row(requested, refused, event_ids=("e1",)):
     return {
-        "principal": "arn:aws:iam::111122223333:user/miner",
-        "account_id": "111122223333",
+        "window_kind": "principal",
+        "grouped_value": "arn:aws:iam::111122223333:user/miner",
         "day": "2024-08-06",
         "requested_instances": requested,
         "refused_instances": refused,

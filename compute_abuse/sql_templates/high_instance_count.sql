@@ -6,26 +6,51 @@ requested AS (
   FROM actors a,
     LATERAL FLATTEN(input => a.requestParameters:instancesSet:items) item
   GROUP BY a.event_id
+),
+-- HighInstanceCount's windows, per UTC day: the principal's, a source IP's (across principals
+-- and accounts; IP addresses only) and an account's (across principals), each with its threshold.
+-- Dry runs, calls a fleet service made for someone, node controllers' launches (Karpenter) and
+-- allowlisted callers are not counted, as in the streaming rule.
+count_windows (window_kind, threshold) AS (
+  SELECT * FROM VALUES
+    {count_windows}
+),
+counted AS (
+  SELECT
+    w.window_kind,
+    w.threshold,
+    CASE w.window_kind
+      WHEN 'principal' THEN a.principal
+      WHEN 'source IP' THEN a.source_ip
+      ELSE a.account_id
+    END AS grouped_value,
+    a.*,
+    COALESCE(r.instances, 1) AS instances
+  FROM actors a
+  LEFT JOIN requested r ON r.event_id = a.event_id
+  CROSS JOIN count_windows w
+  WHERE a.outcome <> 'dry_run' AND NOT a.on_behalf AND NOT a.capacity_controller
+    AND NOT a.allowlisted
+    AND (w.window_kind <> 'source IP' OR {is_ip_address})
 )
 SELECT
-  a.principal,
-  a.account_id,
-  a.p_event_time::DATE AS day,
-  SUM(COALESCE(r.instances, 1)) AS requested_instances,
-  SUM(CASE WHEN a.outcome = 'success' THEN 0 ELSE COALESCE(r.instances, 1) END)
-    AS refused_instances,
+  window_kind,
+  grouped_value,
+  p_event_time::DATE AS day,
+  MAX(threshold) AS threshold,
+  SUM(instances) AS requested_instances,
+  SUM(CASE WHEN outcome = 'success' THEN 0 ELSE instances END) AS refused_instances,
   COUNT(*) AS launch_calls,
-  MIN(a.p_event_time) AS first_call,
-  MAX(a.p_event_time) AS last_call,
-  ARRAY_AGG(DISTINCT a.actor_arn) WITHIN GROUP (ORDER BY a.actor_arn) AS actor_arns,
-  ARRAY_AGG(DISTINCT a.instance_type) WITHIN GROUP (ORDER BY a.instance_type) AS instance_types,
-  ARRAY_AGG(DISTINCT a.subnet_id) WITHIN GROUP (ORDER BY a.subnet_id) AS subnet_ids,
-  ARRAY_AGG(DISTINCT a.error_code) WITHIN GROUP (ORDER BY a.error_code) AS error_codes,
-  ARRAY_AGG(DISTINCT a.event_id) WITHIN GROUP (ORDER BY a.event_id) AS event_ids
-FROM actors a
-LEFT JOIN requested r ON r.event_id = a.event_id
-WHERE a.outcome <> 'dry_run' AND NOT a.on_behalf
-GROUP BY a.principal, a.account_id, day
-HAVING SUM(COALESCE(r.instances, 1)) >= {instance_threshold}
+  MIN(p_event_time) AS first_call,
+  MAX(p_event_time) AS last_call,
+  ARRAY_AGG(DISTINCT principal) WITHIN GROUP (ORDER BY principal) AS principals,
+  ARRAY_AGG(DISTINCT actor_arn) WITHIN GROUP (ORDER BY actor_arn) AS actor_arns,
+  ARRAY_AGG(DISTINCT instance_type) WITHIN GROUP (ORDER BY instance_type) AS instance_types,
+  ARRAY_AGG(DISTINCT subnet_id) WITHIN GROUP (ORDER BY subnet_id) AS subnet_ids,
+  ARRAY_AGG(DISTINCT error_code) WITHIN GROUP (ORDER BY error_code) AS error_codes,
+  ARRAY_AGG(DISTINCT event_id) WITHIN GROUP (ORDER BY event_id) AS event_ids
+FROM counted
+GROUP BY window_kind, grouped_value, day
+HAVING SUM(instances) >= MAX(threshold)
   {crossed_since_last_run}
-ORDER BY requested_instances DESC, a.principal, a.account_id, day
+ORDER BY requested_instances DESC, window_kind, grouped_value, day

@@ -6,7 +6,9 @@
 --     role or federation token's issuer, else the caller's ARN), Sentinel's actor fields, the
 --     outcome, and whether a fleet service made the call on a user's behalf (counted at the
 --     user's request, not again)
---   * actors: the same rows with the actor's name and UPN suffix split out
+--   * actors: the same rows with the actor's name and UPN suffix split out, and whether the call
+--     is allowlisted or a node controller's (ec2_compute_config's patterns, as the rules match
+--     them: the session's or the role's ARN, the user agent; any case)
 WITH launch_calls AS (
   SELECT
     eventID AS event_id,
@@ -32,6 +34,7 @@ WITH launch_calls AS (
       'unknown'
     ) AS principal,
     COALESCE(userIdentity:arn::STRING, resources[0]:arn::STRING, '') AS actor_arn,
+    COALESCE(userIdentity:sessionContext:sessionIssuer:arn::STRING, '') AS issuer_arn,
     CASE
       WHEN userIdentity:principalId::STRING = 'Anonymous' THEN 'Anonymous'
       ELSE COALESCE(
@@ -71,6 +74,8 @@ actors AS (
     *,
     SPLIT_PART(actor_user_name, '@', 1) AS actor_name,
     CASE WHEN CONTAINS(actor_user_name, '@') THEN SPLIT_PART(actor_user_name, '@', 2) ELSE '' END
-      AS actor_upn_suffix
+      AS actor_upn_suffix,
+    {allowlisted} AS allowlisted,
+    {capacity_controller} AS capacity_controller
   FROM launch_calls
 )

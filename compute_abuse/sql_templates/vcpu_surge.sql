@@ -20,8 +20,7 @@ counted AS (
     l.*
   FROM launched l
   JOIN surge_windows w ON l.p_event_time >= DATEADD(second, -w.seconds, CURRENT_TIMESTAMP())
-  WHERE w.window_kind <> 'source IP'
-    OR REGEXP_LIKE(l.source_ip, '^[0-9]{1,3}([.][0-9]{1,3}){3}$|^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$')
+  WHERE NOT l.allowlisted AND (w.window_kind <> 'source IP' OR {is_ip_address})
 )
 SELECT
   window_kind,

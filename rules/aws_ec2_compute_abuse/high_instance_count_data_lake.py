@@ -3,22 +3,42 @@
 from ec2_compute_windows import window_severity
 
 from ec2_compute_config import (
+    HIGH_INSTANCE_COUNT_ACCOUNT_THRESHOLD,
+    HIGH_INSTANCE_COUNT_SOURCE_IP_THRESHOLD,
     HIGH_INSTANCE_COUNT_THRESHOLD,
     as_int,
     as_list,
+    high_instance_count_account_threshold,
+    high_instance_count_source_ip_threshold,
     high_instance_count_threshold,
 )
 from ec2_compute_helpers import as_count, as_text
 
-BUCKET = ("principal", "day")
-LISTS = ("actor_arns", "instance_types", "subnet_ids")
+LISTS = ("principals", "actor_arns", "instance_types", "subnet_ids")
 MAX_LISTED_EVENT_IDS = 20
 
 
 def rule(row):
-    # The query already keeps buckets at the threshold; checked again so a row that is not one
-    # never alerts.
-    return _total(row) >= as_int(high_instance_count_threshold(), HIGH_INSTANCE_COUNT_THRESHOLD)
+    # The query already keeps buckets at their window's threshold; checked again, with this
+    # rule's configuration, so a row that is not one never alerts.
+    threshold = _threshold(row)
+    return threshold is not None and _total(row) >= threshold
+
+
+def _threshold(row):
+    """The streaming rule's threshold for the row's window; None for a window it does not keep."""
+    kind = as_text(row.get("window_kind"))
+    if kind == "principal":
+        return as_int(high_instance_count_threshold(), HIGH_INSTANCE_COUNT_THRESHOLD)
+    if kind == "source IP":
+        return as_int(
+            high_instance_count_source_ip_threshold(), HIGH_INSTANCE_COUNT_SOURCE_IP_THRESHOLD
+        )
+    if kind == "account":
+        return as_int(
+            high_instance_count_account_threshold(), HIGH_INSTANCE_COUNT_ACCOUNT_THRESHOLD
+        )
+    return None
 
 
 def _total(row):
@@ -29,29 +49,43 @@ def _refused(row):
     return as_count(row.get("refused_instances")) or 0
 
 
+def _group(row):
+    return as_text(row.get("grouped_value")) or "unknown"
+
+
 def title(row):
-    who = as_text(row.get("principal")) or "unknown principal"
+    kind = as_text(row.get("window_kind"))
+    who = _group(row) if kind == "principal" else f"{kind} {_group(row)}"
+    if kind != "principal":
+        principals = as_list(row.get("principals"))
+        who += f" ({len(principals)} principal(s): {', '.join(principals[:3]) or '?'})"
     refused = _refused(row)
     tried = f", {refused} refused" if refused else ""
     return (
-        f"{who} requested {_total(row)} EC2 instances on {as_text(row.get('day')) or '?'} in "
-        f"account {as_text(row.get('account_id')) or '?'} "
+        f"{who} requested {_total(row)} EC2 instances on {as_text(row.get('day')) or '?'} "
         f"(data lake: {as_count(row.get('launch_calls')) or 0} launch call(s){tried})"
     )
 
 
 def dedup(row):
-    return ":".join(as_text(row.get(column)) for column in BUCKET)
+    # The streaming rule's dedup strings: an alert of each for the same bucket is easy to match
+    kind, day = as_text(row.get("window_kind")), as_text(row.get("day"))
+    prefix = {"source IP": "source-ip:", "account": "account:"}.get(kind, "")
+    return f"{prefix}{_group(row)}:{day}"
 
 
 def severity(row):
     base = "LOW" if _refused(row) >= _total(row) else "MEDIUM"  # nothing launched
-    threshold = as_int(high_instance_count_threshold(), HIGH_INSTANCE_COUNT_THRESHOLD)
-    return window_severity(base, _total(row), threshold, 0)
+    return window_severity(base, _total(row), _threshold(row) or 1, 0)
 
 
 def alert_context(row):
-    context = {column: as_text(row.get(column)) for column in (*BUCKET, "account_id")}
+    context = {
+        "window_kind": as_text(row.get("window_kind")),
+        "grouped_value": _group(row),
+        "day": as_text(row.get("day")),
+        "threshold": _threshold(row),
+    }
     context.update({column: as_list(row.get(column)) for column in LISTS})
     context.update(
         {
