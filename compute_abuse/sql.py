@@ -73,7 +73,13 @@ def to_duckdb(snowflake_sql: str, now: datetime) -> str:
 
 def _p_event_time(record: Mapping) -> datetime:
     text = str(record.get("eventTime", "")).replace(" ", "T").rstrip("Z")[:19]
-    return datetime.fromisoformat(text)
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"record {record.get('eventID', '?')}: eventTime {record.get('eventTime')!r} is not "
+            "a time (Panther would not load it into aws_cloudtrail either)"
+        ) from None
 
 
 # Keys of resources[] as Panther stores them (compute_abuse/data/panther_cloudtrail_schema.json):

@@ -829,3 +829,9 @@ def test_allowlists_reach_the_sql_as_the_rules_match_them(monkeypatch):
     assert [(r["principal"], r["requested_instances"]) for r in rows] == [(USER + "nina", 12)]
     with pytest.raises(ValueError, match="character classes"):
         queries.like_any("user_agent", ["[Kk]arpenter*"])
+
+
+def test_a_record_with_an_impossible_time_is_named_not_a_traceback():
+    bad = run_instances(event_time="2024-02-30T10:00:00Z", eventID="feb-30")
+    with pytest.raises(ValueError, match="record feb-30: eventTime '2024-02-30T10:00:00Z'"):
+        sql.run(VCPU, [bad], NOW)
