@@ -142,3 +142,12 @@ def test_an_event_is_judged_on_what_its_add_returned_not_on_its_read(mode):
     result = windows.record(store, "k", own, threshold, 3600, **options)
     assert result.crossed and not result.duplicate
     assert result.total == (3 if mode == "distinct" else 900)
+
+
+def test_a_group_key_stays_readable_up_to_its_limit_and_is_hashed_beyond():
+    """Found by `make mutants` (line `len(readable) > MAX_READABLE_KEY_LENGTH`): the edge itself."""
+    limit = windows.MAX_READABLE_KEY_LENGTH
+    assert windows.window_key("p", "a" * limit) == "ec2-compute-abuse:p:" + "a" * limit
+    hashed = windows.window_key("p", "a" * (limit + 1))
+    assert hashed.startswith("ec2-compute-abuse:p:") and "a" * 8 not in hashed
+    assert len(hashed) == len("ec2-compute-abuse:p:") + 64
