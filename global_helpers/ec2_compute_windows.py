@@ -27,7 +27,7 @@ Panther merges. Nothing is inferred from set sizes, and no state is kept across 
 
 import json
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from hashlib import sha256
@@ -408,8 +408,8 @@ def shared_windows(
     strings "source-ip:<ip>" / "account:<id>", each ending ":<day>" for day buckets."""
     suffix = (day,) if day else ()
     groups = (
-        ("source IP", "ip", "source-ip", address, thresholds[0]),
-        ("account", "account", "account", account, thresholds[1]),
+        ("source IP", "ip", address, thresholds[0]),
+        ("account", "account", account, thresholds[1]),
     )
     return [
         Window(
@@ -418,13 +418,22 @@ def shared_windows(
             window_key(f"{prefix}-{kind}", value, *suffix),
             seconds,
             threshold,
-            ":".join((dedup, value, *suffix)),
+            shared_dedup(group, value, *suffix),
             above=above,
             bucket=bucket,
         )
-        for group, kind, dedup, value, threshold in groups
+        for group, kind, value, threshold in groups
         if value
     ]
+
+
+SHARED_DEDUP_PREFIXES = {"source IP": "source-ip", "account": "account"}
+
+
+def shared_dedup(group: str, value: str, *suffix: str) -> str:
+    """The dedup string of a shared window ("source IP" or "account" `group`), for the streaming
+    rules and the data-lake rules that report the same windows."""
+    return ":".join((SHARED_DEDUP_PREFIXES.get(group, group), value, *suffix))
 
 
 def judge_windows(
@@ -500,7 +509,11 @@ def principals_label(window: Window, result: WindowResult, who: str) -> str:
     """Who an alert names: the principal, or for a window of several the principals in it."""
     if not window.labelled:
         return who
-    names = [label for label, _ in result.breakdown]
+    return principals_named([label for label, _ in result.breakdown])
+
+
+def principals_named(names: Sequence) -> str:
+    """Several principals as an alert title names them: how many, and the first five."""
     shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
     return f"{len(names)} principal(s) [{shown}]"
 

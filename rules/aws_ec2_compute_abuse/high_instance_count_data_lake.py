@@ -1,6 +1,6 @@
 """Alerts on rows of the "AWS EC2 Compute Abuse High Instance Count" scheduled query."""
 
-from ec2_compute_windows import window_severity
+from ec2_compute_windows import principals_named, shared_dedup, window_severity
 
 from ec2_compute_config import (
     HIGH_INSTANCE_COUNT_ACCOUNT_THRESHOLD,
@@ -53,12 +53,16 @@ def _group(row):
     return as_text(row.get("grouped_value")) or "unknown"
 
 
-def title(row):
+def _who(row):
+    """The principal, or the address or account with the principals in its window."""
     kind = as_text(row.get("window_kind"))
-    who = _group(row) if kind == "principal" else f"{kind} {_group(row)}"
-    if kind != "principal":
-        principals = as_list(row.get("principals"))
-        who += f" ({len(principals)} principal(s): {', '.join(principals[:3]) or '?'})"
+    if kind == "principal":
+        return _group(row)
+    return f"{kind} {_group(row)} ({principals_named(as_list(row.get('principals')))})"
+
+
+def title(row):
+    who = _who(row)
     refused = _refused(row)
     tried = f", {refused} refused" if refused else ""
     return (
@@ -70,8 +74,9 @@ def title(row):
 def dedup(row):
     # The streaming rule's dedup strings: an alert of each for the same bucket is easy to match
     kind, day = as_text(row.get("window_kind")), as_text(row.get("day"))
-    prefix = {"source IP": "source-ip:", "account": "account:"}.get(kind, "")
-    return f"{prefix}{_group(row)}:{day}"
+    if kind != "principal":
+        return shared_dedup(kind, _group(row), day)
+    return f"{_group(row)}:{day}"
 
 
 def severity(row):

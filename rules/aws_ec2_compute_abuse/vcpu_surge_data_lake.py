@@ -1,6 +1,6 @@
 """Alerts on rows of the "AWS EC2 Compute Abuse vCPU Surge" scheduled query (queries/)."""
 
-from ec2_compute_windows import window_severity
+from ec2_compute_windows import principals_named, shared_dedup, window_severity
 
 from ec2_compute_config import (
     VCPU_SURGE_ACCOUNT_THRESHOLD,
@@ -54,12 +54,16 @@ def _group(row):
     return as_text(row.get("grouped_value")) or "unknown"
 
 
-def title(row):
+def _who(row):
+    """The principal, or the address or account with the principals in its window."""
     kind = as_text(row.get("window_kind"))
-    principals = as_list(row.get("principals"))
-    who = _group(row) if kind == "principal" else f"{kind} {_group(row)}"
-    if kind != "principal":
-        who += f" ({len(principals)} principal(s): {', '.join(principals[:3]) or '?'})"
+    if kind == "principal":
+        return _group(row)
+    return f"{kind} {_group(row)} ({principals_named(as_list(row.get('principals')))})"
+
+
+def title(row):
+    who = _who(row)
     accounts = ", ".join(as_list(row.get("account_ids"))) or "?"
     return (
         f"{who} launched {_total(row)} vCPUs of EC2 within {as_text(row.get('span')) or '?'} in "
@@ -72,10 +76,8 @@ def title(row):
 def dedup(row):
     # The streaming rule's dedup strings: an alert of each for the same window is easy to match
     kind, span, group = as_text(row.get("window_kind")), as_text(row.get("span")), _group(row)
-    if kind == "source IP":
-        return f"source-ip:{group}"
-    if kind == "account":
-        return f"account:{group}"
+    if kind != "principal":
+        return shared_dedup(kind, group)
     return {"24 hours": f"{group}:24h", "7 days": f"{group}:7d"}.get(span, group)
 
 
