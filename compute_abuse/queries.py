@@ -69,19 +69,18 @@ def instance_type_rows() -> dict[str, tuple[int, int]]:
 def surge_windows() -> list[tuple[str, str, int, int]]:
     """VCPUSurge's windows as the SQL's rows: (kind, span, seconds, threshold), from the config."""
     install_global_helpers()
+    from ec2_compute_windows import DAY_SECONDS
+
     import ec2_compute_config as config
 
     eight = config.vcpu_surge_window_seconds()
     return [
         ("principal", _hours(eight), eight, config.vcpu_surge_threshold()),
-        ("principal", "24 hours", DAY, config.vcpu_surge_day_threshold()),
-        ("principal", "7 days", 7 * DAY, config.vcpu_surge_week_threshold()),
+        ("principal", "24 hours", DAY_SECONDS, config.vcpu_surge_day_threshold()),
+        ("principal", "7 days", 7 * DAY_SECONDS, config.vcpu_surge_week_threshold()),
         ("source IP", _hours(eight), eight, config.vcpu_surge_source_ip_threshold()),
         ("account", _hours(eight), eight, config.vcpu_surge_account_threshold()),
     ]
-
-
-DAY = 86400
 
 
 def count_windows() -> list[tuple[str, int]]:
@@ -297,12 +296,13 @@ def specs() -> dict[str, dict]:
             "QueryName": "AWS EC2 Compute Abuse High Instance Count",
             "Enabled": True,
             "Description": (
-                "Data-lake version of ComputeAbuse.AWS.EC2.HighInstanceCount (Elastic's "
-                "grouping): instances requested per actor, UTC day, subnet, instance type and "
-                "outcome, maxCount (else minCount, else 1) summed over each call's items. Runs "
-                "every hour over the last 25 hours, so each UTC day is seen whole; a day is "
-                "reported once, by the run after the rows that took it over the threshold "
-                "arrived."
+                "Data-lake version of ComputeAbuse.AWS.EC2.HighInstanceCount, with its windows: "
+                "instances requested per UTC day by a principal, from a source IP address and in "
+                "an account, each with the streaming rule's threshold, across subnets, instance "
+                "types and outcomes (Elastic's buckets listed per row), maxCount (else minCount, "
+                "else 1) summed over each call's items. Runs every hour over the last 25 hours, "
+                "so each UTC day is seen whole; a day is reported once, by the run after the rows "
+                "that took it over the threshold arrived."
             ),
             "SnowflakeQuery": _fill("high_instance_count.sql", "25 hours", CROSSED_SINCE_LAST_RUN),
             "Schedule": {"RateMinutes": RATE_MINUTES, "TimeoutMinutes": 10},
@@ -344,9 +344,9 @@ def specs() -> dict[str, dict]:
             "AnalysisType": "saved_query",
             "QueryName": "AWS EC2 Compute Abuse Daily Instance Counts",
             "Description": (
-                "Hunting, Elastic style: instances requested per actor, UTC day, subnet, "
-                "instance type and outcome over the last 7 days, at or above the "
-                "HighInstanceCount threshold."
+                "Hunting, Elastic style: instances requested per UTC day by a principal, a "
+                "source IP address and an account over the last 7 days (subnets, instance types "
+                "and outcomes listed per row), at or above HighInstanceCount's thresholds."
             ),
             "SnowflakeQuery": _fill("high_instance_count.sql", "7 days"),
             "Tags": ["AWS", "EC2", "Compute Abuse", "Hunting"],

@@ -389,22 +389,6 @@ def random_launches(seed, actors=6, calls=40):
     return events
 
 
-def streaming_totals(rule_id, events, group_of, window=None):
-    """Per group, the largest window total the streaming rule reported for any of its events (in
-    `window`, for a rule that keeps several)."""
-    rule = load_rule(rule_spec(rule_id))
-    store = InMemoryKVStore()
-    totals = {}
-    for event in sorted(events, key=lambda e: e["eventTime"]):
-        result = run_rule(rule, event, patches=store.caching_functions())
-        context = json.loads(result.alert_context_output or "{}")
-        if context.get("degraded") == "":  # rule() counted this event in a window
-            key = group_of(context)
-            total = context["window_totals"][window] if window else context["window_total"]
-            totals[key] = max(totals.get(key, 0), total)
-    return totals
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_vcpu_sql_flags_the_windows_the_streaming_rule_alerts_on(seed):
     """Every window of VCPUSurge: the principal's three spans, the source IP's and the account's
@@ -425,15 +409,12 @@ def test_vcpu_sql_flags_the_windows_the_streaming_rule_alerts_on(seed):
 def test_count_sql_flags_the_buckets_the_streaming_rule_alerts_on(seed):
     events = random_launches(seed, actors=4, calls=30)
 
-    def bucket(context):
-        return (context["principal"], context["bucket_day"])
-
     streaming = {
-        key: total
-        for key, total in streaming_totals(
-            "ComputeAbuse.AWS.EC2.HighInstanceCount", events, bucket
+        (group, span.removeprefix("UTC day ")): total
+        for (kind, group, span), total in window_totals(
+            "ComputeAbuse.AWS.EC2.HighInstanceCount", events
         ).items()
-        if total >= 10
+        if kind == "principal" and total >= 10
     }
     rows = by_principal(sql.run(COUNT, events, NOW))
     flagged = {(r["principal"], str(r["day"])): r["requested_instances"] for r in rows}

@@ -71,7 +71,7 @@ RULE_EVENTS = LAUNCH_AND_TEMPLATE_EVENTS
 
 def rule(event):
     name = event_name(event)  # one look-up rejects almost every event
-    # remembered: groups and fleets name templates
+    # a template judges the launches that waited for it (groups and fleets name templates too)
     if name in TEMPLATE_EVENT_NAMES and is_template_event(event):
         return judge_waiting_launches(event, _store(), _launch_rule)
     if name in OWNER_EVENTS:  # and the launches its group's service made before it was seen
