@@ -134,6 +134,15 @@ def caller_filters() -> dict[str, str]:
     }
 
 
+# The auto scaling calls that give a group its size, and how far back the queries look for the
+# size a group had (its growth is counted, as the streaming rules count it). The streaming rules
+# remember a group for launch_template_memory_seconds() (90 days); an hourly query reading 90
+# days of CloudTrail costs too much, so a group last sized more than a week before counts its
+# whole new size, as a group the streaming rules never saw.
+GROUP_SIZING_CALLS = ("CreateAutoScalingGroup", "UpdateAutoScalingGroup", "SetDesiredCapacity")
+GROUP_LOOKBACK = "7 days"
+
+
 def _values(rows: list[str], per_line: int = 3) -> str:
     lines = [", ".join(rows[i : i + per_line]) for i in range(0, len(rows), per_line)]
     return ",\n    ".join(lines)
@@ -159,7 +168,7 @@ def _fill(template: str, lookback: str, crossed_since_last_run: str = "", **fiel
     return (
         sql.replace(
             "{instance_type_values}",
-            _values([f"('{name}', {row[0]}, {row[1]})" for name, row in typed.items()]),
+            _values([f"('{name}', {row[0]}, {row[1]})" for name, row in typed.items()], 5),
         )
         .replace("{accelerated_type_values}", _values(accelerated, per_line=4))
         .replace(
@@ -167,6 +176,8 @@ def _fill(template: str, lookback: str, crossed_since_last_run: str = "", **fiel
             f"  {crossed_since_last_run}\n" if crossed_since_last_run else "",
         )
         .replace("{lookback}", lookback)
+        .replace("{group_lookback}", GROUP_LOOKBACK)
+        .replace("{group_sizing_calls}", ", ".join(f"'{c}'" for c in GROUP_SIZING_CALLS))
         .replace("{fleet_services}", services)
         .replace("{surge_windows}", _values([str(w) for w in surge_windows()], per_line=1))
         .replace("{count_windows}", _values([str(w) for w in count_windows()], per_line=1))
@@ -235,8 +246,8 @@ def _saved_first_seen(term: str, days: int) -> dict:
         "QueryName": f"AWS EC2 Compute Abuse {name}",
         "Description": (
             f"Hunting, new term: {what} today, not seen in the {days} days before. Every "
-            f"RunInstances call counts, refused and dry runs too. Reads {days + 1} days of "
-            "CloudTrail."
+            "EC2 launch call (RunInstances, CreateFleet, spot, scheduled) and auto scaling group "
+            f"sizing counts, refused and dry runs too. Reads {days + 1} days of CloudTrail."
         ),
         "SnowflakeQuery": _first_seen(
             term,
@@ -282,10 +293,11 @@ def specs() -> dict[str, dict]:
                 "Data-lake version of ComputeAbuse.AWS.EC2.VCPUSurge, with its windows: vCPUs "
                 f"launched per principal over the last {_hours(window)}, 24 hours and 7 days, per "
                 f"source IP address and per account over the last {_hours(window)}, each with "
-                "the streaming rule's threshold; every launched instance counted (catalog vCPUs "
-                "where cpuOptions is missing), each eventID once. Runs every hour; catches what "
-                "the real-time rule missed (KV store outages, late logs). Each window ends at the "
-                "run, rather than sliding over every event."
+                "the streaming rule's threshold; every instance RunInstances or an instant fleet "
+                "launched (catalog vCPUs where cpuOptions is missing), and what fleets, spot and "
+                "scheduled requests and auto scaling groups' growth ask for, each eventID once. "
+                "Runs every hour; catches what the real-time rule missed (KV store outages, late "
+                "logs). Each window ends at the run, rather than sliding over every event."
             ),
             "SnowflakeQuery": _fill("vcpu_surge.sql", "7 days"),
             "Schedule": {"RateMinutes": RATE_MINUTES, "TimeoutMinutes": 10},
@@ -299,8 +311,9 @@ def specs() -> dict[str, dict]:
                 "Data-lake version of ComputeAbuse.AWS.EC2.HighInstanceCount, with its windows: "
                 "instances requested per UTC day by a principal, from a source IP address and in "
                 "an account, each with the streaming rule's threshold, across subnets, instance "
-                "types and outcomes (Elastic's buckets listed per row), maxCount (else minCount, "
-                "else 1) summed over each call's items. Runs every hour over the last 25 hours, "
+                "types and outcomes (Elastic's buckets listed per row): RunInstances' maxCount, "
+                "fleets' and spot requests' target capacity, scheduled instances, and auto "
+                "scaling groups' growth. Runs every hour over the last 25 hours, "
                 "so each UTC day is seen whole; a day is reported once, by the run after the rows "
                 "that took it over the threshold arrived."
             ),
@@ -312,7 +325,8 @@ def specs() -> dict[str, dict]:
             "AnalysisType": "saved_query",
             "QueryName": "AWS EC2 Compute Abuse Launches by Actor",
             "Description": (
-                "Hunting: EC2 launches per actor over the last 7 days with instances, vCPUs, "
+                "Hunting: EC2 capacity per actor over the last 7 days (launched, and asked of "
+                "fleets, spot and auto scaling) with instances, vCPUs, "
                 "GPUs and other accelerators, regions, instance types and source IPs. Sort by "
                 "accelerators; pivot on regions and types an actor never used before."
             ),

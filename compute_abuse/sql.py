@@ -1,11 +1,13 @@
 """Run the pack's Snowflake queries locally: Panther's macros expanded, SQL transpiled with
 sqlglot to DuckDB, over CloudTrail events loaded in the shape of Panther's aws_cloudtrail table.
 
-Two sqlglot gaps are closed here, each a rewrite of one construct's meaning, not of the query:
+Three sqlglot gaps are closed here, each a rewrite of one construct's meaning, not of the query:
 - `LATERAL FLATTEN(input => <array>) alias` becomes `UNNEST(CAST(<array> AS JSON[])) alias(value)`
   (sqlglot emits an UNNEST with Snowflake's keyword argument and FLATTEN's six columns);
 - `<variant path>::STRING` becomes DuckDB's text extraction (`->>`): a JSON value cast to text in
-  DuckDB keeps its quotes, Snowflake's does not.
+  DuckDB keeps its quotes, Snowflake's does not;
+- `TO_ARRAY(<variant>)` keeps an array as it is (sqlglot wraps it in a second array): CloudTrail
+  writes some one-item lists as the bare item.
 """
 
 import json
@@ -47,9 +49,29 @@ def expand_macros(sql: str) -> str:
     return _MACRO.sub(expand, sql)
 
 
+def _to_array(value: exp.Expression) -> exp.Expression:
+    """Snowflake's TO_ARRAY in DuckDB: NULL stays NULL, an array stays itself, any other value
+    becomes a one-item array."""
+    json_type = exp.func("JSON_TYPE", value.copy())
+    return exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.or_(
+                    exp.Is(this=value.copy(), expression=exp.Null()), json_type.eq("NULL")
+                ),
+                true=exp.cast(exp.Null(), "JSON[]"),
+            ),
+            exp.If(this=json_type.copy().eq("ARRAY"), true=exp.cast(value.copy(), "JSON[]")),
+        ],
+        default=exp.Array(expressions=[value.copy()]),
+    )
+
+
 def to_duckdb(snowflake_sql: str, now: datetime) -> str:
     """The query as DuckDB SQL, with the current time fixed to `now` (UTC)."""
     tree = sqlglot.parse_one(expand_macros(snowflake_sql), read="snowflake")
+    for to_array in list(tree.find_all(exp.ToArray)):
+        to_array.replace(_to_array(to_array.this))
     for lateral in list(tree.find_all(exp.Lateral)):
         explode = lateral.this
         if isinstance(explode, exp.Explode):

@@ -5,7 +5,8 @@ The equivalence tests hold the SQL to the streaming rules: over the same events,
 SQL flags are the groups the streaming rules alert on, with equal totals. Where they must differ
 it is stated: the SQL sums over its lookback (8 hours for vCPUs, whole UTC days for instance
 counts) while VCPUSurge slides; so the event sets here stay within one lookback. The SQL reads
-RunInstances only (the call with per-instance data), so the sets hold RunInstances only.
+the EC2 launch APIs and auto scaling's group sizes (not the other compute services, nor the
+growth of groups by policies, schedules and refreshes), so the sets hold those.
 """
 
 import json
@@ -20,7 +21,19 @@ import yaml
 from compute_abuse import queries, sql
 from compute_abuse.cli import SAMPLE_DIR
 from compute_abuse.content import load_rule, rule_spec, run_rule
-from compute_abuse.events import assumed_role, cpu, iam_user, launched_item, run_instances
+from compute_abuse.events import (
+    api_call,
+    assumed_role,
+    auto_scaling_group,
+    cpu,
+    create_fleet,
+    iam_user,
+    launched_item,
+    request_spot_fleet,
+    request_spot_instances,
+    run_instances,
+    run_scheduled_instances,
+)
 from compute_abuse.inputs import RecordReader
 from compute_abuse.kvstore import InMemoryKVStore
 
@@ -259,11 +272,11 @@ def by_principal(rows):
     return [{**r, "principal": r["grouped_value"]} for r in rows if r["window_kind"] == "principal"]
 
 
-def window_totals(rule_id, events):
+def window_totals(rule_id, events, store=None):
     """Per window (kind, group, span or day), the largest total the streaming rule reported for
     it at any of its events."""
     rule = load_rule(rule_spec(rule_id))
-    store, totals = InMemoryKVStore(), {}
+    store, totals = store or InMemoryKVStore(), {}
     for event in sorted(events, key=lambda e: e["eventTime"]):
         result = run_rule(rule, event, patches=store.caching_functions())
         context = json.loads(result.alert_context_output or "{}")
@@ -429,6 +442,155 @@ def test_count_sql_flags_the_buckets_the_streaming_rule_alerts_on(seed):
             count = event["requestParameters"]["instancesSet"]["items"][0]["maxCount"]
             requested[key] = requested.get(key, 0) + count
     assert flagged == {key: requested[key] for key in flagged}
+
+
+def set_desired_capacity(group, desired, **fields):
+    request = {"autoScalingGroupName": group, "desiredCapacity": desired}
+    return api_call(
+        "autoscaling.amazonaws.com", "SetDesiredCapacity", requestParameters=request, **fields
+    )
+
+
+def test_count_sql_counts_every_launch_api_and_a_groups_growth():
+    def at_hour(hour, event, **fields):
+        event.update(userIdentity=iam_user("ops"), eventTime=f"2024-08-01T{hour:02d}:00:00Z")
+        return {**event, **fields}
+
+    events = [
+        at_hour(9, create_fleet(("g5.xlarge", "t3.micro"), 12, launched=[("g5.xlarge", 12)])),
+        at_hour(9, create_fleet(("g5.xlarge",), 3, "maintain")),
+        at_hour(9, create_fleet(("g5.xlarge",), 640, "maintain", unit="vcpu")),
+        at_hour(10, request_spot_fleet(capacity=5)),
+        at_hour(10, request_spot_instances(count=4)),
+        at_hour(10, run_scheduled_instances(count=2)),
+        at_hour(11, auto_scaling_group(desired=6)),
+        at_hour(12, auto_scaling_group("UpdateAutoScalingGroup", desired=9)),  # grows by 3
+        at_hour(13, auto_scaling_group("UpdateAutoScalingGroup", min_size=None, max_size=90)),
+        at_hour(14, set_desired_capacity("workers", 4)),  # shrinks: nothing
+        at_hour(15, set_desired_capacity("workers", 7)),  # grows by 3 over 4
+        at_hour(15, set_desired_capacity("workers", 50), errorCode="ValidationError"),  # 43 asked
+        at_hour(16, set_desired_capacity("workers", 9)),  # grows by 2 over 7 (not over 50)
+        at_hour(16, set_desired_capacity("other-group", 5)),  # a group not seen: all of it
+    ]
+    ((total,),) = {
+        (r["requested_instances"],)
+        for r in sql.run(COUNT, events, NOW)
+        if r["window_kind"] == "account"
+    }
+    # 12 + 3 + 1 (a capacity in vCPUs) + 5 + 4 + 2 + 6 + 3 + 0 + 0 + 3 + 43 (refused, and
+    # counted: every attempt counts, as in the streaming rule) + 2 + 5
+    assert total == 89
+
+
+def random_requests(seed, actors=3, calls=45):
+    """Launch requests through every EC2 launch API and auto scaling group sizes, of several
+    actors in one UTC day: refusals, dry runs, duplicates, groups grown and shrunk."""
+    rng = random.Random(seed)
+    events = []
+    for n in range(calls):
+        user = f"actor{rng.randrange(actors)}"
+        count = rng.randint(1, 8)
+        error = rng.choice([None] * 12 + ["Client.VcpuLimitExceeded"] * 2 + ["DryRunOperation"])
+        api = rng.choice(["run", "fleet", "spot", "spot fleet", "scheduled", "group", "size"])
+        group = f"{user}-group{rng.randrange(2)}"
+        if api == "run":
+            event = run_instances("c5.large", 1, count)
+        elif api == "fleet":
+            kind = rng.choice(["instant", "maintain"])
+            launched = [("c5.large", count)] if kind == "instant" else None
+            event = create_fleet(("c5.large",), count, kind, launched)
+        elif api == "spot":
+            event = request_spot_instances("c5.large", count)
+        elif api == "spot fleet":
+            event = request_spot_fleet(("c5.large",), count)
+        elif api == "scheduled":
+            event = run_scheduled_instances("c5.large", count)
+        elif api == "group":
+            name = rng.choice(["CreateAutoScalingGroup", "UpdateAutoScalingGroup"])
+            types = rng.choice([(), ("c5.large",), ("c5.2xlarge",)])  # () its template's
+            event = auto_scaling_group(name, desired=count, override_types=types)
+            event["requestParameters"]["autoScalingGroupName"] = group
+        else:
+            event = set_desired_capacity(group, count)
+        event.update(userIdentity=iam_user(user), eventTime=at(7, n * 9))
+        if error:
+            event.update(errorCode=error, responseElements=None)
+        events.append(event)
+        if rng.random() < 0.1:
+            events.append(json.loads(json.dumps(event)))  # a duplicate delivery
+    return events
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_count_sql_totals_every_window_as_the_streaming_rule_through_every_launch_api(
+    seed, monkeypatch
+):
+    """Every window's day total, equal: the streaming rule reading the group sizes VCPUSurge
+    remembers (the two share Panther's KV store), the SQL its own history of them. Thresholds out
+    of reach for the streaming rule (an alert closes its window's count) and of 1 for the SQL
+    (every window a row)."""
+    from compute_abuse.content import install_global_helpers
+
+    install_global_helpers()
+    import ec2_compute_config as config
+
+    events = random_requests(seed)
+    names = [f"HIGH_INSTANCE_COUNT{w}_THRESHOLD" for w in ("", "_SOURCE_IP", "_ACCOUNT")]
+    for name in names:
+        monkeypatch.setattr(config, name, 1)
+    count = queries.specs()["high_instance_count_query.yml"]["SnowflakeQuery"]
+    totals = {
+        (r["window_kind"], r["grouped_value"], str(r["day"])): r["requested_instances"]
+        for r in sql.run(count, events, NOW)
+    }
+    for name in names:
+        monkeypatch.setattr(config, name, 10**9)
+    store = InMemoryKVStore()
+    window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events, store)  # remembers the groups' sizes
+    streaming = {
+        (kind, group, span.removeprefix("UTC day ")): total
+        for (kind, group, span), total in window_totals(
+            "ComputeAbuse.AWS.EC2.HighInstanceCount", events, store
+        ).items()
+        if total
+    }
+    assert totals == streaming
+    assert (
+        len({group for _, group, _ in totals}) == 3 + 1 + 1
+    )  # the actors, the address, the account
+
+
+@pytest.mark.parametrize("seed", [14, 15, 16])
+def test_vcpu_sql_totals_every_window_as_the_streaming_rule_through_every_launch_api(
+    seed, monkeypatch
+):
+    """vCPUs and accelerators of every window, equal: instances RunInstances and instant fleets
+    launched, what fleets, spot and scheduled requests ask for, groups' growth priced by the type
+    last named for the group. A group known only by its template is 0 on both sides here (the
+    streaming rule waits for a template it never saw; the SQL never reads templates)."""
+    from compute_abuse.content import install_global_helpers
+
+    install_global_helpers()
+    import ec2_compute_config as config
+
+    events = random_requests(seed)
+    names = [f"VCPU_SURGE{w}_THRESHOLD" for w in ("", "_DAY", "_WEEK", "_SOURCE_IP", "_ACCOUNT")]
+    for name in names:
+        monkeypatch.setattr(config, name, 0)
+    surge = queries.specs()["vcpu_surge_query.yml"]["SnowflakeQuery"]
+    totals = {
+        (r["window_kind"], r["grouped_value"], r["span"]): r["total_vcpus"]
+        for r in sql.run(surge, events, NOW)
+    }
+    for name in names:
+        monkeypatch.setattr(config, name, 10**9)
+    streaming = {
+        window: total
+        for window, total in window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events).items()
+        if total
+    }
+    assert totals == streaming
+    assert len({group for _, group, _ in totals}) == 3 + 1 + 1
 
 
 @pytest.mark.parametrize("name", sorted(queries.specs()))

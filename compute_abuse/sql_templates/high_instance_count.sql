@@ -1,33 +1,20 @@
 {launch_calls},
-requested AS (
-  SELECT
-    a.event_id,
-    SUM(COALESCE(item.value:maxCount::INT, item.value:minCount::INT, 1)) AS instances
-  FROM actors a,
-    LATERAL FLATTEN(input => a.requestParameters:instancesSet:items) item
-  GROUP BY a.event_id
-),
 -- HighInstanceCount's windows, per UTC day: the principal's, a source IP's (across principals
 -- and accounts; IP addresses only) and an account's (across principals), each with its threshold.
--- Dry runs, calls a fleet service made for someone, node controllers' launches (Karpenter) and
--- allowlisted callers are not counted, as in the streaming rule.
+-- Instances asked for by every EC2 launch API and auto scaling group's growth. Dry runs, calls a
+-- fleet service made for someone, node controllers' launches (Karpenter) and allowlisted callers
+-- are not counted, as in the streaming rule.
 count_windows (window_kind, threshold) AS (
   SELECT * FROM VALUES
     {count_windows}
 ),
 counted AS (
   SELECT
-    w.window_kind,
-    w.threshold,
-    CASE w.window_kind
-      WHEN 'principal' THEN a.principal
-      WHEN 'source IP' THEN a.source_ip
-      ELSE a.account_id
-    END AS grouped_value,
-    a.*,
-    COALESCE(r.instances, 1) AS instances
+    w.window_kind, w.threshold,
+    CASE w.window_kind WHEN 'principal' THEN a.principal WHEN 'source IP' THEN a.source_ip
+      ELSE a.account_id END AS grouped_value,
+    a.*
   FROM actors a
-  LEFT JOIN requested r ON r.event_id = a.event_id
   CROSS JOIN count_windows w
   WHERE a.outcome <> 'dry_run' AND NOT a.on_behalf AND NOT a.capacity_controller
     AND NOT a.allowlisted

@@ -1,26 +1,16 @@
--- The launch calls every query of the pack reads (generated into queries/ from
--- compute_abuse/sql_templates/; do not edit the copies). The same quantities as the streaming
--- rules' helper:
---   * launch_calls: RunInstances calls once per eventID (CloudTrail may deliver a record twice),
---     with the principal (as the streaming rules' helper names it: an Identity Center person, the
---     role or federation token's issuer, else the caller's ARN), Sentinel's actor fields, the
---     outcome, and whether a fleet service made the call on a user's behalf (counted at the
---     user's request, not again)
---   * actors: the same rows with the actor's name and UPN suffix split out, and whether the call
---     is allowlisted or a node controller's (ec2_compute_config's patterns, as the rules match
---     them: the session's or the role's ARN, the user agent; any case)
+-- Read by every query of the pack (generated into queries/ from compute_abuse/sql_templates/; do
+-- not edit the copies); the streaming rules' quantities:
+--   * launch_calls: EC2 launch calls and auto scaling group sizes, once per eventID, with the
+--     principal (an Identity Center person, the role or token's issuer, else the caller's ARN),
+--     Sentinel's actor fields, the outcome, the first type named, the instances asked for, and
+--     whether a fleet service made the call for someone (counted at that person's request)
+--   * group_growth: a group's new size less the size last given it (not refused) in
+--     {group_lookback} (creating is all growth), and its type; actors: the instances counted
 WITH launch_calls AS (
   SELECT
-    eventID AS event_id,
-    p_event_time,
-    p_parse_time,
-    eventTime AS event_time,
-    awsRegion AS region,
-    recipientAccountId AS account_id,
-    sourceIPAddress AS source_ip,
-    userAgent AS user_agent,
-    requestParameters,
-    responseElements,
+    eventID AS event_id, eventName AS event_name, p_event_time, p_parse_time,
+    eventTime AS event_time, awsRegion AS region, recipientAccountId AS account_id,
+    sourceIPAddress AS source_ip, userAgent AS user_agent, requestParameters, responseElements,
     COALESCE(
       CASE WHEN STARTSWITH(userIdentity:sessionContext:sessionIssuer:userName::STRING, 'AWSReservedSSO_')
         THEN 'identity-center-user:' || COALESCE(
@@ -49,15 +39,48 @@ WITH launch_calls AS (
       ELSE 'failure'
     END AS outcome,
     COALESCE(errorCode, '') AS error_code,
+    -- CloudTrail writes a one-item list of CreateFleet's as the bare item: TO_ARRAY reads both.
     LOWER(COALESCE(
       requestParameters:instanceType:value::STRING,
       requestParameters:instanceType::STRING,
+      requestParameters:launchSpecification:instanceType::STRING,
+      TO_ARRAY(TO_ARRAY(requestParameters:CreateFleetRequest:LaunchTemplateConfigs)[0]:Overrides)[0]:InstanceType::STRING,
+      requestParameters:spotFleetRequestConfig:launchSpecifications[0]:instanceType::STRING,
+      requestParameters:spotFleetRequestConfig:launchTemplateConfigs[0]:overrides[0]:instanceType::STRING,
+      requestParameters:mixedInstancesPolicy:launchTemplate:overrides[0]:instanceType::STRING,
       responseElements:instancesSet:items[0]:instanceType::STRING,
       'unknown-type'
     )) AS instance_type,
+    -- Instances asked for: RunInstances' maxCount; a fleet's target capacity (1 when in vCPUs);
+    -- instanceCount; the size given a group (desired, else minimum; the maximum is headroom).
+    CASE
+      WHEN eventName = 'RunInstances' THEN COALESCE(
+        TRY_TO_NUMBER(requestParameters:instancesSet:items[0]:maxCount::STRING),
+        TRY_TO_NUMBER(requestParameters:instancesSet:items[0]:minCount::STRING),
+        1
+      )
+      WHEN eventName = 'CreateFleet' THEN IFF(
+        LOWER(requestParameters:CreateFleetRequest:TargetCapacitySpecification:TargetCapacityUnitType::STRING) = 'vcpu',
+        1,
+        COALESCE(TRY_TO_NUMBER(requestParameters:CreateFleetRequest:TargetCapacitySpecification:TotalTargetCapacity::STRING), 1)
+      )
+      WHEN eventName = 'RequestSpotFleet' THEN IFF(
+        LOWER(requestParameters:spotFleetRequestConfig:targetCapacityUnitType::STRING) = 'vcpu',
+        1,
+        COALESCE(TRY_TO_NUMBER(requestParameters:spotFleetRequestConfig:targetCapacity::STRING), 1)
+      )
+      WHEN eventName IN ('RequestSpotInstances', 'RunScheduledInstances')
+        THEN COALESCE(TRY_TO_NUMBER(requestParameters:instanceCount::STRING), 1)
+      ELSE COALESCE(
+        TRY_TO_NUMBER(requestParameters:desiredCapacity::STRING),
+        TRY_TO_NUMBER(requestParameters:minSize::STRING),
+        0
+      )
+    END AS requested_instances,
     COALESCE(
       requestParameters:subnetId::STRING,
       requestParameters:networkInterfaceSet:items[0]:subnetId::STRING,
+      requestParameters:launchSpecification:subnetId::STRING,
       responseElements:instancesSet:items[0]:subnetId::STRING,
       ''
     ) AS subnet_id,
@@ -65,17 +88,58 @@ WITH launch_calls AS (
       OR sourceIPAddress IN ({fleet_services}) AS on_behalf
   FROM panther_logs.public.aws_cloudtrail
   WHERE p_occurs_since('{lookback}')
-    AND eventSource = 'ec2.amazonaws.com'
-    AND eventName = 'RunInstances'
+    AND (
+      eventSource = 'ec2.amazonaws.com' AND eventName IN (
+        'RunInstances', 'CreateFleet', 'RequestSpotFleet', 'RequestSpotInstances',
+        'RunScheduledInstances'
+      )
+      OR eventSource = 'autoscaling.amazonaws.com' AND eventName IN ({group_sizing_calls})
+    )
   QUALIFY ROW_NUMBER() OVER (PARTITION BY eventID ORDER BY p_event_time) = 1
+),
+group_sizes AS (
+  SELECT
+    eventID AS event_id, eventName AS event_name, p_event_time,
+    recipientAccountId || '/' || awsRegion || '/' || requestParameters:autoScalingGroupName::STRING
+      AS group_key,
+    LOWER(requestParameters:mixedInstancesPolicy:launchTemplate:overrides[0]:instanceType::STRING)
+      AS named_type,
+    COALESCE(
+      TRY_TO_NUMBER(requestParameters:desiredCapacity::STRING),
+      TRY_TO_NUMBER(requestParameters:minSize::STRING)
+    ) AS size,
+    errorCode IS NULL AS given
+  FROM panther_logs.public.aws_cloudtrail
+  WHERE p_occurs_since('{group_lookback}')
+    AND eventSource = 'autoscaling.amazonaws.com'
+    AND eventName IN ({group_sizing_calls})
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY eventID ORDER BY p_event_time) = 1
+),
+group_growth AS (
+  SELECT
+    event_id,
+    IFF(
+      event_name = 'CreateAutoScalingGroup',
+      size,
+      GREATEST(size - COALESCE(LAST_VALUE(IFF(given, size, NULL) IGNORE NULLS) OVER (
+        PARTITION BY group_key ORDER BY p_event_time, event_id
+        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0)
+    ) AS growth,
+    LAST_VALUE(IFF(given, named_type, NULL) IGNORE NULLS) OVER (
+      PARTITION BY group_key ORDER BY p_event_time, event_id
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS group_type
+  FROM group_sizes
+  WHERE size IS NOT NULL AND group_key IS NOT NULL
 ),
 actors AS (
   SELECT
-    *,
-    SPLIT_PART(actor_user_name, '@', 1) AS actor_name,
-    CASE WHEN CONTAINS(actor_user_name, '@') THEN SPLIT_PART(actor_user_name, '@', 2) ELSE '' END
+    c.*,
+    COALESCE(g.growth, c.requested_instances) AS instances, g.group_type,
+    SPLIT_PART(c.actor_user_name, '@', 1) AS actor_name,
+    CASE WHEN CONTAINS(c.actor_user_name, '@') THEN SPLIT_PART(c.actor_user_name, '@', 2) ELSE '' END
       AS actor_upn_suffix,
     {allowlisted} AS allowlisted,
     {capacity_controller} AS capacity_controller
-  FROM launch_calls
+  FROM launch_calls c
+  LEFT JOIN group_growth g ON g.event_id = c.event_id
 )

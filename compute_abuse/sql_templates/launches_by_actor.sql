@@ -5,7 +5,7 @@ SELECT
   actor_arn,
   account_id,
   COUNT(DISTINCT event_id) AS launch_calls,
-  COUNT(*) AS instances,
+  SUM(launched_count) AS instances,
   SUM(vcpus) AS vcpus,
   SUM(accelerators) AS accelerators,
   ARRAY_AGG(DISTINCT region) WITHIN GROUP (ORDER BY region) AS regions,
