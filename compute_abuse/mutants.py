@@ -37,6 +37,7 @@ from compute_abuse.content import specs_of_type
 
 WINDOWS = "global_helpers/ec2_compute_windows.py"
 CONFIG = "global_helpers/ec2_compute_config.py"
+WINDOWS_MODULE, CONFIG_MODULE = Path(WINDOWS).stem, Path(CONFIG).stem
 SWAPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt}
 SWAPS |= {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq}
 SYMBOLS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
@@ -45,6 +46,7 @@ SYMBOLS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==",
 NOT_GUARDS = {
     "test_bench.py",
     "test_content_layout.py",
+    "test_mutants.py",  # the tool's own tests: they name the helpers, they do not guard them
     "test_conventions.py",
     "test_export.py",
     "test_parallel.py",
@@ -171,17 +173,22 @@ class _Repo:
         return {i: stem for i, (where, stem, _) in self.rules.items() if where == path}
 
 
-def _guards(repo: _Repo, rules: dict[str, str]) -> tuple[tuple[str, ...], ...]:
-    """Two pytest runs: the rules' YAML tests, and every test module naming one of them."""
+def _guards(
+    repo: _Repo, rules: dict[str, str], module: str = ""
+) -> tuple[tuple[str, ...], ...]:
+    """Two pytest runs: the rules' YAML tests, and every test module naming one of them (or the
+    helper `module` mutated: its own tests)."""
     short = {rule_id.rsplit(".", 1)[1] for rule_id in rules}
-    words = short | set(rules.values())
+    words = short | set(rules.values()) | ({module} if module else set())
     modules = [name for name, text in repo.tests.items() if _mentions(text, words)]
+    # The helper's own tests first: they are quick and most likely to kill its mutant (pytest -x).
+    modules.sort(key=lambda name: not (module and _mentions(repo.tests[name], {module})))
     # -k takes words: a rule's short name picks its YAML tests (ids "ComputeAbuse.AWS.EC2.X: ...").
     selected = " or ".join(sorted(short))
     deselected = tuple(f"--deselect={test}" for test in GENERATED_FILE_TESTS)
     runs = [("tests/test_rule_specs.py", "-k", f"same_result and ({selected})")] if selected else []
     runs += [(*modules, *deselected)] if modules else []
-    return tuple(runs)
+    return tuple(reversed(runs)) if module else tuple(runs)  # a helper's own tests first
 
 
 def _settings_read_by(config: ast.Module, setting: str) -> set[str]:
@@ -202,7 +209,7 @@ def mutants(root: Path = REPO_ROOT) -> list[Mutant]:
         source = (root / path).read_text()
         tree = ast.parse(source)
         if path == WINDOWS:
-            guards = _guards(repo, repo.rules_reading({"ec2_compute_windows"}))
+            guards = _guards(repo, repo.rules_reading({WINDOWS_MODULE}), WINDOWS_MODULE)
         elif path.startswith("rules/"):
             guards = _guards(repo, repo.rule_at(path))
         for index, (node, how) in enumerate(_candidates(tree, path)):
@@ -211,7 +218,7 @@ def mutants(root: Path = REPO_ROOT) -> list[Mutant]:
                 readers = repo.rules_reading(_settings_read_by(tree, ast.unparse(target)))
                 if not readers:
                     continue  # a setting no rule reads (the tooling's, or a helper's alone)
-                guards = _guards(repo, readers)
+                guards = _guards(repo, readers, CONFIG_MODULE)
             change = _mutate(source, path, index)[1]
             found.append(Mutant(path, index, how, node.lineno, change, guards))
     return found

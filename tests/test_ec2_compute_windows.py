@@ -30,6 +30,12 @@ def store_of(memory):
         (["junk", "a|x|2|0", "a|1|-2|0", "a|99999999999999|1|0", 5, None], {}),
         (["id|with|pipes|1|2|0"], {"id|with|pipes": (1, 2, 0)}),
         ("[broken json", {}),
+        # the edges of what is kept: epoch 0 and the last second of year 9999, none, nothing
+        (
+            ["a|0|0|0", f"b|{windows.MAX_EPOCH}|1|0"],
+            {"a": (0, 0, 0), "b": (windows.MAX_EPOCH, 1, 0)},
+        ),
+        ([f"c|{windows.MAX_EPOCH + 1}|1|0", "d|-1|1|0", "e|1|1|-1"], {}),
     ],
 )
 def test_parse_entries(value, expected):
