@@ -173,9 +173,7 @@ class _Repo:
         return {i: stem for i, (where, stem, _) in self.rules.items() if where == path}
 
 
-def _guards(
-    repo: _Repo, rules: dict[str, str], module: str = ""
-) -> tuple[tuple[str, ...], ...]:
+def _guards(repo: _Repo, rules: dict[str, str], module: str = "") -> tuple[tuple[str, ...], ...]:
     """Two pytest runs: the rules' YAML tests, and every test module naming one of them (or the
     helper `module` mutated: its own tests)."""
     short = {rule_id.rsplit(".", 1)[1] for rule_id in rules}

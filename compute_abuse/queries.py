@@ -140,7 +140,25 @@ def caller_filters() -> dict[str, str]:
 # days of CloudTrail costs too much, so a group last sized more than a week before counts its
 # whole new size, as a group the streaming rules never saw.
 GROUP_SIZING_CALLS = ("CreateAutoScalingGroup", "UpdateAutoScalingGroup", "SetDesiredCapacity")
+# The EC2 calls that launch, or ask AWS to launch, new instances (resizes, restarts and fleet
+# modifications are the streaming rules' alone).
+EC2_LAUNCH_CALLS = (
+    "CreateFleet",
+    "RequestSpotFleet",
+    "RequestSpotInstances",
+    "RunInstances",
+    "RunScheduledInstances",
+)
 GROUP_LOOKBACK = "7 days"
+
+
+def other_service_calls() -> dict:
+    """The compute services' calls the streaming rules read, beside EC2 and auto scaling."""
+    install_global_helpers()
+    import ec2_compute_helpers as helpers
+
+    ec2 = (helpers.EC2_EVENT_SOURCE, helpers.AUTOSCALING_EVENT_SOURCE)
+    return {source: names for source, names in helpers.LAUNCH_EVENTS.items() if source not in ec2}
 
 
 def _values(rows: list[str], per_line: int = 3) -> str:
@@ -148,9 +166,30 @@ def _values(rows: list[str], per_line: int = 3) -> str:
     return ",\n    ".join(lines)
 
 
-def _fill(template: str, lookback: str, crossed_since_last_run: str = "", **fields: str) -> str:
+def _launch_events(sources: dict) -> str:
+    """SQL keeping the calls of `sources` (eventSource -> eventNames)."""
+    return "\n      OR ".join(
+        f"eventSource = '{source}' AND eventName IN ({', '.join(repr(n) for n in sorted(names))})"
+        for source, names in sorted(sources.items())
+    )
+
+
+def _fill(
+    template: str,
+    lookback: str,
+    crossed_since_last_run: str = "",
+    launch_events: dict | None = None,
+    **fields: str,
+) -> str:
+    """A query from its template: launch_calls.sql reads `launch_events` (eventSource ->
+    eventNames; by default the EC2 launch APIs and the calls that size auto scaling groups)."""
     install_global_helpers()
     import ec2_compute_helpers as helpers
+
+    launch_events = launch_events or {
+        helpers.EC2_EVENT_SOURCE: EC2_LAUNCH_CALLS,
+        helpers.AUTOSCALING_EVENT_SOURCE: GROUP_SIZING_CALLS,
+    }
 
     def fragment(name: str) -> str:
         return (TEMPLATES / name).read_text(encoding="utf-8").rstrip()
@@ -175,6 +214,7 @@ def _fill(template: str, lookback: str, crossed_since_last_run: str = "", **fiel
             "  {crossed_since_last_run}\n",
             f"  {crossed_since_last_run}\n" if crossed_since_last_run else "",
         )
+        .replace("{launch_events}", _launch_events(launch_events))
         .replace("{lookback}", lookback)
         .replace("{group_lookback}", GROUP_LOOKBACK)
         .replace("{group_sizing_calls}", ", ".join(f"'{c}'" for c in GROUP_SIZING_CALLS))
@@ -343,6 +383,21 @@ def specs() -> dict[str, dict]:
             ),
             "SnowflakeQuery": _fill("accelerated_launches.sql", "7 days"),
             "Tags": ["AWS", "EC2", "Compute Abuse", "Hunting"],
+        },
+        "other_services_capacity_query.yml": {
+            "AnalysisType": "saved_query",
+            "QueryName": "AWS Compute Abuse Other Compute Services",
+            "Description": (
+                "Hunting: compute asked of SageMaker, ECS and Fargate, EKS node groups, EMR, "
+                "Batch, Lightsail, CodeBuild, Amplify and Lambda over the last 7 days, per "
+                "principal and service: calls, refusals, how many (instances, nodes, tasks, "
+                "Batch vCPUs), the types named, accelerated types first. The streaming rules "
+                "price these calls; this query lists them for a hunt."
+            ),
+            "SnowflakeQuery": _fill(
+                "other_services.sql", "7 days", launch_events=other_service_calls()
+            ),
+            "Tags": ["AWS", "Compute Abuse", "Hunting"],
         },
         "failed_launch_attempts_query.yml": {
             "AnalysisType": "saved_query",

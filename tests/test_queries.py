@@ -26,13 +26,19 @@ from compute_abuse.events import (
     assumed_role,
     auto_scaling_group,
     cpu,
+    create_compute_environment,
     create_fleet,
+    create_lightsail_instances,
+    create_nodegroup,
     iam_user,
     launched_item,
     request_spot_fleet,
     request_spot_instances,
     run_instances,
+    run_job_flow,
     run_scheduled_instances,
+    run_task,
+    start_build,
 )
 from compute_abuse.inputs import RecordReader
 from compute_abuse.kvstore import InMemoryKVStore
@@ -73,6 +79,7 @@ def test_macro_expansion():
 
 
 USER = "arn:aws:iam::111122223333:user/"
+ROLE = "arn:aws:iam::111122223333:role/"
 
 
 THIEF, BOB = USER + "backup-sync", "identity-center-user:bob@example.com"
@@ -114,6 +121,13 @@ ON_THE_SAMPLE = {
             ("p3.16xlarge", "dry_run", 8),
             ("g5.xlarge", "success", 1),
             ("p2.xlarge", "failure", 1),
+        ],
+    ),
+    "other_services_capacity_query.yml": (  # the scheduler's hourly task; the thief's service
+        ("principal", "service", "calls", "asked", "accelerated_asked", "named_types"),
+        [
+            (ROLE + "report-scheduler", "ecs", 96, 96, 0, ["fargate"]),
+            (USER + "svc-reporting", "ecs", 1, 60, 0, ["fargate"]),
         ],
     ),
     "failed_launch_attempts_query.yml": (  # Karpenter's dry runs lead by volume
@@ -593,6 +607,57 @@ def test_vcpu_sql_totals_every_window_as_the_streaming_rule_through_every_launch
     assert len({group for _, group, _ in totals}) == 3 + 1 + 1
 
 
+def test_the_other_services_query_names_what_each_service_was_asked_for():
+    """Per principal and service: SageMaker's ml.* types as EC2's (a GPU training job, refused
+    and retried), an EKS node group, an EMR cluster, Batch's vCPUs, Lightsail's bundles, a
+    CodeBuild override, Fargate tasks; EC2 launches are the other queries'."""
+
+    def by(user, event):
+        event.update(userIdentity=iam_user(user), eventTime=at(3))
+        return event
+
+    def training(instance_type, count, **fields):
+        request = {"resourceConfig": {"instanceType": instance_type, "instanceCount": count}}
+        return api_call(
+            "sagemaker.amazonaws.com", "CreateTrainingJob", requestParameters=request, **fields
+        )
+
+    events = [
+        by("mallory", training("ml.p4d.24xlarge", 8, errorCode="ResourceLimitExceeded")),
+        by("mallory", training("ml.p4d.24xlarge", 4)),
+        by("mallory", training("ml.m5.large", 1)),
+        by("dana", create_nodegroup(("m5.large",), desired=3)),
+        by("dana", run_job_flow((("MASTER", "m5.xlarge", 1), ("CORE", "m5.xlarge", 4)))),
+        by("bo", create_compute_environment(("g5",), desired_vcpus=64)),
+        by("bo", create_lightsail_instances("gpu_2xl_1_0", count=3)),
+        by("ci", start_build("BUILD_GENERAL1_LARGE", override=True)),
+        by("ci", run_task(count=5)),
+        by("ci", run_instances("p4d.24xlarge", 2, 2)),  # EC2: not this query's
+    ]
+    rows = sql.run(query("other_services_capacity_query.yml"), events, NOW)
+    found = [
+        (
+            r["principal"].rsplit("/", 1)[1],
+            r["service"],
+            r["calls"],
+            r["refused_or_dry_run"],
+            int(r["asked"]),
+            int(r["accelerated_asked"]),
+            r["named_types"],
+        )
+        for r in rows
+    ]
+    assert found == [
+        ("bo", "batch", 1, 0, 64, 64, ["g5"]),  # vCPUs of an accelerated family
+        ("mallory", "sagemaker", 3, 1, 13, 12, ["m5.large", "p4d.24xlarge"]),
+        ("ci", "ecs", 1, 0, 5, 0, ["fargate"]),
+        ("dana", "elasticmapreduce", 1, 0, 5, 0, ["m5.xlarge"]),  # every group's instances
+        ("bo", "lightsail", 1, 0, 3, 0, ["gpu_2xl_1_0"]),
+        ("dana", "eks", 1, 0, 3, 0, ["m5.large"]),
+        ("ci", "codebuild", 1, 0, 1, 0, ["build_general1_large"]),
+    ]
+
+
 @pytest.mark.parametrize("name", sorted(queries.specs()))
 def test_queries_read_only_panthers_cloudtrail_table(name):
     """`pat test` checks offline only that table names are fully qualified Panther tables (a
@@ -792,6 +857,7 @@ def test_each_query_reads_in_a_screen_or_two_with_only_the_catalog_rows_it_reads
         "vcpu_surge_query.yml": "instance_types",
         "launches_by_actor_query.yml": "instance_types",
         "accelerated_launches_query.yml": "accelerated_types",
+        "other_services_capacity_query.yml": "accelerated_types",
     }
     for path in sorted(queries.QUERIES_DIR.glob("*.yml")):
         text = path.read_text()

@@ -8,7 +8,7 @@
 --     {group_lookback} (creating is all growth), and its type; actors: the instances counted
 WITH launch_calls AS (
   SELECT
-    eventID AS event_id, eventName AS event_name, p_event_time, p_parse_time,
+    eventID AS event_id, eventSource AS event_source, eventName AS event_name, p_event_time, p_parse_time,
     eventTime AS event_time, awsRegion AS region, recipientAccountId AS account_id,
     sourceIPAddress AS source_ip, userAgent AS user_agent, requestParameters, responseElements,
     COALESCE(
@@ -88,13 +88,7 @@ WITH launch_calls AS (
       OR sourceIPAddress IN ({fleet_services}) AS on_behalf
   FROM panther_logs.public.aws_cloudtrail
   WHERE p_occurs_since('{lookback}')
-    AND (
-      eventSource = 'ec2.amazonaws.com' AND eventName IN (
-        'RunInstances', 'CreateFleet', 'RequestSpotFleet', 'RequestSpotInstances',
-        'RunScheduledInstances'
-      )
-      OR eventSource = 'autoscaling.amazonaws.com' AND eventName IN ({group_sizing_calls})
-    )
+    AND ({launch_events})
   QUALIFY ROW_NUMBER() OVER (PARTITION BY eventID ORDER BY p_event_time) = 1
 ),
 group_sizes AS (
