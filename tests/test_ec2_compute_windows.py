@@ -157,3 +157,31 @@ def test_a_group_key_stays_readable_up_to_its_limit_and_is_hashed_beyond():
     hashed = windows.window_key("p", "a" * (limit + 1))
     assert hashed.startswith("ec2-compute-abuse:p:") and "a" * 8 not in hashed
     assert len(hashed) == len("ec2-compute-abuse:p:") + 64
+
+
+def test_an_id_is_kept_as_itself_up_to_its_byte_limit_and_hashed_beyond():
+    """Found by `make mutants` (`len(text.encode()) <= MAX_ID_BYTES`): the byte edge itself, with
+    two-byte characters so that the character count alone does not decide."""
+    at_limit = "é" * (windows.MAX_ID_BYTES // 2)
+    assert windows.entry_id(at_limit) == at_limit
+    assert windows.entry_id(at_limit + "a").startswith("sha256:")
+
+
+def test_a_distinct_window_is_half_open_too():
+    """A region seen exactly one window before is not in the window of the third region; one
+    slot later it is. (`make mutants` flips `epoch - width < entry.epoch` in _nearest_per_label:
+    an equivalent mutant, the windows judged after it are half-open whatever it keeps.)"""
+    hour = 3600
+    for first_at, crossed in ((DAY0, False), (DAY0 + hour // 6, True)):
+        store = store_of(InMemoryKVStore(clock=lambda: DAY0))
+        results = [
+            windows.record(
+                store, "k", windows.distinct_entry(region, at, hour), 3, hour, distinct=True
+            )
+            for region, at in (
+                ("eu-west-1", first_at),
+                ("us-east-1", DAY0 + hour),
+                ("sa-east-1", DAY0 + hour),
+            )
+        ]
+        assert results[-1].crossed is crossed and results[-1].total == (3 if crossed else 2)
