@@ -166,10 +166,15 @@ def _values(rows: list[str], per_line: int = 3) -> str:
     return ",\n    ".join(lines)
 
 
+def _sql_list(names) -> str:
+    """Constant names as an SQL list's items: 'a', 'b'."""
+    return ", ".join(f"'{name}'" for name in names)
+
+
 def _launch_events(sources: dict) -> str:
     """SQL keeping the calls of `sources` (eventSource -> eventNames)."""
     return "\n      OR ".join(
-        f"eventSource = '{source}' AND eventName IN ({', '.join(repr(n) for n in sorted(names))})"
+        f"eventSource = '{source}' AND eventName IN ({_sql_list(sorted(names))})"
         for source, names in sorted(sources.items())
     )
 
@@ -196,11 +201,12 @@ def _fill(
 
     typed = instance_type_rows()
     accelerated = [f"('{name}', {row[1]})" for name, row in typed.items() if row[1]]
-    services = ", ".join(f"'{s}'" for s in sorted(helpers.ON_BEHALF_SERVICES))
+    services = _sql_list(sorted(helpers.ON_BEHALF_SERVICES))
     sql = (
         fragment(template)
         .replace("{launch_calls}", fragment("launch_calls.sql"))
         .replace("{launched}", fragment("launched.sql"))
+        .replace("{accelerated_types}", fragment("accelerated_types.sql"))
     )
     for name, value in {**caller_filters(), **fields}.items():
         sql = sql.replace("{" + name + "}", value)
@@ -217,7 +223,7 @@ def _fill(
         .replace("{launch_events}", _launch_events(launch_events))
         .replace("{lookback}", lookback)
         .replace("{group_lookback}", GROUP_LOOKBACK)
-        .replace("{group_sizing_calls}", ", ".join(f"'{c}'" for c in GROUP_SIZING_CALLS))
+        .replace("{group_sizing_calls}", _sql_list(GROUP_SIZING_CALLS))
         .replace("{fleet_services}", services)
         .replace("{surge_windows}", _values([str(w) for w in surge_windows()], per_line=1))
         .replace("{count_windows}", _values([str(w) for w in count_windows()], per_line=1))
@@ -306,8 +312,8 @@ def unusual_family_filter() -> str:
     import ec2_compute_config as config
 
     entries = sorted({entry.lower() for entry in config.unusual_instance_types()})
-    families = ", ".join(f"'{e}'" for e in entries if "." not in e)
-    types = ", ".join(f"'{e}'" for e in entries if "." in e)
+    families = _sql_list(e for e in entries if "." not in e)
+    types = _sql_list(e for e in entries if "." in e)
     tests = [f"SPLIT_PART(instance_type, '.', 1) IN ({families})"] if families else []
     tests += [f"instance_type IN ({types})"] if types else []
     return " OR ".join(tests) or "FALSE"

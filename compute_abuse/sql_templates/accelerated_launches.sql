@@ -1,9 +1,5 @@
 {launch_calls},
--- The accelerated rows of the instance catalog (ec2_instance_catalog): accelerators per instance.
-accelerated_types (instance_type, accelerators) AS (
-  SELECT * FROM VALUES
-    {accelerated_type_values}
-)
+{accelerated_types}
 -- Every launch or attempt of an accelerated type (GPU, Inferentia, Trainium, FPGA, media).
 -- Pivot: the same actor's dry runs and failures before it, and its quota requests.
 SELECT

@@ -51,6 +51,15 @@ WITH launch_calls AS (
       responseElements:instancesSet:items[0]:instanceType::STRING,
       'unknown-type'
     )) AS instance_type,
+    -- A fleet's target capacity (CreateFleet's, or a spot fleet's), and whether it is in vCPUs.
+    TRY_TO_NUMBER(COALESCE(
+      requestParameters:CreateFleetRequest:TargetCapacitySpecification:TotalTargetCapacity::STRING,
+      requestParameters:spotFleetRequestConfig:targetCapacity::STRING
+    )) AS target_capacity,
+    LOWER(COALESCE(
+      requestParameters:CreateFleetRequest:TargetCapacitySpecification:TargetCapacityUnitType::STRING,
+      requestParameters:spotFleetRequestConfig:targetCapacityUnitType::STRING
+    )) = 'vcpu' AS in_vcpus,
     -- Instances asked for: RunInstances' maxCount; a fleet's target capacity (1 when in vCPUs);
     -- instanceCount; the size given a group (desired, else minimum; the maximum is headroom).
     CASE
@@ -59,16 +68,8 @@ WITH launch_calls AS (
         TRY_TO_NUMBER(requestParameters:instancesSet:items[0]:minCount::STRING),
         1
       )
-      WHEN eventName = 'CreateFleet' THEN IFF(
-        LOWER(requestParameters:CreateFleetRequest:TargetCapacitySpecification:TargetCapacityUnitType::STRING) = 'vcpu',
-        1,
-        COALESCE(TRY_TO_NUMBER(requestParameters:CreateFleetRequest:TargetCapacitySpecification:TotalTargetCapacity::STRING), 1)
-      )
-      WHEN eventName = 'RequestSpotFleet' THEN IFF(
-        LOWER(requestParameters:spotFleetRequestConfig:targetCapacityUnitType::STRING) = 'vcpu',
-        1,
-        COALESCE(TRY_TO_NUMBER(requestParameters:spotFleetRequestConfig:targetCapacity::STRING), 1)
-      )
+      WHEN eventName IN ('CreateFleet', 'RequestSpotFleet')
+        THEN IFF(in_vcpus, 1, COALESCE(target_capacity, 1))
       WHEN eventName IN ('RequestSpotInstances', 'RunScheduledInstances')
         THEN COALESCE(TRY_TO_NUMBER(requestParameters:instanceCount::STRING), 1)
       ELSE COALESCE(

@@ -25,13 +25,7 @@ launched_items AS (
   WHERE a.outcome = 'success' AND NOT a.on_behalf
   UNION ALL
   SELECT
-    a.*, NULL, a.instances,
-    TRY_TO_NUMBER(COALESCE(
-      IFF(LOWER(requestParameters:CreateFleetRequest:TargetCapacitySpecification:TargetCapacityUnitType::STRING) = 'vcpu',
-        requestParameters:CreateFleetRequest:TargetCapacitySpecification:TotalTargetCapacity::STRING, NULL),
-      IFF(LOWER(requestParameters:spotFleetRequestConfig:targetCapacityUnitType::STRING) = 'vcpu',
-        requestParameters:spotFleetRequestConfig:targetCapacity::STRING, NULL)
-    )),
+    a.*, NULL, a.instances, IFF(a.in_vcpus, a.target_capacity, NULL),
     COALESCE(a.group_type, a.instance_type)
   FROM actors a
   WHERE a.outcome = 'success' AND NOT a.on_behalf AND a.event_name <> 'RunInstances'

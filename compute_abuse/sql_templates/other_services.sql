@@ -1,9 +1,5 @@
 {launch_calls},
--- The accelerated rows of the instance catalog (ec2_instance_catalog): accelerators per instance.
-accelerated_types (instance_type, accelerators) AS (
-  SELECT * FROM VALUES
-    {accelerated_type_values}
-),
+{accelerated_types},
 -- Instances of every group an EMR cluster or a HyperPod cluster names.
 group_counts AS (
   SELECT a.event_id, SUM(TRY_TO_NUMBER(g.value:instanceCount::STRING)) AS instances
