@@ -20,7 +20,7 @@ import yaml
 
 from compute_abuse import queries, sql
 from compute_abuse.cli import SAMPLE_DIR
-from compute_abuse.content import load_rule, rule_spec, run_rule
+from compute_abuse.content import install_global_helpers, load_rule, rule_spec, run_rule
 from compute_abuse.events import (
     api_call,
     assumed_role,
@@ -181,6 +181,15 @@ def _plain(value):
     if isinstance(value, Decimal):
         return int(value)
     return value.isoformat() if isinstance(value, date) else value
+
+
+@pytest.fixture
+def config():
+    """ec2_compute_config as the rules and the query generator import it (to monkeypatch)."""
+    install_global_helpers()
+    import ec2_compute_config
+
+    return ec2_compute_config
 
 
 @pytest.fixture(scope="module")
@@ -496,6 +505,19 @@ def test_count_sql_counts_every_launch_api_and_a_groups_growth():
     assert total == 89
 
 
+def test_vcpu_sql_counts_a_fleet_in_vcpus_by_its_capacity_as_the_streaming_rule_does():
+    fleet = create_fleet(("g5.xlarge",), 1200, "maintain", unit="vcpu", identity=iam_user("gus"))
+    fleet["eventTime"] = at(2)
+    (row,) = sql.run(VCPU, [fleet], NOW)
+    assert (row["total_vcpus"], row["total_accelerators"]) == (1200, 300)  # 300 g5.xlarge
+    assert (
+        window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", [fleet])[
+            ("principal", USER + "gus", "8 hours")
+        ]
+        == 1200
+    )
+
+
 def random_requests(seed, actors=3, calls=45):
     """Launch requests through every EC2 launch API and auto scaling group sizes, of several
     actors in one UTC day: refusals, dry runs, duplicates, groups grown and shrunk."""
@@ -537,17 +559,12 @@ def random_requests(seed, actors=3, calls=45):
 
 @pytest.mark.parametrize("seed", [11, 12, 13])
 def test_count_sql_totals_every_window_as_the_streaming_rule_through_every_launch_api(
-    seed, monkeypatch
+    seed, monkeypatch, config
 ):
     """Every window's day total, equal: the streaming rule reading the group sizes VCPUSurge
     remembers (the two share Panther's KV store), the SQL its own history of them. Thresholds out
     of reach for the streaming rule (an alert closes its window's count) and of 1 for the SQL
     (every window a row)."""
-    from compute_abuse.content import install_global_helpers
-
-    install_global_helpers()
-    import ec2_compute_config as config
-
     events = random_requests(seed)
     names = [f"HIGH_INSTANCE_COUNT{w}_THRESHOLD" for w in ("", "_SOURCE_IP", "_ACCOUNT")]
     for name in names:
@@ -576,17 +593,12 @@ def test_count_sql_totals_every_window_as_the_streaming_rule_through_every_launc
 
 @pytest.mark.parametrize("seed", [14, 15, 16])
 def test_vcpu_sql_totals_every_window_as_the_streaming_rule_through_every_launch_api(
-    seed, monkeypatch
+    seed, monkeypatch, config
 ):
     """vCPUs and accelerators of every window, equal: instances RunInstances and instant fleets
     launched, what fleets, spot and scheduled requests ask for, groups' growth priced by the type
     last named for the group. A group known only by its template is 0 on both sides here (the
     streaming rule waits for a template it never saw; the SQL never reads templates)."""
-    from compute_abuse.content import install_global_helpers
-
-    install_global_helpers()
-    import ec2_compute_config as config
-
     events = random_requests(seed)
     names = [f"VCPU_SURGE{w}_THRESHOLD" for w in ("", "_DAY", "_WEEK", "_SOURCE_IP", "_ACCOUNT")]
     for name in names:
@@ -1013,14 +1025,9 @@ def test_count_sql_flags_the_address_and_account_days_the_streaming_rule_alerts_
     assert not any("karpenter" in p.lower() for r in rows for p in r["principals"])
 
 
-def test_allowlists_reach_the_sql_as_the_rules_match_them(monkeypatch):
+def test_allowlists_reach_the_sql_as_the_rules_match_them(monkeypatch, config):
     """Shell patterns as LIKE tests: any case, the session's or the role's ARN, `_` and `%`
     literal; a pattern SQL cannot say is refused when the queries are generated."""
-    from compute_abuse.content import install_global_helpers
-
-    install_global_helpers()
-    import ec2_compute_config as config
-
     monkeypatch.setattr(config, "ALLOWLISTED_PRINCIPAL_ARNS", ["arn:aws:iam::*:role/ML-Training"])
     monkeypatch.setattr(config, "ALLOWLISTED_USER_AGENTS", ["*my-batch_scheduler/*"])
     count = queries.specs()["high_instance_count_query.yml"]["SnowflakeQuery"]
