@@ -518,6 +518,14 @@ def principals_named(names: Sequence) -> str:
     return f"{len(names)} principal(s) [{shown}]"
 
 
+def window_named(kind: str, group: str, principals: Sequence) -> str:
+    """Who a data-lake row of a window names: the principal, or the address or account with the
+    principals in its window."""
+    if kind == "principal":
+        return group
+    return f"{kind} {group} ({principals_named(principals)})"
+
+
 def evaluate_alone(own: Entry, min_total: int, degraded: str) -> WindowResult:
     """Judge an event by itself (no usable event time, or the store failed): one call over the
     threshold still alerts."""

@@ -1,6 +1,6 @@
 """Alerts on rows of the "AWS EC2 Compute Abuse vCPU Surge" scheduled query (queries/)."""
 
-from ec2_compute_windows import principals_named, shared_dedup, window_severity
+from ec2_compute_windows import shared_dedup, window_named, window_severity
 
 from ec2_compute_config import (
     VCPU_SURGE_ACCOUNT_THRESHOLD,
@@ -55,11 +55,8 @@ def _group(row):
 
 
 def _who(row):
-    """The principal, or the address or account with the principals in its window."""
-    kind = as_text(row.get("window_kind"))
-    if kind == "principal":
-        return _group(row)
-    return f"{kind} {_group(row)} ({principals_named(as_list(row.get('principals')))})"
+    kind, principals = as_text(row.get("window_kind")), as_list(row.get("principals"))
+    return window_named(kind, _group(row), principals)
 
 
 def title(row):
