@@ -213,7 +213,7 @@ def _fill(
     return (
         sql.replace(
             "{instance_type_values}",
-            _values([f"('{name}', {row[0]}, {row[1]})" for name, row in typed.items()], 5),
+            _values([f"('{name}', {row[0]}, {row[1]})" for name, row in typed.items()], 6),
         )
         .replace("{accelerated_type_values}", _values(accelerated, per_line=4))
         .replace(
@@ -339,11 +339,10 @@ def specs() -> dict[str, dict]:
                 "Data-lake version of ComputeAbuse.AWS.EC2.VCPUSurge, with its windows: vCPUs "
                 f"launched per principal over the last {_hours(window)}, 24 hours and 7 days, per "
                 f"source IP address and per account over the last {_hours(window)}, each with "
-                "the streaming rule's threshold; every instance RunInstances or an instant fleet "
-                "launched (catalog vCPUs where cpuOptions is missing), and what fleets, spot and "
-                "scheduled requests and auto scaling groups' growth ask for, each eventID once. "
-                "Runs every hour; catches what the real-time rule missed (KV store outages, late "
-                "logs). Each window ends at the run, rather than sliding over every event."
+                "the streaming rule's threshold: every instance launched, what fleet, spot and "
+                "scheduled requests and groups' growth ask for, and what a group's service "
+                "launches over that, charged to the group's owner. Runs hourly; catches what the "
+                "real-time rule missed (KV store outages, late logs)."
             ),
             "SnowflakeQuery": _fill("vcpu_surge.sql", "7 days"),
             "Schedule": {"RateMinutes": RATE_MINUTES, "TimeoutMinutes": 10},

@@ -637,7 +637,12 @@ def launch_with_template(
 def _owners(event, summary, lookup, store, charged_back) -> TemplateLookup:
     """Keep the caller of a sizing call as its group's owner; find a service launch's owner."""
     if summary.event_name in OWNER_EVENTS:
-        remember_owner(event, summary, store)
+        # A call waiting for its template counted nothing per instance yet (a group's older
+        # types are no price for it): its launches count whole until the template is seen.
+        waits = lookup.status == STATUS_UNKNOWN
+        remember_owner(
+            event, summary._replace(requested_instance_types=()) if waits else summary, store
+        )
     if not charged_back:
         return lookup
     owner, degraded = find_owner(event, store)

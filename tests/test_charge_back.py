@@ -85,6 +85,18 @@ def test_a_group_on_a_template_the_pack_never_saw_is_charged_in_full(kv, rules):
     assert surge.dedup_output == MALLORY
 
 
+def test_a_group_moved_to_an_unknown_template_is_not_priced_by_its_older_types(kv, rules):
+    """The group once named c5.large (2 instances, 4 vCPUs); resized onto a template the pack
+    never saw, its request waits and counts nothing, so its launches count whole: the c5.large
+    the group named before is no floor for them."""
+    first = by(auto_scaling_group, "CreateAutoScalingGroup", 2, override_types=("c5.large",))
+    moved = by(auto_scaling_group, "UpdateAutoScalingGroup", 32, epoch=T0 + 30)
+    events = [first, moved, *launches("g5.12xlarge", (15, 15))]
+    (surge,) = kv.run(rules["VCPUSurge"], events)
+    assert context(surge)["charged_floor_vcpus"] == 0
+    assert context(surge)["window_total"] == 4 + 30 * 48
+
+
 def test_a_group_the_pack_never_saw_sized_keeps_the_service_as_actor(kv, rules):
     """No owner known (the group predates the pack): not counted again, and an unusual type is
     the service role's, at Medium, as before."""

@@ -38,6 +38,7 @@ from compute_abuse.events import (
     run_job_flow,
     run_scheduled_instances,
     run_task,
+    service_launch,
     start_build,
 )
 from compute_abuse.inputs import RecordReader
@@ -303,10 +304,13 @@ def window_totals(rule_id, events, store=None):
     for event in sorted(events, key=lambda e: e["eventTime"]):
         result = run_rule(rule, event, patches=store.caching_functions())
         context = json.loads(result.alert_context_output or "{}")
+        who = context.get("charged_to") or context.get("principal")  # a group's owner, else
+        if event["userIdentity"].get("invokedBy") and not context.get("charged_to"):
+            continue  # a service's launch for no one the rule knows: not counted, its context alone
         for label, total in context.get("window_totals", {}).items():
             group, span = label.rsplit(", ", 1)
             kind = next(k for k in ("principal", "source IP", "account") if group.startswith(k))
-            key = (kind, group.removeprefix(kind).strip() or context["principal"], span)
+            key = (kind, group.removeprefix(kind).strip() or who, span)
             totals[key] = max(totals.get(key, 0), total)
     return totals
 
@@ -520,7 +524,8 @@ def test_vcpu_sql_counts_a_fleet_in_vcpus_by_its_capacity_as_the_streaming_rule_
 
 def random_requests(seed, actors=3, calls=45):
     """Launch requests through every EC2 launch API and auto scaling group sizes, of several
-    actors in one UTC day: refusals, dry runs, duplicates, groups grown and shrunk."""
+    actors in one UTC day: refusals, dry runs, duplicates, groups grown and shrunk, and the
+    launches auto scaling makes for the groups (a decoy type or a bigger one than named)."""
     rng = random.Random(seed)
     events = []
     for n in range(calls):
@@ -554,6 +559,11 @@ def random_requests(seed, actors=3, calls=45):
         events.append(event)
         if rng.random() < 0.1:
             events.append(json.loads(json.dumps(event)))  # a duplicate delivery
+        if api in ("group", "size") and rng.random() < 0.6:  # the group's service launches
+            launched = rng.choice(["t3.micro", "c5.large", "c5.2xlarge", "p3.8xlarge"])
+            tags = {"aws:autoscaling:groupName": group}
+            launch = service_launch(launched, rng.randint(1, 3), tags, event_time=at(7, n * 9 + 2))
+            events.append(launch)
     return events
 
 
@@ -578,10 +588,13 @@ def test_count_sql_totals_every_window_as_the_streaming_rule_through_every_launc
         monkeypatch.setattr(config, name, 10**9)
     store = InMemoryKVStore()
     window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events, store)  # remembers the groups' sizes
+    # A service's launches for the groups: the rule returns False on them (counted at their
+    # group's sizing), and the totals are read from alert contexts, which it would not send.
+    requests = [e for e in events if e["userIdentity"].get("invokedBy") is None]
     streaming = {
         (kind, group, span.removeprefix("UTC day ")): total
         for (kind, group, span), total in window_totals(
-            "ComputeAbuse.AWS.EC2.HighInstanceCount", events, store
+            "ComputeAbuse.AWS.EC2.HighInstanceCount", requests, store
         ).items()
         if total
     }
@@ -617,6 +630,54 @@ def test_vcpu_sql_totals_every_window_as_the_streaming_rule_through_every_launch
     }
     assert totals == streaming
     assert len({group for _, group, _ in totals}) == 3 + 1 + 1
+
+
+def test_a_groups_launches_are_charged_to_its_owner_above_what_the_request_counted():
+    """Auto scaling's launches for a group count toward the person who last sized it, for what
+    each instance adds over the request's price: a decoy t3.micro named first cannot hide the
+    p4d.24xlarge that launched. A team's group launching what it named adds nothing; a group
+    nobody sized in the lookback is not charged to its service role; Launches by Actor names
+    the owner and counts the instances once."""
+
+    def group(user, name, desired, types, minutes):
+        event = auto_scaling_group(desired=desired, override_types=types, eventTime=at(5, minutes))
+        event["requestParameters"]["autoScalingGroupName"] = name
+        event["userIdentity"] = iam_user(user)
+        return event
+
+    def launches(name, instance_type, count, minutes):
+        tags = {"aws:autoscaling:groupName": name}
+        return service_launch(instance_type, count, tags, event_time=at(5, minutes))
+
+    events = [
+        group("mallory", "miners", 9, ("t3.micro", "p4d.24xlarge"), 0),  # 9 x 2 vCPUs asked
+        launches("miners", "p4d.24xlarge", 9, 2),  # 9 x (96 - 2) over the request
+        group("ops", "web", 4, ("c5.large",), 10),
+        launches("web", "c5.large", 4, 12),  # what was named: nothing over the request
+        launches("legacy", "c5.24xlarge", 9, 20),  # its group's sizing predates the lookback
+    ]
+    rows = {
+        (r["window_kind"], r["grouped_value"].rsplit("/", 1)[-1], r["span"]): (
+            r["total_vcpus"],
+            r["total_accelerators"],
+            r["instances"],
+        )
+        for r in sql.run(query("vcpu_surge_query.yml"), events, NOW)
+    }
+    assert rows == {
+        ("principal", "mallory", "8 hours"): (18 + 9 * 94, 9 * 8, 9),  # over 800
+    }
+    assert (
+        window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events)[
+            ("principal", "arn:aws:iam::111122223333:user/mallory", "8 hours")
+        ]
+        == 18 + 9 * 94
+    )
+    actors = {
+        r["actor_arn"].rsplit("/", 1)[-1]: (r["instances"], r["vcpus"], r["accelerators"])
+        for r in sql.run(query("launches_by_actor_query.yml"), events, NOW)
+    }
+    assert actors == {"mallory": (9, 18 + 9 * 94, 9 * 8), "ops": (4, 8, 0)}
 
 
 def test_the_other_services_query_names_what_each_service_was_asked_for():

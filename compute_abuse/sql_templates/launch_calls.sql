@@ -1,11 +1,10 @@
--- Read by every query of the pack (generated into queries/ from compute_abuse/sql_templates/; do
--- not edit the copies); the streaming rules' quantities:
---   * launch_calls: EC2 launch calls and auto scaling group sizes, once per eventID, with the
---     principal (an Identity Center person, the role or token's issuer, else the caller's ARN),
---     Sentinel's actor fields, the outcome, the first type named, the instances asked for, and
---     whether a fleet service made the call for someone (counted at that person's request)
---   * group_growth: a group's new size less the size last given it (not refused) in
---     {group_lookback} (creating is all growth), and its type; actors: the instances counted
+-- Read by every query (generated into queries/ from compute_abuse/sql_templates/; do not edit
+-- the copies). launch_calls: EC2 launch calls and auto scaling group sizes, once per eventID, with
+-- the principal (an Identity Center person, the role or token's issuer, else the caller's ARN),
+-- the caller's and issuer's ARNs, the outcome, the first type named, the instances asked for, and
+-- whether a fleet service made the call for someone (on_behalf). group_growth: a group's new size
+-- less the size last given it (not refused) in {group_lookback} (creating is all growth), and its
+-- type; actors: the instances counted.
 WITH launch_calls AS (
   SELECT
     eventID AS event_id, eventSource AS event_source, eventName AS event_name, p_event_time, p_parse_time,
@@ -25,14 +24,6 @@ WITH launch_calls AS (
     ) AS principal,
     COALESCE(userIdentity:arn::STRING, resources[0]:arn::STRING, '') AS actor_arn,
     COALESCE(userIdentity:sessionContext:sessionIssuer:arn::STRING, '') AS issuer_arn,
-    CASE
-      WHEN userIdentity:principalId::STRING = 'Anonymous' THEN 'Anonymous'
-      ELSE COALESCE(
-        NULLIF(userIdentity:userName::STRING, ''),
-        REGEXP_SUBSTR(COALESCE(userIdentity:arn::STRING, resources[0]:arn::STRING, ''), '[^/]*$'),
-        ''
-      )
-    END AS actor_user_name,
     CASE
       WHEN errorCode IS NULL THEN 'success'
       WHEN errorCode LIKE '%DryRunOperation' THEN 'dry_run'
@@ -99,6 +90,8 @@ group_sizes AS (
       AS group_key,
     LOWER(requestParameters:mixedInstancesPolicy:launchTemplate:overrides[0]:instanceType::STRING)
       AS named_type,
+    COALESCE(requestParameters:launchTemplate, requestParameters:launchConfigurationName,
+      requestParameters:mixedInstancesPolicy:launchTemplate) IS NOT NULL AS names_template,
     COALESCE(
       TRY_TO_NUMBER(requestParameters:desiredCapacity::STRING),
       TRY_TO_NUMBER(requestParameters:minSize::STRING)
@@ -120,9 +113,10 @@ group_growth AS (
         PARTITION BY group_key ORDER BY p_event_time, event_id
         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0)
     ) AS growth,
-    LAST_VALUE(IFF(given, named_type, NULL) IGNORE NULLS) OVER (
-      PARTITION BY group_key ORDER BY p_event_time, event_id
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS group_type
+    -- A template's types are unknown here, as to the streaming rules until they see it.
+    IFF(names_template AND named_type IS NULL, NULL, LAST_VALUE(IFF(given, named_type, NULL)
+      IGNORE NULLS) OVER (PARTITION BY group_key ORDER BY p_event_time, event_id
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS group_type
   FROM group_sizes
   WHERE size IS NOT NULL AND group_key IS NOT NULL
 ),
@@ -130,9 +124,6 @@ actors AS (
   SELECT
     c.*,
     COALESCE(g.growth, c.requested_instances) AS instances, g.group_type,
-    SPLIT_PART(c.actor_user_name, '@', 1) AS actor_name,
-    CASE WHEN CONTAINS(c.actor_user_name, '@') THEN SPLIT_PART(c.actor_user_name, '@', 2) ELSE '' END
-      AS actor_upn_suffix,
     {allowlisted} AS allowlisted,
     {capacity_controller} AS capacity_controller
   FROM launch_calls c

@@ -1,13 +1,21 @@
--- Capacity, for the vCPU queries: per instance a successful RunInstances or instant CreateFleet
--- launched (cpuOptions' vCPUs, else the catalog's); per successful fleet, spot or scheduled
--- request or group growth, its instances of the first type named or its vCPUs (a type only a
--- launch template names is unknown here: 0). Not a fleet service's launch: counted at the
--- request. The catalog (ec2_instance_catalog) is a rule, medium 1, large 2, xlarge 4, Nxlarge and
--- metal-Nxl 4N vCPUs, and the types it misprices or that have accelerators (a type newer than the
--- catalog is priced by the rule; the streaming rules count it 0).
+-- Capacity, for the vCPU queries: per instance RunInstances or an instant fleet launched
+-- (cpuOptions' vCPUs, else the catalog's); per fleet, spot or scheduled request or group growth,
+-- its instances of the first type named (a template's type is unknown here: 0) or its vCPUs. The
+-- catalog (ec2_instance_catalog): medium 1, large 2, xlarge 4, Nxlarge and metal-Nxl 4N vCPUs,
+-- and the types that rule misprices or that have accelerators.
 instance_types (instance_type, vcpus, accelerators) AS (
   SELECT * FROM VALUES
     {instance_type_values}
+),
+-- The auto scaling group a fleet service launched for: the tag AWS puts on the instances.
+service_groups AS (
+  SELECT
+    a.event_id, MIN(a.p_event_time) AS launched_at,
+    MIN(a.account_id || '/' || a.region || '/' || t.value:value::STRING) AS group_key
+  FROM actors a, LATERAL FLATTEN(input => a.responseElements:instancesSet:items) i,
+    LATERAL FLATTEN(input => i.value:tagSet:items) t
+  WHERE a.on_behalf AND a.outcome = 'success' AND t.value:key::STRING = 'aws:autoscaling:groupName'
+  GROUP BY a.event_id
 ),
 -- (Snowflake refuses a lateral view left of a join: flattened here, the catalog joined below.)
 launched_items AS (
@@ -15,7 +23,7 @@ launched_items AS (
     a.*, item.value:cpuOptions AS cpu_options, 1 AS launched_count, NULL AS vcpu_capacity,
     LOWER(COALESCE(item.value:instanceType::STRING, a.instance_type)) AS launched_type
   FROM actors a, LATERAL FLATTEN(input => a.responseElements:instancesSet:items) item
-  WHERE a.outcome = 'success' AND NOT a.on_behalf
+  WHERE a.outcome = 'success'
   UNION ALL
   SELECT
     a.*, NULL, COALESCE(ARRAY_SIZE(TO_ARRAY(f.value:instanceIds:item)), 0), NULL,
@@ -31,24 +39,45 @@ launched_items AS (
   WHERE a.outcome = 'success' AND NOT a.on_behalf AND a.event_name <> 'RunInstances'
     AND COALESCE(LOWER(requestParameters:CreateFleetRequest:Type::STRING), '') <> 'instant'
 ),
-launched AS (
+priced AS (
   SELECT
-    l.*,
-    SPLIT_PART(l.launched_type, '.', 2) AS size,
+    l.*, SPLIT_PART(l.launched_type, '.', 2) AS size,
+    COALESCE(t.vcpus, CASE
+      WHEN size = 'medium' THEN 1 WHEN size = 'large' THEN 2 WHEN size = 'xlarge' THEN 4
+      WHEN REGEXP_LIKE(size, '^(metal-)?[0-9]+xl(arge)?$') THEN 4 * TO_NUMBER(REGEXP_SUBSTR(size, '[0-9]+'))
+    END, 0) AS unit_vcpus,
+    COALESCE(t.accelerators, 0) AS unit_accelerators,
     COALESCE(
       l.vcpu_capacity,
       l.cpu_options:coreCount::INT * l.cpu_options:threadsPerCore::INT,
-      l.launched_count * COALESCE(
-        t.vcpus,
-        CASE WHEN size = 'medium' THEN 1 WHEN size = 'large' THEN 2 WHEN size = 'xlarge' THEN 4
-          WHEN REGEXP_LIKE(size, '^(metal-)?[0-9]+xl(arge)?$')
-            THEN 4 * TO_NUMBER(REGEXP_SUBSTR(size, '[0-9]+')) END
-      ),
-      0
+      l.launched_count * unit_vcpus
     ) AS vcpus,
-    COALESCE(t.accelerators, 0) * IFF(
+    unit_accelerators * IFF(
       l.vcpu_capacity IS NULL, l.launched_count, CEIL(l.vcpu_capacity / NULLIF(t.vcpus, 0))::INT
     ) AS accelerators
   FROM launched_items l
   LEFT JOIN instance_types t ON t.instance_type = l.launched_type
+),
+-- A service's launch for a group is charged to its owner, whose sizing call (given, up to 5 minutes
+-- after the launch: clock skew) was the latest, for what each instance adds over what that call
+-- counted per instance: a decoy type named first cannot hide what launched. No owner: not counted.
+owners AS (
+  SELECT s.event_id, o.principal, o.actor_arn, o.allowlisted,
+    o.unit_vcpus AS floor_vcpus, o.unit_accelerators AS floor_accelerators
+  FROM service_groups s
+  JOIN priced o ON o.event_source = 'autoscaling.amazonaws.com'
+    AND o.account_id || '/' || o.region || '/' || o.requestParameters:autoScalingGroupName::STRING = s.group_key
+    AND o.p_event_time <= DATEADD(second, 300, s.launched_at)
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY s.event_id ORDER BY o.p_event_time DESC, o.event_id DESC) = 1
+),
+launched AS (
+  SELECT p.* REPLACE (
+    COALESCE(o.principal, p.principal) AS principal, COALESCE(o.actor_arn, p.actor_arn) AS actor_arn,
+    p.allowlisted OR COALESCE(o.allowlisted, FALSE) AS allowlisted,
+    IFF(p.on_behalf, 0, p.launched_count) AS launched_count,
+    IFF(p.on_behalf, GREATEST(p.vcpus - o.floor_vcpus, 0), p.vcpus) AS vcpus,
+    IFF(p.on_behalf, GREATEST(p.accelerators - o.floor_accelerators, 0), p.accelerators) AS accelerators
+  )
+  FROM priced p LEFT JOIN owners o ON o.event_id = p.event_id
+  WHERE NOT p.on_behalf OR o.event_id IS NOT NULL
 )
