@@ -263,6 +263,8 @@ def create_fleet(
         }
     }
     response = None
+    if fleet_type != "instant" and "errorCode" not in overrides:  # its instances come later
+        response = {"CreateFleetResponse": {"fleetId": f"fleet-{next(_ids):032x}"}}
     if fleet_type == "instant" and "errorCode" not in overrides:
         response = {
             "CreateFleetResponse": {

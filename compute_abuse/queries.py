@@ -161,6 +161,16 @@ def other_service_calls() -> dict:
     return {source: names for source, names in helpers.LAUNCH_EVENTS.items() if source not in ec2}
 
 
+def owner_tags() -> list[str]:
+    """The tags a fleet service's launch names its group or fleet by, most specific first (the
+    streaming rules' order): the SQL charges those launches to the owner of an auto scaling
+    group, a spot fleet or an EC2 fleet."""
+    install_global_helpers()
+    import ec2_compute_helpers as helpers
+
+    return [tag for tag, kind in helpers._OWNER_TAGS if kind in ("asg", "spot-fleet", "fleet")]
+
+
 def _values(rows: list[str], per_line: int = 3) -> str:
     lines = [", ".join(rows[i : i + per_line]) for i in range(0, len(rows), per_line)]
     return ",\n    ".join(lines)
@@ -225,6 +235,8 @@ def _fill(
         .replace("{group_lookback}", GROUP_LOOKBACK)
         .replace("{group_sizing_calls}", _sql_list(GROUP_SIZING_CALLS))
         .replace("{fleet_services}", services)
+        .replace("{owner_tags}", " ".join(owner_tags()))
+        .replace("{owner_tag_list}", _sql_list(owner_tags()))
         .replace("{surge_windows}", _values([str(w) for w in surge_windows()], per_line=1))
         .replace("{count_windows}", _values([str(w) for w in count_windows()], per_line=1))
         .replace("{is_ip_address}", IS_IP_ADDRESS)

@@ -525,7 +525,8 @@ def test_vcpu_sql_counts_a_fleet_in_vcpus_by_its_capacity_as_the_streaming_rule_
 def random_requests(seed, actors=3, calls=45):
     """Launch requests through every EC2 launch API and auto scaling group sizes, of several
     actors in one UTC day: refusals, dry runs, duplicates, groups grown and shrunk, and the
-    launches auto scaling makes for the groups (a decoy type or a bigger one than named)."""
+    launches auto scaling, EC2 Fleet and Spot Fleet make for them (a decoy type or a bigger
+    one than named)."""
     rng = random.Random(seed)
     events = []
     for n in range(calls):
@@ -559,9 +560,15 @@ def random_requests(seed, actors=3, calls=45):
         events.append(event)
         if rng.random() < 0.1:
             events.append(json.loads(json.dumps(event)))  # a duplicate delivery
-        if api in ("group", "size") and rng.random() < 0.6:  # the group's service launches
+        response = event.get("responseElements") or {}
+        tags = {
+            "group": {"aws:autoscaling:groupName": group},
+            "size": {"aws:autoscaling:groupName": group},
+            "fleet": {"aws:ec2:fleet-id": response.get("CreateFleetResponse", {}).get("fleetId")},
+            "spot fleet": {"aws:ec2spot:fleet-request-id": response.get("spotFleetRequestId")},
+        }.get(api)
+        if tags and all(tags.values()) and rng.random() < 0.6:  # its service's launches
             launched = rng.choice(["t3.micro", "c5.large", "c5.2xlarge", "p3.8xlarge"])
-            tags = {"aws:autoscaling:groupName": group}
             launch = service_launch(launched, rng.randint(1, 3), tags, event_time=at(7, n * 9 + 2))
             events.append(launch)
     return events
@@ -635,9 +642,10 @@ def test_vcpu_sql_totals_every_window_as_the_streaming_rule_through_every_launch
 def test_a_groups_launches_are_charged_to_its_owner_above_what_the_request_counted():
     """Auto scaling's launches for a group count toward the person who last sized it, for what
     each instance adds over the request's price: a decoy t3.micro named first cannot hide the
-    p4d.24xlarge that launched. A team's group launching what it named adds nothing; a group
-    nobody sized in the lookback is not charged to its service role; Launches by Actor names
-    the owner and counts the instances once."""
+    p4d.24xlarge that launched (its group's tag ranks before the EC2 fleet's it also carries). A
+    team's group launching what it named adds nothing; a group nobody sized in the lookback is
+    not charged to its service role; a fleet in vCPUs paid for whatever it launches; Launches by
+    Actor names the owners and counts the instances once."""
 
     def group(user, name, desired, types, minutes):
         event = auto_scaling_group(desired=desired, override_types=types, eventTime=at(5, minutes))
@@ -645,16 +653,22 @@ def test_a_groups_launches_are_charged_to_its_owner_above_what_the_request_count
         event["userIdentity"] = iam_user(user)
         return event
 
-    def launches(name, instance_type, count, minutes):
-        tags = {"aws:autoscaling:groupName": name}
+    def launches(name, instance_type, count, minutes, **tags):
+        tags = {"aws:autoscaling:groupName": name, **tags} if name else tags
         return service_launch(instance_type, count, tags, event_time=at(5, minutes))
 
+    fleet = create_fleet(("g5.xlarge",), 64, "maintain", unit="vcpu", identity=iam_user("bob"))
+    fleet["eventTime"] = at(5, 30)
+    fleet_tag = {"aws:ec2:fleet-id": fleet["responseElements"]["CreateFleetResponse"]["fleetId"]}
     events = [
         group("mallory", "miners", 9, ("t3.micro", "p4d.24xlarge"), 0),  # 9 x 2 vCPUs asked
-        launches("miners", "p4d.24xlarge", 9, 2),  # 9 x (96 - 2) over the request
+        # 9 x (96 - 2) over the request; the group's tag ranks before any fleet's
+        launches("miners", "p4d.24xlarge", 9, 32, **fleet_tag),
         group("ops", "web", 4, ("c5.large",), 10),
         launches("web", "c5.large", 4, 12),  # what was named: nothing over the request
         launches("legacy", "c5.24xlarge", 9, 20),  # its group's sizing predates the lookback
+        fleet,  # 64 vCPUs asked, whatever launches: its launches add nothing
+        launches("", "g5.12xlarge", 4, 32, **fleet_tag),
     ]
     rows = {
         (r["window_kind"], r["grouped_value"].rsplit("/", 1)[-1], r["span"]): (
@@ -677,7 +691,7 @@ def test_a_groups_launches_are_charged_to_its_owner_above_what_the_request_count
         r["actor_arn"].rsplit("/", 1)[-1]: (r["instances"], r["vcpus"], r["accelerators"])
         for r in sql.run(query("launches_by_actor_query.yml"), events, NOW)
     }
-    assert actors == {"mallory": (9, 18 + 9 * 94, 9 * 8), "ops": (4, 8, 0)}
+    assert actors == {"mallory": (9, 18 + 9 * 94, 9 * 8), "ops": (4, 8, 0), "bob": (1, 64, 16)}
 
 
 def test_the_other_services_query_names_what_each_service_was_asked_for():

@@ -13,7 +13,14 @@ counted AS (
     w.window_kind, w.threshold,
     CASE w.window_kind WHEN 'principal' THEN a.principal WHEN 'source IP' THEN a.source_ip
       ELSE a.account_id END AS grouped_value,
-    a.*
+    a.*,
+    COALESCE(
+      a.requestParameters:subnetId::STRING,
+      a.requestParameters:networkInterfaceSet:items[0]:subnetId::STRING,
+      a.requestParameters:launchSpecification:subnetId::STRING,
+      a.responseElements:instancesSet:items[0]:subnetId::STRING,
+      ''
+    ) AS subnet_id
   FROM actors a
   CROSS JOIN count_windows w
   WHERE a.outcome <> 'dry_run' AND NOT a.on_behalf AND NOT a.capacity_controller

@@ -69,13 +69,6 @@ WITH launch_calls AS (
         0
       )
     END AS requested_instances,
-    COALESCE(
-      requestParameters:subnetId::STRING,
-      requestParameters:networkInterfaceSet:items[0]:subnetId::STRING,
-      requestParameters:launchSpecification:subnetId::STRING,
-      responseElements:instancesSet:items[0]:subnetId::STRING,
-      ''
-    ) AS subnet_id,
     COALESCE(userIdentity:invokedBy::STRING, '') IN ({fleet_services})
       OR sourceIPAddress IN ({fleet_services}) AS on_behalf
   FROM panther_logs.public.aws_cloudtrail

@@ -7,15 +7,16 @@ instance_types (instance_type, vcpus, accelerators) AS (
   SELECT * FROM VALUES
     {instance_type_values}
 ),
--- The auto scaling group a fleet service launched for: the tag AWS puts on the instances.
-service_groups AS (
-  SELECT
-    a.event_id, MIN(a.p_event_time) AS launched_at,
-    MIN(a.account_id || '/' || a.region || '/' || t.value:value::STRING) AS group_key
+-- The groups and fleets a fleet service launched for, by the tags AWS puts on the instances, the
+-- most specific first (rank): an auto scaling group, a spot fleet, an EC2 fleet.
+service_refs AS (
+  SELECT DISTINCT
+    a.event_id, a.p_event_time AS launched_at, a.account_id || '/' || a.region || '/'
+      || t.value:key::STRING || '=' || t.value:value::STRING AS ref,
+    POSITION(t.value:key::STRING IN '{owner_tags}') AS rank
   FROM actors a, LATERAL FLATTEN(input => a.responseElements:instancesSet:items) i,
     LATERAL FLATTEN(input => i.value:tagSet:items) t
-  WHERE a.on_behalf AND a.outcome = 'success' AND t.value:key::STRING = 'aws:autoscaling:groupName'
-  GROUP BY a.event_id
+  WHERE a.on_behalf AND a.outcome = 'success' AND t.value:key::STRING IN ({owner_tag_list})
 ),
 -- (Snowflake refuses a lateral view left of a join: flattened here, the catalog joined below.)
 launched_items AS (
@@ -58,17 +59,22 @@ priced AS (
   FROM launched_items l
   LEFT JOIN instance_types t ON t.instance_type = l.launched_type
 ),
--- A service's launch for a group is charged to its owner, whose sizing call (given, up to 5 minutes
--- after the launch: clock skew) was the latest, for what each instance adds over what that call
--- counted per instance: a decoy type named first cannot hide what launched. No owner: not counted.
+-- A service's launch for a group or fleet is charged to its owner, whose sizing call (given, up
+-- to 5 minutes after the launch: clock skew) was the latest, for what each instance adds over
+-- what that call counted per instance (a fleet in vCPUs counted all): a decoy type named first
+-- cannot hide what launched. No owner: not counted.
 owners AS (
   SELECT s.event_id, o.principal, o.actor_arn, o.allowlisted,
-    o.unit_vcpus AS floor_vcpus, o.unit_accelerators AS floor_accelerators
-  FROM service_groups s
-  JOIN priced o ON o.event_source = 'autoscaling.amazonaws.com'
-    AND o.account_id || '/' || o.region || '/' || o.requestParameters:autoScalingGroupName::STRING = s.group_key
+    IFF(o.in_vcpus, 1e9, o.unit_vcpus) AS floor_vcpus,
+    IFF(o.in_vcpus, 1e9, o.unit_accelerators) AS floor_accelerators
+  FROM service_refs s
+  JOIN priced o ON s.ref = o.account_id || '/' || o.region || '/' || CASE o.event_name
+      WHEN 'CreateFleet' THEN 'aws:ec2:fleet-id=' || o.responseElements:CreateFleetResponse:fleetId::STRING
+      WHEN 'RequestSpotFleet' THEN 'aws:ec2spot:fleet-request-id=' || o.responseElements:spotFleetRequestId::STRING
+      ELSE 'aws:autoscaling:groupName=' || o.requestParameters:autoScalingGroupName::STRING END
     AND o.p_event_time <= DATEADD(second, 300, s.launched_at)
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY s.event_id ORDER BY o.p_event_time DESC, o.event_id DESC) = 1
+  QUALIFY ROW_NUMBER() OVER (
+    PARTITION BY s.event_id ORDER BY s.rank, o.p_event_time DESC, o.event_id DESC) = 1
 ),
 launched AS (
   SELECT p.* REPLACE (
