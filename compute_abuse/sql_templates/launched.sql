@@ -13,7 +13,7 @@ service_refs AS (
   SELECT DISTINCT
     a.event_id, a.p_event_time AS launched_at, a.account_id || '/' || a.region || '/'
       || t.value:key::STRING || '=' || t.value:value::STRING AS ref,
-    POSITION(t.value:key::STRING IN '{owner_tags}') AS rank
+    POSITION(t.value:key::STRING, '{owner_tags}') AS rank
   FROM actors a, LATERAL FLATTEN(input => a.responseElements:instancesSet:items) i,
     LATERAL FLATTEN(input => i.value:tagSet:items) t
   WHERE a.on_behalf AND a.outcome = 'success' AND t.value:key::STRING IN ({owner_tag_list})
