@@ -167,6 +167,24 @@ def test_an_id_is_kept_as_itself_up_to_its_byte_limit_and_hashed_beyond():
     assert windows.entry_id(at_limit + "a").startswith("sha256:")
 
 
+def test_a_region_that_left_a_distinct_window_is_not_counted_in_a_later_one():
+    """Delivered late, us-east-1 falls between eu-west-1 and sa-east-1, an hour apart: each
+    window holding it sees two regions, never three (a label whose last entry left the window
+    must leave the count too)."""
+    hour = 3600
+    store = store_of(InMemoryKVStore(clock=lambda: DAY0))
+    results = [
+        windows.record(store, "k", windows.distinct_entry(region, at, hour), 3, hour, distinct=True)
+        for region, at in (
+            ("eu-west-1", DAY0),
+            ("sa-east-1", DAY0 + hour),
+            ("us-east-1", DAY0 + hour // 2),
+        )
+    ]
+    assert [result.total for result in results] == [1, 1, 2]
+    assert not results[-1].crossed
+
+
 def test_a_distinct_window_is_half_open_too():
     """A region seen exactly one window before is not in the window of the third region; one
     slot later it is. (`make mutants` flips `epoch - width < entry.epoch` in _nearest_per_label:
