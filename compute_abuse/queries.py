@@ -212,6 +212,7 @@ def _fill(
     typed = instance_type_rows()
     accelerated = [f"('{name}', {row[1]})" for name, row in typed.items() if row[1]]
     services = _sql_list(sorted(helpers.ON_BEHALF_SERVICES))
+    tags = owner_tags()
     sql = (
         fragment(template)
         .replace("{launch_calls}", fragment("launch_calls.sql"))
@@ -235,8 +236,8 @@ def _fill(
         .replace("{group_lookback}", GROUP_LOOKBACK)
         .replace("{group_sizing_calls}", _sql_list(GROUP_SIZING_CALLS))
         .replace("{fleet_services}", services)
-        .replace("{owner_tags}", " ".join(owner_tags()))
-        .replace("{owner_tag_list}", _sql_list(owner_tags()))
+        .replace("{owner_tags}", " ".join(tags))
+        .replace("{owner_tag_list}", _sql_list(tags))
         .replace("{surge_windows}", _values([str(w) for w in surge_windows()], per_line=1))
         .replace("{count_windows}", _values([str(w) for w in count_windows()], per_line=1))
         .replace("{is_ip_address}", IS_IP_ADDRESS)

@@ -637,12 +637,7 @@ def launch_with_template(
 def _owners(event, summary, lookup, store, charged_back) -> TemplateLookup:
     """Keep the caller of a sizing call as its group's owner; find a service launch's owner."""
     if summary.event_name in OWNER_EVENTS:
-        # A call waiting for its template counted nothing per instance yet (a group's older
-        # types are no price for it): its launches count whole until the template is seen.
-        waits = lookup.status == STATUS_UNKNOWN
-        remember_owner(
-            event, summary._replace(requested_instance_types=()) if waits else summary, store
-        )
+        remember_owner(event, summary, store, counted=lookup.status != STATUS_UNKNOWN)
     if not charged_back:
         return lookup
     owner, degraded = find_owner(event, store)
@@ -826,15 +821,19 @@ def _owner_key(event: Mapping, ref: str) -> str:
     return _key(OWNER, _account_id(event), region(event), ref)
 
 
-def remember_owner(event: Mapping, summary: LaunchSummary, store: KVStore) -> str:
+def remember_owner(
+    event: Mapping, summary: LaunchSummary, store: KVStore, counted: bool = True
+) -> str:
     """Keep the caller as the owner of the groups and fleets its sizing call names, with what
-    the call charged per instance; "" or why not. Idempotent, bounded (MAX_OWNERS per group)."""
+    the call charged per instance; "" or why not. Idempotent, bounded (MAX_OWNERS per group).
+    A call not `counted` yet (it waits for its template) charged nothing per instance, whatever
+    types the group named before: its launches count whole until the template is seen."""
     refs = owned_capacity_refs(event)
     person = principal(event)
     if not refs or person.kind in ("service", "") or max(map(len, person)) > MAX_OWNER_FIELD:
         return ""
     in_vcpus = summary.event_name in _IN_VCPUS or fleet_in_vcpus(event)
-    floor = _PREPAID if in_vcpus else instance_floor(summary)
+    floor = _PREPAID if in_vcpus else instance_floor(summary) if counted else Floor(0, 0)
     epoch = int(event_time_epoch(event) or 0)
     member = Owner(person, "", entry_id(event_id(event)), epoch, floor).encode()
     keep = as_int(launch_template_memory_seconds(), LAUNCH_TEMPLATE_MEMORY_SECONDS)
