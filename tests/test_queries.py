@@ -509,6 +509,27 @@ def test_count_sql_counts_every_launch_api_and_a_groups_growth():
     assert total == 89
 
 
+def test_count_sql_reads_a_groups_sizes_over_a_week_and_counts_only_its_lookback(
+    monkeypatch, config
+):
+    """High Instance Count reads 25 hours of launches but a week of group sizes: a group created
+    at 40 three days ago and grown to 46 today counts 6 today, and the creation's day is no row
+    (outside the lookback; the runs of its own day reported it). Thresholds of 1: every window
+    a row."""
+    for name in [f"HIGH_INSTANCE_COUNT{w}_THRESHOLD" for w in ("", "_SOURCE_IP", "_ACCOUNT")]:
+        monkeypatch.setattr(config, name, 1)
+    created = auto_scaling_group(desired=40, identity=iam_user("ops"), eventTime=at(72))
+    grown = auto_scaling_group("UpdateAutoScalingGroup", desired=46, identity=iam_user("ops"))
+    grown["eventTime"] = at(2)
+    count = queries.specs()["high_instance_count_query.yml"]["SnowflakeQuery"]
+    rows = {
+        (r["window_kind"], str(r["day"])): r["requested_instances"]
+        for r in sql.run(count, [created, grown], NOW)
+    }
+    today = "2024-08-01"
+    assert rows == {("principal", today): 6, ("source IP", today): 6, ("account", today): 6}
+
+
 def test_vcpu_sql_counts_a_fleet_in_vcpus_by_its_capacity_as_the_streaming_rule_does():
     fleet = create_fleet(("g5.xlarge",), 1200, "maintain", unit="vcpu", identity=iam_user("gus"))
     fleet["eventTime"] = at(2)

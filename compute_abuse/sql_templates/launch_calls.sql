@@ -2,9 +2,9 @@
 -- the copies). launch_calls: EC2 launch calls and auto scaling group sizes, once per eventID, with
 -- the principal (an Identity Center person, the role or token's issuer, else the caller's ARN),
 -- the caller's and issuer's ARNs, the outcome, the first type named, the instances asked for, and
--- whether a fleet service made the call for someone (on_behalf). group_growth: a group's new size
--- less the size last given it (not refused) in {group_lookback} (creating is all growth), and its
--- type; actors: the instances counted.
+-- whether a fleet service made the call for someone (on_behalf); group sizes over {group_lookback}
+-- whatever the lookback. group_growth: a group's new size less the size last given it (not
+-- refused; creating is all growth), and its type; actors: the lookback's calls, instances counted.
 WITH launch_calls AS (
   SELECT
     eventID AS event_id, eventSource AS event_source, eventName AS event_name, p_event_time, p_parse_time,
@@ -51,8 +51,17 @@ WITH launch_calls AS (
       requestParameters:CreateFleetRequest:TargetCapacitySpecification:TargetCapacityUnitType::STRING,
       requestParameters:spotFleetRequestConfig:targetCapacityUnitType::STRING
     )) = 'vcpu' AS in_vcpus,
+    -- An auto scaling group's size (desired, else minimum; the maximum is headroom), or NULL.
+    recipientAccountId || '/' || awsRegion || '/' || requestParameters:autoScalingGroupName::STRING
+      AS group_key,
+    COALESCE(
+      TRY_TO_NUMBER(requestParameters:desiredCapacity::STRING),
+      TRY_TO_NUMBER(requestParameters:minSize::STRING)
+    ) AS group_size,
+    COALESCE(requestParameters:launchTemplate, requestParameters:launchConfigurationName,
+      requestParameters:mixedInstancesPolicy:launchTemplate) IS NOT NULL AS names_template,
     -- Instances asked for: RunInstances' maxCount; a fleet's target capacity (1 when in vCPUs);
-    -- instanceCount; the size given a group (desired, else minimum; the maximum is headroom).
+    -- instanceCount; the size given a group.
     CASE
       WHEN eventName = 'RunInstances' THEN COALESCE(
         TRY_TO_NUMBER(requestParameters:instancesSet:items[0]:maxCount::STRING),
@@ -63,37 +72,14 @@ WITH launch_calls AS (
         THEN IFF(in_vcpus, 1, COALESCE(target_capacity, 1))
       WHEN eventName IN ('RequestSpotInstances', 'RunScheduledInstances')
         THEN COALESCE(TRY_TO_NUMBER(requestParameters:instanceCount::STRING), 1)
-      ELSE COALESCE(
-        TRY_TO_NUMBER(requestParameters:desiredCapacity::STRING),
-        TRY_TO_NUMBER(requestParameters:minSize::STRING),
-        0
-      )
+      ELSE COALESCE(group_size, 0)
     END AS requested_instances,
     COALESCE(userIdentity:invokedBy::STRING, '') IN ({fleet_services})
       OR sourceIPAddress IN ({fleet_services}) AS on_behalf
   FROM panther_logs.public.aws_cloudtrail
-  WHERE p_occurs_since('{lookback}')
+  WHERE (p_occurs_since('{lookback}')
+      OR eventSource = 'autoscaling.amazonaws.com' AND p_occurs_since('{group_lookback}'))
     AND ({launch_events})
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY eventID ORDER BY p_event_time) = 1
-),
-group_sizes AS (
-  SELECT
-    eventID AS event_id, eventName AS event_name, p_event_time,
-    recipientAccountId || '/' || awsRegion || '/' || requestParameters:autoScalingGroupName::STRING
-      AS group_key,
-    LOWER(requestParameters:mixedInstancesPolicy:launchTemplate:overrides[0]:instanceType::STRING)
-      AS named_type,
-    COALESCE(requestParameters:launchTemplate, requestParameters:launchConfigurationName,
-      requestParameters:mixedInstancesPolicy:launchTemplate) IS NOT NULL AS names_template,
-    COALESCE(
-      TRY_TO_NUMBER(requestParameters:desiredCapacity::STRING),
-      TRY_TO_NUMBER(requestParameters:minSize::STRING)
-    ) AS size,
-    errorCode IS NULL AS given
-  FROM panther_logs.public.aws_cloudtrail
-  WHERE p_occurs_since('{group_lookback}')
-    AND eventSource = 'autoscaling.amazonaws.com'
-    AND eventName IN ({group_sizing_calls})
   QUALIFY ROW_NUMBER() OVER (PARTITION BY eventID ORDER BY p_event_time) = 1
 ),
 group_growth AS (
@@ -101,17 +87,18 @@ group_growth AS (
     event_id,
     IFF(
       event_name = 'CreateAutoScalingGroup',
-      size,
-      GREATEST(size - COALESCE(LAST_VALUE(IFF(given, size, NULL) IGNORE NULLS) OVER (
-        PARTITION BY group_key ORDER BY p_event_time, event_id
+      group_size,
+      GREATEST(group_size - COALESCE(LAST_VALUE(IFF(outcome = 'success', group_size, NULL)
+        IGNORE NULLS) OVER (PARTITION BY group_key ORDER BY p_event_time, event_id
         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0)
     ) AS growth,
     -- A template's types are unknown here, as to the streaming rules until they see it.
-    IFF(names_template AND named_type IS NULL, NULL, LAST_VALUE(IFF(given, named_type, NULL)
-      IGNORE NULLS) OVER (PARTITION BY group_key ORDER BY p_event_time, event_id
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS group_type
-  FROM group_sizes
-  WHERE size IS NOT NULL AND group_key IS NOT NULL
+    IFF(names_template AND instance_type = 'unknown-type', NULL, LAST_VALUE(
+      IFF(outcome = 'success', NULLIF(instance_type, 'unknown-type'), NULL) IGNORE NULLS) OVER (
+        PARTITION BY group_key ORDER BY p_event_time, event_id
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS group_type
+  FROM launch_calls
+  WHERE event_source = 'autoscaling.amazonaws.com' AND group_size IS NOT NULL AND group_key IS NOT NULL
 ),
 actors AS (
   SELECT
@@ -121,4 +108,5 @@ actors AS (
     {capacity_controller} AS capacity_controller
   FROM launch_calls c
   LEFT JOIN group_growth g ON g.event_id = c.event_id
+  WHERE p_occurs_since('{lookback}')
 )
