@@ -225,6 +225,36 @@ def api_call(event_source: str, event_name: str, **overrides: Any) -> dict:
     return event
 
 
+def start_instances(instance_ids: list, **overrides: Any) -> dict:
+    """StartInstances of stopped instances; the response lists each (stopped -> pending)."""
+    items = [
+        {
+            "instanceId": i,
+            "currentState": {"code": 0, "name": "pending"},
+            "previousState": {"code": 80, "name": "stopped"},
+        }
+        for i in instance_ids
+    ]
+    return api_call(
+        "ec2.amazonaws.com",
+        "StartInstances",
+        requestParameters={"instancesSet": {"items": [{"instanceId": i} for i in instance_ids]}},
+        responseElements={"requestId": f"{next(_ids):08x}", "instancesSet": {"items": items}},
+        **overrides,
+    )
+
+
+def resize_instance(instance_id: str, instance_type: str, **overrides: Any) -> dict:
+    """ModifyInstanceAttribute of a stopped instance's instanceType (CloudTrail's `value` form)."""
+    return api_call(
+        "ec2.amazonaws.com",
+        "ModifyInstanceAttribute",
+        requestParameters={"instanceId": instance_id, "instanceType": {"value": instance_type}},
+        responseElements={"requestId": f"{next(_ids):08x}", "_return": True},
+        **overrides,
+    )
+
+
 def create_fleet(
     instance_types: tuple = ("g5.xlarge",),
     capacity: Any = 1,

@@ -148,6 +148,8 @@ EC2_LAUNCH_CALLS = (
     "RequestSpotInstances",
     "RunInstances",
     "RunScheduledInstances",
+    "StartInstances",
+    "ModifyInstanceAttribute",  # of instanceType only (launch_calls.sql): a resize
 )
 GROUP_LOOKBACK = "7 days"
 

@@ -34,12 +34,14 @@ from compute_abuse.events import (
     launched_item,
     request_spot_fleet,
     request_spot_instances,
+    resize_instance,
     run_instances,
     run_job_flow,
     run_scheduled_instances,
     run_task,
     service_launch,
     start_build,
+    start_instances,
 )
 from compute_abuse.inputs import RecordReader
 from compute_abuse.kvstore import InMemoryKVStore
@@ -530,6 +532,62 @@ def test_count_sql_reads_a_groups_sizes_over_a_week_and_counts_only_its_lookback
     assert rows == {("principal", today): 6, ("source IP", today): 6, ("account", today): 6}
 
 
+def test_sql_prices_started_instances_by_their_launch_and_resizes_by_their_new_type(
+    monkeypatch, config
+):
+    """Instances launched days ago (one with cpuOptions), stopped, started again: each priced as
+    its launch was, an unknown one by number; a resize to a GPU type counts the new type (either
+    CloudTrail form), not an instance; turning termination protection on is no launch at all.
+    The SQL's vCPUs are the streaming rule's."""
+    launch = run_instances(
+        "c5.24xlarge",
+        2,
+        2,
+        launched=[launched_item("c5.24xlarge", cpu(24, 1)), launched_item("c5.24xlarge")],
+        identity=iam_user("ops"),
+        event_time=at(72),
+    )
+    ids = [item["instanceId"] for item in launch["responseElements"]["instancesSet"]["items"]]
+    mallory = iam_user("mallory")
+    restart = start_instances([*ids, "i-0notseen00000001"], userIdentity=mallory, eventTime=at(3))
+    resized = resize_instance(ids[0], "p3.8xlarge", userIdentity=mallory, eventTime=at(2))
+    as_value = {"instanceId": "i-0other", "attribute": "instanceType", "value": "g5.12xlarge"}
+    written_as_value = resize_instance("i-0other", "g5.12xlarge", userIdentity=mallory)
+    written_as_value.update(eventTime=at(2, 5), requestParameters=as_value)
+    protected = api_call(
+        "ec2.amazonaws.com",
+        "ModifyInstanceAttribute",
+        userIdentity=iam_user("newcomer"),
+        eventTime=at(1),
+        requestParameters={"instanceId": ids[1], "disableApiTermination": {"value": True}},
+    )
+    events = [launch, restart, resized, written_as_value, protected]
+    actors = {
+        r["actor_arn"].rsplit("/", 1)[-1]: (r["vcpus"], r["accelerators"], r["instance_types"])
+        for r in sql.run(query("launches_by_actor_query.yml"), events, NOW)
+    }
+    # 24 (cpuOptions) + 96 + the unknown one's 0; 32 + 48 vCPUs and 4 + 4 GPUs resized to
+    assert actors == {
+        "ops": (120, 0, ["c5.24xlarge"]),
+        "mallory": (
+            24 + 96 + 32 + 48,
+            8,
+            ["c5.24xlarge", "g5.12xlarge", "p3.8xlarge", "unknown-type"],
+        ),
+    }
+    streaming = window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events)
+    assert streaming[("principal", USER + "mallory", "8 hours")] == 200
+    principals = sql.run(query("first_seen_principal_query.yml"), events, NOW)
+    assert USER + "newcomer" not in [r["principal"] for r in principals]
+    for name in [f"HIGH_INSTANCE_COUNT{w}_THRESHOLD" for w in ("", "_SOURCE_IP", "_ACCOUNT")]:
+        monkeypatch.setattr(config, name, 1)
+    count = queries.specs()["high_instance_count_query.yml"]["SnowflakeQuery"]
+    counts = {
+        r["principal"]: r["requested_instances"] for r in by_principal(sql.run(count, events, NOW))
+    }
+    assert counts == {USER + "mallory": 3}  # the start's three; resizes ask for no instance
+
+
 def test_vcpu_sql_counts_a_fleet_in_vcpus_by_its_capacity_as_the_streaming_rule_does():
     fleet = create_fleet(("g5.xlarge",), 1200, "maintain", unit="vcpu", identity=iam_user("gus"))
     fleet["eventTime"] = at(2)
@@ -543,42 +601,57 @@ def test_vcpu_sql_counts_a_fleet_in_vcpus_by_its_capacity_as_the_streaming_rule_
     )
 
 
+def _random_request(api, rng, count, group, launched_ids):
+    """One call of random_requests' kind `api`."""
+    if api == "fleet":
+        kind = rng.choice(["instant", "maintain"])
+        launched = [("c5.large", count)] if kind == "instant" else None
+        return create_fleet(("c5.large",), count, kind, launched)
+    if api == "group":
+        name = rng.choice(["CreateAutoScalingGroup", "UpdateAutoScalingGroup"])
+        types = rng.choice([(), ("c5.large",), ("c5.2xlarge",)])  # () its template's
+        event = auto_scaling_group(name, desired=count, override_types=types)
+        event["requestParameters"]["autoScalingGroupName"] = group
+        return event
+    if api == "start":
+        return start_instances(rng.sample(launched_ids, min(count, len(launched_ids))))
+    if api == "resize":
+        new_type = rng.choice(["t3.small", "c5.2xlarge", "p3.8xlarge"])
+        return resize_instance(rng.choice(launched_ids), new_type)
+    plain = {
+        "run": lambda: run_instances("c5.large", 1, count),
+        "spot": lambda: request_spot_instances("c5.large", count),
+        "spot fleet": lambda: request_spot_fleet(("c5.large",), count),
+        "scheduled": lambda: run_scheduled_instances("c5.large", count),
+        "size": lambda: set_desired_capacity(group, count),
+    }
+    return plain[api]()
+
+
 def random_requests(seed, actors=3, calls=45):
     """Launch requests through every EC2 launch API and auto scaling group sizes, of several
-    actors in one UTC day: refusals, dry runs, duplicates, groups grown and shrunk, and the
+    actors in one UTC day: refusals, dry runs, duplicates, groups grown and shrunk, the
     launches auto scaling, EC2 Fleet and Spot Fleet make for them (a decoy type or a bigger
-    one than named)."""
+    one than named), instances started again (launched earlier in the mix, or never seen) and
+    resized."""
     rng = random.Random(seed)
-    events = []
+    events, launched_ids = [], ["i-0feedface0000000"]  # one the mix never launches
     for n in range(calls):
         user = f"actor{rng.randrange(actors)}"
         count = rng.randint(1, 8)
         error = rng.choice([None] * 12 + ["Client.VcpuLimitExceeded"] * 2 + ["DryRunOperation"])
-        api = rng.choice(["run", "fleet", "spot", "spot fleet", "scheduled", "group", "size"])
+        api = rng.choice(
+            ["run", "fleet", "spot", "spot fleet", "scheduled", "group", "size", "start", "resize"]
+        )
         group = f"{user}-group{rng.randrange(2)}"
-        if api == "run":
-            event = run_instances("c5.large", 1, count)
-        elif api == "fleet":
-            kind = rng.choice(["instant", "maintain"])
-            launched = [("c5.large", count)] if kind == "instant" else None
-            event = create_fleet(("c5.large",), count, kind, launched)
-        elif api == "spot":
-            event = request_spot_instances("c5.large", count)
-        elif api == "spot fleet":
-            event = request_spot_fleet(("c5.large",), count)
-        elif api == "scheduled":
-            event = run_scheduled_instances("c5.large", count)
-        elif api == "group":
-            name = rng.choice(["CreateAutoScalingGroup", "UpdateAutoScalingGroup"])
-            types = rng.choice([(), ("c5.large",), ("c5.2xlarge",)])  # () its template's
-            event = auto_scaling_group(name, desired=count, override_types=types)
-            event["requestParameters"]["autoScalingGroupName"] = group
-        else:
-            event = set_desired_capacity(group, count)
+        event = _random_request(api, rng, count, group, launched_ids)
         event.update(userIdentity=iam_user(user), eventTime=at(7, n * 9))
         if error:
             event.update(errorCode=error, responseElements=None)
         events.append(event)
+        if api == "run" and not error:
+            items = event["responseElements"]["instancesSet"]["items"]
+            launched_ids += [item["instanceId"] for item in items]
         if rng.random() < 0.1:
             events.append(json.loads(json.dumps(event)))  # a duplicate delivery
         response = event.get("responseElements") or {}

@@ -18,6 +18,7 @@ from compute_abuse.events import (
     register_task_definition,
     run_instances,
     run_task,
+    start_instances,
 )
 
 T0 = int(datetime(2024, 8, 7, 14, 0, tzinfo=UTC).timestamp())
@@ -257,29 +258,7 @@ def test_everyday_data_science_stays_quiet(kv, rules):
 
 
 def start(instance_ids, epoch, user="mallory", **fields):
-    return api_call(
-        "ec2.amazonaws.com",
-        "StartInstances",
-        eventTime=at(epoch),
-        userIdentity=iam_user(user),
-        requestParameters={"instancesSet": {"items": [{"instanceId": i} for i in instance_ids]}},
-        responseElements=fields.pop(
-            "response",
-            {
-                "instancesSet": {
-                    "items": [
-                        {
-                            "instanceId": i,
-                            "currentState": {"code": 0, "name": "pending"},
-                            "previousState": {"code": 80, "name": "stopped"},
-                        }
-                        for i in instance_ids
-                    ]
-                }
-            },
-        ),
-        **fields,
-    )
+    return start_instances(instance_ids, eventTime=at(epoch), userIdentity=iam_user(user), **fields)
 
 
 def launched_ids(event):

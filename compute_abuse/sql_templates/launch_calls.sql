@@ -12,28 +12,21 @@ WITH launch_calls AS (
     sourceIPAddress AS source_ip, userAgent AS user_agent, requestParameters, responseElements,
     COALESCE(
       CASE WHEN STARTSWITH(userIdentity:sessionContext:sessionIssuer:userName::STRING, 'AWSReservedSSO_')
-        THEN 'identity-center-user:' || COALESCE(
-          userIdentity:onBehalfOf:userId::STRING,
-          LOWER(REGEXP_SUBSTR(userIdentity:arn::STRING, '[^/]*$'))
-        )
-      END,
-      userIdentity:sessionContext:sessionIssuer:arn::STRING,
-      userIdentity:arn::STRING,
-      resources[0]:arn::STRING,
-      'unknown'
+        THEN 'identity-center-user:' || COALESCE(userIdentity:onBehalfOf:userId::STRING,
+          LOWER(REGEXP_SUBSTR(userIdentity:arn::STRING, '[^/]*$'))) END,
+      userIdentity:sessionContext:sessionIssuer:arn::STRING, userIdentity:arn::STRING,
+      resources[0]:arn::STRING, 'unknown'
     ) AS principal,
     COALESCE(userIdentity:arn::STRING, resources[0]:arn::STRING, '') AS actor_arn,
     COALESCE(userIdentity:sessionContext:sessionIssuer:arn::STRING, '') AS issuer_arn,
-    CASE
-      WHEN errorCode IS NULL THEN 'success'
-      WHEN errorCode LIKE '%DryRunOperation' THEN 'dry_run'
-      ELSE 'failure'
-    END AS outcome,
+    CASE WHEN errorCode IS NULL THEN 'success' WHEN errorCode LIKE '%DryRunOperation' THEN 'dry_run'
+      ELSE 'failure' END AS outcome,
     COALESCE(errorCode, '') AS error_code,
     -- CloudTrail writes a one-item list of CreateFleet's as the bare item: TO_ARRAY reads both.
     LOWER(COALESCE(
-      requestParameters:instanceType:value::STRING,
+      requestParameters:instanceType:value::STRING,  -- RunInstances; a resize's new type:
       requestParameters:instanceType::STRING,
+      IFF(requestParameters:attribute::STRING = 'instanceType', requestParameters:value::STRING, NULL),
       requestParameters:launchSpecification:instanceType::STRING,
       TO_ARRAY(TO_ARRAY(requestParameters:CreateFleetRequest:LaunchTemplateConfigs)[0]:Overrides)[0]:InstanceType::STRING,
       requestParameters:spotFleetRequestConfig:launchSpecifications[0]:instanceType::STRING,
@@ -51,6 +44,7 @@ WITH launch_calls AS (
       requestParameters:CreateFleetRequest:TargetCapacitySpecification:TargetCapacityUnitType::STRING,
       requestParameters:spotFleetRequestConfig:targetCapacityUnitType::STRING
     )) = 'vcpu' AS in_vcpus,
+    COALESCE(LOWER(requestParameters:CreateFleetRequest:Type::STRING), '') = 'instant' AS instant_fleet,
     -- An auto scaling group's size (desired, else minimum; the maximum is headroom), or NULL.
     recipientAccountId || '/' || awsRegion || '/' || requestParameters:autoScalingGroupName::STRING
       AS group_key,
@@ -72,6 +66,8 @@ WITH launch_calls AS (
         THEN IFF(in_vcpus, 1, COALESCE(target_capacity, 1))
       WHEN eventName IN ('RequestSpotInstances', 'RunScheduledInstances')
         THEN COALESCE(TRY_TO_NUMBER(requestParameters:instanceCount::STRING), 1)
+      WHEN eventName = 'StartInstances'  -- stopped instances back; a resize asks for none (0)
+        THEN COALESCE(ARRAY_SIZE(TO_ARRAY(requestParameters:instancesSet:items)), 0)
       ELSE COALESCE(group_size, 0)
     END AS requested_instances,
     COALESCE(userIdentity:invokedBy::STRING, '') IN ({fleet_services})
@@ -80,6 +76,8 @@ WITH launch_calls AS (
   WHERE (p_occurs_since('{lookback}')
       OR eventSource = 'autoscaling.amazonaws.com' AND p_occurs_since('{group_lookback}'))
     AND ({launch_events})
+    AND (eventName <> 'ModifyInstanceAttribute' OR requestParameters:instanceType IS NOT NULL
+      OR requestParameters:attribute::STRING = 'instanceType')
   QUALIFY ROW_NUMBER() OVER (PARTITION BY eventID ORDER BY p_event_time) = 1
 ),
 group_growth AS (

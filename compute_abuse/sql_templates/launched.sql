@@ -22,27 +22,30 @@ service_refs AS (
 launched_items AS (
   SELECT
     a.*, item.value:cpuOptions AS cpu_options, 1 AS launched_count, NULL AS vcpu_capacity,
-    LOWER(COALESCE(item.value:instanceType::STRING, a.instance_type)) AS launched_type
+    LOWER(COALESCE(item.value:instanceType::STRING, a.instance_type)) AS launched_type,
+    item.value:instanceId::STRING AS instance_id  -- StartInstances' too: priced by their launch
   FROM actors a, LATERAL FLATTEN(input => a.responseElements:instancesSet:items) item
   WHERE a.outcome = 'success'
   UNION ALL
   SELECT
     a.*, NULL, COALESCE(ARRAY_SIZE(TO_ARRAY(f.value:instanceIds:item)), 0), NULL,
-    LOWER(f.value:instanceType::STRING)
+    LOWER(f.value:instanceType::STRING), NULL
   FROM actors a,
     LATERAL FLATTEN(input => TO_ARRAY(a.responseElements:CreateFleetResponse:fleetInstanceSet:item)) f
   WHERE a.outcome = 'success' AND NOT a.on_behalf
   UNION ALL
   SELECT
-    a.*, NULL, a.instances, IFF(a.in_vcpus, a.target_capacity, NULL),
-    COALESCE(a.group_type, a.instance_type)
+    a.*, NULL, IFF(a.event_name = 'ModifyInstanceAttribute', 1, a.instances),
+    IFF(a.in_vcpus, a.target_capacity, NULL), COALESCE(a.group_type, a.instance_type), NULL
   FROM actors a
-  WHERE a.outcome = 'success' AND NOT a.on_behalf AND a.event_name <> 'RunInstances'
-    AND COALESCE(LOWER(requestParameters:CreateFleetRequest:Type::STRING), '') <> 'instant'
+  WHERE a.outcome = 'success' AND NOT a.on_behalf
+    AND a.event_name NOT IN ('RunInstances', 'StartInstances') AND NOT a.instant_fleet
 ),
 priced AS (
   SELECT
-    l.*, SPLIT_PART(l.launched_type, '.', 2) AS size,
+    l.* REPLACE (COALESCE(k.launched_type, l.launched_type) AS launched_type,
+      COALESCE(k.cpu_options, l.cpu_options) AS cpu_options),
+    SPLIT_PART(COALESCE(k.launched_type, l.launched_type), '.', 2) AS size,
     COALESCE(t.vcpus, CASE
       WHEN size = 'medium' THEN 1 WHEN size = 'large' THEN 2 WHEN size = 'xlarge' THEN 4
       WHEN REGEXP_LIKE(size, '^(metal-)?[0-9]+xl(arge)?$') THEN 4 * TO_NUMBER(REGEXP_SUBSTR(size, '[0-9]+'))
@@ -50,19 +53,22 @@ priced AS (
     COALESCE(t.accelerators, 0) AS unit_accelerators,
     COALESCE(
       l.vcpu_capacity,
-      l.cpu_options:coreCount::INT * l.cpu_options:threadsPerCore::INT,
+      COALESCE(k.cpu_options, l.cpu_options):coreCount::INT
+        * COALESCE(k.cpu_options, l.cpu_options):threadsPerCore::INT,
       l.launched_count * unit_vcpus
     ) AS vcpus,
     unit_accelerators * IFF(
       l.vcpu_capacity IS NULL, l.launched_count, CEIL(l.vcpu_capacity / NULLIF(t.vcpus, 0))::INT
     ) AS accelerators
   FROM launched_items l
-  LEFT JOIN instance_types t ON t.instance_type = l.launched_type
+  LEFT JOIN launched_items k ON l.event_name = 'StartInstances' AND k.event_name = 'RunInstances'
+    AND k.instance_id = l.instance_id
+  LEFT JOIN instance_types t ON t.instance_type = COALESCE(k.launched_type, l.launched_type)
 ),
 -- A service's launch for a group or fleet is charged to its owner, whose sizing call (given, up
 -- to 5 minutes after the launch: clock skew) was the latest, for what each instance adds over
 -- what that call counted per instance (a fleet in vCPUs counted all): a decoy type named first
--- cannot hide what launched. No owner: not counted.
+-- cannot hide what launched. No owner (an instant fleet launched in its call): not counted.
 owners AS (
   SELECT s.event_id, o.principal, o.actor_arn, o.allowlisted,
     IFF(o.in_vcpus, 1e9, o.unit_vcpus) AS floor_vcpus,
@@ -72,7 +78,7 @@ owners AS (
       WHEN 'CreateFleet' THEN 'aws:ec2:fleet-id=' || o.responseElements:CreateFleetResponse:fleetId::STRING
       WHEN 'RequestSpotFleet' THEN 'aws:ec2spot:fleet-request-id=' || o.responseElements:spotFleetRequestId::STRING
       ELSE 'aws:autoscaling:groupName=' || o.requestParameters:autoScalingGroupName::STRING END
-    AND o.p_event_time <= DATEADD(second, 300, s.launched_at)
+    AND o.p_event_time <= DATEADD(second, 300, s.launched_at) AND NOT o.instant_fleet
   QUALIFY ROW_NUMBER() OVER (
     PARTITION BY s.event_id ORDER BY s.rank, o.p_event_time DESC, o.event_id DESC) = 1
 ),
