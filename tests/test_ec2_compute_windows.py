@@ -185,6 +185,28 @@ def test_a_region_that_left_a_distinct_window_is_not_counted_in_a_later_one():
     assert not results[-1].crossed
 
 
+def test_a_distinct_windows_firsts_are_each_labels_earliest_entry_inside_it():
+    """The stages HijackPlaybook tells (firsts): a label seen exactly one window before the
+    end and again later is told at its later entry, the one inside the half-open window."""
+    hour = 3600
+    store = store_of(InMemoryKVStore(clock=lambda: DAY0))
+    results = [
+        windows.record(store, "k", windows.distinct_entry(region, at, hour), 3, hour, distinct=True)
+        for region, at in (
+            ("eu-west-1", DAY0),
+            ("eu-west-1", DAY0 + 540),  # slot-aligned, as distinct entries are
+            ("us-east-1", DAY0 + hour),
+            ("sa-east-1", DAY0 + hour),
+        )
+    ]
+    firsts = {entry.label: entry.epoch for entry in results[-1].firsts}
+    assert firsts == {
+        "eu-west-1": DAY0 + 540,
+        "us-east-1": DAY0 + hour,
+        "sa-east-1": DAY0 + hour,
+    }
+
+
 def test_a_distinct_window_is_half_open_too():
     """A region seen exactly one window before is not in the window of the third region; one
     slot later it is. (`make mutants` flips `epoch - width < entry.epoch` in _nearest_per_label:
