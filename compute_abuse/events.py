@@ -244,6 +244,34 @@ def start_instances(instance_ids: list, **overrides: Any) -> dict:
     )
 
 
+def modify_fleet(fleet_id: str, capacity: Any, **overrides: Any) -> dict:
+    """ModifyFleet of an EC2 Fleet's total target capacity (CreateFleet's PascalCase wrapper)."""
+    request = {
+        "ModifyFleetRequest": {
+            "FleetId": fleet_id,
+            "TargetCapacitySpecification": {"TotalTargetCapacity": capacity},
+        }
+    }
+    return api_call(
+        "ec2.amazonaws.com",
+        "ModifyFleet",
+        requestParameters=request,
+        responseElements={"ModifyFleetResponse": {"return": True}},
+        **overrides,
+    )
+
+
+def modify_spot_fleet_request(request_id: str, capacity: Any, **overrides: Any) -> dict:
+    """ModifySpotFleetRequest of a Spot Fleet request's target capacity."""
+    return api_call(
+        "ec2.amazonaws.com",
+        "ModifySpotFleetRequest",
+        requestParameters={"spotFleetRequestId": request_id, "targetCapacity": capacity},
+        responseElements={"return": True},
+        **overrides,
+    )
+
+
 def resize_instance(instance_id: str, instance_type: str, **overrides: Any) -> dict:
     """ModifyInstanceAttribute of a stopped instance's instanceType (CloudTrail's `value` form)."""
     return api_call(

@@ -150,6 +150,8 @@ EC2_LAUNCH_CALLS = (
     "RunScheduledInstances",
     "StartInstances",
     "ModifyInstanceAttribute",  # of instanceType only (launch_calls.sql): a resize
+    "ModifyFleet",
+    "ModifySpotFleetRequest",
 )
 GROUP_LOOKBACK = "7 days"
 

@@ -32,6 +32,8 @@ from compute_abuse.events import (
     create_nodegroup,
     iam_user,
     launched_item,
+    modify_fleet,
+    modify_spot_fleet_request,
     request_spot_fleet,
     request_spot_instances,
     resize_instance,
@@ -514,22 +516,34 @@ def test_count_sql_counts_every_launch_api_and_a_groups_growth():
 def test_count_sql_reads_a_groups_sizes_over_a_week_and_counts_only_its_lookback(
     monkeypatch, config
 ):
-    """High Instance Count reads 25 hours of launches but a week of group sizes: a group created
-    at 40 three days ago and grown to 46 today counts 6 today, and the creation's day is no row
-    (outside the lookback; the runs of its own day reported it). Thresholds of 1: every window
-    a row."""
+    """High Instance Count reads 25 hours of launches but a week of group and fleet sizes: a
+    group created at 40 three days ago and grown to 46 today counts 6 today, a fleet of 30 grown
+    to 34 counts 4, and the creations' days are no rows (outside the lookback; the runs of their
+    own day reported them). Thresholds of 1: every window a row."""
     for name in [f"HIGH_INSTANCE_COUNT{w}_THRESHOLD" for w in ("", "_SOURCE_IP", "_ACCOUNT")]:
         monkeypatch.setattr(config, name, 1)
-    created = auto_scaling_group(desired=40, identity=iam_user("ops"), eventTime=at(72))
-    grown = auto_scaling_group("UpdateAutoScalingGroup", desired=46, identity=iam_user("ops"))
+    created = auto_scaling_group(desired=40, userIdentity=iam_user("ops"), eventTime=at(72))
+    grown = auto_scaling_group("UpdateAutoScalingGroup", desired=46, userIdentity=iam_user("ops"))
     grown["eventTime"] = at(2)
+    fleet = create_fleet(("c5.large",), 30, "maintain", identity=iam_user("ml"))
+    fleet["eventTime"] = at(96)
+    fleet_id = fleet["responseElements"]["CreateFleetResponse"]["fleetId"]
+    fleet_grown = modify_fleet(fleet_id, 34, userIdentity=iam_user("ml"), eventTime=at(1))
+    events = [created, grown, fleet, fleet_grown]
     count = queries.specs()["high_instance_count_query.yml"]["SnowflakeQuery"]
     rows = {
-        (r["window_kind"], str(r["day"])): r["requested_instances"]
-        for r in sql.run(count, [created, grown], NOW)
+        (r["window_kind"], r["grouped_value"].rsplit("/", 1)[-1], str(r["day"])): r[
+            "requested_instances"
+        ]
+        for r in sql.run(count, events, NOW)
     }
     today = "2024-08-01"
-    assert rows == {("principal", today): 6, ("source IP", today): 6, ("account", today): 6}
+    assert rows == {
+        ("principal", "ops", today): 6,
+        ("principal", "ml", today): 4,
+        ("source IP", "198.51.100.23", today): 10,
+        ("account", "111122223333", today): 10,
+    }
 
 
 def test_sql_prices_started_instances_by_their_launch_and_resizes_by_their_new_type(
@@ -588,6 +602,47 @@ def test_sql_prices_started_instances_by_their_launch_and_resizes_by_their_new_t
     assert counts == {USER + "mallory": 3}  # the start's three; resizes ask for no instance
 
 
+def test_sql_counts_a_fleets_growth_at_its_type_and_charges_its_launches_to_who_grew_it():
+    """ModifyFleet and ModifySpotFleetRequest grow a fleet over its last target: at the type it
+    named, in vCPUs for a fleet created in vCPUs (one instance asked, as its request counts),
+    by number for a fleet never seen; a shrink asks for nothing. The person who grew a fleet
+    owns the launches its service makes next. The SQL's vCPUs are the streaming rule's."""
+    platform, mallory = iam_user("platform"), iam_user("mallory")
+    fleet = create_fleet(("g5.4xlarge",), 2, "maintain", identity=platform)
+    vcpu_fleet = create_fleet(("c5.large",), 64, "maintain", unit="vcpu", identity=platform)
+    spot = request_spot_fleet(("p3.2xlarge",), 1, userIdentity=platform)
+    for event in (fleet, vcpu_fleet, spot):
+        event["eventTime"] = at(30)
+    fleet_id, vcpu_fleet_id = (
+        e["responseElements"]["CreateFleetResponse"]["fleetId"] for e in (fleet, vcpu_fleet)
+    )
+    events = [
+        fleet,
+        vcpu_fleet,
+        spot,
+        modify_fleet(fleet_id, 12, userIdentity=mallory, eventTime=at(3)),  # 10 x 16 vCPUs
+        modify_fleet(vcpu_fleet_id, 1000, userIdentity=mallory, eventTime=at(3, 1)),  # 936
+        modify_spot_fleet_request("sfr-1", 5, userIdentity=mallory, eventTime=at(3, 2)),  # 4 x 8
+        modify_spot_fleet_request("sfr-1", 2, userIdentity=mallory, eventTime=at(3, 3)),  # shrunk
+        modify_fleet("fleet-0unseen", 7, userIdentity=mallory, eventTime=at(3, 4)),  # 7, 0 vCPUs
+        # the fleet's service launches bigger types: each over the 16 vCPUs mallory's call counted
+        service_launch("g5.12xlarge", 2, {"aws:ec2:fleet-id": fleet_id}, event_time=at(2)),
+    ]
+    actors = {
+        r["actor_arn"].rsplit("/", 1)[-1]: (r["instances"], r["vcpus"], r["accelerators"])
+        for r in sql.run(query("launches_by_actor_query.yml"), events, NOW)
+    }
+    mallory_vcpus = 160 + 936 + 32 + 2 * (48 - 16)
+    assert actors["mallory"] == (10 + 1 + 4 + 0 + 7, mallory_vcpus, 10 + 4 + 2 * (4 - 1))
+    streaming = window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events)
+    assert streaming[("principal", USER + "mallory", "8 hours")] == mallory_vcpus
+    count = {
+        r["principal"]: r["requested_instances"]
+        for r in by_principal(sql.run(query("daily_instance_counts_query.yml"), events, NOW))
+    }
+    assert count[USER + "mallory"] == 10 + 1 + 4 + 7
+
+
 def test_vcpu_sql_counts_a_fleet_in_vcpus_by_its_capacity_as_the_streaming_rule_does():
     fleet = create_fleet(("g5.xlarge",), 1200, "maintain", unit="vcpu", identity=iam_user("gus"))
     fleet["eventTime"] = at(2)
@@ -601,7 +656,7 @@ def test_vcpu_sql_counts_a_fleet_in_vcpus_by_its_capacity_as_the_streaming_rule_
     )
 
 
-def _random_request(api, rng, count, group, launched_ids):
+def _random_request(api, rng, count, group, launched_ids, fleet_ids):
     """One call of random_requests' kind `api`."""
     if api == "fleet":
         kind = rng.choice(["instant", "maintain"])
@@ -618,14 +673,23 @@ def _random_request(api, rng, count, group, launched_ids):
     if api == "resize":
         new_type = rng.choice(["t3.small", "c5.2xlarge", "p3.8xlarge"])
         return resize_instance(rng.choice(launched_ids), new_type)
+    if api == "modify fleet":  # a fleet of the mix, or one it never saw
+        return modify_fleet(rng.choice([*fleet_ids, "fleet-0unseen"]), count)
     plain = {
         "run": lambda: run_instances("c5.large", 1, count),
         "spot": lambda: request_spot_instances("c5.large", count),
         "spot fleet": lambda: request_spot_fleet(("c5.large",), count),
         "scheduled": lambda: run_scheduled_instances("c5.large", count),
         "size": lambda: set_desired_capacity(group, count),
+        "modify spot fleet": lambda: modify_spot_fleet_request("sfr-1", count),
     }
     return plain[api]()
+
+
+APIS = [
+    *("run", "fleet", "spot", "spot fleet", "scheduled", "group", "size"),
+    *("start", "resize", "modify fleet", "modify spot fleet"),
+]
 
 
 def random_requests(seed, actors=3, calls=45):
@@ -633,18 +697,16 @@ def random_requests(seed, actors=3, calls=45):
     actors in one UTC day: refusals, dry runs, duplicates, groups grown and shrunk, the
     launches auto scaling, EC2 Fleet and Spot Fleet make for them (a decoy type or a bigger
     one than named), instances started again (launched earlier in the mix, or never seen) and
-    resized."""
+    resized, fleets and spot fleets grown or shrunk (one the mix never created too)."""
     rng = random.Random(seed)
-    events, launched_ids = [], ["i-0feedface0000000"]  # one the mix never launches
+    events, launched_ids, fleet_ids = [], ["i-0feedface0000000"], []  # one never launched
     for n in range(calls):
         user = f"actor{rng.randrange(actors)}"
         count = rng.randint(1, 8)
         error = rng.choice([None] * 12 + ["Client.VcpuLimitExceeded"] * 2 + ["DryRunOperation"])
-        api = rng.choice(
-            ["run", "fleet", "spot", "spot fleet", "scheduled", "group", "size", "start", "resize"]
-        )
+        api = rng.choice(APIS)
         group = f"{user}-group{rng.randrange(2)}"
-        event = _random_request(api, rng, count, group, launched_ids)
+        event = _random_request(api, rng, count, group, launched_ids, fleet_ids)
         event.update(userIdentity=iam_user(user), eventTime=at(7, n * 9))
         if error:
             event.update(errorCode=error, responseElements=None)
@@ -652,6 +714,8 @@ def random_requests(seed, actors=3, calls=45):
         if api == "run" and not error:
             items = event["responseElements"]["instancesSet"]["items"]
             launched_ids += [item["instanceId"] for item in items]
+        if api == "fleet" and not error:
+            fleet_ids.append(event["responseElements"]["CreateFleetResponse"]["fleetId"])
         if rng.random() < 0.1:
             events.append(json.loads(json.dumps(event)))  # a duplicate delivery
         response = event.get("responseElements") or {}

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 import ec2_compute_helpers as helpers
+from compute_abuse import events
 from compute_abuse.content import load_rule, rule_spec
 from compute_abuse.events import (
     api_call,
@@ -627,29 +628,12 @@ def test_everyday_endpoints_stay_quiet(kv, rules):
 
 
 def modify_fleet(fleet_id, capacity, epoch, user="mallory"):
-    return api_call(
-        "ec2.amazonaws.com",
-        "ModifyFleet",
-        eventTime=at(epoch),
-        userIdentity=iam_user(user),
-        responseElements={"ModifyFleetResponse": {"return": True}},
-        requestParameters={
-            "ModifyFleetRequest": {
-                "FleetId": fleet_id,
-                "TargetCapacitySpecification": {"TotalTargetCapacity": capacity},
-            }
-        },
-    )
+    return events.modify_fleet(fleet_id, capacity, eventTime=at(epoch), userIdentity=iam_user(user))
 
 
 def modify_spot_fleet(request_id, capacity, epoch, user="mallory"):
-    return api_call(
-        "ec2.amazonaws.com",
-        "ModifySpotFleetRequest",
-        eventTime=at(epoch),
-        userIdentity=iam_user(user),
-        responseElements={"return": True},
-        requestParameters={"spotFleetRequestId": request_id, "targetCapacity": capacity},
+    return events.modify_spot_fleet_request(
+        request_id, capacity, eventTime=at(epoch), userIdentity=iam_user(user)
     )
 
 

@@ -35,22 +35,29 @@ WITH launch_calls AS (
       responseElements:instancesSet:items[0]:instanceType::STRING,
       'unknown-type'
     )) AS instance_type,
-    -- A fleet's target capacity (CreateFleet's, or a spot fleet's), and whether it is in vCPUs.
+    -- A fleet's target capacity (created or modified, an EC2 or a spot fleet), whether in vCPUs.
     TRY_TO_NUMBER(COALESCE(
       requestParameters:CreateFleetRequest:TargetCapacitySpecification:TotalTargetCapacity::STRING,
-      requestParameters:spotFleetRequestConfig:targetCapacity::STRING
+      requestParameters:ModifyFleetRequest:TargetCapacitySpecification:TotalTargetCapacity::STRING,
+      requestParameters:spotFleetRequestConfig:targetCapacity::STRING,
+      requestParameters:targetCapacity::STRING
     )) AS target_capacity,
     LOWER(COALESCE(
       requestParameters:CreateFleetRequest:TargetCapacitySpecification:TargetCapacityUnitType::STRING,
       requestParameters:spotFleetRequestConfig:targetCapacityUnitType::STRING
     )) = 'vcpu' AS in_vcpus,
     COALESCE(LOWER(requestParameters:CreateFleetRequest:Type::STRING), '') = 'instant' AS instant_fleet,
-    -- An auto scaling group's size (desired, else minimum; the maximum is headroom), or NULL.
-    recipientAccountId || '/' || awsRegion || '/' || requestParameters:autoScalingGroupName::STRING
-      AS group_key,
+    -- The group or fleet a call sizes, named as the tag AWS puts on its instances names it, and
+    -- its size: a group's desired, else minimum (the maximum is headroom); a fleet's target.
+    recipientAccountId || '/' || awsRegion || '/' || COALESCE(
+      'aws:autoscaling:groupName=' || requestParameters:autoScalingGroupName::STRING,
+      'aws:ec2:fleet-id=' || COALESCE(responseElements:CreateFleetResponse:fleetId::STRING,
+        requestParameters:ModifyFleetRequest:FleetId::STRING),
+      'aws:ec2spot:fleet-request-id=' || COALESCE(responseElements:spotFleetRequestId::STRING,
+        requestParameters:spotFleetRequestId::STRING)) AS group_key,
     COALESCE(
       TRY_TO_NUMBER(requestParameters:desiredCapacity::STRING),
-      TRY_TO_NUMBER(requestParameters:minSize::STRING)
+      TRY_TO_NUMBER(requestParameters:minSize::STRING), target_capacity
     ) AS group_size,
     COALESCE(requestParameters:launchTemplate, requestParameters:launchConfigurationName,
       requestParameters:mixedInstancesPolicy:launchTemplate) IS NOT NULL AS names_template,
@@ -74,7 +81,8 @@ WITH launch_calls AS (
       OR sourceIPAddress IN ({fleet_services}) AS on_behalf
   FROM panther_logs.public.aws_cloudtrail
   WHERE (p_occurs_since('{lookback}')
-      OR eventSource = 'autoscaling.amazonaws.com' AND p_occurs_since('{group_lookback}'))
+      OR (eventSource = 'autoscaling.amazonaws.com' OR eventName LIKE '%Fleet%')
+        AND p_occurs_since('{group_lookback}'))
     AND ({launch_events})
     AND (eventName <> 'ModifyInstanceAttribute' OR requestParameters:instanceType IS NOT NULL
       OR requestParameters:attribute::STRING = 'instanceType')
@@ -84,24 +92,27 @@ group_growth AS (
   SELECT
     event_id,
     IFF(
-      event_name = 'CreateAutoScalingGroup',
+      event_name IN ('CreateAutoScalingGroup', 'CreateFleet', 'RequestSpotFleet'),  -- all new
       group_size,
       GREATEST(group_size - COALESCE(LAST_VALUE(IFF(outcome = 'success', group_size, NULL)
         IGNORE NULLS) OVER (PARTITION BY group_key ORDER BY p_event_time, event_id
         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0)
     ) AS growth,
+    MAX(IFF(in_vcpus, 1, 0)) OVER (PARTITION BY group_key) = 1 AS group_in_vcpus,
     -- A template's types are unknown here, as to the streaming rules until they see it.
     IFF(names_template AND instance_type = 'unknown-type', NULL, LAST_VALUE(
       IFF(outcome = 'success', NULLIF(instance_type, 'unknown-type'), NULL) IGNORE NULLS) OVER (
         PARTITION BY group_key ORDER BY p_event_time, event_id
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS group_type
   FROM launch_calls
-  WHERE event_source = 'autoscaling.amazonaws.com' AND group_size IS NOT NULL AND group_key IS NOT NULL
+  WHERE group_size IS NOT NULL AND group_key IS NOT NULL
 ),
 actors AS (
   SELECT
     c.*,
-    COALESCE(g.growth, c.requested_instances) AS instances, g.group_type,
+    -- (a fleet in vCPUs grows in vCPUs: 1 instance, as its request counts)
+    IFF(g.group_in_vcpus AND g.growth IS NOT NULL, SIGN(g.growth),
+      COALESCE(g.growth, c.requested_instances)) AS instances, g.growth, g.group_type, g.group_in_vcpus,
     {allowlisted} AS allowlisted,
     {capacity_controller} AS capacity_controller
   FROM launch_calls c

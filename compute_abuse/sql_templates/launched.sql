@@ -36,7 +36,8 @@ launched_items AS (
   UNION ALL
   SELECT
     a.*, NULL, IFF(a.event_name = 'ModifyInstanceAttribute', 1, a.instances),
-    IFF(a.in_vcpus, a.target_capacity, NULL), COALESCE(a.group_type, a.instance_type), NULL
+    IFF(a.in_vcpus, a.target_capacity, IFF(a.group_in_vcpus, a.growth, NULL)),
+    COALESCE(a.group_type, a.instance_type), NULL
   FROM actors a
   WHERE a.outcome = 'success' AND NOT a.on_behalf
     AND a.event_name NOT IN ('RunInstances', 'StartInstances') AND NOT a.instant_fleet
@@ -74,10 +75,7 @@ owners AS (
     IFF(o.in_vcpus, 1e9, o.unit_vcpus) AS floor_vcpus,
     IFF(o.in_vcpus, 1e9, o.unit_accelerators) AS floor_accelerators
   FROM service_refs s
-  JOIN priced o ON s.ref = o.account_id || '/' || o.region || '/' || CASE o.event_name
-      WHEN 'CreateFleet' THEN 'aws:ec2:fleet-id=' || o.responseElements:CreateFleetResponse:fleetId::STRING
-      WHEN 'RequestSpotFleet' THEN 'aws:ec2spot:fleet-request-id=' || o.responseElements:spotFleetRequestId::STRING
-      ELSE 'aws:autoscaling:groupName=' || o.requestParameters:autoScalingGroupName::STRING END
+  JOIN priced o ON s.ref = o.group_key
     AND o.p_event_time <= DATEADD(second, 300, s.launched_at) AND NOT o.instant_fleet
   QUALIFY ROW_NUMBER() OVER (
     PARTITION BY s.event_id ORDER BY s.rank, o.p_event_time DESC, o.event_id DESC) = 1
