@@ -167,20 +167,25 @@ def test_an_id_is_kept_as_itself_up_to_its_byte_limit_and_hashed_beyond():
     assert windows.entry_id(at_limit + "a").startswith("sha256:")
 
 
+def record_distinct(labels_at, width=3600, min_total=3):
+    """Each (label, epoch) recorded in turn in one distinct window of `width` seconds."""
+    store = store_of(InMemoryKVStore(clock=lambda: DAY0))
+    return [
+        windows.record(
+            store, "k", windows.distinct_entry(label, at, width), min_total, width, distinct=True
+        )
+        for label, at in labels_at
+    ]
+
+
 def test_a_region_that_left_a_distinct_window_is_not_counted_in_a_later_one():
     """Delivered late, us-east-1 falls between eu-west-1 and sa-east-1, an hour apart: each
     window holding it sees two regions, never three (a label whose last entry left the window
     must leave the count too)."""
     hour = 3600
-    store = store_of(InMemoryKVStore(clock=lambda: DAY0))
-    results = [
-        windows.record(store, "k", windows.distinct_entry(region, at, hour), 3, hour, distinct=True)
-        for region, at in (
-            ("eu-west-1", DAY0),
-            ("sa-east-1", DAY0 + hour),
-            ("us-east-1", DAY0 + hour // 2),
-        )
-    ]
+    results = record_distinct(
+        [("eu-west-1", DAY0), ("sa-east-1", DAY0 + hour), ("us-east-1", DAY0 + hour // 2)]
+    )
     assert [result.total for result in results] == [1, 1, 2]
     assert not results[-1].crossed
 
@@ -189,16 +194,14 @@ def test_a_distinct_windows_firsts_are_each_labels_earliest_entry_inside_it():
     """The stages HijackPlaybook tells (firsts): a label seen exactly one window before the
     end and again later is told at its later entry, the one inside the half-open window."""
     hour = 3600
-    store = store_of(InMemoryKVStore(clock=lambda: DAY0))
-    results = [
-        windows.record(store, "k", windows.distinct_entry(region, at, hour), 3, hour, distinct=True)
-        for region, at in (
+    results = record_distinct(
+        [
             ("eu-west-1", DAY0),
             ("eu-west-1", DAY0 + 540),  # slot-aligned, as distinct entries are
             ("us-east-1", DAY0 + hour),
             ("sa-east-1", DAY0 + hour),
-        )
-    ]
+        ]
+    )
     firsts = {entry.label: entry.epoch for entry in results[-1].firsts}
     assert firsts == {
         "eu-west-1": DAY0 + 540,
@@ -213,15 +216,11 @@ def test_a_distinct_window_is_half_open_too():
     an equivalent mutant, the windows judged after it are half-open whatever it keeps.)"""
     hour = 3600
     for first_at, crossed in ((DAY0, False), (DAY0 + hour // 6, True)):
-        store = store_of(InMemoryKVStore(clock=lambda: DAY0))
-        results = [
-            windows.record(
-                store, "k", windows.distinct_entry(region, at, hour), 3, hour, distinct=True
-            )
-            for region, at in (
+        results = record_distinct(
+            [
                 ("eu-west-1", first_at),
                 ("us-east-1", DAY0 + hour),
                 ("sa-east-1", DAY0 + hour),
-            )
-        ]
+            ]
+        )
         assert results[-1].crossed is crossed and results[-1].total == (3 if crossed else 2)
