@@ -134,14 +134,16 @@ def caller_filters() -> dict[str, str]:
     }
 
 
-# The auto scaling calls that give a group its size, and how far back the queries look for the
-# size a group had (its growth is counted, as the streaming rules count it). The streaming rules
-# remember a group for launch_template_memory_seconds() (90 days); an hourly query reading 90
-# days of CloudTrail costs too much, so a group last sized more than a week before counts its
-# whole new size, as a group the streaming rules never saw.
+# The auto scaling calls that give a group its size, the EC2 calls that give a fleet its target
+# capacity, and how far back the queries look for the size a group or fleet had (its growth is
+# counted, as the streaming rules count it). The streaming rules remember a group for
+# launch_template_memory_seconds() (90 days); an hourly query reading 90 days of CloudTrail costs
+# too much, so a group last sized more than a week before counts its whole new size, as a group
+# the streaming rules never saw.
 GROUP_SIZING_CALLS = ("CreateAutoScalingGroup", "UpdateAutoScalingGroup", "SetDesiredCapacity")
-# The EC2 calls that launch, or ask AWS to launch, new instances (resizes, restarts and fleet
-# modifications are the streaming rules' alone).
+FLEET_SIZING_CALLS = ("CreateFleet", "ModifyFleet", "ModifySpotFleetRequest", "RequestSpotFleet")
+# The EC2 calls that launch, or ask AWS to launch, instances: new ones, stopped ones started
+# again, a resize, a fleet's growth.
 EC2_LAUNCH_CALLS = (
     "CreateFleet",
     "RequestSpotFleet",
@@ -238,7 +240,7 @@ def _fill(
         .replace("{launch_events}", _launch_events(launch_events))
         .replace("{lookback}", lookback)
         .replace("{group_lookback}", GROUP_LOOKBACK)
-        .replace("{group_sizing_calls}", _sql_list(GROUP_SIZING_CALLS))
+        .replace("{sizing_calls}", _sql_list(GROUP_SIZING_CALLS + FLEET_SIZING_CALLS))
         .replace("{fleet_services}", services)
         .replace("{owner_tags}", " ".join(tags))
         .replace("{owner_tag_list}", _sql_list(tags))

@@ -81,7 +81,7 @@ WITH launch_calls AS (
       OR sourceIPAddress IN ({fleet_services}) AS on_behalf
   FROM panther_logs.public.aws_cloudtrail
   WHERE (p_occurs_since('{lookback}')
-      OR (eventSource = 'autoscaling.amazonaws.com' OR eventName LIKE '%Fleet%')
+      OR eventName IN ({sizing_calls})
         AND p_occurs_since('{group_lookback}'))
     AND ({launch_events})
     AND (eventName <> 'ModifyInstanceAttribute' OR requestParameters:instanceType IS NOT NULL
