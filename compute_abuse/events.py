@@ -461,6 +461,28 @@ def auto_scaling_group(
     )
 
 
+def scheduled_group_action(
+    group: str = "workers", desired: Any = None, min_size: Any = None, **overrides: Any
+) -> dict:
+    """PutScheduledUpdateGroupAction (Auto Scaling API reference; camelCase as CloudTrail writes
+    auto scaling calls): a group's desired size, or a new minimum, at a set time."""
+    request: dict = {
+        "autoScalingGroupName": group,
+        "scheduledActionName": "nightly",
+        "startTime": "2024-08-08T01:00:00Z",
+    }
+    if desired is not None:
+        request["desiredCapacity"] = desired
+    if min_size is not None:
+        request["minSize"] = min_size
+    return api_call(
+        "autoscaling.amazonaws.com",
+        "PutScheduledUpdateGroupAction",
+        requestParameters=request,
+        **overrides,
+    )
+
+
 def start_instance_refresh(
     group: str = "workers", desired_configuration: dict | None = None, **overrides: Any
 ) -> dict:

@@ -140,7 +140,12 @@ def caller_filters() -> dict[str, str]:
 # launch_template_memory_seconds() (90 days); an hourly query reading 90 days of CloudTrail costs
 # too much, so a group last sized more than a week before counts its whole new size, as a group
 # the streaming rules never saw.
-GROUP_SIZING_CALLS = ("CreateAutoScalingGroup", "UpdateAutoScalingGroup", "SetDesiredCapacity")
+GROUP_SIZING_CALLS = (
+    "CreateAutoScalingGroup",
+    "UpdateAutoScalingGroup",
+    "SetDesiredCapacity",
+    "PutScheduledUpdateGroupAction",  # counted when made, as the streaming rules count it
+)
 FLEET_SIZING_CALLS = ("CreateFleet", "ModifyFleet", "ModifySpotFleetRequest", "RequestSpotFleet")
 # The EC2 calls that launch, or ask AWS to launch, instances: new ones, stopped ones started
 # again, a resize, a fleet's growth.

@@ -41,6 +41,7 @@ from compute_abuse.events import (
     run_job_flow,
     run_scheduled_instances,
     run_task,
+    scheduled_group_action,
     service_launch,
     start_build,
     start_instances,
@@ -602,6 +603,36 @@ def test_sql_prices_started_instances_by_their_launch_and_resizes_by_their_new_t
     assert counts == {USER + "mallory": 3}  # the start's three; resizes ask for no instance
 
 
+def test_sql_counts_a_scheduled_actions_growth_and_charges_the_groups_launches_to_its_author():
+    """A scheduled action sizes a group when it is made, as the streaming rules count it: its
+    desired size (else its new minimum) over the size last given the group, at the group's
+    type; its author owns the group's next launches. An everyday morning schedule stays below
+    every threshold."""
+    platform, mallory = iam_user("platform"), iam_user("mallory")
+    gpus = auto_scaling_group(desired=2, override_types=("g5.12xlarge",), userIdentity=platform)
+    web = auto_scaling_group(desired=2, override_types=("c5.large",), userIdentity=platform)
+    web["requestParameters"]["autoScalingGroupName"] = "web"
+    gpus["eventTime"] = web["eventTime"] = at(30)
+    events = [
+        gpus,
+        web,
+        scheduled_group_action("workers", desired=40, userIdentity=mallory, eventTime=at(3)),
+        scheduled_group_action("web", min_size=6, userIdentity=platform, eventTime=at(3)),
+        service_launch(
+            "g5.48xlarge", 1, {"aws:autoscaling:groupName": "workers"}, event_time=at(2)
+        ),
+    ]
+    mallory_vcpus = 38 * 48 + (192 - 48)  # the growth, and what the bigger launch adds over it
+    rows = {
+        (r["window_kind"], r["grouped_value"], r["span"]): r for r in sql.run(VCPU, events, NOW)
+    }
+    row = rows[("principal", USER + "mallory", "8 hours")]
+    assert (row["total_vcpus"], row["total_accelerators"]) == (mallory_vcpus, 38 * 4 + 8 - 4)
+    assert not [key for key in rows if key[1] == USER + "platform"]
+    streaming = window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events)
+    assert streaming[("principal", USER + "mallory", "8 hours")] == mallory_vcpus
+
+
 def test_sql_counts_a_fleets_growth_at_its_type_and_charges_its_launches_to_who_grew_it():
     """ModifyFleet and ModifySpotFleetRequest grow a fleet over its last target: at the type it
     named, in vCPUs for a fleet created in vCPUs (one instance asked, as its request counts),
@@ -681,6 +712,7 @@ def _random_request(api, rng, count, group, launched_ids, fleet_ids):
         "spot fleet": lambda: request_spot_fleet(("c5.large",), count),
         "scheduled": lambda: run_scheduled_instances("c5.large", count),
         "size": lambda: set_desired_capacity(group, count),
+        "schedule": lambda: scheduled_group_action(group, **{rng.choice(SCHEDULED): count}),
         "modify spot fleet": lambda: modify_spot_fleet_request("sfr-1", count),
     }
     return plain[api]()
@@ -688,8 +720,9 @@ def _random_request(api, rng, count, group, launched_ids, fleet_ids):
 
 APIS = [
     *("run", "fleet", "spot", "spot fleet", "scheduled", "group", "size"),
-    *("start", "resize", "modify fleet", "modify spot fleet"),
+    *("start", "resize", "modify fleet", "modify spot fleet", "schedule"),
 ]
+SCHEDULED = ("desired", "min_size")  # a scheduled action's new desired size, or its minimum
 
 
 def random_requests(seed, actors=3, calls=45):
@@ -722,6 +755,7 @@ def random_requests(seed, actors=3, calls=45):
         tags = {
             "group": {"aws:autoscaling:groupName": group},
             "size": {"aws:autoscaling:groupName": group},
+            "schedule": {"aws:autoscaling:groupName": group},
             "fleet": {"aws:ec2:fleet-id": response.get("CreateFleetResponse", {}).get("fleetId")},
             "spot fleet": {"aws:ec2spot:fleet-request-id": response.get("spotFleetRequestId")},
         }.get(api)
