@@ -937,9 +937,7 @@ def group_size(event: Mapping) -> int | None:
         return summary.requested_instance_count if capacity_group_name(event) else None
     if source == EC2_EVENT_SOURCE:
         return _fleet_resize(view).target
-    if event_name(view) == "PutScheduledUpdateGroupAction":  # desired, else a new minimum
-        return desired_or_minimum(request)
-    return as_count(request.get("desiredCapacity"))
+    return desired_or_minimum(request)  # an auto scaling group: desired, else a new minimum
 
 
 def with_group_growth(

@@ -696,7 +696,8 @@ def _random_request(api, rng, count, group, launched_ids, fleet_ids):
     if api == "group":
         name = rng.choice(["CreateAutoScalingGroup", "UpdateAutoScalingGroup"])
         types = rng.choice([(), ("c5.large",), ("c5.2xlarge",)])  # () its template's
-        event = auto_scaling_group(name, desired=count, override_types=types)
+        size = rng.choice([{"desired": count}, {"min_size": count}])  # desired, else a minimum
+        event = auto_scaling_group(name, override_types=types, **size)
         event["requestParameters"]["autoScalingGroupName"] = group
         return event
     if api == "start":

@@ -867,6 +867,38 @@ def test_an_exact_capacity_policy_counts_growth_over_the_last_size(kv):
     assert json.loads(alert.alert_context_output)["window_total"] == 20 * 48
 
 
+@pytest.mark.parametrize("event_name", ["UpdateAutoScalingGroup", "PutScheduledUpdateGroupAction"])
+@pytest.mark.parametrize("threshold, alerts", [(4, 1), (5, 0)])
+def test_a_raised_minimum_counts_the_groups_growth_not_the_whole_minimum(
+    kv, monkeypatch, event_name, threshold, alerts
+):
+    """A group of 10 c5.4xlarge whose minimum is raised to 12 grows by 2 (not 12: ten run
+    already); a desired size of 14 then grows it by 2 more: 4 instances, 64 vCPUs in all."""
+    import ec2_compute_config as config
+
+    group = auto_scaling_group(
+        desired=10,
+        override_types=("c5.4xlarge",),
+        eventTime=at(T0 - 86400),
+        userIdentity=iam_user("platform"),
+    )
+    events = [
+        group,
+        autoscaling(event_name, {"autoScalingGroupName": "workers", "minSize": 12}),
+        autoscaling(
+            "SetDesiredCapacity",
+            {"autoScalingGroupName": "workers", "desiredCapacity": 14},
+            T0 + 60,
+        ),
+    ]
+    monkeypatch.setattr(config, "HIGH_INSTANCE_COUNT_THRESHOLD", threshold)
+    monkeypatch.setattr(config, "VCPU_SURGE_THRESHOLD", threshold * 16 - 1)  # above it at 4
+    for name in ("VCPUSurge", "HighInstanceCount"):  # VCPUSurge remembers the group's sizes
+        rule = load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{name}"))
+        mallory = [a for a in kv.run(rule, events) if "user/mallory" in a.dedup_output]
+        assert len(mallory) == alerts, name
+
+
 def test_everyday_scheduled_and_policy_scaling_stays_quiet(kv):
     """A group of c5.large raised from 2 to 6 every morning by a schedule, and a +2 policy run
     by hand."""
