@@ -265,6 +265,20 @@ def test_a_dry_run_of_large_capacity_is_a_stage_from_the_minimum_on(
     assert len(kv.run(playbook, [new_key, dry_run, protection])) == alerts
 
 
+# PLAYBOOK_LARGE_LAUNCH_VCPUS: four m5.24xlarge (384 vCPUs) in one call are large, three are not
+@pytest.mark.parametrize("count, alerts", [(4, 1), (3, 0)])
+def test_a_launch_of_large_capacity_is_a_stage_from_the_minimum_on(kv, playbook, count, alerts):
+    new_key = api_call(
+        "iam.amazonaws.com",
+        "CreateAccessKey",
+        eventTime=at(DAY0),
+        userIdentity=iam_user("mallory"),
+        requestParameters={"userName": "mallory"},
+    )
+    large = launch("m5.24xlarge", count, DAY0 + MINUTE)
+    assert len(kv.run(playbook, [new_key, large, protect(DAY0 + 2 * MINUTE)])) == alerts
+
+
 def test_instance_type_look_ups_are_recon_only_from_ec2(kv, playbook):
     spoofed = api_call(
         "example.amazonaws.com",

@@ -148,6 +148,21 @@ def test_protecting_an_unusual_instance_alerts(kv):
     assert json.loads(alert.alert_context_output)["protected_instance_types"] == ["g5.12xlarge"]
 
 
+@pytest.mark.parametrize("days, alerts", [(6, 1), (8, 0)])
+def test_an_unusual_instance_is_remembered_for_a_week_of_event_time(kv, days, alerts):
+    """Protecting an unusual instance launched 6 days before alerts; 8 days before, it is
+    forgotten (the account's later unusual launch prunes what is older than the memory)."""
+
+    def gpu_launch(instance_id, epoch):
+        item = launched_item("g5.12xlarge", instance_id=instance_id)
+        return run_instances("g5.12xlarge", launched=[item], event_time=at(epoch))
+
+    later = T0 + days * 86400
+    events = [gpu_launch("i-gpu-old", T0), gpu_launch("i-gpu-new", later)]
+    events.append(protect("i-gpu-old", later + 60, "ops"))
+    assert len(kv.run(rule("TerminationProtection"), events)) == alerts
+
+
 def test_protection_after_a_burst_within_the_hour_only(kv):
     burst = run_instances("c5.large", 6, 6, identity=iam_user("mallory"), event_time=at(T0))
     soon = protect("i-any", T0 + 1800)
