@@ -248,18 +248,22 @@ def test_two_principals_each_with_two_stages_stay_apart(kv, playbook):
     assert kv.run(playbook, events) == []
 
 
+def new_access_key(epoch, user="mallory"):
+    return api_call(
+        "iam.amazonaws.com",
+        "CreateAccessKey",
+        eventTime=at(epoch),
+        userIdentity=iam_user(user),
+        requestParameters={"userName": user},
+    )
+
+
 # DryRunProbe's threshold: 64 vCPUs (m5.16xlarge) is large, 48 (m5.12xlarge) is not
 @pytest.mark.parametrize("instance_type, alerts", [("m5.16xlarge", 1), ("m5.12xlarge", 0)])
 def test_a_dry_run_of_large_capacity_is_a_stage_from_the_minimum_on(
     kv, playbook, instance_type, alerts
 ):
-    new_key = api_call(
-        "iam.amazonaws.com",
-        "CreateAccessKey",
-        eventTime=at(DAY0),
-        userIdentity=iam_user("mallory"),
-        requestParameters={"userName": "mallory"},
-    )
+    new_key = new_access_key(DAY0)
     dry_run = launch(instance_type, 1, DAY0 + MINUTE, error_code="Client.DryRunOperation")
     protection = protect(DAY0 + 2 * MINUTE)
     assert len(kv.run(playbook, [new_key, dry_run, protection])) == alerts
@@ -268,13 +272,7 @@ def test_a_dry_run_of_large_capacity_is_a_stage_from_the_minimum_on(
 # PLAYBOOK_LARGE_LAUNCH_VCPUS: four m5.24xlarge (384 vCPUs) in one call are large, three are not
 @pytest.mark.parametrize("count, alerts", [(4, 1), (3, 0)])
 def test_a_launch_of_large_capacity_is_a_stage_from_the_minimum_on(kv, playbook, count, alerts):
-    new_key = api_call(
-        "iam.amazonaws.com",
-        "CreateAccessKey",
-        eventTime=at(DAY0),
-        userIdentity=iam_user("mallory"),
-        requestParameters={"userName": "mallory"},
-    )
+    new_key = new_access_key(DAY0)
     large = launch("m5.24xlarge", count, DAY0 + MINUTE)
     assert len(kv.run(playbook, [new_key, large, protect(DAY0 + 2 * MINUTE)])) == alerts
 
