@@ -696,8 +696,7 @@ def _random_request(api, rng, count, group, launched_ids, fleet_ids):
     if api == "group":
         name = rng.choice(["CreateAutoScalingGroup", "UpdateAutoScalingGroup"])
         types = rng.choice([(), ("c5.large",), ("c5.2xlarge",)])  # () its template's
-        size = rng.choice([{"desired": count}, {"min_size": count}])  # desired, else a minimum
-        event = auto_scaling_group(name, override_types=types, **size)
+        event = auto_scaling_group(name, override_types=types, **{rng.choice(SIZES): count})
         event["requestParameters"]["autoScalingGroupName"] = group
         return event
     if api == "start":
@@ -713,7 +712,7 @@ def _random_request(api, rng, count, group, launched_ids, fleet_ids):
         "spot fleet": lambda: request_spot_fleet(("c5.large",), count),
         "scheduled": lambda: run_scheduled_instances("c5.large", count),
         "size": lambda: set_desired_capacity(group, count),
-        "schedule": lambda: scheduled_group_action(group, **{rng.choice(SCHEDULED): count}),
+        "schedule": lambda: scheduled_group_action(group, **{rng.choice(SIZES): count}),
         "modify spot fleet": lambda: modify_spot_fleet_request("sfr-1", count),
     }
     return plain[api]()
@@ -723,7 +722,7 @@ APIS = [
     *("run", "fleet", "spot", "spot fleet", "scheduled", "group", "size"),
     *("start", "resize", "modify fleet", "modify spot fleet", "schedule"),
 ]
-SCHEDULED = ("desired", "min_size")  # a scheduled action's new desired size, or its minimum
+SIZES = ("desired", "min_size")  # what a group's sizing call gives: a desired size, or a minimum
 
 
 def random_requests(seed, actors=3, calls=45):

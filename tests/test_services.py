@@ -782,12 +782,13 @@ def autoscaling(event_name, request, epoch=T0, user="mallory"):
     )
 
 
-def gpu_group(epoch=T0 - 86400, desired=2):
-    """The platform team's group of g5.12xlarge (48 vCPUs, 4 GPUs), created the day before."""
+def platform_group(instance_type="g5.12xlarge", desired=2):
+    """The platform team's group "workers", created the day before: by default of g5.12xlarge
+    (48 vCPUs, 4 GPUs)."""
     return auto_scaling_group(
         desired=desired,
-        override_types=("g5.12xlarge",),
-        eventTime=at(epoch),
+        override_types=(instance_type,),
+        eventTime=at(T0 - 86400),
         userIdentity=iam_user("platform"),
     )
 
@@ -832,7 +833,7 @@ def test_a_scheduled_action_growing_a_gpu_group_is_charged_to_who_scheduled_it(k
             "desiredCapacity": 40,
         },
     )
-    (alert,) = kv.run(surge, [gpu_group(), action])
+    (alert,) = kv.run(surge, [platform_group(), action])
     context = json.loads(alert.alert_context_output)
     assert context["window_total"] == 38 * 48 and alert.dedup_output.endswith("user/mallory")
     assert context["requested_accelerator_count"] == 38 * 4
@@ -852,7 +853,7 @@ def test_executing_a_scaling_policy_counts_its_adjustment(kv, policy_name):
         "ExecutePolicy",
         {"autoScalingGroupName": "workers", "policyName": policy_name, "honorCooldown": False},
     )
-    (alert,) = kv.run(surge, [gpu_group(), scaling_policy(), execute])
+    (alert,) = kv.run(surge, [platform_group(), scaling_policy(), execute])
     assert json.loads(alert.alert_context_output)["window_total"] == 50 * 48
     assert alert.dedup_output.endswith("user/mallory")
 
@@ -862,7 +863,7 @@ def test_an_exact_capacity_policy_counts_growth_over_the_last_size(kv):
     execute = autoscaling(
         "ExecutePolicy", {"autoScalingGroupName": "workers", "policyName": "exact"}
     )
-    events = [gpu_group(desired=10), scaling_policy("ExactCapacity", 30, "exact"), execute]
+    events = [platform_group(desired=10), scaling_policy("ExactCapacity", 30, "exact"), execute]
     (alert,) = kv.run(surge, events)
     assert json.loads(alert.alert_context_output)["window_total"] == 20 * 48
 
@@ -876,14 +877,8 @@ def test_a_raised_minimum_counts_the_groups_growth_not_the_whole_minimum(
     already); a desired size of 14 then grows it by 2 more: 4 instances, 64 vCPUs in all."""
     import ec2_compute_config as config
 
-    group = auto_scaling_group(
-        desired=10,
-        override_types=("c5.4xlarge",),
-        eventTime=at(T0 - 86400),
-        userIdentity=iam_user("platform"),
-    )
     events = [
-        group,
+        platform_group("c5.4xlarge", desired=10),
         autoscaling(event_name, {"autoScalingGroupName": "workers", "minSize": 12}),
         autoscaling(
             "SetDesiredCapacity",
@@ -902,12 +897,7 @@ def test_a_raised_minimum_counts_the_groups_growth_not_the_whole_minimum(
 def test_everyday_scheduled_and_policy_scaling_stays_quiet(kv):
     """A group of c5.large raised from 2 to 6 every morning by a schedule, and a +2 policy run
     by hand."""
-    group = auto_scaling_group(
-        desired=2,
-        override_types=("c5.large",),
-        eventTime=at(T0 - 86400),
-        userIdentity=iam_user("platform"),
-    )
+    group = platform_group("c5.large")
     schedule = {
         "autoScalingGroupName": "workers",
         "scheduledActionName": "morning",
