@@ -11,6 +11,7 @@ tests and the parallel harness.
 """
 
 import contextlib
+import functools
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -123,17 +124,28 @@ def moto_kv_table() -> Iterator[None]:
     _set_environment(_MOTO_ENVIRONMENT)
     try:
         with mock_aws():
-            boto3.resource("dynamodb", region_name="us-east-1").create_table(
+            # moto empties boto3's default session on entry; one botocore session, made after
+            # moto is imported (so its requests go to moto), keeps the service models it loaded
+            # from one block to the next (loading them was most of a block's cost).
+            boto3.setup_default_session(botocore_session=_botocore_session())
+            caching._KV_TABLE = None  # the caching code's own table, made on this session
+            caching.kv_table().meta.client.create_table(
                 TableName=KV_TABLE,
                 KeySchema=[{"AttributeName": "key", "KeyType": "HASH"}],
                 AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}],
                 BillingMode="PAY_PER_REQUEST",
             )
-            caching._KV_TABLE = None  # the client is cached per table
             yield
     finally:
         caching._KV_TABLE = None
         _set_environment(saved)
+
+
+@functools.cache
+def _botocore_session():
+    import botocore.session
+
+    return botocore.session.get_session()
 
 
 def _set_environment(values: dict) -> None:
