@@ -168,14 +168,14 @@ def run_instances(
             "Client.DryRunOperation": "Request would have succeeded, but DryRun flag is set.",
             "Client.UnauthorizedOperation": "You are not authorized to perform this operation.",
         }.get(error_code, "An error occurred.")
-    event.update(overrides)
-    return event
+    return _overridden(event, overrides)
 
 
 def service_launch(
     instance_type: str = "c5.large",
     count: int = 1,
     tags: dict | None = None,
+    *,
     service: str = "autoscaling.amazonaws.com",
     **overrides: Any,
 ) -> dict:
@@ -204,6 +204,32 @@ def service_launch(
     return event
 
 
+# A CloudTrail record's top-level fields (AWS's "CloudTrail record contents" reference) and, below,
+# Panther's p_ fields: the only overrides a factory takes. Any other keyword is a mistake, such as
+# `identity=` where a factory takes `userIdentity=`, that would otherwise leave the default
+# caller in place without a word.
+RECORD_FIELDS = frozenset(
+    {
+        *("eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion"),
+        *("sourceIPAddress", "userAgent", "errorCode", "errorMessage", "requestParameters"),
+        *("responseElements", "additionalEventData", "requestID", "eventID", "readOnly"),
+        *("resources", "eventType", "apiVersion", "managementEvent", "recipientAccountId"),
+        *("serviceEventDetails", "sharedEventID", "vpcEndpointId", "vpcEndpointAccountId"),
+        *("eventCategory", "tlsDetails", "sessionCredentialFromConsole", "addendum"),
+        *("edgeDeviceDetails", "insightDetails"),
+    }
+)
+
+
+def _overridden(event: dict, overrides: dict) -> dict:
+    """`event` with `overrides` set; a keyword that is no record field is refused (TypeError)."""
+    unknown = sorted(k for k in overrides if k not in RECORD_FIELDS and not k.startswith("p_"))
+    if unknown:
+        raise TypeError(f"not CloudTrail record fields (a misspelt keyword?): {', '.join(unknown)}")
+    event.update(overrides)
+    return event
+
+
 def api_call(event_source: str, event_name: str, **overrides: Any) -> dict:
     """Any other CloudTrail API call, for negative tests."""
     event = {
@@ -221,8 +247,7 @@ def api_call(event_source: str, event_name: str, **overrides: Any) -> dict:
         "recipientAccountId": ACCOUNT_ID,
         "p_log_type": "AWS.CloudTrail",
     }
-    event.update(overrides)
-    return event
+    return _overridden(event, overrides)
 
 
 def start_instances(instance_ids: list, **overrides: Any) -> dict:

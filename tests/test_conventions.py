@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from compute_abuse import REPO_ROOT, docs
+from compute_abuse import REPO_ROOT, docs, events
 from compute_abuse.content import load_rule, load_specs, specs_of_type
 
 DETECTIONS = docs.detection_specs()
@@ -144,3 +144,17 @@ def test_no_formatter_overrides():
         if marker.search(line)
     ]
     assert overridden == []
+
+
+def test_a_factory_refuses_a_keyword_that_is_no_record_field():
+    """A misspelt keyword once left the default caller in place without a word: the factories
+    set record fields only."""
+    mallory = events.iam_user("mallory")
+    with pytest.raises(TypeError, match="identity"):
+        events.auto_scaling_group(identity=mallory)  # it takes userIdentity=
+    with pytest.raises(TypeError, match="capacityProviderStrategy"):
+        events.run_task("web", capacityProviderStrategy=None)  # a request parameter
+    with pytest.raises(TypeError):
+        events.service_launch("c5.large", 1, {}, "2024-08-01T12:00:00Z")  # service by keyword
+    assert events.auto_scaling_group(userIdentity=mallory)["userIdentity"] == mallory
+    assert events.run_instances(identity=mallory, p_source_label="x")["p_source_label"] == "x"

@@ -372,7 +372,8 @@ def ecs(factory, *args, epoch=T0, user="mallory", **kwargs):
         (lambda: run_task("cron", 4, cpu="256"), 4, 1, 0),
         # Placed on EC2 container instances: counted there, so no vCPUs here.
         (lambda: run_task("web", 6, launch_type="EC2"), 6, 0, 0),
-        (lambda: run_task("web", 2, launch_type=None, capacityProviderStrategy=None), 2, 8, 0),
+        # Neither a launch type nor a capacity provider strategy: tasks listed with their cpu.
+        (lambda: run_task("web", 2, launch_type=None), 2, 8, 0),
         # Task-level overrides size the request; the response is still what launched.
         (
             lambda: {
