@@ -11,6 +11,7 @@ from compute_abuse.events import (
     REGIONS,
     api_call,
     assumed_role,
+    create_fleet,
     iam_user,
     launched_item,
     run_instances,
@@ -161,6 +162,34 @@ def test_an_unusual_instance_is_remembered_for_a_week_of_event_time(kv, days, al
     events = [gpu_launch("i-gpu-old", T0), gpu_launch("i-gpu-new", later)]
     events.append(protect("i-gpu-old", later + 60, "ops"))
     assert len(kv.run(rule("TerminationProtection"), events)) == alerts
+
+
+def test_each_instance_is_judged_by_its_own_type(kv):
+    """An instant fleet launched a GPU instance and a t3.micro: protecting the GPU instance is
+    High, protecting the t3.micro only pairs with the launch burst (Medium), never "unusual"."""
+    launch = create_fleet(
+        ("p3.2xlarge", "t3.micro"),
+        2,
+        launched=[("p3.2xlarge", 1), ("t3.micro", 1)],
+        identity=iam_user("mallory"),
+        eventTime=at(T0),
+    )
+    gpu, small = (
+        item["instanceIds"]["item"][0]
+        for item in launch["responseElements"]["CreateFleetResponse"]["fleetInstanceSet"]["item"]
+    )
+    alerts = kv.run(
+        rule("TerminationProtection"), [launch, protect(gpu, T0 + 600), protect(small, T0 + 900)]
+    )
+    judged = {
+        tuple(context["protected_instance_ids"]): (alert.severity_output, context["reason"])
+        for alert in alerts
+        for context in [json.loads(alert.alert_context_output)]
+    }
+    assert judged == {
+        (gpu,): ("HIGH", "protected unusual instance(s) [p3.2xlarge]"),
+        (small,): ("MEDIUM", "protected instances within 60 minutes of a launch burst"),
+    }
 
 
 def test_protection_after_a_burst_within_the_hour_only(kv):

@@ -42,6 +42,7 @@ from ec2_compute_helpers import (
     launch_alert_context,
     launch_disables_termination,
     launch_outcome,
+    launched_instances,
     launched_on_behalf,
     merged_events,
     principal,
@@ -88,7 +89,10 @@ def _store():
 
 
 class Keys(NamedTuple):
-    instances: str  # unusual instances launched in the account (written by launches)
+    # Unusual instances launched in the account (written by launches): only those, apart from the
+    # ledger's memory of every launched instance, so that a busy account's everyday launches
+    # (that memory keeps the latest MAX_ENTRIES) cannot push out a GPU instance protected later.
+    instances: str
     bursts: str  # the principal's launch bursts (written by launches)
     protections: str  # protection calls in the account (written by protection calls)
 
@@ -135,11 +139,10 @@ def _judge_launch(event, epoch):
     if not burst:
         return _NOTHING
     keys = _keys(event)
-    instances = (
-        [Entry(epoch, instance_id, 0, label=unusual[0]) for instance_id in summary.instance_ids]
-        if unusual
-        else []
-    )
+    unusual_ids = _unusual_instances(event, summary, unusual)
+    instances = [
+        Entry(epoch, i, 0, label=instance_type) for i, instance_type in unusual_ids.items()
+    ]
     burst_entry = Entry(epoch, event_id(event), summary.instance_count, summary.accelerators)
     degraded = remember(_store(), keys.instances, instances, settings.memory_seconds)
     degraded = remember(_store(), keys.bursts, [burst_entry], settings.window_seconds) or degraded
@@ -148,11 +151,12 @@ def _judge_launch(event, epoch):
         return Verdict(reason, summary.instance_ids, tuple(unusual), (event_id(event),), degraded)
     protections, read_degraded = remembered(_store(), keys.protections)
     found = Verdict("", (), (), (event_id(event),), degraded or read_degraded, on_launch=True)
-    own = {entry_id(instance_id): instance_id for instance_id in summary.instance_ids}
-    protected = tuple(own[key] for key in own if key in protections) if unusual else ()
+    own = {entry_id(instance_id): instance_id for instance_id in unusual_ids}
+    protected = tuple(own[key] for key in own if key in protections)
     if protected:
+        types = tuple(dict.fromkeys(unusual_ids[i] for i in protected))
         return found._replace(
-            reason=_unusual_reason(unusual), instance_ids=protected, instance_types=tuple(unusual)
+            reason=_unusual_reason(types), instance_ids=protected, instance_types=types
         )
     tag = _protector_tag(event)
     end = epoch + settings.window_seconds
@@ -166,6 +170,23 @@ def _judge_launch(event, epoch):
             reason=_burst_reason(settings), instance_ids=tuple(entry.event_id for entry in soon)
         )
     return _NOTHING._replace(degraded=found.degraded)
+
+
+def _unusual_instances(event, summary, unusual) -> dict:
+    """The launch's unusual instances (ID -> type), each judged by its own type where the
+    response names it (a fleet may launch a GPU instance beside a t3.micro), else by the launch's
+    types when all of them are unusual."""
+    if not unusual:
+        return {}
+    own_types = {i.instance_id: i.instance_type for i in launched_instances(event)}
+    unusual_types = set(unusual)
+    all_unusual = unusual_types >= set(summary.instance_types)
+    found = {}
+    for instance_id in summary.instance_ids:
+        instance_type = own_types.get(instance_id)
+        if instance_type in unusual_types or (instance_type is None and all_unusual):
+            found[instance_id] = instance_type or unusual[0]
+    return found
 
 
 def _unusual_reason(types):
