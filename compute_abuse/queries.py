@@ -235,7 +235,7 @@ def _fill(
     return (
         sql.replace(
             "{instance_type_values}",
-            _values([f"('{name}', {row[0]}, {row[1]})" for name, row in typed.items()], 6),
+            _values([f"('{name}', {row[0]}, {row[1]})" for name, row in typed.items()], 9),
         )
         .replace("{accelerated_type_values}", _values(accelerated, per_line=4))
         .replace(

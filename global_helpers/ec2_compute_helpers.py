@@ -852,6 +852,18 @@ def desired_or_minimum(request: Mapping) -> int | None:
     return desired if desired is not None else as_count(request.get("minSize"))
 
 
+def gives_minimum_only(event: Mapping) -> bool:
+    """Whether an auto scaling call gives its group a minimum and no desired size: AWS raises
+    the group to that minimum, and never lowers it (its size is the larger of the two)."""
+    view = read_view(event)
+    request = as_mapping(view.get("requestParameters"))
+    return (
+        as_text(view.get("eventSource")) == AUTOSCALING_EVENT_SOURCE
+        and as_count(request.get("desiredCapacity")) is None
+        and as_count(request.get("minSize")) is not None
+    )
+
+
 _POLICY_ARN_NAME = re.compile(r"policyName/(.+)$")
 
 

@@ -91,6 +91,7 @@ from ec2_compute_helpers import (
     event_time_epoch,
     fleet_in_vcpus,
     function_ref,
+    gives_minimum_only,
     group_size,
     instance_floor,
     job_definition_ref,
@@ -627,7 +628,10 @@ def launch_with_template(
         else:
             summary = with_template_types(summary, lookup.instance_types)
     if grows_a_group:
-        summary = _group_growth(event, summary, store, remember_launched, lookup.adjustment)
+        unknown = lookup.status == STATUS_UNKNOWN
+        summary = _group_growth(
+            event, summary, store, remember_launched, lookup.adjustment, unknown
+        )
     lookup = _owners(event, summary, lookup, store, charged_back)
     if lookup.status or grows_a_group or charged_back:
         return _judge(event, summary, lookup)
@@ -693,13 +697,19 @@ _ON_INSTANCES = "task:instances"
 
 
 def _group_growth(
-    event: Mapping, summary: LaunchSummary, store: KVStore, write: bool, adjustment: tuple = ()
+    event: Mapping,
+    summary: LaunchSummary,
+    store: KVStore,
+    write: bool,
+    adjustment: tuple = (),
+    template_unknown: bool = False,
 ):
     """A group's (or service's) new size as growth over the size the pack last saw it given
     (before this event's time), priced by the types (one task's size) last seen for it; one the
     pack never saw counts its whole new size. Creating is all growth. ExecutePolicy's new size is
-    its policy's `adjustment` applied to the last size. With `write`, the new size and types
-    (task size) are kept."""
+    its policy's `adjustment` applied to the last size. A call naming a template the pack never
+    saw (`template_unknown`) is counted by number: its group now runs that template's types,
+    and its launches count in full. With `write`, the new size and types (task size) are kept."""
     if summary.event_name in _FLEET_CREATES and not write:
         return summary  # priced by its request; only remembered (by VCPUSurge, the one writer)
     name = capacity_group_name(event)
@@ -727,6 +737,8 @@ def _group_growth(
     label_types = label.removeprefix(_IN_VCPUS_LABEL)
     sized_directly = in_vcpus or summary.event_name in _FLEET_CREATES or bool(adjustment) or refresh
     amount = (size or 0) if sized_directly else summary.requested_instance_count
+    if earlier and summary.event_name not in _CREATES and gives_minimum_only(event):
+        amount = max(amount, earlier[-1].amount)  # a new minimum never lowers the group
     if write:
         keep = as_int(launch_template_memory_seconds(), LAUNCH_TEMPLATE_MEMORY_SECONDS)
         remember(store, key, [Entry(epoch, event_id(event), amount, 0, entry_label(label))], keep)
@@ -739,7 +751,7 @@ def _group_growth(
     elif summary.event_name not in _CREATES and earlier:
         grown_by = max(grown_by - earlier[-1].amount, 0)
     if summary.event_name not in SERVICE_EVENTS:
-        types = label_types.split(",") if label_types else []
+        types = label_types.split(",") if label_types and not template_unknown else []
         return with_group_growth(summary, grown_by, types, in_vcpus)
     grown = summary._replace(
         requested_instance_count=grown_by,

@@ -97,6 +97,19 @@ def test_a_group_moved_to_an_unknown_template_is_not_priced_by_its_older_types(k
     assert context(surge)["window_total"] == 4 + 30 * 48
 
 
+def test_a_group_created_again_on_an_unknown_template_is_not_priced_by_the_old_groups_types(
+    kv, rules
+):
+    """A group of c5.2xlarge, deleted and created again under its name on a template the pack
+    never saw: the new group's 20 instances are counted by number (no vCPUs: its types are the
+    template's), and what it launches is charged in full, once."""
+    first = by(auto_scaling_group, "CreateAutoScalingGroup", 2, override_types=("c5.2xlarge",))
+    again = by(auto_scaling_group, "CreateAutoScalingGroup", 20, epoch=T0 + 30)
+    events = [first, again, *launches("g5.12xlarge", (10, 10))]
+    (surge,) = kv.run(rules["VCPUSurge"], events)
+    assert context(surge)["window_total"] == 2 * 8 + 20 * 48
+
+
 def test_a_group_the_pack_never_saw_sized_keeps_the_service_as_actor(kv, rules):
     """No owner known (the group predates the pack): not counted again, and an unusual type is
     the service role's, at Medium, as before."""

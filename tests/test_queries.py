@@ -633,6 +633,34 @@ def test_sql_counts_a_scheduled_actions_growth_and_charges_the_groups_launches_t
     assert streaming[("principal", USER + "mallory", "8 hours")] == mallory_vcpus
 
 
+@pytest.mark.parametrize("minimum_call", ["update", "schedule"])
+def test_sql_and_streaming_keep_a_groups_size_when_its_minimum_is_lowered(minimum_call):
+    """A group of 80 c5.4xlarge whose minimum is set to 12 still runs 80 (a new minimum raises
+    a group, never lowers it): sized to 131 next, it grows by 51 (816 vCPUs), not by 119."""
+    platform, mallory = iam_user("platform"), iam_user("mallory")
+    group = auto_scaling_group(desired=80, override_types=("c5.4xlarge",), userIdentity=platform)
+    group["eventTime"] = at(30)
+    minimum = {
+        "update": lambda: auto_scaling_group("UpdateAutoScalingGroup", min_size=12),
+        "schedule": lambda: scheduled_group_action("workers", min_size=12),
+    }[minimum_call]()
+    minimum.update(userIdentity=mallory, eventTime=at(3))
+    resize = api_call(
+        "autoscaling.amazonaws.com",
+        "SetDesiredCapacity",
+        requestParameters={"autoScalingGroupName": "workers", "desiredCapacity": 131},
+        userIdentity=mallory,
+        eventTime=at(2),
+    )
+    events = [group, minimum, resize]
+    key = ("principal", USER + "mallory", "8 hours")
+    rows = {
+        (r["window_kind"], r["grouped_value"], r["span"]): r for r in sql.run(VCPU, events, NOW)
+    }
+    assert rows[key]["total_vcpus"] == 51 * 16
+    assert window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events)[key] == 51 * 16
+
+
 def test_sql_counts_a_fleets_growth_at_its_type_and_charges_its_launches_to_who_grew_it():
     """ModifyFleet and ModifySpotFleetRequest grow a fleet over its last target: at the type it
     named, in vCPUs for a fleet created in vCPUs (one instance asked, as its request counts),
@@ -738,7 +766,7 @@ def random_requests(seed, actors=3, calls=45):
         count = rng.randint(1, 8)
         error = rng.choice([None] * 12 + ["Client.VcpuLimitExceeded"] * 2 + ["DryRunOperation"])
         api = rng.choice(APIS)
-        group = f"{user}-group{rng.randrange(2)}"
+        group = f"group{rng.randrange(2)}"  # sized by several actors, often
         event = _random_request(api, rng, count, group, launched_ids, fleet_ids)
         event.update(userIdentity=iam_user(user), eventTime=at(7, n * 9))
         if error:

@@ -895,6 +895,30 @@ def test_a_raised_minimum_counts_the_groups_growth_not_the_whole_minimum(
         assert len(mallory) == alerts, name
 
 
+@pytest.mark.parametrize("event_name", ["UpdateAutoScalingGroup", "PutScheduledUpdateGroupAction"])
+@pytest.mark.parametrize("desired, alerts", [(20, 0), (21, 1)])
+def test_a_lowered_minimum_leaves_the_groups_size(kv, monkeypatch, event_name, desired, alerts):
+    """A group of 20 whose minimum is set to 12 still runs 20 (AWS raises a group to a new
+    minimum, never lowers it): sizing it to 20 again grows nothing, to 21 grows one instance."""
+    import ec2_compute_config as config
+
+    events = [
+        platform_group("c5.4xlarge", desired=20),
+        autoscaling(event_name, {"autoScalingGroupName": "workers", "minSize": 12}),
+        autoscaling(
+            "SetDesiredCapacity",
+            {"autoScalingGroupName": "workers", "desiredCapacity": desired},
+            T0 + 60,
+        ),
+    ]
+    monkeypatch.setattr(config, "HIGH_INSTANCE_COUNT_THRESHOLD", 1)
+    monkeypatch.setattr(config, "VCPU_SURGE_THRESHOLD", 15)  # one c5.4xlarge is above it
+    for name in ("VCPUSurge", "HighInstanceCount"):  # VCPUSurge remembers the group's sizes
+        rule = load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{name}"))
+        mallory = [a for a in kv.run(rule, events) if "user/mallory" in a.dedup_output]
+        assert len(mallory) == alerts, name
+
+
 def test_everyday_scheduled_and_policy_scaling_stays_quiet(kv):
     """A group of c5.large raised from 2 to 6 every morning by a schedule, and a +2 policy run
     by hand."""

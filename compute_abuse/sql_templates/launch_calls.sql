@@ -3,8 +3,8 @@
 -- the principal (an Identity Center person, the role or token's issuer, else the caller's ARN),
 -- the caller's and issuer's ARNs, the outcome, the first type named, the instances asked for, and
 -- whether a fleet service made the call for someone (on_behalf); group sizes over {group_lookback}
--- whatever the lookback. group_growth: a group's new size less the size last given it (not
--- refused; creating is all growth), and its type; actors: the lookback's calls, instances counted.
+-- whatever the lookback. group_growth: a group's new size less its size before (creating is all
+-- growth), and its type; actors: the lookback's calls, instances counted.
 WITH launch_calls AS (
   SELECT
     eventID AS event_id, eventSource AS event_source, eventName AS event_name, p_event_time, p_parse_time,
@@ -88,15 +88,23 @@ WITH launch_calls AS (
       OR requestParameters:attribute::STRING = 'instanceType')
   QUALIFY ROW_NUMBER() OVER (PARTITION BY eventID ORDER BY p_event_time) = 1
 ),
+-- A call that gives a group its size starts a run; a new minimum alone raises a group, never
+-- lowers it: a group's size after a call is the largest given it in the run (not refused).
+group_runs AS (
+  SELECT *, COUNT(IFF(outcome = 'success' AND NOT min_only, 1, NULL)) OVER (PARTITION BY group_key
+    ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
+  FROM (SELECT *, event_source = 'autoscaling.amazonaws.com' AND event_name <> 'CreateAutoScalingGroup'
+    AND TRY_TO_NUMBER(requestParameters:desiredCapacity::STRING) IS NULL AS min_only FROM launch_calls)
+  WHERE group_size IS NOT NULL AND group_key IS NOT NULL
+),
 group_growth AS (
   SELECT
     event_id,
     IFF(
       event_name IN ('CreateAutoScalingGroup', 'CreateFleet', 'RequestSpotFleet'),  -- all new
       group_size,
-      GREATEST(group_size - COALESCE(LAST_VALUE(IFF(outcome = 'success', group_size, NULL)
-        IGNORE NULLS) OVER (PARTITION BY group_key ORDER BY p_event_time, event_id
-        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0)
+      GREATEST(group_size - COALESCE(LAST_VALUE(size_after IGNORE NULLS) OVER (PARTITION BY
+        group_key ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0)
     ) AS growth,
     MAX(IFF(in_vcpus, 1, 0)) OVER (PARTITION BY group_key) = 1 AS group_in_vcpus,
     -- A template's types are unknown here, as to the streaming rules until they see it.
@@ -104,8 +112,9 @@ group_growth AS (
       IFF(outcome = 'success', NULLIF(instance_type, 'unknown-type'), NULL) IGNORE NULLS) OVER (
         PARTITION BY group_key ORDER BY p_event_time, event_id
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS group_type
-  FROM launch_calls
-  WHERE group_size IS NOT NULL AND group_key IS NOT NULL
+  FROM (SELECT *, IFF(outcome = 'success', MAX(IFF(outcome = 'success', group_size, NULL)) OVER (
+      PARTITION BY group_key, run ORDER BY p_event_time, event_id
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), NULL) AS size_after FROM group_runs)
 ),
 actors AS (
   SELECT
