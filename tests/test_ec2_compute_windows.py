@@ -190,6 +190,28 @@ def test_a_region_that_left_a_distinct_window_is_not_counted_in_a_later_one():
     assert not results[-1].crossed
 
 
+def test_a_late_label_that_completes_a_window_starting_at_itself_crosses():
+    """us-east-1, delivered last, is 50 minutes after eu-west-1 and just before sa-east-1 and
+    ap-south-1: the window starting at eu-west-1 holds two regions, the one starting at
+    us-east-1 itself holds three (every distinct start within reach is a candidate)."""
+    results = record_distinct(
+        [
+            ("sa-east-1", DAY0 + 4000),
+            ("ap-south-1", DAY0 + 4500),
+            ("eu-west-1", DAY0),
+            ("us-east-1", DAY0 + 3000),
+        ]
+    )
+    assert [result.crossed for result in results] == [False, False, False, True]
+    assert results[-1].total == 3
+
+
+def test_a_title_lists_five_principals_without_an_ellipsis():
+    names = ["ana", "ben", "cy", "dee", "eve", "fay"]
+    assert windows.principals_named(names[:5]) == "5 principal(s) [ana, ben, cy, dee, eve]"
+    assert windows.principals_named(names) == "6 principal(s) [ana, ben, cy, dee, eve, ...]"
+
+
 def test_a_distinct_windows_firsts_are_each_labels_earliest_entry_inside_it():
     """The stages HijackPlaybook tells (firsts): a label seen exactly one window before the
     end and again later is told at its later entry, the one inside the half-open window."""

@@ -267,6 +267,19 @@ def windows_of(alerts):
     return [context(alert)["window"] for alert in alerts]
 
 
+def test_two_principals_from_one_address_alert_on_the_address(kv, surge):
+    """Two keys, 700 and 600 vCPUs, each below the principal's 800: the address's 1,300 is
+    above its 1,200 (an address window is told unless a single principal is behind it)."""
+    events = [
+        launch(vcpus, DAY0 + 60 * i, user=name, source_ip="203.0.113.9")
+        for i, (name, vcpus) in enumerate([("ana", 700), ("ben", 600)])
+    ]
+    (alert,) = kv.run(surge, events)
+    fired = context(alert)
+    assert fired["window"] == "source IP 203.0.113.9, 8 hours"
+    assert [p["principal"] for p in fired["window_principals"]] == ["ana", "ben"]
+
+
 def test_stolen_keys_of_several_users_used_from_one_address_alert_on_the_address(kv, surge):
     """Three principals in two accounts, each below 800 vCPUs, from one address."""
     events = [
