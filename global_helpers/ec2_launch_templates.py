@@ -628,10 +628,7 @@ def launch_with_template(
         else:
             summary = with_template_types(summary, lookup.instance_types)
     if grows_a_group:
-        unknown = lookup.status == STATUS_UNKNOWN
-        summary = _group_growth(
-            event, summary, store, remember_launched, lookup.adjustment, unknown
-        )
+        summary = _group_growth(event, summary, store, remember_launched, lookup)
     lookup = _owners(event, summary, lookup, store, charged_back)
     if lookup.status or grows_a_group or charged_back:
         return _judge(event, summary, lookup)
@@ -697,19 +694,16 @@ _ON_INSTANCES = "task:instances"
 
 
 def _group_growth(
-    event: Mapping,
-    summary: LaunchSummary,
-    store: KVStore,
-    write: bool,
-    adjustment: tuple = (),
-    template_unknown: bool = False,
+    event: Mapping, summary: LaunchSummary, store: KVStore, write: bool, lookup: TemplateLookup
 ):
     """A group's (or service's) new size as growth over the size the pack last saw it given
     (before this event's time), priced by the types (one task's size) last seen for it; one the
     pack never saw counts its whole new size. Creating is all growth. ExecutePolicy's new size is
-    its policy's `adjustment` applied to the last size. A call naming a template the pack never
-    saw (`template_unknown`) is counted by number: its group now runs that template's types,
-    and its launches count in full. With `write`, the new size and types (task size) are kept."""
+    its policy's adjustment (`lookup`'s) applied to the last size. A call naming a template the
+    pack never saw (`lookup`'s status) is counted by number: its group now runs that template's
+    types, and its launches count in full. With `write`, the new size and types (task size) are
+    kept."""
+    adjustment = lookup.adjustment
     if summary.event_name in _FLEET_CREATES and not write:
         return summary  # priced by its request; only remembered (by VCPUSurge, the one writer)
     name = capacity_group_name(event)
@@ -751,7 +745,8 @@ def _group_growth(
     elif summary.event_name not in _CREATES and earlier:
         grown_by = max(grown_by - earlier[-1].amount, 0)
     if summary.event_name not in SERVICE_EVENTS:
-        types = label_types.split(",") if label_types and not template_unknown else []
+        known = label_types and lookup.status != STATUS_UNKNOWN
+        types = label_types.split(",") if known else []
         return with_group_growth(summary, grown_by, types, in_vcpus)
     grown = summary._replace(
         requested_instance_count=grown_by,

@@ -869,41 +869,14 @@ def test_an_exact_capacity_policy_counts_growth_over_the_last_size(kv):
     assert json.loads(alert.alert_context_output)["window_total"] == 20 * 48
 
 
-@pytest.mark.parametrize("event_name", ["UpdateAutoScalingGroup", "PutScheduledUpdateGroupAction"])
-@pytest.mark.parametrize("threshold, alerts", [(4, 1), (5, 0)])
-def test_a_raised_minimum_counts_the_groups_growth_not_the_whole_minimum(
-    kv, monkeypatch, event_name, threshold, alerts
-):
-    """A group of 10 c5.4xlarge whose minimum is raised to 12 grows by 2 (not 12: ten run
-    already); a desired size of 14 then grows it by 2 more: 4 instances, 64 vCPUs in all."""
+def alerts_after_a_new_minimum(kv, monkeypatch, event_name, group_size, desired, threshold):
+    """Mallory's alerts per rule when the platform team's group of `group_size` c5.4xlarge gets
+    a minimum of 12 (`event_name`) and then a desired size of `desired`; HighInstanceCount
+    alerts at `threshold` instances, VCPUSurge above as many c5.4xlarge less one vCPU."""
     import ec2_compute_config as config
 
     events = [
-        platform_group("c5.4xlarge", desired=10),
-        autoscaling(event_name, {"autoScalingGroupName": "workers", "minSize": 12}),
-        autoscaling(
-            "SetDesiredCapacity",
-            {"autoScalingGroupName": "workers", "desiredCapacity": 14},
-            T0 + 60,
-        ),
-    ]
-    monkeypatch.setattr(config, "HIGH_INSTANCE_COUNT_THRESHOLD", threshold)
-    monkeypatch.setattr(config, "VCPU_SURGE_THRESHOLD", threshold * 16 - 1)  # above it at 4
-    for name in ("VCPUSurge", "HighInstanceCount"):  # VCPUSurge remembers the group's sizes
-        rule = load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{name}"))
-        mallory = [a for a in kv.run(rule, events) if "user/mallory" in a.dedup_output]
-        assert len(mallory) == alerts, name
-
-
-@pytest.mark.parametrize("event_name", ["UpdateAutoScalingGroup", "PutScheduledUpdateGroupAction"])
-@pytest.mark.parametrize("desired, alerts", [(20, 0), (21, 1)])
-def test_a_lowered_minimum_leaves_the_groups_size(kv, monkeypatch, event_name, desired, alerts):
-    """A group of 20 whose minimum is set to 12 still runs 20 (AWS raises a group to a new
-    minimum, never lowers it): sizing it to 20 again grows nothing, to 21 grows one instance."""
-    import ec2_compute_config as config
-
-    events = [
-        platform_group("c5.4xlarge", desired=20),
+        platform_group("c5.4xlarge", desired=group_size),
         autoscaling(event_name, {"autoScalingGroupName": "workers", "minSize": 12}),
         autoscaling(
             "SetDesiredCapacity",
@@ -911,12 +884,33 @@ def test_a_lowered_minimum_leaves_the_groups_size(kv, monkeypatch, event_name, d
             T0 + 60,
         ),
     ]
-    monkeypatch.setattr(config, "HIGH_INSTANCE_COUNT_THRESHOLD", 1)
-    monkeypatch.setattr(config, "VCPU_SURGE_THRESHOLD", 15)  # one c5.4xlarge is above it
+    monkeypatch.setattr(config, "HIGH_INSTANCE_COUNT_THRESHOLD", threshold)
+    monkeypatch.setattr(config, "VCPU_SURGE_THRESHOLD", threshold * 16 - 1)
+    alerts = {}
     for name in ("VCPUSurge", "HighInstanceCount"):  # VCPUSurge remembers the group's sizes
         rule = load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{name}"))
-        mallory = [a for a in kv.run(rule, events) if "user/mallory" in a.dedup_output]
-        assert len(mallory) == alerts, name
+        alerts[name] = len([a for a in kv.run(rule, events) if "user/mallory" in a.dedup_output])
+    return alerts
+
+
+@pytest.mark.parametrize("event_name", ["UpdateAutoScalingGroup", "PutScheduledUpdateGroupAction"])
+@pytest.mark.parametrize("threshold, alerts", [(4, 1), (5, 0)])
+def test_a_raised_minimum_counts_the_groups_growth_not_the_whole_minimum(
+    kv, monkeypatch, event_name, threshold, alerts
+):
+    """A group of 10 c5.4xlarge whose minimum is raised to 12 grows by 2 (not 12: ten run
+    already); a desired size of 14 then grows it by 2 more: 4 instances, 64 vCPUs in all."""
+    found = alerts_after_a_new_minimum(kv, monkeypatch, event_name, 10, 14, threshold)
+    assert found == {"VCPUSurge": alerts, "HighInstanceCount": alerts}
+
+
+@pytest.mark.parametrize("event_name", ["UpdateAutoScalingGroup", "PutScheduledUpdateGroupAction"])
+@pytest.mark.parametrize("desired, alerts", [(20, 0), (21, 1)])
+def test_a_lowered_minimum_leaves_the_groups_size(kv, monkeypatch, event_name, desired, alerts):
+    """A group of 20 whose minimum is set to 12 still runs 20 (AWS raises a group to a new
+    minimum, never lowers it): sizing it to 20 again grows nothing, to 21 grows one instance."""
+    found = alerts_after_a_new_minimum(kv, monkeypatch, event_name, 20, desired, 1)
+    assert found == {"VCPUSurge": alerts, "HighInstanceCount": alerts}
 
 
 def test_everyday_scheduled_and_policy_scaling_stays_quiet(kv):
