@@ -351,6 +351,17 @@ def test_a_weeks_build_up_below_every_daily_window_alerts_on_the_7_day_window(kv
     assert context(alerts[0])["window_total"] == 7008  # 73 launches of 96, on the 7th day
 
 
+def test_a_longer_window_is_told_by_a_shorter_one_at_exactly_its_threshold(kv, surge):
+    """800 vCPUs, then 801 ten hours later: the 8-hour window holds exactly 801 (its first total
+    above 800) and the 24-hour window 1,601 (above 1,600). One event crosses both; the 8-hour
+    window's alert tells it, so the 24-hour window is not listed as crossed too."""
+    (alert,) = kv.run(surge, [launch(800, DAY0), launch(801, DAY0 + 10 * HOUR)])
+    fired = context(alert)
+    assert fired["window_totals"]["principal, 8 hours"] == 801
+    assert fired["window_totals"]["principal, 24 hours"] == 1601
+    assert [w["window"] for w in fired["windows_crossed"]] == ["principal, 8 hours"]
+
+
 @pytest.mark.parametrize(
     "name, events",
     [
