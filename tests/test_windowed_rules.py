@@ -376,14 +376,14 @@ def test_a_longer_window_is_told_by_a_shorter_one_at_exactly_its_threshold(kv, s
                     24,
                     DAY0 + day * 24 * HOUR,
                     "autoscaler",
-                    per_launch=16,
-                    instance_type="c5.4xlarge",
+                    per_launch=32,
+                    instance_type="c5.8xlarge",
                 )
             ],
         ),
         (
             "a CI drip: ~900 vCPUs over a week",
-            lambda: spread_evenly(896, 168, DAY0, "ci", per_launch=4, instance_type="c5.xlarge"),
+            lambda: spread_evenly(896, 168, DAY0, "ci", per_launch=8, instance_type="c5.2xlarge"),
         ),
     ],
 )
