@@ -508,6 +508,48 @@ def scheduled_group_action(
     )
 
 
+def put_scaling_policy(
+    group: str = "workers",
+    name: str = "burst",
+    kind: str = "ChangeInCapacity",
+    adjustment: Any = None,
+    steps: tuple = (),
+    **overrides: Any,
+) -> dict:
+    """PutScalingPolicy (Auto Scaling API reference, camelCase as CloudTrail writes it): a simple
+    scaling policy's `adjustment`, or a step scaling policy's `steps` (each step's adjustment)."""
+    request: dict = {"autoScalingGroupName": group, "policyName": name, "adjustmentType": kind}
+    if steps:
+        request["policyType"] = "StepScaling"
+        request["stepAdjustments"] = [
+            {"metricIntervalLowerBound": 10.0 * i, "scalingAdjustment": step}
+            for i, step in enumerate(steps)
+        ]
+    else:
+        request.update(policyType="SimpleScaling", scalingAdjustment=adjustment)
+    response = {
+        "policyARN": f"arn:aws:autoscaling:us-east-1:{ACCOUNT_ID}:scalingPolicy:"
+        f"{next(_ids):08x}-0000-4000-8000-000000000000:autoScalingGroupName/{group}"
+        f":policyName/{name}",
+        "alarms": [],
+    }
+    return api_call(
+        "autoscaling.amazonaws.com",
+        "PutScalingPolicy",
+        requestParameters=request,
+        responseElements=response,
+        **overrides,
+    )
+
+
+def execute_policy(group: str = "workers", policy: str = "burst", **overrides: Any) -> dict:
+    """ExecutePolicy: runs a group's scaling policy, named by its name or its ARN."""
+    request = {"autoScalingGroupName": group, "policyName": policy, "honorCooldown": False}
+    return api_call(
+        "autoscaling.amazonaws.com", "ExecutePolicy", requestParameters=request, **overrides
+    )
+
+
 def start_instance_refresh(
     group: str = "workers", desired_configuration: dict | None = None, **overrides: Any
 ) -> dict:

@@ -145,6 +145,8 @@ GROUP_SIZING_CALLS = (
     "UpdateAutoScalingGroup",
     "SetDesiredCapacity",
     "PutScheduledUpdateGroupAction",  # counted when made, as the streaming rules count it
+    "PutScalingPolicy",  # its adjustment, which ExecutePolicy applies to the group's size
+    "ExecutePolicy",
 )
 FLEET_SIZING_CALLS = ("CreateFleet", "ModifyFleet", "ModifySpotFleetRequest", "RequestSpotFleet")
 # The EC2 calls that launch, or ask AWS to launch, instances: new ones, stopped ones started
@@ -235,7 +237,7 @@ def _fill(
     return (
         sql.replace(
             "{instance_type_values}",
-            _values([f"('{name}', {row[0]}, {row[1]})" for name, row in typed.items()], 9),
+            _values([f"('{name}',{row[0]},{row[1]})" for name, row in typed.items()], 12),
         )
         .replace("{accelerated_type_values}", _values(accelerated, per_line=4))
         .replace(
@@ -363,9 +365,9 @@ def specs() -> dict[str, dict]:
                 "Data-lake version of ComputeAbuse.AWS.EC2.VCPUSurge, with its windows: vCPUs "
                 f"launched per principal over the last {_hours(window)}, 24 hours and 7 days, per "
                 f"source IP address and per account over the last {_hours(window)}, each with "
-                "the streaming rule's threshold: every instance launched, what fleet, spot and "
-                "scheduled requests and groups' growth ask for, and what a group's service "
-                "launches over that, charged to the group's owner. Runs hourly; catches what the "
+                "the streaming rule's threshold: instances launched, what requests and groups' "
+                "growth ask for, and what a group's service launches over that, charged to the "
+                "group's owner. Runs hourly; catches what the "
                 "real-time rule missed (KV store outages, late logs)."
             ),
             "SnowflakeQuery": _fill("vcpu_surge.sql", "7 days"),

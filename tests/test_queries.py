@@ -5,8 +5,8 @@ The equivalence tests hold the SQL to the streaming rules: over the same events,
 SQL flags are the groups the streaming rules alert on, with equal totals. Where they must differ
 it is stated: the SQL sums over its lookback (8 hours for vCPUs, whole UTC days for instance
 counts) while VCPUSurge slides; so the event sets here stay within one lookback. The SQL reads
-the EC2 launch APIs and auto scaling's group sizes (not the other compute services, nor the
-growth of groups by policies, schedules and refreshes), so the sets hold those.
+the EC2 launch APIs, auto scaling's group sizes and scaling policies (not the other compute
+services nor instance refreshes), so the sets hold those.
 """
 
 import json
@@ -30,10 +30,12 @@ from compute_abuse.events import (
     create_fleet,
     create_lightsail_instances,
     create_nodegroup,
+    execute_policy,
     iam_user,
     launched_item,
     modify_fleet,
     modify_spot_fleet_request,
+    put_scaling_policy,
     request_spot_fleet,
     request_spot_instances,
     resize_instance,
@@ -661,6 +663,99 @@ def test_sql_and_streaming_keep_a_groups_size_when_its_minimum_is_lowered(minimu
     assert window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events)[key] == 51 * 16
 
 
+def test_sql_and_streaming_count_the_growth_executed_scaling_policies_give_a_group(
+    monkeypatch, config
+):
+    """ExecutePolicy grows a group by its policy's adjustment (as last put before it) over the
+    group's size: a change in instances, a step policy's largest step, a percentage (rounded
+    up), an exact capacity; a new minimum in between lowers nothing, a refused execution asks
+    for what it would have made, a policy never seen (or target tracking) counts nothing. Both
+    sides give the same totals: vCPUs per window, instances per day."""
+    platform, mallory = iam_user("platform"), iam_user("mallory")
+    group = auto_scaling_group(desired=10, override_types=("c5.4xlarge",), userIdentity=platform)
+    web = auto_scaling_group(desired=3, override_types=("c5.large",), userIdentity=platform)
+    web["requestParameters"]["autoScalingGroupName"] = "web"
+    group["eventTime"] = web["eventTime"] = at(30)
+    policies = [
+        put_scaling_policy(name="add", adjustment=30),
+        put_scaling_policy(name="steps", steps=(5, 20)),
+        put_scaling_policy(name="exact", kind="ExactCapacity", adjustment=60),
+        put_scaling_policy(name="half", kind="PercentChangeInCapacity", adjustment=50),
+        put_scaling_policy("web", name="double", kind="PercentChangeInCapacity", adjustment=100),
+        put_scaling_policy("web", name="add", adjustment=4),
+    ]
+    target = put_scaling_policy(name="target")
+    target["requestParameters"].pop("scalingAdjustment")
+    target["requestParameters"]["policyType"] = "TargetTrackingScaling"
+    for n, policy in enumerate([*policies, target]):
+        policy.update(userIdentity=platform, eventTime=at(29, n))
+    half_arn = policies[3]["responseElements"]["policyARN"]
+    calls = [
+        execute_policy(policy="add"),  # 10 -> 40
+        execute_policy(policy=half_arn),  # 40 -> 60
+        execute_policy(policy="exact"),  # 60: nothing
+        auto_scaling_group("UpdateAutoScalingGroup", min_size=50),  # stays 60
+        execute_policy(policy="steps"),  # 60 -> 80
+        set_desired_capacity("workers", 70),  # shrunk: nothing
+        execute_policy(policy="add", errorCode="ValidationError"),  # refused: 30 asked
+        execute_policy(policy="target"),  # no adjustment: nothing
+        execute_policy(policy="never-put"),  # nothing
+        execute_policy("web", "double"),  # 3 -> 6
+        execute_policy("web", "double"),  # 6 -> 12
+        execute_policy("web", "add"),  # 12 -> 16: 4 added after a percentage
+        set_desired_capacity("web", 18),  # 18
+    ]
+    for n, call in enumerate(calls):
+        call.update(userIdentity=mallory, eventTime=at(3, n))
+    events = [group, web, *policies, target, *calls]
+    key = ("principal", USER + "mallory", "8 hours")
+    mallory_vcpus = (30 + 20 + 20) * 16 + (3 + 6 + 4 + 2) * 2
+    rows = {
+        (r["window_kind"], r["grouped_value"], r["span"]): r for r in sql.run(VCPU, events, NOW)
+    }
+    assert rows[key]["total_vcpus"] == mallory_vcpus
+    assert window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events)[key] == mallory_vcpus
+    count = {
+        r["principal"]: r["requested_instances"]
+        for r in by_principal(sql.run(query("daily_instance_counts_query.yml"), events, NOW))
+    }
+    assert count[USER + "mallory"] == 30 + 20 + 20 + 30 + 3 + 6 + 4 + 2
+    monkeypatch.setattr(config, "HIGH_INSTANCE_COUNT_THRESHOLD", 10**9)  # count to the end
+    store = InMemoryKVStore()  # HighInstanceCount reads the sizes VCPUSurge remembers
+    window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events, store)
+    streaming = window_totals("ComputeAbuse.AWS.EC2.HighInstanceCount", events, store)
+    assert (
+        streaming[("principal", USER + "mallory", "UTC day 2024-08-01")] == count[USER + "mallory"]
+    )
+
+
+def test_the_sql_rounds_percentages_in_a_row_once_as_docs_data_lake_states(monkeypatch, config):
+    """The stated difference: a group of 3 grown +50% twice is 7 in the SQL (3 x 1.5 x 1.5 rounded
+    up once), 8 in the streaming rules (rounded at each step); both count the two growths as 2
+    and 3, and sizing the group to 20 next grows it by 13 in the SQL, by 12 in the streaming
+    rules."""
+    platform, mallory = iam_user("platform"), iam_user("mallory")
+    group = auto_scaling_group(desired=3, override_types=("c5.large",), userIdentity=platform)
+    policy = put_scaling_policy(name="half", kind="PercentChangeInCapacity", adjustment=50)
+    group["eventTime"], policy["eventTime"] = at(30), at(29)
+    policy["userIdentity"] = platform
+    calls = [execute_policy(policy="half"), execute_policy(policy="half")]
+    calls.append(set_desired_capacity("workers", 20))
+    for n, call in enumerate(calls):
+        call.update(userIdentity=mallory, eventTime=at(3, n))
+    events = [group, policy, *calls]
+    count = {
+        r["principal"]: r["requested_instances"]
+        for r in by_principal(sql.run(query("daily_instance_counts_query.yml"), events, NOW))
+    }
+    monkeypatch.setattr(config, "HIGH_INSTANCE_COUNT_THRESHOLD", 10**9)
+    store = InMemoryKVStore()
+    window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events, store)
+    streaming = window_totals("ComputeAbuse.AWS.EC2.HighInstanceCount", events, store)
+    assert count[USER + "mallory"] == 2 + 3 + 13
+    assert streaming[("principal", USER + "mallory", "UTC day 2024-08-01")] == 2 + 3 + 12
+
+
 def test_sql_counts_a_fleets_growth_at_its_type_and_charges_its_launches_to_who_grew_it():
     """ModifyFleet and ModifySpotFleetRequest grow a fleet over its last target: at the type it
     named, in vCPUs for a fleet created in vCPUs (one instance asked, as its request counts),
@@ -742,14 +837,25 @@ def _random_request(api, rng, count, group, launched_ids, fleet_ids):
         "size": lambda: set_desired_capacity(group, count),
         "schedule": lambda: scheduled_group_action(group, **{rng.choice(SIZES): count}),
         "modify spot fleet": lambda: modify_spot_fleet_request("sfr-1", count),
+        "policy": lambda: _random_policy(rng, count, group),
+        # a policy of the mix's groups, or one never put
+        "execute": lambda: execute_policy(group, rng.choice([*POLICIES, "never-put"])),
     }
     return plain[api]()
 
 
+def _random_policy(rng, count, group):
+    """A scaling policy; a percentage doubles or triples: a whole number on both sides."""
+    kind = rng.choice(["ChangeInCapacity", "ExactCapacity", "PercentChangeInCapacity"])
+    adjustment = rng.choice([100, 200]) if kind.startswith("Percent") else count
+    return put_scaling_policy(group, rng.choice(POLICIES), kind, adjustment)
+
+
 APIS = [
     *("run", "fleet", "spot", "spot fleet", "scheduled", "group", "size"),
-    *("start", "resize", "modify fleet", "modify spot fleet", "schedule"),
+    *("start", "resize", "modify fleet", "modify spot fleet", "schedule", "policy", "execute"),
 ]
+POLICIES = ("burst", "surge")
 SIZES = ("desired", "min_size")  # what a group's sizing call gives: a desired size, or a minimum
 
 
@@ -758,7 +864,8 @@ def random_requests(seed, actors=3, calls=45):
     actors in one UTC day: refusals, dry runs, duplicates, groups grown and shrunk, the
     launches auto scaling, EC2 Fleet and Spot Fleet make for them (a decoy type or a bigger
     one than named), instances started again (launched earlier in the mix, or never seen) and
-    resized, fleets and spot fleets grown or shrunk (one the mix never created too)."""
+    resized, fleets and spot fleets grown or shrunk (one the mix never created too), scaling
+    policies put and executed (one never put too)."""
     rng = random.Random(seed)
     events, launched_ids, fleet_ids = [], ["i-0feedface0000000"], []  # one never launched
     for n in range(calls):
@@ -784,6 +891,7 @@ def random_requests(seed, actors=3, calls=45):
             "group": {"aws:autoscaling:groupName": group},
             "size": {"aws:autoscaling:groupName": group},
             "schedule": {"aws:autoscaling:groupName": group},
+            "execute": {"aws:autoscaling:groupName": group},
             "fleet": {"aws:ec2:fleet-id": response.get("CreateFleetResponse", {}).get("fleetId")},
             "spot fleet": {"aws:ec2spot:fleet-request-id": response.get("spotFleetRequestId")},
         }.get(api)

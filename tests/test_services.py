@@ -16,6 +16,7 @@ from compute_abuse.events import (
     create_fleet,
     create_service,
     iam_user,
+    put_scaling_policy,
     register_task_definition,
     run_instances,
     run_task,
@@ -795,17 +796,8 @@ def platform_group(instance_type="g5.12xlarge", desired=2):
 
 
 def scaling_policy(kind="ChangeInCapacity", adjustment=50, name="burst", epoch=T0 - 3600):
-    return autoscaling(
-        "PutScalingPolicy",
-        {
-            "autoScalingGroupName": "workers",
-            "policyName": name,
-            "policyType": "SimpleScaling",
-            "adjustmentType": kind,
-            "scalingAdjustment": adjustment,
-        },
-        epoch,
-        "platform",
+    return put_scaling_policy(
+        "workers", name, kind, adjustment, eventTime=at(epoch), userIdentity=iam_user("platform")
     )
 
 

@@ -1,10 +1,7 @@
 -- Read by every query (generated into queries/ from compute_abuse/sql_templates/; do not edit
--- the copies). launch_calls: EC2 launch calls and auto scaling group sizes, once per eventID, with
--- the principal (an Identity Center person, the role or token's issuer, else the caller's ARN),
--- the caller's and issuer's ARNs, the outcome, the first type named, the instances asked for, and
--- whether a fleet service made the call for someone (on_behalf); group sizes over {group_lookback}
--- whatever the lookback. group_growth: a group's new size less its size before (creating is all
--- growth), and its type; actors: the lookback's calls, instances counted.
+-- the copies). launch_calls: EC2 launch calls and group sizes, once per eventID, with the principal
+-- (an Identity Center person, the role or token's issuer, else the caller's ARN), whether a fleet
+-- service made the call for someone (on_behalf); group sizes over {group_lookback}. actors below.
 WITH launch_calls AS (
   SELECT
     eventID AS event_id, eventSource AS event_source, eventName AS event_name, p_event_time, p_parse_time,
@@ -23,29 +20,25 @@ WITH launch_calls AS (
       ELSE 'failure' END AS outcome,
     COALESCE(errorCode, '') AS error_code,
     -- CloudTrail writes a one-item list of CreateFleet's as the bare item: TO_ARRAY reads both.
-    LOWER(COALESCE(
-      requestParameters:instanceType:value::STRING,  -- RunInstances; a resize's new type:
-      requestParameters:instanceType::STRING,
+    LOWER(COALESCE(  -- RunInstances'; a resize's new type:
+      requestParameters:instanceType:value::STRING, requestParameters:instanceType::STRING,
       IFF(requestParameters:attribute::STRING = 'instanceType', requestParameters:value::STRING, NULL),
       requestParameters:launchSpecification:instanceType::STRING,
       TO_ARRAY(TO_ARRAY(requestParameters:CreateFleetRequest:LaunchTemplateConfigs)[0]:Overrides)[0]:InstanceType::STRING,
       requestParameters:spotFleetRequestConfig:launchSpecifications[0]:instanceType::STRING,
       requestParameters:spotFleetRequestConfig:launchTemplateConfigs[0]:overrides[0]:instanceType::STRING,
       requestParameters:mixedInstancesPolicy:launchTemplate:overrides[0]:instanceType::STRING,
-      responseElements:instancesSet:items[0]:instanceType::STRING,
-      'unknown-type'
+      responseElements:instancesSet:items[0]:instanceType::STRING, 'unknown-type'
     )) AS instance_type,
     -- A fleet's target capacity (created or modified, an EC2 or a spot fleet), whether in vCPUs.
     TRY_TO_NUMBER(COALESCE(
       requestParameters:CreateFleetRequest:TargetCapacitySpecification:TotalTargetCapacity::STRING,
       requestParameters:ModifyFleetRequest:TargetCapacitySpecification:TotalTargetCapacity::STRING,
-      requestParameters:spotFleetRequestConfig:targetCapacity::STRING,
-      requestParameters:targetCapacity::STRING
+      requestParameters:spotFleetRequestConfig:targetCapacity::STRING, requestParameters:targetCapacity::STRING
     )) AS target_capacity,
     LOWER(COALESCE(
       requestParameters:CreateFleetRequest:TargetCapacitySpecification:TargetCapacityUnitType::STRING,
-      requestParameters:spotFleetRequestConfig:targetCapacityUnitType::STRING
-    )) = 'vcpu' AS in_vcpus,
+      requestParameters:spotFleetRequestConfig:targetCapacityUnitType::STRING)) = 'vcpu' AS in_vcpus,
     COALESCE(LOWER(requestParameters:CreateFleetRequest:Type::STRING), '') = 'instant' AS instant_fleet,
     -- The group or fleet a call sizes, named as the tag AWS puts on its instances names it, and
     -- its size: a group's desired, else minimum (the maximum is headroom); a fleet's target.
@@ -55,20 +48,21 @@ WITH launch_calls AS (
         requestParameters:ModifyFleetRequest:FleetId::STRING),
       'aws:ec2spot:fleet-request-id=' || COALESCE(responseElements:spotFleetRequestId::STRING,
         requestParameters:spotFleetRequestId::STRING)) AS group_key,
-    COALESCE(
-      TRY_TO_NUMBER(requestParameters:desiredCapacity::STRING),
-      TRY_TO_NUMBER(requestParameters:minSize::STRING), target_capacity
-    ) AS group_size,
+    -- A scaling policy, by its group and name (ExecutePolicy may name it by its ARN).
+    group_key || '/' || COALESCE(NULLIF(SPLIT_PART(requestParameters:policyName::STRING,
+      ':policyName/', 2), ''), requestParameters:policyName::STRING) AS policy_key,
+    COALESCE(TRY_TO_NUMBER(requestParameters:desiredCapacity::STRING),
+      TRY_TO_NUMBER(requestParameters:minSize::STRING), target_capacity) AS group_size,
+    eventSource = 'autoscaling.amazonaws.com' AND eventName <> 'CreateAutoScalingGroup'  -- its minimum
+      AND TRY_TO_NUMBER(requestParameters:desiredCapacity::STRING) IS NULL AS min_only,
     COALESCE(requestParameters:launchTemplate, requestParameters:launchConfigurationName,
       requestParameters:mixedInstancesPolicy:launchTemplate) IS NOT NULL AS names_template,
     -- Instances asked for: RunInstances' maxCount; a fleet's target capacity (1 when in vCPUs);
     -- instanceCount; the size given a group.
     CASE
-      WHEN eventName = 'RunInstances' THEN COALESCE(
-        TRY_TO_NUMBER(requestParameters:instancesSet:items[0]:maxCount::STRING),
-        TRY_TO_NUMBER(requestParameters:instancesSet:items[0]:minCount::STRING),
-        1
-      )
+      WHEN eventName = 'RunInstances' THEN COALESCE(TRY_TO_NUMBER(
+        requestParameters:instancesSet:items[0]:maxCount::STRING), TRY_TO_NUMBER(
+        requestParameters:instancesSet:items[0]:minCount::STRING), 1)
       WHEN eventName IN ('CreateFleet', 'RequestSpotFleet')
         THEN IFF(in_vcpus, 1, COALESCE(target_capacity, 1))
       WHEN eventName IN ('RequestSpotInstances', 'RunScheduledInstances')
@@ -88,23 +82,50 @@ WITH launch_calls AS (
       OR requestParameters:attribute::STRING = 'instanceType')
   QUALIFY ROW_NUMBER() OVER (PARTITION BY eventID ORDER BY p_event_time) = 1
 ),
--- A call that gives a group its size starts a run; a new minimum alone raises a group, never
--- lowers it: a group's size after a call is the largest given it in the run (not refused).
-group_runs AS (
-  SELECT *, COUNT(IFF(outcome = 'success' AND NOT min_only, 1, NULL)) OVER (PARTITION BY group_key
-    ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
-  FROM (SELECT *, event_source = 'autoscaling.amazonaws.com' AND event_name <> 'CreateAutoScalingGroup'
-    AND TRY_TO_NUMBER(requestParameters:desiredCapacity::STRING) IS NULL AS min_only FROM launch_calls)
-  WHERE group_size IS NOT NULL AND group_key IS NOT NULL
+-- PutScalingPolicy: a simple or step scaling policy's adjustment, its largest step's and none
+-- below 0 (target tracking has none), which ExecutePolicy applies to the group.
+policies AS (
+  SELECT c.policy_key, c.p_event_time AS put_at, c.event_id, GREATEST(MAX(a.adjustment), 0) AS adjustment,
+    COALESCE(c.requestParameters:adjustmentType::STRING, 'ChangeInCapacity') AS adjustment_type
+  FROM launch_calls c JOIN (
+    SELECT event_id, TRY_TO_NUMBER(requestParameters:scalingAdjustment::STRING) AS adjustment FROM launch_calls
+    UNION ALL SELECT event_id, TRY_TO_NUMBER(s.value:scalingAdjustment::STRING)
+    FROM launch_calls, LATERAL FLATTEN(input => requestParameters:stepAdjustments) s
+  ) a ON a.event_id = c.event_id AND a.adjustment IS NOT NULL
+  WHERE c.event_name = 'PutScalingPolicy' AND c.outcome = 'success' GROUP BY 1, 2, 3, 5
 ),
+-- A group's sizing calls by kind: a size (an exact capacity too) starts a run; in it a minimum
+-- raises the group, never lowers it; ExecutePolicy adds instances (change) or a percentage (ratio:
+-- the group's product of them so far). A size after: ratio * (added + the run's largest size or
+-- minimum, each over its ratio less the added before it; the first run's from 0), rounded up.
+group_runs AS (
+  SELECT *, COUNT(IFF(outcome = 'success' AND kind = 'size', 1, NULL)) OVER (PARTITION BY group_key
+      ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run,
+    EXP(SUM(IFF(outcome = 'success' AND kind = 'percent', LN(1 + adjustment / 100), 0)) OVER (PARTITION
+      BY group_key ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS ratio
+  FROM (
+    SELECT c.*, p.adjustment, IFF(p.adjustment_type = 'ExactCapacity', p.adjustment, c.group_size) AS new_size,
+      CASE p.adjustment_type WHEN 'PercentChangeInCapacity' THEN 'percent' WHEN 'ChangeInCapacity' THEN 'change'
+        WHEN 'ExactCapacity' THEN 'size' ELSE IFF(c.min_only, 'minimum', 'size') END AS kind
+    FROM launch_calls c LEFT JOIN policies p ON c.event_name = 'ExecutePolicy'
+      AND p.policy_key = c.policy_key AND p.put_at <= c.p_event_time
+    QUALIFY ROW_NUMBER() OVER (PARTITION BY c.event_id ORDER BY p.put_at DESC, p.event_id DESC) = 1
+  )
+  WHERE (new_size IS NOT NULL OR kind IN ('change', 'percent')) AND group_key IS NOT NULL
+),
+group_sizes AS (
+  SELECT *, IFF(outcome = 'success', CEIL(ROUND(ratio * (added + MAX(IFF(outcome = 'success' AND kind
+      IN ('size', 'minimum'), new_size / ratio - added, IFF(run = 0, 0, NULL))) OVER (PARTITION BY group_key,
+      run ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)), 6)), NULL) AS size_after
+  FROM (SELECT *, SUM(IFF(outcome = 'success' AND kind = 'change', adjustment / ratio, 0)) OVER (PARTITION BY
+    group_key ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS added FROM group_runs)
+),
+-- A call's growth: its size (what a refused call would have made it) less the size before.
 group_growth AS (
-  SELECT
-    event_id,
-    IFF(
-      event_name IN ('CreateAutoScalingGroup', 'CreateFleet', 'RequestSpotFleet'),  -- all new
-      group_size,
-      GREATEST(group_size - COALESCE(LAST_VALUE(size_after IGNORE NULLS) OVER (PARTITION BY
-        group_key ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0)
+  SELECT event_id, IFF(event_name IN ('CreateAutoScalingGroup', 'CreateFleet', 'RequestSpotFleet'),
+      new_size,  -- all new
+      GREATEST(CASE kind WHEN 'change' THEN size_before + adjustment WHEN 'percent'
+        THEN CEIL(ROUND(size_before * (1 + adjustment / 100), 6)) ELSE new_size END - size_before, 0)::INT
     ) AS growth,
     MAX(IFF(in_vcpus, 1, 0)) OVER (PARTITION BY group_key) = 1 AS group_in_vcpus,
     -- A template's types are unknown here, as to the streaming rules until they see it.
@@ -112,19 +133,17 @@ group_growth AS (
       IFF(outcome = 'success', NULLIF(instance_type, 'unknown-type'), NULL) IGNORE NULLS) OVER (
         PARTITION BY group_key ORDER BY p_event_time, event_id
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS group_type
-  FROM (SELECT *, IFF(outcome = 'success', MAX(IFF(outcome = 'success', group_size, NULL)) OVER (
-      PARTITION BY group_key, run ORDER BY p_event_time, event_id
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), NULL) AS size_after FROM group_runs)
+  FROM (SELECT *, COALESCE(LAST_VALUE(size_after IGNORE NULLS) OVER (PARTITION BY group_key
+    ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS size_before
+    FROM group_sizes)
 ),
 actors AS (
-  SELECT
-    c.*,
-    -- (a fleet in vCPUs grows in vCPUs: 1 instance, as its request counts)
+  SELECT c.*,  -- (a fleet in vCPUs grows in vCPUs: 1 instance, as its request counts)
     IFF(g.group_in_vcpus AND g.growth IS NOT NULL, SIGN(g.growth),
       COALESCE(g.growth, c.requested_instances)) AS instances, g.growth, g.group_type, g.group_in_vcpus,
     {allowlisted} AS allowlisted,
     {capacity_controller} AS capacity_controller
   FROM launch_calls c
   LEFT JOIN group_growth g ON g.event_id = c.event_id
-  WHERE p_occurs_since('{lookback}')
+  WHERE p_occurs_since('{lookback}') AND c.event_name <> 'PutScalingPolicy'  -- read for its policy
 )

@@ -1,8 +1,7 @@
--- Capacity, for the vCPU queries: per instance RunInstances or an instant fleet launched
--- (cpuOptions' vCPUs, else the catalog's); per fleet, spot or scheduled request or group growth,
--- its instances of the first type named (a template's type is unknown here: 0) or its vCPUs. The
--- catalog (ec2_instance_catalog): medium 1, large 2, xlarge 4, Nxlarge and metal-Nxl 4N vCPUs,
--- and the types that rule misprices or that have accelerators.
+-- Capacity: per instance launched (cpuOptions' vCPUs, else the catalog's); per request or group
+-- growth, its instances of the first type named (a template's: unknown, 0) or its vCPUs. Catalog
+-- (ec2_instance_catalog): medium 1, large 2, xlarge 4, Nxlarge and metal-Nxl 4N vCPUs, and the
+-- types that rule misprices or that have accelerators.
 instance_types (instance_type, vcpus, accelerators) AS (
   SELECT * FROM VALUES
     {instance_type_values}
@@ -20,22 +19,18 @@ service_refs AS (
 ),
 -- (Snowflake refuses a lateral view left of a join: flattened here, the catalog joined below.)
 launched_items AS (
-  SELECT
-    a.*, item.value:cpuOptions AS cpu_options, 1 AS launched_count, NULL AS vcpu_capacity,
+  SELECT a.*, item.value:cpuOptions AS cpu_options, 1 AS launched_count, NULL AS vcpu_capacity,
     LOWER(COALESCE(item.value:instanceType::STRING, a.instance_type)) AS launched_type,
     item.value:instanceId::STRING AS instance_id  -- StartInstances' too: priced by their launch
   FROM actors a, LATERAL FLATTEN(input => a.responseElements:instancesSet:items) item
   WHERE a.outcome = 'success'
   UNION ALL
-  SELECT
-    a.*, NULL, COALESCE(ARRAY_SIZE(TO_ARRAY(f.value:instanceIds:item)), 0), NULL,
+  SELECT a.*, NULL, COALESCE(ARRAY_SIZE(TO_ARRAY(f.value:instanceIds:item)), 0), NULL,
     LOWER(f.value:instanceType::STRING), NULL
-  FROM actors a,
-    LATERAL FLATTEN(input => TO_ARRAY(a.responseElements:CreateFleetResponse:fleetInstanceSet:item)) f
+  FROM actors a, LATERAL FLATTEN(input => TO_ARRAY(a.responseElements:CreateFleetResponse:fleetInstanceSet:item)) f
   WHERE a.outcome = 'success' AND NOT a.on_behalf
   UNION ALL
-  SELECT
-    a.*, NULL, IFF(a.event_name = 'ModifyInstanceAttribute', 1, a.instances),
+  SELECT a.*, NULL, IFF(a.event_name = 'ModifyInstanceAttribute', 1, a.instances),
     IFF(a.in_vcpus, a.target_capacity, IFF(a.group_in_vcpus, a.growth, NULL)),
     COALESCE(a.group_type, a.instance_type), NULL
   FROM actors a

@@ -2,22 +2,12 @@
 {launched},
 -- VCPUSurge's windows: the principal's three spans, a source IP's (addresses only, not services
 -- or the console's "AWS Internal") and an account's, each summing its span's vCPUs up to now.
-surge_windows (window_kind, span, seconds, threshold) AS (
-  SELECT * FROM VALUES
+surge_windows (window_kind, span, seconds, threshold) AS (SELECT * FROM VALUES
     {surge_windows}
-),
-counted AS (
-  SELECT
-    w.window_kind, w.span, w.threshold,
-    CASE w.window_kind WHEN 'principal' THEN l.principal WHEN 'source IP' THEN l.source_ip
-      ELSE l.account_id END AS grouped_value,
-    l.*
-  FROM launched l
-  JOIN surge_windows w ON l.p_event_time >= DATEADD(second, -w.seconds, CURRENT_TIMESTAMP())
-  WHERE NOT l.allowlisted AND (w.window_kind <> 'source IP' OR {is_ip_address})
 )
 SELECT
-  window_kind, grouped_value, span, MAX(threshold) AS threshold,
+  w.window_kind, CASE w.window_kind WHEN 'principal' THEN l.principal WHEN 'source IP' THEN l.source_ip
+    ELSE l.account_id END AS grouped_value, w.span, MAX(w.threshold) AS threshold,
   ARRAY_AGG(DISTINCT principal) WITHIN GROUP (ORDER BY principal) AS principals,
   ARRAY_AGG(DISTINCT account_id) WITHIN GROUP (ORDER BY account_id) AS account_ids,
   ARRAY_AGG(DISTINCT actor_arn) WITHIN GROUP (ORDER BY actor_arn) AS actor_arns,
@@ -27,7 +17,9 @@ SELECT
   COUNT(DISTINCT event_id) AS launch_calls, SUM(launched_count) AS instances,
   MIN(p_event_time) AS first_launch, MAX(p_event_time) AS last_launch,
   ARRAY_AGG(DISTINCT event_id) WITHIN GROUP (ORDER BY event_id) AS event_ids
-FROM counted
+FROM launched l
+JOIN surge_windows w ON l.p_event_time >= DATEADD(second, -w.seconds, CURRENT_TIMESTAMP())
+WHERE NOT l.allowlisted AND (w.window_kind <> 'source IP' OR {is_ip_address})
 GROUP BY window_kind, grouped_value, span
-HAVING SUM(vcpus) > MAX(threshold)
+HAVING SUM(vcpus) > MAX(w.threshold)
 ORDER BY total_vcpus DESC, window_kind, grouped_value, span
