@@ -756,6 +756,51 @@ def test_the_sql_rounds_percentages_in_a_row_once_as_docs_data_lake_states(monke
     assert streaming[("principal", USER + "mallory", "UTC day 2024-08-01")] == 2 + 3 + 12
 
 
+def test_absurd_scaling_never_breaks_a_query_and_still_alerts():
+    """A percentage of 2,147,483,647 executed six times grows a group past every number type a
+    query casts to: every query must still run (one failing group would stop all of them), and
+    the SQL and the streaming rule both flag mallory."""
+    platform, mallory = iam_user("platform"), iam_user("mallory")
+    group = auto_scaling_group(desired=2, override_types=("c5.large",), userIdentity=platform)
+    policy = put_scaling_policy(kind="PercentChangeInCapacity", adjustment=2**31 - 1)
+    group["eventTime"], policy["eventTime"], policy["userIdentity"] = at(30), at(29), platform
+    calls = [execute_policy() for _ in range(6)] + [set_desired_capacity("workers", 3)]
+    for n, call in enumerate(calls):
+        call.update(userIdentity=mallory, eventTime=at(3, n))
+    events = [group, policy, *calls]
+    for name in sorted(queries.specs()):
+        sql.run(queries.specs()[name]["SnowflakeQuery"], events, NOW)  # raises if it fails
+    key = ("principal", USER + "mallory", "8 hours")
+    assert surges(sql.run(VCPU, events, NOW))[key] > 800
+    assert window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events)[key] > 800
+
+
+def test_a_policy_put_before_the_sql_reads_sizes_counts_nothing_there():
+    """The stated difference: the SQL reads policies over the 7 days it reads group sizes, so
+    executing one put 8 days before grows nothing in the SQL (the streaming rules remember
+    policies for 90 days and count 30)."""
+    platform, mallory = iam_user("platform"), iam_user("mallory")
+    group = auto_scaling_group(desired=10, override_types=("c5.large",), userIdentity=platform)
+    policy = put_scaling_policy(name="add", adjustment=30, userIdentity=platform)
+    group["eventTime"], policy["eventTime"] = at(30), at(8 * 24)
+    execute = execute_policy(policy="add", userIdentity=mallory, eventTime=at(3))
+    count = {
+        r["principal"]: r["requested_instances"]
+        for r in by_principal(
+            sql.run(query("daily_instance_counts_query.yml"), [group, policy, execute], NOW)
+        )
+    }
+    assert USER + "mallory" not in count
+    policy["eventTime"] = at(6 * 24)
+    count = {
+        r["principal"]: r["requested_instances"]
+        for r in by_principal(
+            sql.run(query("daily_instance_counts_query.yml"), [group, policy, execute], NOW)
+        )
+    }
+    assert count[USER + "mallory"] == 30
+
+
 def test_sql_counts_a_fleets_growth_at_its_type_and_charges_its_launches_to_who_grew_it():
     """ModifyFleet and ModifySpotFleetRequest grow a fleet over its last target: at the type it
     named, in vCPUs for a fleet created in vCPUs (one instance asked, as its request counts),

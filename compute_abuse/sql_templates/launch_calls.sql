@@ -97,16 +97,17 @@ policies AS (
 -- A group's sizing calls by kind: a size (an exact capacity too) starts a run; in it a minimum
 -- raises the group, never lowers it; ExecutePolicy adds instances (change) or a percentage (ratio:
 -- the group's product of them so far). A size after: ratio * (added + the run's largest size or
--- minimum, each over its ratio less the added before it; the first run's from 0), rounded up.
+-- minimum, each over its ratio less the added before it; the first run's from 0), rounded up: no
+-- recursion (Snowflake stops one at 100 steps). docs/data-lake.md works an example.
 group_runs AS (
   SELECT *, COUNT(IFF(outcome = 'success' AND kind = 'size', 1, NULL)) OVER (PARTITION BY group_key
       ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run,
-    EXP(SUM(IFF(outcome = 'success' AND kind = 'percent', LN(1 + adjustment / 100), 0)) OVER (PARTITION
-      BY group_key ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS ratio
+    EXP(LEAST(SUM(IFF(outcome = 'success' AND kind = 'percent', LN(1 + adjustment / 100), 0)) OVER (PARTITION
+      BY group_key ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 30)) AS ratio
   FROM (
     SELECT c.*, p.adjustment, IFF(p.adjustment_type = 'ExactCapacity', p.adjustment, c.group_size) AS new_size,
-      CASE p.adjustment_type WHEN 'PercentChangeInCapacity' THEN 'percent' WHEN 'ChangeInCapacity' THEN 'change'
-        WHEN 'ExactCapacity' THEN 'size' ELSE IFF(c.min_only, 'minimum', 'size') END AS kind
+      CASE p.adjustment_type WHEN 'PercentChangeInCapacity' THEN 'percent' WHEN 'ExactCapacity' THEN 'size'
+        ELSE IFF(p.adjustment_type IS NOT NULL, 'change', IFF(c.min_only, 'minimum', 'size')) END AS kind
     FROM launch_calls c LEFT JOIN policies p ON c.event_name = 'ExecutePolicy'
       AND p.policy_key = c.policy_key AND p.put_at <= c.p_event_time
     QUALIFY ROW_NUMBER() OVER (PARTITION BY c.event_id ORDER BY p.put_at DESC, p.event_id DESC) = 1
@@ -122,11 +123,11 @@ group_sizes AS (
 ),
 -- A call's growth: its size (what a refused call would have made it) less the size before.
 group_growth AS (
-  SELECT event_id, IFF(event_name IN ('CreateAutoScalingGroup', 'CreateFleet', 'RequestSpotFleet'),
+  SELECT event_id, LEAST(IFF(event_name IN ('CreateAutoScalingGroup', 'CreateFleet', 'RequestSpotFleet'),
       new_size,  -- all new
       GREATEST(CASE kind WHEN 'change' THEN size_before + adjustment WHEN 'percent'
-        THEN CEIL(ROUND(size_before * (1 + adjustment / 100), 6)) ELSE new_size END - size_before, 0)::INT
-    ) AS growth,
+        THEN CEIL(ROUND(size_before * (1 + adjustment / 100), 6)) ELSE new_size END - size_before, 0)
+    ), 1e9)::INT AS growth,  -- (1e9 and e^30 above: bounds for absurd sizes)
     MAX(IFF(in_vcpus, 1, 0)) OVER (PARTITION BY group_key) = 1 AS group_in_vcpus,
     -- A template's types are unknown here, as to the streaming rules until they see it.
     IFF(names_template AND instance_type = 'unknown-type', NULL, LAST_VALUE(
