@@ -683,6 +683,7 @@ def test_sql_and_streaming_count_the_growth_executed_scaling_policies_give_a_gro
         put_scaling_policy(name="half", kind="PercentChangeInCapacity", adjustment=50),
         put_scaling_policy("web", name="double", kind="PercentChangeInCapacity", adjustment=100),
         put_scaling_policy("web", name="add", adjustment=4),
+        put_scaling_policy("web", name="odd", kind="ChangeInCapacityV2", adjustment=1),  # a change
     ]
     target = put_scaling_policy(name="target")
     target["requestParameters"].pop("scalingAdjustment")
@@ -704,12 +705,13 @@ def test_sql_and_streaming_count_the_growth_executed_scaling_policies_give_a_gro
         execute_policy("web", "double"),  # 6 -> 12
         execute_policy("web", "add"),  # 12 -> 16: 4 added after a percentage
         set_desired_capacity("web", 18),  # 18
+        execute_policy("web", "odd"),  # 19: a type neither side knows is read as a change
     ]
     for n, call in enumerate(calls):
         call.update(userIdentity=mallory, eventTime=at(3, n))
     events = [group, web, *policies, target, *calls]
     key = ("principal", USER + "mallory", "8 hours")
-    mallory_vcpus = (30 + 20 + 20) * 16 + (3 + 6 + 4 + 2) * 2
+    mallory_vcpus = (30 + 20 + 20) * 16 + (3 + 6 + 4 + 2 + 1) * 2
     rows = {
         (r["window_kind"], r["grouped_value"], r["span"]): r for r in sql.run(VCPU, events, NOW)
     }
@@ -719,7 +721,7 @@ def test_sql_and_streaming_count_the_growth_executed_scaling_policies_give_a_gro
         r["principal"]: r["requested_instances"]
         for r in by_principal(sql.run(query("daily_instance_counts_query.yml"), events, NOW))
     }
-    assert count[USER + "mallory"] == 30 + 20 + 20 + 30 + 3 + 6 + 4 + 2
+    assert count[USER + "mallory"] == 30 + 20 + 20 + 30 + 3 + 6 + 4 + 2 + 1
     monkeypatch.setattr(config, "HIGH_INSTANCE_COUNT_THRESHOLD", 10**9)  # count to the end
     store = InMemoryKVStore()  # HighInstanceCount reads the sizes VCPUSurge remembers
     window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events, store)
