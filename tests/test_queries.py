@@ -605,16 +605,23 @@ def test_sql_prices_started_instances_by_their_launch_and_resizes_by_their_new_t
     assert counts == {USER + "mallory": 3}  # the start's three; resizes ask for no instance
 
 
+def platform_group(instance_type, desired, name="workers"):
+    """An auto scaling group of `instance_type` the platform team created 30 hours before."""
+    event = auto_scaling_group(
+        desired=desired, override_types=(instance_type,), userIdentity=iam_user("platform")
+    )
+    event["requestParameters"]["autoScalingGroupName"] = name
+    event["eventTime"] = at(30)
+    return event
+
+
 def test_sql_counts_a_scheduled_actions_growth_and_charges_the_groups_launches_to_its_author():
     """A scheduled action sizes a group when it is made, as the streaming rules count it: its
     desired size (else its new minimum) over the size last given the group, at the group's
     type; its author owns the group's next launches. An everyday morning schedule stays below
     every threshold."""
     platform, mallory = iam_user("platform"), iam_user("mallory")
-    gpus = auto_scaling_group(desired=2, override_types=("g5.12xlarge",), userIdentity=platform)
-    web = auto_scaling_group(desired=2, override_types=("c5.large",), userIdentity=platform)
-    web["requestParameters"]["autoScalingGroupName"] = "web"
-    gpus["eventTime"] = web["eventTime"] = at(30)
+    gpus, web = platform_group("g5.12xlarge", 2), platform_group("c5.large", 2, "web")
     events = [
         gpus,
         web,
@@ -672,10 +679,7 @@ def test_sql_and_streaming_count_the_growth_executed_scaling_policies_give_a_gro
     for what it would have made, a policy never seen (or target tracking) counts nothing. Both
     sides give the same totals: vCPUs per window, instances per day."""
     platform, mallory = iam_user("platform"), iam_user("mallory")
-    group = auto_scaling_group(desired=10, override_types=("c5.4xlarge",), userIdentity=platform)
-    web = auto_scaling_group(desired=3, override_types=("c5.large",), userIdentity=platform)
-    web["requestParameters"]["autoScalingGroupName"] = "web"
-    group["eventTime"] = web["eventTime"] = at(30)
+    group, web = platform_group("c5.4xlarge", 10), platform_group("c5.large", 3, "web")
     policies = [
         put_scaling_policy(name="add", adjustment=30),
         put_scaling_policy(name="steps", steps=(5, 20)),
