@@ -51,10 +51,9 @@ WITH launch_calls AS (
     -- A scaling policy, by its group and name (ExecutePolicy may name it by its ARN).
     group_key || '/' || COALESCE(NULLIF(SPLIT_PART(requestParameters:policyName::STRING,
       ':policyName/', 2), ''), requestParameters:policyName::STRING) AS policy_key,
-    COALESCE(TRY_TO_NUMBER(requestParameters:desiredCapacity::STRING),
-      TRY_TO_NUMBER(requestParameters:minSize::STRING), target_capacity) AS group_size,
-    eventSource = 'autoscaling.amazonaws.com' AND eventName <> 'CreateAutoScalingGroup'  -- its minimum
-      AND TRY_TO_NUMBER(requestParameters:desiredCapacity::STRING) IS NULL AS min_only,
+    TRY_TO_NUMBER(requestParameters:desiredCapacity::STRING) AS desired,
+    COALESCE(desired, TRY_TO_NUMBER(requestParameters:minSize::STRING), target_capacity) AS group_size,
+    eventSource = 'autoscaling.amazonaws.com' AND eventName <> 'CreateAutoScalingGroup' AND desired IS NULL AS min_only,
     COALESCE(requestParameters:launchTemplate, requestParameters:launchConfigurationName,
       requestParameters:mixedInstancesPolicy:launchTemplate) IS NOT NULL AS names_template,
     -- Instances asked for: RunInstances' maxCount; a fleet's target capacity (1 when in vCPUs);
