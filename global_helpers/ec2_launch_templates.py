@@ -160,7 +160,8 @@ TEMPLATE_EVENT_NAMES = frozenset().union(*TEMPLATE_EVENTS.values())
 # Entries kept per template key: versions, default changes and deletions. AWS allows 10,000
 # versions per template; launches name recent ones, so the oldest entries go first.
 MAX_ENTRIES = 200
-# Event IDs are not needed to resolve a version; entries are keyed by what they say and when.
+# Versions are keyed by number, deletions by event time; what has no number (a default change,
+# a definition without versions) by event time and event ID, so two in one second both stay.
 _VERSION, _DEFAULT, _DELETED, _VERSION_DELETED = "v", "default", "deleted", "deleted-v"
 
 STATUS_KNOWN = "known"
@@ -211,20 +212,21 @@ def template_change(event: Mapping) -> TemplateChange | None:
     request = as_mapping(view.get("requestParameters"))
     response = as_mapping(view.get("responseElements"))
     epoch = int(moment or 0)  # without an event time, kept as the oldest of all
+    stamp = f"{epoch}@{entry_id(event_id(event))}"
     if name == "CreateLaunchConfiguration":
         instance_type = normalize_instance_type(request.get("instanceType"))
-        entries = (Entry(epoch, _latest(epoch), 0, 0, entry_label(instance_type)),)
+        entries = (Entry(epoch, _latest(stamp), 0, 0, entry_label(instance_type)),)
         refs = _refs(as_text(request.get("launchConfigurationName")))
         return TemplateChange(LAUNCH_CONFIGURATION, refs, entries) if refs else None
     if name == "CreateEndpointConfig":
         refs = _refs(as_text(request.get("endpointConfigName")))
         variants = endpoint_variants(request)
         label = ",".join(f"{instance_type}*{count}" for instance_type, count in variants)
-        entry = Entry(epoch, _latest(epoch), sum(n for _, n in variants), 0, entry_label(label))
+        entry = Entry(epoch, _latest(stamp), sum(n for _, n in variants), 0, entry_label(label))
         return TemplateChange(ENDPOINT_CONFIG, refs, (entry,)) if refs else None
     sized_change = _SIZED_CHANGES.get(as_text(view.get("eventSource")))
     if sized_change is not None:
-        return sized_change(request, response, epoch)
+        return sized_change(request, response, epoch, stamp)
     wrapper = as_mapping(request.get(f"{name}Request"))
     result = as_mapping(response.get(f"{name}Response"))
     template = as_mapping(result.get("launchTemplate") or result.get("launchTemplateVersion"))
@@ -234,7 +236,7 @@ def template_change(event: Mapping) -> TemplateChange | None:
     )
     if not refs:
         return None
-    entries = _launch_template_entries(name, wrapper, template, epoch)
+    entries = _launch_template_entries(name, wrapper, template, epoch, stamp)
     return TemplateChange(LAUNCH_TEMPLATE, refs, entries) if entries else None
 
 
@@ -267,7 +269,7 @@ def _task_definition_change(request: Mapping, registered: Mapping, epoch: int):
 # UpdateApp without jobConfig) changes nothing.
 
 
-def _function_change(request: Mapping, response: Mapping, epoch: int) -> TemplateChange | None:
+def _function_change(request: Mapping, response: Mapping, epoch: int, stamp: str):
     """A Lambda function's memory, as one environment's vCPU share."""
     ref = function_ref(response.get("functionName") or request.get("functionName"))
     memory = response.get("memorySize", request.get("memorySize"))
@@ -276,11 +278,11 @@ def _function_change(request: Mapping, response: Mapping, epoch: int) -> Templat
     size = lambda_size(memory)
     if ref is None or size is None:
         return None
-    entry = Entry(epoch, _latest(epoch), size.cpu_units, 0, "task")
+    entry = Entry(epoch, _latest(stamp), size.cpu_units, 0, "task")
     return TemplateChange(FUNCTION, (ref.ref,), (entry,))
 
 
-def _job_definition_change(request: Mapping, response: Mapping, epoch: int):
+def _job_definition_change(request: Mapping, response: Mapping, epoch: int, _stamp: str):
     """A Batch job definition's revision: one job's size, "task:<nodes>" (all its nodes')."""
     ref = job_definition_ref(response.get("jobDefinitionArn")) or job_definition_ref(
         request.get("jobDefinitionName")
@@ -295,7 +297,7 @@ def _job_definition_change(request: Mapping, response: Mapping, epoch: int):
     return TemplateChange(JOB_DEFINITION, (ref.ref,), (entry,))
 
 
-def _amplify_app_change(request: Mapping, response: Mapping, epoch: int):
+def _amplify_app_change(request: Mapping, response: Mapping, epoch: int, stamp: str):
     """An Amplify app's build compute type (CreateApp without one: Amplify's default)."""
     app = as_mapping(response.get("app"))
     refs = _refs(as_text(app.get("appId")) or as_text(request.get("appId")))
@@ -307,18 +309,18 @@ def _amplify_app_change(request: Mapping, response: Mapping, epoch: int):
     if not refs or compute is None:
         return None
     return TemplateChange(
-        AMPLIFY_APP, refs, (Entry(epoch, _latest(epoch), 0, 0, amplify_size(compute)),)
+        AMPLIFY_APP, refs, (Entry(epoch, _latest(stamp), 0, 0, amplify_size(compute)),)
     )
 
 
-def _build_project_change(request: Mapping, response: Mapping, epoch: int):
+def _build_project_change(request: Mapping, response: Mapping, epoch: int, stamp: str):
     """A CodeBuild project's compute type."""
     project = as_mapping(response.get("project"))
     size = codebuild_project_size(project) or codebuild_project_size(request)
     refs = _refs(as_text(project.get("name")) or as_text(request.get("name")))
     if not refs or not size:
         return None
-    return TemplateChange(BUILD_PROJECT, refs, (Entry(epoch, _latest(epoch), 0, 0, size),))
+    return TemplateChange(BUILD_PROJECT, refs, (Entry(epoch, _latest(stamp), 0, 0, size),))
 
 
 def _signed(value) -> int | None:
@@ -331,7 +333,7 @@ def _signed(value) -> int | None:
     return int(text) if text.lstrip("-").isdigit() else None
 
 
-def _scaling_policy_change(request: Mapping, response: Mapping, epoch: int):
+def _scaling_policy_change(request: Mapping, response: Mapping, epoch: int, stamp: str):
     """A simple or step scaling policy's adjustment (its largest step's): what ExecutePolicy
     does to the group. Target tracking and predictive policies have none to run."""
     ref = scaling_policy_ref(request.get("autoScalingGroupName"), request.get("policyName"))
@@ -341,13 +343,13 @@ def _scaling_policy_change(request: Mapping, response: Mapping, epoch: int):
     if ref is None or not adjustments:
         return None
     kind = as_text(request.get("adjustmentType")) or "ChangeInCapacity"
-    entry = Entry(epoch, _latest(epoch), max(*adjustments, 0), 0, entry_label(kind))
+    entry = Entry(epoch, _latest(stamp), max(*adjustments, 0), 0, entry_label(kind))
     return TemplateChange(SCALING_POLICY, (ref.ref,), (entry,))
 
 
 # eventSource -> the reader of its definitions, each remembered by name with one size.
 _SIZED_CHANGES = {
-    ECS_EVENT_SOURCE: lambda request, response, epoch: _task_definition_change(
+    ECS_EVENT_SOURCE: lambda request, response, epoch, _stamp: _task_definition_change(
         request, as_mapping(response.get("taskDefinition")), epoch
     ),
     LAMBDA_EVENT_SOURCE: _function_change,
@@ -358,10 +360,13 @@ _SIZED_CHANGES = {
 }
 
 
-def _launch_template_entries(name: str, wrapper: Mapping, template: Mapping, epoch: int) -> tuple:
+def _launch_template_entries(
+    name: str, wrapper: Mapping, template: Mapping, epoch: int, stamp: str
+) -> tuple:
     """The entries an EC2 launch template call adds to what is kept of the template: per
     version its type, or for attribute-based instance requirements the smallest and largest
-    catalog type that meets them ("c5.large,p5.48xlarge")."""
+    catalog type that meets them ("c5.large,p5.48xlarge"). A default-version change is stamped
+    with its event time and ID, as a definition without versions is (`_latest`)."""
     data = as_mapping(wrapper.get("LaunchTemplateData"))
     instance_type = normalize_instance_type(data.get("InstanceType")) or ",".join(
         requirement_types(data.get("InstanceRequirements"))
@@ -369,7 +374,7 @@ def _launch_template_entries(name: str, wrapper: Mapping, template: Mapping, epo
     if name == "CreateLaunchTemplate":
         return (
             Entry(epoch, f"{_VERSION}1", 0, 0, entry_label(instance_type)),
-            Entry(epoch, f"{_DEFAULT}@{epoch}", 1, 0, _DEFAULT),
+            Entry(epoch, f"{_DEFAULT}@{stamp}", 1, 0, _DEFAULT),
         )
     if name == "CreateLaunchTemplateVersion":
         number = as_count(template.get("versionNumber"))
@@ -381,7 +386,7 @@ def _launch_template_entries(name: str, wrapper: Mapping, template: Mapping, epo
         number = as_count(template.get("defaultVersionNumber"))
         if number is None:
             number = as_count(wrapper.get("SetDefaultVersion", wrapper.get("DefaultVersion")))
-        return () if number is None else (Entry(epoch, f"{_DEFAULT}@{epoch}", number, 0, _DEFAULT),)
+        return () if number is None else (Entry(epoch, f"{_DEFAULT}@{stamp}", number, 0, _DEFAULT),)
     if name == "DeleteLaunchTemplate":
         return (Entry(epoch, f"{_DELETED}@{epoch}", 0, 0, _DELETED),)
     listed_versions = wrapper.get("LaunchTemplateVersion")  # DeleteLaunchTemplateVersions
@@ -397,11 +402,13 @@ def _launch_template_entries(name: str, wrapper: Mapping, template: Mapping, epo
     )
 
 
-def _latest(epoch: int) -> str:
+def _latest(stamp: str) -> str:
     """The entry ID of a definition without versions (a launch configuration, an endpoint
-    config, a function, an app, a project): version 0 as of its event time, so each change is
-    kept beside the earlier ones and the latest before a launch is found."""
-    return f"{_VERSION}0@{epoch}"
+    config, a function, an app, a project, a policy): version 0 as of its stamp ("<event
+    time>@<event ID>"), so each change is kept beside the earlier ones and the latest before a
+    launch is found. Of two changes in one second the larger event ID is taken as the later, as
+    the data-lake queries order them; the store's set order must not choose."""
+    return f"{_VERSION}0@{stamp}"
 
 
 def _refs(*refs: str) -> tuple:

@@ -69,3 +69,15 @@ def kv(request):
 @pytest.fixture
 def memory_kv():
     return _memory_backend()
+
+
+class StoreInOrder(InMemoryKVStore):
+    """A store that hands set members back sorted, forward or reversed: a real store's order is
+    its own, and no verdict may hang on it."""
+
+    def __init__(self, reverse):
+        super().__init__()
+        self.reverse = reverse
+
+    def get_string_set(self, key, force_ttl_check=False):
+        return sorted(super().get_string_set(key, force_ttl_check), reverse=self.reverse)

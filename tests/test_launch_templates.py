@@ -19,6 +19,7 @@ from compute_abuse.events import (
 )
 from compute_abuse.kvstore import InMemoryKVStore
 from ec2_compute_helpers import event_time_epoch, summarize_launch
+from tests.kv import StoreInOrder
 
 ATTACKER = iam_user("backup-sync")
 BY_ID = {"launchTemplateId": "lt-0780d55503d605988", "version": "$Default"}
@@ -111,6 +112,33 @@ def test_versions_latest_default_and_inherited_types(kv, unusual):
     )
     (alert,) = kv.run(unusual, [new_default, refused_launch(6, count=3)])
     assert "[g5.48xlarge]" in alert.title_output
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reversed"])
+def test_two_default_changes_in_one_second_resolve_alike_in_any_store_order(reverse):
+    """Two ModifyLaunchTemplate calls in one second: the larger event ID is the later one (as
+    for every change without a version number), whatever order the store returns them in."""
+    store = KVStore(**StoreInOrder(reverse).caching_functions())
+    defaults = [
+        template_call(
+            "ModifyLaunchTemplate",
+            request={"SetDefaultVersion": str(version)},
+            template={"defaultVersionNumber": version},
+            eventTime=at(5),
+            eventID=f"00000000-0000-4000-8000-{event_id:012x}",
+        )
+        for version, event_id in ((1, 0xFFFF), (2, 0x0001))
+    ]
+    events = [
+        create_launch_template("t3.micro", eventTime=at(0)),  # version 1
+        create_launch_template_version(2, "g5.48xlarge", eventTime=at(1)),
+        *defaults,
+    ]
+    for event in events:
+        assert templates.remember_template(event, store) == ""
+    launch = refused_launch(6)
+    lookup = templates.template_types(launch, summarize_launch(launch), store)
+    assert lookup.instance_types == ("t3.micro",)
 
 
 def test_a_template_deleted_and_made_again_under_its_name_is_the_new_one(kv, unusual):

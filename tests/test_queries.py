@@ -50,6 +50,7 @@ from compute_abuse.events import (
 )
 from compute_abuse.inputs import RecordReader
 from compute_abuse.kvstore import InMemoryKVStore
+from tests.kv import StoreInOrder
 
 NOW = datetime(2024, 8, 1, 18, 0, tzinfo=UTC)
 
@@ -760,6 +761,29 @@ def test_the_sql_rounds_percentages_in_a_row_once_as_docs_data_lake_states(monke
     streaming = window_totals("ComputeAbuse.AWS.EC2.HighInstanceCount", events, store)
     assert count[USER + "mallory"] == 2 + 3 + 13
     assert streaming[("principal", USER + "mallory", "UTC day 2024-08-01")] == 2 + 3 + 12
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reversed"])
+def test_two_puts_of_a_policy_in_one_second_resolve_alike_in_any_store_order(reverse):
+    """Two PutScalingPolicy calls for one policy in the same second: the SQL takes the larger
+    event ID as the later (`ORDER BY put_at DESC, event_id DESC`); the streaming rules must take
+    the same one, whatever order the store returns the two in."""
+    platform, mallory = iam_user("platform"), iam_user("mallory")
+    group = platform_group("c5.4xlarge", 10)
+    later = put_scaling_policy(adjustment=40, eventID="00000000-0000-4000-8000-ffffffffffff")
+    earlier = put_scaling_policy(adjustment=2, eventID="00000000-0000-4000-8000-000000000001")
+    for policy in (later, earlier):
+        policy.update(userIdentity=platform, eventTime=at(29))
+    call = execute_policy(userIdentity=mallory, eventTime=at(3))
+    events = [group, later, earlier, call]
+    key = ("principal", USER + "mallory", "8 hours")  # 40 c5.4xlarge: 640 vCPUs
+    streaming = window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events, StoreInOrder(reverse))
+    count = {
+        r["principal"]: r["requested_instances"]
+        for r in by_principal(sql.run(query("daily_instance_counts_query.yml"), events, NOW))
+    }
+    assert count[USER + "mallory"] == 40
+    assert streaming[key] == 40 * 16
 
 
 def test_absurd_scaling_never_breaks_a_query_and_still_alerts():
