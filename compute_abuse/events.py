@@ -542,9 +542,18 @@ def put_scaling_policy(
     )
 
 
-def execute_policy(group: str = "workers", policy: str = "burst", **overrides: Any) -> dict:
-    """ExecutePolicy: runs a group's scaling policy, named by its name or its ARN."""
+def execute_policy(
+    group: str = "workers", policy: str = "burst", by_arn: bool = False, **overrides: Any
+) -> dict:
+    """ExecutePolicy: runs a group's scaling policy, named by its name or its ARN; `by_arn`
+    names it by an ARN and leaves the group to it (the group's name is optional then)."""
     request = {"autoScalingGroupName": group, "policyName": policy, "honorCooldown": False}
+    if by_arn:
+        del request["autoScalingGroupName"]
+        request["policyName"] = (
+            f"arn:aws:autoscaling:us-east-1:{ACCOUNT_ID}:scalingPolicy:{next(_ids):08x}-0000-4000"
+            f"-8000-000000000000:autoScalingGroupName/{group}:policyName/{policy}"
+        )
     return api_call(
         "autoscaling.amazonaws.com", "ExecutePolicy", requestParameters=request, **overrides
     )

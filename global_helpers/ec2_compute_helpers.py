@@ -864,16 +864,21 @@ def gives_minimum_only(event: Mapping) -> bool:
     )
 
 
-_POLICY_ARN_NAME = re.compile(r"policyName/(.+)$")
+def policy_arn_parts(policy: Any) -> tuple[str, str]:
+    """(group, policy name) of a scaling policy's ARN ("arn:aws:autoscaling:...:scalingPolicy:
+    <id>:autoScalingGroupName/<group>:policyName/<policy>"), each "" where it names none; split
+    as the data-lake queries split it (launch_calls.sql)."""
+    text = as_text(policy).strip()
+    group = text.partition(":autoScalingGroupName/")[2].partition(":policyName/")[0]
+    return group, text.partition(":policyName/")[2].partition(":policyName/")[0]
 
 
 def scaling_policy_ref(group: Any, policy: Any) -> TemplateRef | None:
-    """A group's scaling policy, by "group/policy"; ExecutePolicy may name the policy's ARN
-    ("...:autoScalingGroupName/<group>:policyName/<policy>")."""
-    name = as_text(policy).strip()
-    match = _POLICY_ARN_NAME.search(name) if name.startswith("arn:") else None
-    name = match.group(1) if match else name
-    group_name = as_text(group).strip()
+    """A group's scaling policy, by "group/policy". ExecutePolicy may name the policy by its
+    ARN, and then need not name the group: the ARN does."""
+    arn_group, arn_name = policy_arn_parts(policy)
+    name = arn_name or as_text(policy).strip()
+    group_name = as_text(group).strip() or arn_group
     if not name or not group_name:
         return None
     return _named_ref(SCALING_POLICY, f"{group_name}/{name}")
@@ -924,8 +929,9 @@ def capacity_group_name(event: Mapping) -> str:
         )
     elif source == EC2_EVENT_SOURCE:
         name = _fleet_resize(view).fleet.strip()
-    else:
+    else:  # ExecutePolicy may name its group only in its policy's ARN
         name = as_text(request.get("autoScalingGroupName")).strip()
+        name = name or policy_arn_parts(request.get("policyName"))[0]
     return name[:MAX_TEMPLATE_REF_LENGTH]
 
 

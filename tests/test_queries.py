@@ -763,6 +763,23 @@ def test_the_sql_rounds_percentages_in_a_row_once_as_docs_data_lake_states(monke
     assert streaming[("principal", USER + "mallory", "UTC day 2024-08-01")] == 2 + 3 + 12
 
 
+def test_a_policy_executed_by_its_arn_alone_grows_the_group_the_arn_names():
+    """ExecutePolicy needs no group name when it names the policy by its ARN (the Auto Scaling
+    API reference: AutoScalingGroupName is optional): both sides read the group from the ARN."""
+    platform, mallory = iam_user("platform"), iam_user("mallory")
+    group = platform_group("c5.4xlarge", 10)
+    policy = put_scaling_policy(adjustment=30, userIdentity=platform, eventTime=at(29))
+    call = execute_policy(by_arn=True, userIdentity=mallory, eventTime=at(3))
+    events = [group, policy, call]
+    count = {
+        r["principal"]: r["requested_instances"]
+        for r in by_principal(sql.run(query("daily_instance_counts_query.yml"), events, NOW))
+    }
+    assert count[USER + "mallory"] == 30
+    key = ("principal", USER + "mallory", "8 hours")
+    assert window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events)[key] == 30 * 16
+
+
 @pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reversed"])
 def test_two_puts_of_a_policy_in_one_second_resolve_alike_in_any_store_order(reverse):
     """Two PutScalingPolicy calls for one policy in the same second: the SQL takes the larger
@@ -914,7 +931,9 @@ def _random_request(api, rng, count, group, launched_ids, fleet_ids):
         "modify spot fleet": lambda: modify_spot_fleet_request("sfr-1", count),
         "policy": lambda: _random_policy(rng, count, group),
         # a policy of the mix's groups, or one never put
-        "execute": lambda: execute_policy(group, rng.choice([*POLICIES, "never-put"])),
+        "execute": lambda: execute_policy(
+            group, rng.choice([*POLICIES, "never-put"]), by_arn=rng.random() < 0.3
+        ),
     }
     return plain[api]()
 
@@ -940,7 +959,7 @@ def random_requests(seed, actors=3, calls=45):
     launches auto scaling, EC2 Fleet and Spot Fleet make for them (a decoy type or a bigger
     one than named), instances started again (launched earlier in the mix, or never seen) and
     resized, fleets and spot fleets grown or shrunk (one the mix never created too), scaling
-    policies put and executed (one never put too)."""
+    policies put and executed (one never put too; by name or by ARN alone)."""
     rng = random.Random(seed)
     events, launched_ids, fleet_ids = [], ["i-0feedface0000000"], []  # one never launched
     for n in range(calls):

@@ -43,7 +43,8 @@ WITH launch_calls AS (
     -- The group or fleet a call sizes, named as the tag AWS puts on its instances names it, and
     -- its size: a group's desired, else minimum (the maximum is headroom); a fleet's target.
     recipientAccountId || '/' || awsRegion || '/' || COALESCE(
-      'aws:autoscaling:groupName=' || requestParameters:autoScalingGroupName::STRING,
+      'aws:autoscaling:groupName=' || COALESCE(requestParameters:autoScalingGroupName::STRING, NULLIF(SPLIT_PART(
+        SPLIT_PART(requestParameters:policyName::STRING, ':autoScalingGroupName/', 2), ':policyName/', 1), '')),
       'aws:ec2:fleet-id=' || COALESCE(responseElements:CreateFleetResponse:fleetId::STRING,
         requestParameters:ModifyFleetRequest:FleetId::STRING),
       'aws:ec2spot:fleet-request-id=' || COALESCE(responseElements:spotFleetRequestId::STRING,
