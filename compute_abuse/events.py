@@ -527,18 +527,21 @@ def put_scaling_policy(
         ]
     else:
         request.update(policyType="SimpleScaling", scalingAdjustment=adjustment)
-    response = {
-        "policyARN": f"arn:aws:autoscaling:us-east-1:{ACCOUNT_ID}:scalingPolicy:"
-        f"{next(_ids):08x}-0000-4000-8000-000000000000:autoScalingGroupName/{group}"
-        f":policyName/{name}",
-        "alarms": [],
-    }
+    response = {"policyARN": _policy_arn(group, name), "alarms": []}
     return api_call(
         "autoscaling.amazonaws.com",
         "PutScalingPolicy",
         requestParameters=request,
         responseElements=response,
         **overrides,
+    )
+
+
+def _policy_arn(group: str, name: str) -> str:
+    """A scaling policy's ARN, as PutScalingPolicy returns it and ExecutePolicy may name it."""
+    return (
+        f"arn:aws:autoscaling:us-east-1:{ACCOUNT_ID}:scalingPolicy:{next(_ids):08x}-0000-4000"
+        f"-8000-000000000000:autoScalingGroupName/{group}:policyName/{name}"
     )
 
 
@@ -550,10 +553,7 @@ def execute_policy(
     request = {"autoScalingGroupName": group, "policyName": policy, "honorCooldown": False}
     if by_arn:
         del request["autoScalingGroupName"]
-        request["policyName"] = (
-            f"arn:aws:autoscaling:us-east-1:{ACCOUNT_ID}:scalingPolicy:{next(_ids):08x}-0000-4000"
-            f"-8000-000000000000:autoScalingGroupName/{group}:policyName/{policy}"
-        )
+        request["policyName"] = _policy_arn(group, policy)
     return api_call(
         "autoscaling.amazonaws.com", "ExecutePolicy", requestParameters=request, **overrides
     )

@@ -323,6 +323,12 @@ def window_totals(rule_id, events, store=None):
     return totals
 
 
+def daily_requested(events):
+    """Instances each principal asked for today, by the Daily Instance Counts saved query."""
+    rows = sql.run(query("daily_instance_counts_query.yml"), events, NOW)
+    return {r["principal"]: r["requested_instances"] for r in by_principal(rows)}
+
+
 def surges(rows):
     return {(r["window_kind"], r["grouped_value"], r["span"]): r["total_vcpus"] for r in rows}
 
@@ -722,10 +728,7 @@ def test_sql_and_streaming_count_the_growth_executed_scaling_policies_give_a_gro
     }
     assert rows[key]["total_vcpus"] == mallory_vcpus
     assert window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events)[key] == mallory_vcpus
-    count = {
-        r["principal"]: r["requested_instances"]
-        for r in by_principal(sql.run(query("daily_instance_counts_query.yml"), events, NOW))
-    }
+    count = daily_requested(events)
     assert count[USER + "mallory"] == 30 + 20 + 20 + 30 + 3 + 6 + 4 + 2 + 1
     monkeypatch.setattr(config, "HIGH_INSTANCE_COUNT_THRESHOLD", 10**9)  # count to the end
     store = InMemoryKVStore()  # HighInstanceCount reads the sizes VCPUSurge remembers
@@ -751,10 +754,7 @@ def test_the_sql_rounds_percentages_in_a_row_once_as_docs_data_lake_states(monke
     for n, call in enumerate(calls):
         call.update(userIdentity=mallory, eventTime=at(3, n))
     events = [group, policy, *calls]
-    count = {
-        r["principal"]: r["requested_instances"]
-        for r in by_principal(sql.run(query("daily_instance_counts_query.yml"), events, NOW))
-    }
+    count = daily_requested(events)
     monkeypatch.setattr(config, "HIGH_INSTANCE_COUNT_THRESHOLD", 10**9)
     store = InMemoryKVStore()
     window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events, store)
@@ -771,10 +771,7 @@ def test_a_policy_executed_by_its_arn_alone_grows_the_group_the_arn_names():
     policy = put_scaling_policy(adjustment=30, userIdentity=platform, eventTime=at(29))
     call = execute_policy(by_arn=True, userIdentity=mallory, eventTime=at(3))
     events = [group, policy, call]
-    count = {
-        r["principal"]: r["requested_instances"]
-        for r in by_principal(sql.run(query("daily_instance_counts_query.yml"), events, NOW))
-    }
+    count = daily_requested(events)
     assert count[USER + "mallory"] == 30
     key = ("principal", USER + "mallory", "8 hours")
     assert window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events)[key] == 30 * 16
@@ -795,10 +792,7 @@ def test_two_puts_of_a_policy_in_one_second_resolve_alike_in_any_store_order(rev
     events = [group, later, earlier, call]
     key = ("principal", USER + "mallory", "8 hours")  # 40 c5.4xlarge: 640 vCPUs
     streaming = window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events, StoreInOrder(reverse))
-    count = {
-        r["principal"]: r["requested_instances"]
-        for r in by_principal(sql.run(query("daily_instance_counts_query.yml"), events, NOW))
-    }
+    count = daily_requested(events)
     assert count[USER + "mallory"] == 40
     assert streaming[key] == 40 * 16
 
@@ -831,20 +825,10 @@ def test_a_policy_put_before_the_sql_reads_sizes_counts_nothing_there():
     policy = put_scaling_policy(name="add", adjustment=30, userIdentity=platform)
     group["eventTime"], policy["eventTime"] = at(30), at(8 * 24)
     execute = execute_policy(policy="add", userIdentity=mallory, eventTime=at(3))
-    count = {
-        r["principal"]: r["requested_instances"]
-        for r in by_principal(
-            sql.run(query("daily_instance_counts_query.yml"), [group, policy, execute], NOW)
-        )
-    }
+    count = daily_requested([group, policy, execute])
     assert USER + "mallory" not in count
     policy["eventTime"] = at(6 * 24)
-    count = {
-        r["principal"]: r["requested_instances"]
-        for r in by_principal(
-            sql.run(query("daily_instance_counts_query.yml"), [group, policy, execute], NOW)
-        )
-    }
+    count = daily_requested([group, policy, execute])
     assert count[USER + "mallory"] == 30
 
 
@@ -882,10 +866,7 @@ def test_sql_counts_a_fleets_growth_at_its_type_and_charges_its_launches_to_who_
     assert actors["mallory"] == (10 + 1 + 4 + 0 + 7, mallory_vcpus, 10 + 4 + 2 * (4 - 1))
     streaming = window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events)
     assert streaming[("principal", USER + "mallory", "8 hours")] == mallory_vcpus
-    count = {
-        r["principal"]: r["requested_instances"]
-        for r in by_principal(sql.run(query("daily_instance_counts_query.yml"), events, NOW))
-    }
+    count = daily_requested(events)
     assert count[USER + "mallory"] == 10 + 1 + 4 + 7
 
 
