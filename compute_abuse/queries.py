@@ -202,6 +202,17 @@ def _launch_events(sources: dict) -> str:
     )
 
 
+def _calls_since(lookback: str) -> str:
+    """launch_calls' time filter: the query's lookback, and the group sizing calls' longer one."""
+    if lookback == GROUP_LOOKBACK:
+        return f"p_occurs_since('{lookback}')"
+    sizing = _sql_list(GROUP_SIZING_CALLS + FLEET_SIZING_CALLS)
+    return (
+        f"(p_occurs_since('{lookback}')\n      OR eventName IN ({sizing})\n"
+        f"        AND p_occurs_since('{GROUP_LOOKBACK}'))"
+    )
+
+
 def _fill(
     template: str,
     lookback: str,
@@ -245,9 +256,9 @@ def _fill(
             f"  {crossed_since_last_run}\n" if crossed_since_last_run else "",
         )
         .replace("{launch_events}", _launch_events(launch_events))
+        .replace("{calls_since}", _calls_since(lookback))
         .replace("{lookback}", lookback)
         .replace("{group_lookback}", GROUP_LOOKBACK)
-        .replace("{sizing_calls}", _sql_list(GROUP_SIZING_CALLS + FLEET_SIZING_CALLS))
         .replace("{fleet_services}", services)
         .replace("{owner_tags}", " ".join(tags))
         .replace("{owner_tag_list}", _sql_list(tags))

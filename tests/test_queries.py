@@ -816,6 +816,29 @@ def test_absurd_scaling_never_breaks_a_query_and_still_alerts():
     assert window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events)[key] > 800
 
 
+def test_a_size_after_ratios_past_their_bound_starts_a_run_counted_as_the_streaming_rules_do(
+    monkeypatch, config
+):
+    """The SQL bounds a run's product of percentages at e^30. A group doubled 50 times by its
+    team (2^50: past the bound) and then sized to 10 starts a new run: doubling it twice more
+    grows it by 10 and 20, on both sides (a bound kept across runs leaves the SQL at 0)."""
+    platform, mallory = iam_user("platform"), iam_user("mallory")
+    group = auto_scaling_group(desired=2, override_types=("c5.large",), userIdentity=platform)
+    policy = put_scaling_policy(kind="PercentChangeInCapacity", adjustment=100)
+    group["eventTime"], policy["eventTime"], policy["userIdentity"] = at(30), at(29), platform
+    doublings = [execute_policy(userIdentity=platform, eventTime=at(20, n)) for n in range(50)]
+    calls = [set_desired_capacity("workers", 10), execute_policy(), execute_policy()]
+    for n, call in enumerate(calls):
+        call.update(userIdentity=mallory, eventTime=at(3, n))
+    events = [group, policy, *doublings, *calls]
+    assert daily_requested(events)[USER + "mallory"] == 10 + 20
+    monkeypatch.setattr(config, "HIGH_INSTANCE_COUNT_THRESHOLD", 10**12)  # count to the end
+    store = InMemoryKVStore()  # HighInstanceCount reads the sizes VCPUSurge remembers
+    window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events, store)
+    streaming = window_totals("ComputeAbuse.AWS.EC2.HighInstanceCount", events, store)
+    assert streaming[("principal", USER + "mallory", "UTC day 2024-08-01")] == 10 + 20
+
+
 def test_a_policy_put_before_the_sql_reads_sizes_counts_nothing_there():
     """The stated difference: the SQL reads policies over the 7 days it reads group sizes, so
     executing one put 8 days before grows nothing in the SQL (the streaming rules remember

@@ -74,9 +74,7 @@ WITH launch_calls AS (
     COALESCE(userIdentity:invokedBy::STRING, '') IN ({fleet_services})
       OR sourceIPAddress IN ({fleet_services}) AS on_behalf
   FROM panther_logs.public.aws_cloudtrail
-  WHERE (p_occurs_since('{lookback}')
-      OR eventName IN ({sizing_calls})
-        AND p_occurs_since('{group_lookback}'))
+  WHERE {calls_since}
     AND ({launch_events})
     AND (eventName <> 'ModifyInstanceAttribute' OR requestParameters:instanceType IS NOT NULL
       OR requestParameters:attribute::STRING = 'instanceType')
@@ -88,38 +86,36 @@ policies AS (
   SELECT c.policy_key, c.p_event_time AS put_at, c.event_id, GREATEST(MAX(a.adjustment), 0) AS adjustment,
     COALESCE(c.requestParameters:adjustmentType::STRING, 'ChangeInCapacity') AS adjustment_type
   FROM launch_calls c JOIN (
-    SELECT event_id, TRY_TO_NUMBER(requestParameters:scalingAdjustment::STRING) AS adjustment FROM launch_calls
-    UNION ALL SELECT event_id, TRY_TO_NUMBER(s.value:scalingAdjustment::STRING)
-    FROM launch_calls, LATERAL FLATTEN(input => requestParameters:stepAdjustments) s
+    SELECT event_id, TRY_TO_NUMBER(requestParameters:scalingAdjustment::STRING) AS adjustment
+    FROM launch_calls WHERE event_name = 'PutScalingPolicy' UNION ALL SELECT event_id, TRY_TO_NUMBER(
+      s.value:scalingAdjustment::STRING) FROM launch_calls, LATERAL FLATTEN(input => requestParameters:stepAdjustments) s
   ) a ON a.event_id = c.event_id AND a.adjustment IS NOT NULL
   WHERE c.event_name = 'PutScalingPolicy' AND c.outcome = 'success' GROUP BY 1, 2, 3, 5
 ),
 -- A group's sizing calls by kind: a size (an exact capacity too) starts a run; in it a minimum
 -- raises the group, never lowers it; ExecutePolicy adds instances (change) or a percentage (ratio:
--- the group's product of them so far). A size after: ratio * (added + the run's largest size or
+-- the run's product of them so far). A size after: ratio * (added + the run's largest size or
 -- minimum, each over its ratio less the added before it; the first run's from 0), rounded up: no
 -- recursion (Snowflake stops one at 100 steps). docs/data-lake.md works an example.
 group_runs AS (
-  SELECT *, COUNT(IFF(outcome = 'success' AND kind = 'size', 1, NULL)) OVER (PARTITION BY group_key
-      ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run,
-    EXP(LEAST(SUM(IFF(outcome = 'success' AND kind = 'percent', LN(1 + adjustment / 100), 0)) OVER (PARTITION
-      BY group_key ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 30)) AS ratio
-  FROM (
+  SELECT *, EXP(LEAST(SUM(IFF(outcome = 'success' AND kind = 'percent', LN(1 + adjustment / 100), 0)) OVER (PARTITION
+      BY group_key, run ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 30)) AS ratio
+  FROM (SELECT *, COUNT(IFF(outcome = 'success' AND kind = 'size', 1, NULL)) OVER (PARTITION BY group_key
+      ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run FROM (
     SELECT c.*, p.adjustment, IFF(p.adjustment_type = 'ExactCapacity', p.adjustment, c.group_size) AS new_size,
       CASE p.adjustment_type WHEN 'PercentChangeInCapacity' THEN 'percent' WHEN 'ExactCapacity' THEN 'size'
         ELSE IFF(p.adjustment_type IS NOT NULL, 'change', IFF(c.min_only, 'minimum', 'size')) END AS kind
     FROM launch_calls c LEFT JOIN policies p ON c.event_name = 'ExecutePolicy'
       AND p.policy_key = c.policy_key AND p.put_at <= c.p_event_time
     QUALIFY ROW_NUMBER() OVER (PARTITION BY c.event_id ORDER BY p.put_at DESC, p.event_id DESC) = 1
-  )
-  WHERE (new_size IS NOT NULL OR kind IN ('change', 'percent')) AND group_key IS NOT NULL
+  ) WHERE (new_size IS NOT NULL OR kind IN ('change', 'percent')) AND group_key IS NOT NULL)
 ),
 group_sizes AS (
   SELECT *, IFF(outcome = 'success', CEIL(ROUND(ratio * (added + MAX(IFF(outcome = 'success' AND kind
       IN ('size', 'minimum'), new_size / ratio - added, IFF(run = 0, 0, NULL))) OVER (PARTITION BY group_key,
       run ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)), 6)), NULL) AS size_after
   FROM (SELECT *, SUM(IFF(outcome = 'success' AND kind = 'change', adjustment / ratio, 0)) OVER (PARTITION BY
-    group_key ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS added FROM group_runs)
+    group_key, run ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS added FROM group_runs)
 ),
 -- A call's growth: its size (what a refused call would have made it) less the size before.
 group_growth AS (
