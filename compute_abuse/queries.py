@@ -265,6 +265,7 @@ def _fill(
         .replace("{surge_windows}", _values([str(w) for w in surge_windows()], per_line=1))
         .replace("{count_windows}", _values([str(w) for w in count_windows()], per_line=1))
         .replace("{is_ip_address}", IS_IP_ADDRESS)
+        .replace("{unpriced_seconds}", str(surge_windows()[0][2]))
         + "\n"
     )
 

@@ -41,9 +41,11 @@ from ec2_compute_windows import (
 from ec2_compute_config import (
     INSTANCE_MEMORY_SECONDS,
     LAUNCH_TEMPLATE_MEMORY_SECONDS,
+    VCPU_SURGE_WINDOW_SECONDS,
     as_int,
     instance_memory_seconds,
     launch_template_memory_seconds,
+    vcpu_surge_window_seconds,
 )
 from ec2_compute_helpers import (
     AMPLIFY_APP,
@@ -912,10 +914,25 @@ def charged_to(event: Mapping, lookup: TemplateLookup) -> Principal:
 
 def charged_capacity(event: Mapping, summary: LaunchSummary, lookup: TemplateLookup) -> Floor:
     """(vCPUs, accelerators) a launch adds to its principal's windows: all of it, or for a
-    service's launch charged back, what it adds over its owner's floor."""
-    if lookup.owner is not None:
-        return above_floor(event, lookup.owner.floor)
-    return Floor(summary.vcpus, summary.accelerators)
+    service's launch charged back, what it adds over its owner's floor.
+
+    An owner's call that priced nothing per instance (its types unknown: a template the pack
+    never saw) is charged in full for the launches within VCPUSurge's window of it, where what
+    it asked for launches; not for the group's own scaling after that, as for an owner the pack
+    never saw. Otherwise a pipeline sizing a group on a template older than the pack would own
+    every later scale-out of that group in full, for as long as owners are remembered."""
+    owner = lookup.owner
+    if owner is None:
+        return Floor(summary.vcpus, summary.accelerators)
+    if owner.floor == Floor(0, 0) and _long_after(event, owner):
+        return Floor(0, 0)
+    return above_floor(event, owner.floor)
+
+
+def _long_after(event: Mapping, owner: Owner) -> bool:
+    """Whether a launch comes later than VCPUSurge's window after its owner's call."""
+    window = as_int(vcpu_surge_window_seconds(), VCPU_SURGE_WINDOW_SECONDS)
+    return int(event_time_epoch(event) or 0) > owner.epoch + window
 
 
 # --- Instances remembered, for StartInstances ---------------------------------------------------

@@ -19,7 +19,7 @@ from compute_abuse.events import (
     service_launch,
     start_instance_refresh,
 )
-from tests.scenarios import HOUR, T0, at, by, context, load_rules, quiet
+from tests.scenarios import DAY, HOUR, T0, at, by, context, load_rules, quiet
 
 ASG = {"aws:autoscaling:groupName": "workers"}
 MALLORY = "arn:aws:iam::111122223333:user/mallory"
@@ -83,6 +83,48 @@ def test_a_group_on_a_template_the_pack_never_saw_is_charged_in_full(kv, rules):
     assert context(surge)["window_total"] == 30 * 48
     assert context(surge)["charged_floor_vcpus"] == 0
     assert surge.dedup_output == MALLORY
+
+
+@pytest.mark.parametrize(
+    ("later", "alerts"), [(8 * HOUR, True), (8 * HOUR + 1, False)], ids=["within", "after"]
+)
+def test_a_call_on_an_unknown_template_owns_its_groups_launches_for_the_window_only(
+    kv, rules, later, alerts
+):
+    """A pipeline sizes a group on a template the pack never saw (40 instances: nothing priced
+    per instance). The 40 c5.4xlarge launched at once are its (640 vCPUs); 60 more the group's
+    own scaling launches are its too up to VCPUSurge's 8 hours after the call (1,600 in the
+    window: an alert), not a second later (the group's own scaling: nothing is charged)."""
+    deploy = by(auto_scaling_group, "UpdateAutoScalingGroup", 40, user="deployer")
+    events = [
+        deploy,
+        *launches("c5.4xlarge", (20, 20)),
+        *launches("c5.4xlarge", (60,), start=T0 + later),
+    ]
+    surges = kv.run(rules["VCPUSurge"], events)
+    assert bool(surges) is alerts
+    if alerts:
+        assert context(surges[0])["window_total"] == 100 * 16
+        assert context(surges[0])["charged_to"].endswith("user/deployer")
+
+
+def test_a_pipeline_sizing_a_group_on_an_unknown_template_stays_quiet_as_the_group_scales(
+    kv, rules
+):
+    """Everyday, on the pack's first day: a deploy pipeline resizes a big group whose template
+    predates the pack, every morning; the group then scales out and in by itself all day (60
+    c5.4xlarge, 960 vCPUs, twice a day). Only what each deploy launched is the pipeline's:
+    charged the group's own scaling too, it would cross 800 vCPUs in 8 hours every day."""
+    events = []
+    for day in range(3):
+        start = T0 + day * DAY
+        events += [
+            by(auto_scaling_group, "UpdateAutoScalingGroup", 40, epoch=start, user="deployer"),
+            *launches("c5.4xlarge", (20, 20), start=start + 60),
+            *launches("c5.4xlarge", (30, 30), start=start + 9 * HOUR),
+            *launches("c5.4xlarge", (30, 30), start=start + 18 * HOUR),
+        ]
+    assert kv.run(rules["VCPUSurge"], events) == []  # (HighInstanceCount counts the first 40)
 
 
 def test_a_group_moved_to_an_unknown_template_is_not_priced_by_its_older_types(kv, rules):

@@ -1117,6 +1117,29 @@ def test_a_groups_launches_are_charged_to_its_owner_above_what_the_request_count
     assert actors == {"mallory": (9, 18 + 9 * 94, 9 * 8), "ops": (4, 8, 0), "bob": (1, 64, 16)}
 
 
+@pytest.mark.parametrize(("later", "charged"), [(0, True), (1, False)], ids=["within", "after"])
+def test_a_call_of_no_known_type_owns_its_groups_launches_for_the_window_only(later, charged):
+    """A pipeline sizes a group on a template neither side knows (nothing priced per instance):
+    the group's launches up to VCPUSurge's 8 hours after the call are the pipeline's in full,
+    later ones (the group's own scaling) nobody's, on both sides."""
+    deploy = auto_scaling_group("UpdateAutoScalingGroup", 40, userIdentity=iam_user("deployer"))
+    deploy["eventTime"] = at(10)
+    tags = {"aws:autoscaling:groupName": "workers"}
+    events = [
+        deploy,
+        service_launch("c5.4xlarge", 40, tags, event_time=at(10, 1)),
+        service_launch("c5.4xlarge", 60, tags, event_time=at(2) if not later else at(2, 1 / 60)),
+    ]
+    vcpus = (40 + 60 * charged) * 16
+    actors = {
+        r["actor_arn"]: r["vcpus"]
+        for r in sql.run(query("launches_by_actor_query.yml"), events, NOW)
+    }
+    assert actors == {USER + "deployer": vcpus}
+    streaming = window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events)
+    assert streaming[("principal", USER + "deployer", "7 days")] == vcpus
+
+
 def test_the_other_services_query_names_what_each_service_was_asked_for():
     """Per principal and service: SageMaker's ml.* types as EC2's (a GPU training job, refused
     and retried), an EKS node group, an EMR cluster, Batch's vCPUs, Lightsail's bundles, a

@@ -64,11 +64,12 @@ priced AS (
 -- A service's launch for a group or fleet is charged to its owner, whose sizing call (given, up
 -- to 5 minutes after the launch: clock skew) was the latest, for what each instance adds over
 -- what that call counted per instance (a fleet in vCPUs counted all): a decoy type named first
--- cannot hide what launched. No owner (an instant fleet launched in its call): not counted.
+-- cannot hide what launched. No owner (an instant fleet launched in its call): not counted. A call
+-- of no known type (0 per instance) owns in full what launches within {unpriced_seconds} s of it only.
 owners AS (
-  SELECT s.event_id, o.principal, o.actor_arn, o.allowlisted,
-    IFF(o.in_vcpus, 1e9, o.unit_vcpus) AS floor_vcpus,
-    IFF(o.in_vcpus, 1e9, o.unit_accelerators) AS floor_accelerators
+  SELECT s.event_id, o.principal, o.actor_arn, o.allowlisted, o.in_vcpus OR o.unit_vcpus = 0
+      AND s.launched_at > DATEADD(second, {unpriced_seconds}, o.p_event_time) AS prepaid,
+    IFF(prepaid, 1e9, o.unit_vcpus) AS floor_vcpus, IFF(prepaid, 1e9, o.unit_accelerators) AS floor_accelerators
   FROM service_refs s
   JOIN priced o ON s.ref = o.group_key
     AND o.p_event_time <= DATEADD(second, 300, s.launched_at) AND NOT o.instant_fleet
