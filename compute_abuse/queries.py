@@ -203,14 +203,20 @@ def _launch_events(sources: dict) -> str:
 
 
 def _calls_since(lookback: str) -> str:
-    """launch_calls' time filter: the query's lookback, and the group sizing calls' longer one."""
-    if lookback == GROUP_LOOKBACK:
+    """launch_calls' time filter: the query's lookback, and the group sizing calls' when longer."""
+    if _seconds(lookback) >= _seconds(GROUP_LOOKBACK):
         return f"p_occurs_since('{lookback}')"
     sizing = _sql_list(GROUP_SIZING_CALLS + FLEET_SIZING_CALLS)
     return (
         f"(p_occurs_since('{lookback}')\n      OR eventName IN ({sizing})\n"
         f"        AND p_occurs_since('{GROUP_LOOKBACK}'))"
     )
+
+
+def _seconds(span: str) -> int:
+    """A lookback's length ("25 hours", "7 days") in seconds."""
+    number, unit = span.split()
+    return int(number) * {"hours": 3600, "days": 86400}[unit]
 
 
 def _fill(
