@@ -229,6 +229,7 @@ def _fill(
     """A query from its template: launch_calls.sql reads `launch_events` (eventSource ->
     eventNames; by default the EC2 launch APIs and the calls that size auto scaling groups)."""
     install_global_helpers()
+    import ec2_compute_config as config
     import ec2_compute_helpers as helpers
 
     launch_events = launch_events or {
@@ -271,7 +272,7 @@ def _fill(
         .replace("{surge_windows}", _values([str(w) for w in surge_windows()], per_line=1))
         .replace("{count_windows}", _values([str(w) for w in count_windows()], per_line=1))
         .replace("{is_ip_address}", IS_IP_ADDRESS)
-        .replace("{unpriced_seconds}", str(surge_windows()[0][2]))
+        .replace("{unpriced_seconds}", str(config.vcpu_surge_window_seconds()))
         + "\n"
     )
 

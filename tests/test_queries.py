@@ -1117,8 +1117,8 @@ def test_a_groups_launches_are_charged_to_its_owner_above_what_the_request_count
     assert actors == {"mallory": (9, 18 + 9 * 94, 9 * 8), "ops": (4, 8, 0), "bob": (1, 64, 16)}
 
 
-@pytest.mark.parametrize(("later", "charged"), [(0, True), (1, False)], ids=["within", "after"])
-def test_a_call_of_no_known_type_owns_its_groups_launches_for_the_window_only(later, charged):
+@pytest.mark.parametrize(("past", "charged"), [(0, True), (1, False)], ids=["within", "after"])
+def test_a_call_of_no_known_type_owns_its_groups_launches_for_the_window_only(past, charged):
     """A pipeline sizes a group on a template neither side knows (nothing priced per instance):
     the group's launches up to VCPUSurge's 8 hours after the call are the pipeline's in full,
     later ones (the group's own scaling) nobody's, on both sides."""
@@ -1128,9 +1128,9 @@ def test_a_call_of_no_known_type_owns_its_groups_launches_for_the_window_only(la
     events = [
         deploy,
         service_launch("c5.4xlarge", 40, tags, event_time=at(10, 1)),
-        service_launch("c5.4xlarge", 60, tags, event_time=at(2) if not later else at(2, 1 / 60)),
+        service_launch("c5.4xlarge", 60, tags, event_time=at(2, past / 60)),  # 8 h + `past` s
     ]
-    vcpus = (40 + 60 * charged) * 16
+    vcpus = (40 + (60 if charged else 0)) * 16
     actors = {
         r["actor_arn"]: r["vcpus"]
         for r in sql.run(query("launches_by_actor_query.yml"), events, NOW)
