@@ -162,8 +162,11 @@ TEMPLATE_EVENT_NAMES = frozenset().union(*TEMPLATE_EVENTS.values())
 # Entries kept per template key: versions, default changes and deletions. AWS allows 10,000
 # versions per template; launches name recent ones, so the oldest entries go first.
 MAX_ENTRIES = 200
-# Versions are keyed by number, deletions by event time; what has no number (a default change,
-# a definition without versions) by event time and event ID, so two in one second both stay.
+# A version is kept by its number and its definition's event time and ID ("v3@<stamp>"): a template
+# made again under a deleted one's name defines its version 1 again, and both definitions must
+# stay for the later to be found (keyed by number alone, the store's set order chose one).
+# Deletions by event time; what has no number (a default change, a definition without versions)
+# by event time and event ID, so two in one second both stay.
 _VERSION, _DEFAULT, _DELETED, _VERSION_DELETED = "v", "default", "deleted", "deleted-v"
 
 STATUS_KNOWN = "known"
@@ -375,7 +378,7 @@ def _launch_template_entries(
     )
     if name == "CreateLaunchTemplate":
         return (
-            Entry(epoch, f"{_VERSION}1", 0, 0, entry_label(instance_type)),
+            Entry(epoch, f"{_VERSION}1@{stamp}", 0, 0, entry_label(instance_type)),
             Entry(epoch, f"{_DEFAULT}@{stamp}", 1, 0, _DEFAULT),
         )
     if name == "CreateLaunchTemplateVersion":
@@ -383,7 +386,8 @@ def _launch_template_entries(
         # A version without a type of its own keeps its source version's ("=N" resolves later).
         source = as_count(wrapper.get("SourceVersion"))
         label = instance_type or (f"={source}" if source is not None else "")
-        return () if number is None else (Entry(epoch, f"{_VERSION}{number}", 0, 0, label),)
+        entry_id = f"{_VERSION}{number}@{stamp}"
+        return () if number is None else (Entry(epoch, entry_id, 0, 0, label),)
     if name == "ModifyLaunchTemplate":
         number = as_count(template.get("defaultVersionNumber"))
         if number is None:
@@ -572,7 +576,7 @@ def _versions(entries, moment: float | None) -> tuple[dict[int, Entry], int | No
         elif entry.event_id.startswith(f"{_DEFAULT}@"):
             default = entry.amount
         elif entry.event_id.startswith(_VERSION):
-            number = entry.event_id[1:].partition("@")[0]  # "v3", or "v0@<epoch>"
+            number = entry.event_id[1:].partition("@")[0]  # "v3@<stamp>" (or "v3", kept before)
             if number.isdigit():
                 versions[int(number)] = entry
     return versions, default

@@ -152,6 +152,25 @@ def test_a_template_deleted_and_made_again_under_its_name_is_the_new_one(kv, unu
     assert kv.run(unusual, events) == []
 
 
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reversed"])
+def test_a_template_made_again_under_a_deleted_ones_name_is_the_new_one_in_any_store_order(
+    reverse,
+):
+    """Both templates define a version 1 under the name: the new one's is found (the old one's is
+    before the deletion), whatever order the store returns them in. Both alert as a GPU type."""
+    store = KVStore(**StoreInOrder(reverse).caching_functions())
+    events = [
+        create_launch_template("t3.small", "lt-0aaa", eventTime=at(0)),
+        template_call("DeleteLaunchTemplate", "lt-0aaa", eventTime=at(1)),
+        create_launch_template("p4d.24xlarge", "lt-0bbb", eventTime=at(2)),
+    ]
+    for event in events:
+        assert templates.remember_template(event, store) == ""
+    launch = refused_launch(3, {"launchTemplateName": "gpu-workers"})
+    lookup = templates.template_types(launch, summarize_launch(launch), store)
+    assert (lookup.status, lookup.instance_types) == (templates.STATUS_KNOWN, ("p4d.24xlarge",))
+
+
 def test_a_deleted_version_is_not_resolved(kv, unusual):
     events = [
         create_launch_template("t3.micro", eventTime=at(0)),
