@@ -224,10 +224,12 @@ def _fill(
     lookback: str,
     crossed_since_last_run: str = "",
     launch_events: dict | None = None,
+    template_types: bool = True,
     **fields: str,
 ) -> str:
     """A query from its template: launch_calls.sql reads `launch_events` (eventSource ->
-    eventNames; by default the EC2 launch APIs and the calls that size auto scaling groups)."""
+    eventNames; by default the EC2 launch APIs and the calls that size auto scaling groups), and
+    with `template_types` the types of the launch templates they name (template_types.sql)."""
     install_global_helpers()
     import ec2_compute_config as config
     import ec2_compute_helpers as helpers
@@ -247,6 +249,10 @@ def _fill(
     sql = (
         fragment(template)
         .replace("{launch_calls}", fragment("launch_calls.sql"))
+        .replace("{named_calls}", "named_calls" if template_types else "launch_calls")
+        .replace(
+            "{template_types}", fragment("template_types.sql") + "\n" if template_types else ""
+        )
         .replace("{launched}", fragment("launched.sql"))
         .replace("{accelerated_types}", fragment("accelerated_types.sql"))
     )
@@ -266,10 +272,11 @@ def _fill(
         .replace("{calls_since}", _calls_since(lookback))
         .replace("{lookback}", lookback)
         .replace("{group_lookback}", GROUP_LOOKBACK)
+        .replace("{template_lookback}", max(lookback, GROUP_LOOKBACK, key=_seconds))
         .replace("{fleet_services}", services)
         .replace("{owner_tags}", " ".join(tags))
         .replace("{owner_tag_list}", _sql_list(tags))
-        .replace("{surge_windows}", _values([str(w) for w in surge_windows()], per_line=1))
+        .replace("{surge_windows}", _values([str(w) for w in surge_windows()], per_line=2))
         .replace("{count_windows}", _values([str(w) for w in count_windows()], per_line=1))
         .replace("{is_ip_address}", IS_IP_ADDRESS)
         .replace("{unpriced_seconds}", str(config.vcpu_surge_window_seconds()))
@@ -445,7 +452,10 @@ def specs() -> dict[str, dict]:
                 "price these calls; this query lists them for a hunt."
             ),
             "SnowflakeQuery": _fill(
-                "other_services.sql", "7 days", launch_events=other_service_calls()
+                "other_services.sql",
+                "7 days",
+                launch_events=other_service_calls(),
+                template_types=False,  # EC2 launch templates: not read by the other services
             ),
             "Tags": ["AWS", "Compute Abuse", "Hunting"],
         },

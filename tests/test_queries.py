@@ -28,6 +28,9 @@ from compute_abuse.events import (
     cpu,
     create_compute_environment,
     create_fleet,
+    create_launch_configuration,
+    create_launch_template,
+    create_launch_template_version,
     create_lightsail_instances,
     create_nodegroup,
     execute_policy,
@@ -47,6 +50,7 @@ from compute_abuse.events import (
     service_launch,
     start_build,
     start_instances,
+    template_call,
 )
 from compute_abuse.inputs import RecordReader
 from compute_abuse.kvstore import InMemoryKVStore
@@ -315,6 +319,8 @@ def window_totals(rule_id, events, store=None):
         who = context.get("charged_to") or context.get("principal")  # a group's owner, else
         if event["userIdentity"].get("invokedBy") and not context.get("charged_to"):
             continue  # a service's launch for no one the rule knows: not counted, its context alone
+        if event.get("errorCode"):
+            continue  # refused or a dry run: not recorded, its context counts the request alone
         for label, total in context.get("window_totals", {}).items():
             group, span = label.rsplit(", ", 1)
             kind = next(k for k in ("principal", "source IP", "account") if group.startswith(k))
@@ -906,7 +912,7 @@ def test_vcpu_sql_counts_a_fleet_in_vcpus_by_its_capacity_as_the_streaming_rule_
     )
 
 
-def _random_request(api, rng, count, group, launched_ids, fleet_ids):
+def _random_request(api, rng, count, group, launched_ids, fleet_ids, versions):
     """One call of random_requests' kind `api`."""
     if api == "fleet":
         kind = rng.choice(["instant", "maintain"])
@@ -917,6 +923,9 @@ def _random_request(api, rng, count, group, launched_ids, fleet_ids):
         types = rng.choice([(), ("c5.large",), ("c5.2xlarge",)])  # () its template's
         event = auto_scaling_group(name, override_types=types, **{rng.choice(SIZES): count})
         event["requestParameters"]["autoScalingGroupName"] = group
+        if not types:  # the version of the template it names
+            version = rng.choice(["$Latest", "$Default", "", "1", "2"])
+            event["requestParameters"]["launchTemplate"]["version"] = version
         return event
     if api == "start":
         return start_instances(rng.sample(launched_ids, min(count, len(launched_ids))))
@@ -934,12 +943,32 @@ def _random_request(api, rng, count, group, launched_ids, fleet_ids):
         "schedule": lambda: scheduled_group_action(group, **{rng.choice(SIZES): count}),
         "modify spot fleet": lambda: modify_spot_fleet_request("sfr-1", count),
         "policy": lambda: _random_policy(rng, count, group),
+        "template": lambda: _random_template(rng, versions),
         # a policy of the mix's groups, or one never put
         "execute": lambda: execute_policy(
             group, rng.choice([*POLICIES, "never-put"]), by_arn=rng.random() < 0.3
         ),
     }
     return plain[api]()
+
+
+GROUP_TEMPLATE = "lt-0a1b2c3d4e5f60708"  # the launch template auto_scaling_group names
+
+
+def _random_template(rng, versions):
+    """A change to the groups' launch template: created (again: its versions start over), a new
+    version, a new default version; of a type, a GPU type or none. `versions` tracks them."""
+    instance_type = rng.choice(["c5.large", "c5.2xlarge", "p3.8xlarge", None])
+    kind = rng.choice(["create", "version", "default"]) if versions else "create"
+    if kind == "create":
+        versions[:] = [1]
+        return create_launch_template(instance_type, GROUP_TEMPLATE, "workers")
+    if kind == "version":
+        versions.append(len(versions) + 1)
+        return create_launch_template_version(versions[-1], instance_type, GROUP_TEMPLATE)
+    number = rng.choice(versions)
+    request, template = {"SetDefaultVersion": str(number)}, {"defaultVersionNumber": number}
+    return template_call("ModifyLaunchTemplate", GROUP_TEMPLATE, "workers", request, template)
 
 
 def _random_policy(rng, count, group):
@@ -952,6 +981,7 @@ def _random_policy(rng, count, group):
 APIS = [
     *("run", "fleet", "spot", "spot fleet", "scheduled", "group", "size"),
     *("start", "resize", "modify fleet", "modify spot fleet", "schedule", "policy", "execute"),
+    *("template", "template"),  # the groups' launch template (often: groups name its versions)
 ]
 POLICIES = ("burst", "surge")
 SIZES = ("desired", "min_size")  # what a group's sizing call gives: a desired size, or a minimum
@@ -963,16 +993,18 @@ def random_requests(seed, actors=3, calls=45):
     launches auto scaling, EC2 Fleet and Spot Fleet make for them (a decoy type or a bigger
     one than named), instances started again (launched earlier in the mix, or never seen) and
     resized, fleets and spot fleets grown or shrunk (one the mix never created too), scaling
-    policies put and executed (one never put too; by name or by ARN alone)."""
+    policies put and executed (one never put too; by name or by ARN alone), the groups' launch
+    template created, given versions and defaults (groups name it by version, before or after)."""
     rng = random.Random(seed)
     events, launched_ids, fleet_ids = [], ["i-0feedface0000000"], []  # one never launched
+    versions: list[int] = []  # the groups' template's
     for n in range(calls):
         user = f"actor{rng.randrange(actors)}"
         count = rng.randint(1, 8)
         error = rng.choice([None] * 12 + ["Client.VcpuLimitExceeded"] * 2 + ["DryRunOperation"])
         api = rng.choice(APIS)
         group = f"group{rng.randrange(2)}"  # sized by several actors, often
-        event = _random_request(api, rng, count, group, launched_ids, fleet_ids)
+        event = _random_request(api, rng, count, group, launched_ids, fleet_ids, versions)
         event.update(userIdentity=iam_user(user), eventTime=at(7, n * 9))
         if error:
             event.update(errorCode=error, responseElements=None)
@@ -1040,8 +1072,8 @@ def test_vcpu_sql_totals_every_window_as_the_streaming_rule_through_every_launch
 ):
     """vCPUs and accelerators of every window, equal: instances RunInstances and instant fleets
     launched, what fleets, spot and scheduled requests ask for, groups' growth priced by the type
-    last named for the group. A group known only by its template is 0 on both sides here (the
-    streaming rule waits for a template it never saw; the SQL never reads templates)."""
+    last named for the group, its template's at the version it names as defined before it (a
+    template not yet defined, or of no type: 0 on both sides)."""
     events = random_requests(seed)
     names = [f"VCPU_SURGE{w}_THRESHOLD" for w in ("", "_DAY", "_WEEK", "_SOURCE_IP", "_ACCOUNT")]
     for name in names:
@@ -1060,6 +1092,83 @@ def test_vcpu_sql_totals_every_window_as_the_streaming_rule_through_every_launch
     }
     assert totals == streaming
     assert len({group for _, group, _ in totals}) == 3 + 1 + 1
+
+
+LT = "lt-0780d55503d605988"  # create_launch_template's, named "gpu-workers"
+TEMPLATE_CASES = {  # template events (3 hours ago), the group's template spec, vCPUs per instance
+    "latest version": ("small, gpu", {"launchTemplateId": LT, "version": "$Latest"}, 32),
+    "default version": ("small, gpu", {"launchTemplateId": LT, "version": "$Default"}, 2),
+    "no version: the default": ("small, gpu", {"launchTemplateId": LT}, 2),
+    "a default set": ("small, gpu, default 2", {"launchTemplateId": LT}, 32),
+    "a version by number": ("small, gpu, default 2", {"launchTemplateId": LT, "version": "1"}, 2),
+    "by name": ("small, gpu", {"launchTemplateName": "gpu-workers", "version": "2"}, 32),
+    "a version defined after": (
+        "small, gpu later",
+        {"launchTemplateId": LT, "version": "$Latest"},
+        2,
+    ),
+    "made again under its name": (
+        "small, deleted, gpu again",
+        {"launchTemplateName": "gpu-workers"},
+        96,
+    ),
+    "versions only: the lowest": ("versions 3 gpu, 4 small", {"launchTemplateId": LT}, 32),
+    "never defined": ("", {"launchTemplateId": LT}, 0),
+    "of no type": ("untyped", {"launchTemplateId": LT}, 0),
+    "a launch configuration": ("configuration", None, 16),
+}
+
+
+def _template_events(story):
+    """The template events of a TEMPLATE_CASES story, 3 hours ago (one later: 1 hour ago)."""
+    made = {
+        "small": lambda: create_launch_template("t3.micro", eventTime=at(3)),
+        "untyped": lambda: create_launch_template(None, eventTime=at(3)),
+        "gpu": lambda: create_launch_template_version(2, "p3.8xlarge", eventTime=at(3, 1)),
+        "gpu later": lambda: create_launch_template_version(2, "p3.8xlarge", eventTime=at(1)),
+        "default 2": lambda: template_call(
+            "ModifyLaunchTemplate",
+            LT,
+            request={"SetDefaultVersion": "2"},
+            template={"defaultVersionNumber": 2},
+            eventTime=at(3, 2),
+        ),
+        "deleted": lambda: template_call("DeleteLaunchTemplate", LT, eventTime=at(3, 1)),
+        "gpu again": lambda: create_launch_template("p4d.24xlarge", "lt-0bbb", eventTime=at(3, 2)),
+        "versions 3 gpu": lambda: create_launch_template_version(3, "p3.8xlarge", eventTime=at(3)),
+        "4 small": lambda: create_launch_template_version(4, "t3.micro", eventTime=at(3, 1)),
+        "configuration": lambda: create_launch_configuration(
+            "legacy", "c5.4xlarge", eventTime=at(3)
+        ),
+    }
+    return [made[part]() for part in story.split(", ") if part]
+
+
+@pytest.mark.parametrize("case", TEMPLATE_CASES)
+def test_a_group_on_a_template_is_priced_by_the_version_it_names_as_the_streaming_rule_does(
+    case, monkeypatch, config
+):
+    """A group created on a launch template (or launch configuration) and no type of its own:
+    30 instances of the type of the version it names, as defined before the call, in the SQL and
+    the streaming rule alike. No service launch follows (refused for capacity, say): the call's
+    price is all there is."""
+    story, spec, vcpus = TEMPLATE_CASES[case]
+    group = auto_scaling_group(desired=30, userIdentity=iam_user("mallory"), eventTime=at(2))
+    del group["requestParameters"]["launchTemplate"]
+    if spec is None:
+        group["requestParameters"]["launchConfigurationName"] = "legacy"
+    else:
+        group["requestParameters"]["launchTemplate"] = spec
+    events = [*_template_events(story), group]
+    names = [f"VCPU_SURGE{w}_THRESHOLD" for w in ("", "_DAY", "_WEEK", "_SOURCE_IP", "_ACCOUNT")]
+    for name in names:
+        monkeypatch.setattr(config, name, 0)
+    rows = sql.run(queries.specs()["vcpu_surge_query.yml"]["SnowflakeQuery"], events, NOW)
+    key = ("principal", USER + "mallory", "8 hours")
+    assert surges(rows).get(key, 0) == 30 * vcpus
+    for name in names:
+        monkeypatch.setattr(config, name, 10**9)
+    assert window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events).get(key, 0) == 30 * vcpus
 
 
 def test_a_groups_launches_are_charged_to_its_owner_above_what_the_request_counted():

@@ -1,10 +1,8 @@
--- Read by every query (generated into queries/ from compute_abuse/sql_templates/; do not edit
--- the copies). launch_calls: EC2 launch calls and group sizes, once per eventID, with the principal
--- (an Identity Center person, the role or token's issuer, else the caller's ARN), whether a fleet
--- service made the call for someone (on_behalf); group sizes over {group_lookback}. actors below.
-WITH launch_calls AS (
-  SELECT
-    eventID AS event_id, eventSource AS event_source, eventName AS event_name, p_event_time, p_parse_time,
+-- Read by every query (generated from compute_abuse/sql_templates/: edit those). EC2 launch calls and
+-- group sizes (over {group_lookback}), once per eventID, with the principal (an Identity Center person, the
+-- role or token's issuer, else the caller's ARN), whether a fleet service called for someone (on_behalf).
+WITH {named_calls} AS (
+  SELECT eventID AS event_id, eventSource AS event_source, eventName AS event_name, p_event_time, p_parse_time,
     eventTime AS event_time, awsRegion AS region, recipientAccountId AS account_id,
     sourceIPAddress AS source_ip, userAgent AS user_agent, requestParameters, responseElements,
     COALESCE(
@@ -19,34 +17,29 @@ WITH launch_calls AS (
     CASE WHEN errorCode IS NULL THEN 'success' WHEN errorCode LIKE '%DryRunOperation' THEN 'dry_run'
       ELSE 'failure' END AS outcome,
     COALESCE(errorCode, '') AS error_code,
-    -- CloudTrail writes a one-item list of CreateFleet's as the bare item: TO_ARRAY reads both.
-    LOWER(COALESCE(  -- RunInstances'; a resize's new type:
-      requestParameters:instanceType:value::STRING, requestParameters:instanceType::STRING,
+    -- The type: RunInstances', a resize's new one, a request's, a fleet's or group's first override.
+    -- (CloudTrail writes a one-item list of CreateFleet's as the bare item: TO_ARRAY reads both.)
+    TO_ARRAY(requestParameters:CreateFleetRequest:LaunchTemplateConfigs)[0] AS fleet_config,
+    requestParameters:spotFleetRequestConfig AS spot_config,
+    LOWER(COALESCE(requestParameters:instanceType:value::STRING, requestParameters:instanceType::STRING,
       IFF(requestParameters:attribute::STRING = 'instanceType', requestParameters:value::STRING, NULL),
-      requestParameters:launchSpecification:instanceType::STRING,
-      TO_ARRAY(TO_ARRAY(requestParameters:CreateFleetRequest:LaunchTemplateConfigs)[0]:Overrides)[0]:InstanceType::STRING,
-      requestParameters:spotFleetRequestConfig:launchSpecifications[0]:instanceType::STRING,
-      requestParameters:spotFleetRequestConfig:launchTemplateConfigs[0]:overrides[0]:instanceType::STRING,
+      requestParameters:launchSpecification:instanceType::STRING, TO_ARRAY(fleet_config:Overrides)[0]:InstanceType::STRING,
+      spot_config:launchSpecifications[0]:instanceType::STRING, spot_config:launchTemplateConfigs[0]:overrides[0]:instanceType::STRING,
       requestParameters:mixedInstancesPolicy:launchTemplate:overrides[0]:instanceType::STRING,
-      responseElements:instancesSet:items[0]:instanceType::STRING, 'unknown-type'
-    )) AS instance_type,
+      responseElements:instancesSet:items[0]:instanceType::STRING, 'unknown-type')) AS instance_type,
     -- A fleet's target capacity (created or modified, an EC2 or a spot fleet), whether in vCPUs.
-    TRY_TO_NUMBER(COALESCE(
-      requestParameters:CreateFleetRequest:TargetCapacitySpecification:TotalTargetCapacity::STRING,
+    TRY_TO_NUMBER(COALESCE(requestParameters:CreateFleetRequest:TargetCapacitySpecification:TotalTargetCapacity::STRING,
       requestParameters:ModifyFleetRequest:TargetCapacitySpecification:TotalTargetCapacity::STRING,
-      requestParameters:spotFleetRequestConfig:targetCapacity::STRING, requestParameters:targetCapacity::STRING
-    )) AS target_capacity,
-    LOWER(COALESCE(
-      requestParameters:CreateFleetRequest:TargetCapacitySpecification:TargetCapacityUnitType::STRING,
-      requestParameters:spotFleetRequestConfig:targetCapacityUnitType::STRING)) = 'vcpu' AS in_vcpus,
+      spot_config:targetCapacity::STRING, requestParameters:targetCapacity::STRING)) AS target_capacity,
+    LOWER(COALESCE(requestParameters:CreateFleetRequest:TargetCapacitySpecification:TargetCapacityUnitType::STRING,
+      spot_config:targetCapacityUnitType::STRING)) = 'vcpu' AS in_vcpus,
     COALESCE(LOWER(requestParameters:CreateFleetRequest:Type::STRING), '') = 'instant' AS instant_fleet,
     -- The group or fleet a call sizes, named as the tag AWS puts on its instances names it, and
     -- its size: a group's desired, else minimum (the maximum is headroom); a fleet's target.
-    recipientAccountId || '/' || awsRegion || '/' || COALESCE(
-      'aws:autoscaling:groupName=' || COALESCE(requestParameters:autoScalingGroupName::STRING, NULLIF(SPLIT_PART(
-        SPLIT_PART(requestParameters:policyName::STRING, ':autoScalingGroupName/', 2), ':policyName/', 1), '')),
-      'aws:ec2:fleet-id=' || COALESCE(responseElements:CreateFleetResponse:fleetId::STRING,
-        requestParameters:ModifyFleetRequest:FleetId::STRING),
+    recipientAccountId || '/' || awsRegion || '/' || COALESCE('aws:autoscaling:groupName=' || COALESCE(
+      requestParameters:autoScalingGroupName::STRING, NULLIF(SPLIT_PART(SPLIT_PART(requestParameters:policyName::STRING,
+        ':autoScalingGroupName/', 2), ':policyName/', 1), '')), 'aws:ec2:fleet-id=' || COALESCE(
+        responseElements:CreateFleetResponse:fleetId::STRING, requestParameters:ModifyFleetRequest:FleetId::STRING),
       'aws:ec2spot:fleet-request-id=' || COALESCE(responseElements:spotFleetRequestId::STRING,
         requestParameters:spotFleetRequestId::STRING)) AS group_key,
     -- A scaling policy, by its group and name (ExecutePolicy may name it by its ARN).
@@ -55,22 +48,24 @@ WITH launch_calls AS (
     TRY_TO_NUMBER(requestParameters:desiredCapacity::STRING) AS desired,
     COALESCE(desired, TRY_TO_NUMBER(requestParameters:minSize::STRING), target_capacity) AS group_size,
     eventSource = 'autoscaling.amazonaws.com' AND eventName <> 'CreateAutoScalingGroup' AND desired IS NULL AS min_only,
-    COALESCE(requestParameters:launchTemplate, requestParameters:launchConfigurationName,
-      requestParameters:mixedInstancesPolicy:launchTemplate) IS NOT NULL AS names_template,
+    -- The launch template (or launch configuration: its version 0) a call names, and the version.
+    COALESCE(requestParameters:launchTemplate, requestParameters:mixedInstancesPolicy:launchTemplate:launchTemplateSpecification,
+      fleet_config:LaunchTemplateSpecification, spot_config:launchTemplateConfigs[0]:launchTemplateSpecification) AS template_spec,
+    COALESCE(requestParameters:launchConfigurationName::STRING, template_spec:launchTemplateId::STRING,
+      template_spec:LaunchTemplateId::STRING, template_spec:launchTemplateName::STRING,
+      template_spec:LaunchTemplateName::STRING) AS template_ref, template_ref IS NOT NULL AS names_template,
+    IFF(requestParameters:launchConfigurationName IS NULL, COALESCE(NULLIF(TRIM(COALESCE(template_spec:version::STRING,
+      template_spec:Version::STRING)), ''), '$Default'), '0') AS template_version,
     -- Instances asked for: RunInstances' maxCount; a fleet's target capacity (1 when in vCPUs);
-    -- instanceCount; the size given a group.
+    -- instanceCount; stopped instances started again (a resize: none); the size given a group.
     CASE
-      WHEN eventName = 'RunInstances' THEN COALESCE(TRY_TO_NUMBER(
-        requestParameters:instancesSet:items[0]:maxCount::STRING), TRY_TO_NUMBER(
-        requestParameters:instancesSet:items[0]:minCount::STRING), 1)
-      WHEN eventName IN ('CreateFleet', 'RequestSpotFleet')
-        THEN IFF(in_vcpus, 1, COALESCE(target_capacity, 1))
+      WHEN eventName = 'RunInstances' THEN COALESCE(TRY_TO_NUMBER(requestParameters:instancesSet:items[0]:maxCount::STRING),
+        TRY_TO_NUMBER(requestParameters:instancesSet:items[0]:minCount::STRING), 1)
+      WHEN eventName IN ('CreateFleet', 'RequestSpotFleet') THEN IFF(in_vcpus, 1, COALESCE(target_capacity, 1))
       WHEN eventName IN ('RequestSpotInstances', 'RunScheduledInstances')
         THEN COALESCE(TRY_TO_NUMBER(requestParameters:instanceCount::STRING), 1)
-      WHEN eventName = 'StartInstances'  -- stopped instances back; a resize asks for none (0)
-        THEN COALESCE(ARRAY_SIZE(TO_ARRAY(requestParameters:instancesSet:items)), 0)
-      ELSE COALESCE(group_size, 0)
-    END AS requested_instances,
+      WHEN eventName = 'StartInstances' THEN COALESCE(ARRAY_SIZE(TO_ARRAY(requestParameters:instancesSet:items)), 0)
+      ELSE COALESCE(group_size, 0) END AS requested_instances,
     COALESCE(userIdentity:invokedBy::STRING, '') IN ({fleet_services})
       OR sourceIPAddress IN ({fleet_services}) AS on_behalf
   FROM panther_logs.public.aws_cloudtrail
@@ -80,7 +75,7 @@ WITH launch_calls AS (
       OR requestParameters:attribute::STRING = 'instanceType')
   QUALIFY ROW_NUMBER() OVER (PARTITION BY eventID ORDER BY p_event_time) = 1
 ),
--- PutScalingPolicy: a simple or step scaling policy's adjustment, its largest step's and none
+{template_types}-- PutScalingPolicy: a simple or step scaling policy's adjustment, its largest step's and none
 -- below 0 (target tracking has none), which ExecutePolicy applies to the group.
 policies AS (
   SELECT c.policy_key, c.p_event_time AS put_at, c.event_id, GREATEST(MAX(a.adjustment), 0) AS adjustment,
@@ -92,11 +87,10 @@ policies AS (
   ) a ON a.event_id = c.event_id AND a.adjustment IS NOT NULL
   WHERE c.event_name = 'PutScalingPolicy' AND c.outcome = 'success' GROUP BY 1, 2, 3, 5
 ),
--- A group's sizing calls by kind: a size (an exact capacity too) starts a run; in it a minimum
--- raises the group, never lowers it; ExecutePolicy adds instances (change) or a percentage (ratio:
--- the run's product of them so far). A size after: ratio * (added + the run's largest size or
--- minimum, each over its ratio less the added before it; the first run's from 0), rounded up: no
--- recursion (Snowflake stops one at 100 steps). docs/data-lake.md works an example.
+-- A group's sizing calls by kind: a size (an exact capacity too) starts a run; in it a minimum raises the group,
+-- never lowers it; ExecutePolicy adds instances (change) or a percentage (ratio: the run's product so far). A
+-- size after: ratio * (added + the run's largest size or minimum, each over its ratio less the added before it;
+-- the first run's from 0), rounded up: no recursion (Snowflake stops one at 100 steps; docs/data-lake.md).
 group_runs AS (
   SELECT *, EXP(LEAST(SUM(IFF(outcome = 'success' AND kind = 'percent', LN(1 + adjustment / 100), 0)) OVER (PARTITION
       BY group_key, run ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 30)) AS ratio
@@ -119,13 +113,12 @@ group_sizes AS (
 ),
 -- A call's growth: its size (what a refused call would have made it) less the size before.
 group_growth AS (
-  SELECT event_id, LEAST(IFF(event_name IN ('CreateAutoScalingGroup', 'CreateFleet', 'RequestSpotFleet'),
-      new_size,  -- all new
-      GREATEST(CASE kind WHEN 'change' THEN size_before + adjustment WHEN 'percent'
-        THEN CEIL(ROUND(size_before * (1 + adjustment / 100), 6)) ELSE new_size END - size_before, 0)
-    ), 1e9)::INT AS growth,  -- (1e9 and e^30 above: bounds for absurd sizes)
+  SELECT event_id, LEAST(IFF(event_name IN ('CreateAutoScalingGroup', 'CreateFleet', 'RequestSpotFleet'), new_size,
+      GREATEST(CASE kind WHEN 'change' THEN size_before + adjustment WHEN 'percent'  -- (a creation: all new)
+        THEN CEIL(ROUND(size_before * (1 + adjustment / 100), 6)) ELSE new_size END - size_before, 0)), 1e9)::INT
+      AS growth,  -- (1e9 and e^30 above: bounds for absurd sizes)
     MAX(IFF(in_vcpus, 1, 0)) OVER (PARTITION BY group_key) = 1 AS group_in_vcpus,
-    -- A template's types are unknown here, as to the streaming rules until they see it.
+    -- A template never seen defined: its type unknown (0 per instance), as to the streaming rules.
     IFF(names_template AND instance_type = 'unknown-type', NULL, LAST_VALUE(
       IFF(outcome = 'success', NULLIF(instance_type, 'unknown-type'), NULL) IGNORE NULLS) OVER (
         PARTITION BY group_key ORDER BY p_event_time, event_id
@@ -138,9 +131,7 @@ actors AS (
   SELECT c.*,  -- (a fleet in vCPUs grows in vCPUs: 1 instance, as its request counts)
     IFF(g.group_in_vcpus AND g.growth IS NOT NULL, SIGN(g.growth),
       COALESCE(g.growth, c.requested_instances)) AS instances, g.growth, g.group_type, g.group_in_vcpus,
-    {allowlisted} AS allowlisted,
-    {capacity_controller} AS capacity_controller
-  FROM launch_calls c
-  LEFT JOIN group_growth g ON g.event_id = c.event_id
+    {allowlisted} AS allowlisted, {capacity_controller} AS capacity_controller
+  FROM launch_calls c LEFT JOIN group_growth g ON g.event_id = c.event_id
   WHERE p_occurs_since('{lookback}') AND c.event_name <> 'PutScalingPolicy'  -- read for its policy
 )

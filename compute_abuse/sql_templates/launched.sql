@@ -1,7 +1,6 @@
--- Capacity: per instance launched (cpuOptions' vCPUs, else the catalog's); per request or group
--- growth, its instances of the first type named (a template's: unknown, 0) or its vCPUs. Catalog
--- (ec2_instance_catalog): medium 1, large 2, xlarge 4, Nxlarge and metal-Nxl 4N vCPUs, and the
--- types that rule misprices or that have accelerators.
+-- Capacity: per instance launched (cpuOptions' vCPUs, else the catalog's); per request or group growth, its
+-- instances of the first type named, or its vCPUs. Catalog (ec2_instance_catalog): medium 1, large 2,
+-- xlarge 4, Nxlarge and metal-Nxl 4N vCPUs, and the types that rule misprices or that have accelerators.
 instance_types (instance_type, vcpus, accelerators) AS (
   SELECT * FROM VALUES
     {instance_type_values}
@@ -9,8 +8,7 @@ instance_types (instance_type, vcpus, accelerators) AS (
 -- The groups and fleets a fleet service launched for, by the tags AWS puts on the instances, the
 -- most specific first (rank): an auto scaling group, a spot fleet, an EC2 fleet.
 service_refs AS (
-  SELECT DISTINCT
-    a.event_id, a.p_event_time AS launched_at, a.account_id || '/' || a.region || '/'
+  SELECT DISTINCT a.event_id, a.p_event_time AS launched_at, a.account_id || '/' || a.region || '/'
       || t.value:key::STRING || '=' || t.value:value::STRING AS ref,
     POSITION(t.value:key::STRING, '{owner_tags}') AS rank
   FROM actors a, LATERAL FLATTEN(input => a.responseElements:instancesSet:items) i,
@@ -25,47 +23,35 @@ launched_items AS (
   FROM actors a, LATERAL FLATTEN(input => a.responseElements:instancesSet:items) item
   WHERE a.outcome = 'success'
   UNION ALL
-  SELECT a.*, NULL, COALESCE(ARRAY_SIZE(TO_ARRAY(f.value:instanceIds:item)), 0), NULL,
-    LOWER(f.value:instanceType::STRING), NULL
+  SELECT a.*, NULL, COALESCE(ARRAY_SIZE(TO_ARRAY(f.value:instanceIds:item)), 0), NULL, LOWER(f.value:instanceType::STRING), NULL
   FROM actors a, LATERAL FLATTEN(input => TO_ARRAY(a.responseElements:CreateFleetResponse:fleetInstanceSet:item)) f
   WHERE a.outcome = 'success' AND NOT a.on_behalf
   UNION ALL
   SELECT a.*, NULL, IFF(a.event_name = 'ModifyInstanceAttribute', 1, a.instances),
-    IFF(a.in_vcpus, a.target_capacity, IFF(a.group_in_vcpus, a.growth, NULL)),
-    COALESCE(a.group_type, a.instance_type), NULL
+    IFF(a.in_vcpus, a.target_capacity, IFF(a.group_in_vcpus, a.growth, NULL)), COALESCE(a.group_type, a.instance_type), NULL
   FROM actors a
   WHERE a.outcome = 'success' AND NOT a.on_behalf
     AND a.event_name NOT IN ('RunInstances', 'StartInstances') AND NOT a.instant_fleet
 ),
 priced AS (
-  SELECT
-    l.* REPLACE (COALESCE(k.launched_type, l.launched_type) AS launched_type,
+  SELECT l.* REPLACE (COALESCE(k.launched_type, l.launched_type) AS launched_type,
       COALESCE(k.cpu_options, l.cpu_options) AS cpu_options),
     SPLIT_PART(COALESCE(k.launched_type, l.launched_type), '.', 2) AS size,
-    COALESCE(t.vcpus, CASE
-      WHEN size = 'medium' THEN 1 WHEN size = 'large' THEN 2 WHEN size = 'xlarge' THEN 4
-      WHEN REGEXP_LIKE(size, '^(metal-)?[0-9]+xl(arge)?$') THEN 4 * TO_NUMBER(REGEXP_SUBSTR(size, '[0-9]+'))
-    END, 0) AS unit_vcpus,
+    COALESCE(t.vcpus, CASE WHEN size = 'medium' THEN 1 WHEN size = 'large' THEN 2 WHEN size = 'xlarge' THEN 4
+      WHEN REGEXP_LIKE(size, '^(metal-)?[0-9]+xl(arge)?$') THEN 4 * TO_NUMBER(REGEXP_SUBSTR(size, '[0-9]+')) END, 0) AS unit_vcpus,
     COALESCE(t.accelerators, 0) AS unit_accelerators,
-    COALESCE(
-      l.vcpu_capacity,
-      COALESCE(k.cpu_options, l.cpu_options):coreCount::INT
-        * COALESCE(k.cpu_options, l.cpu_options):threadsPerCore::INT,
-      l.launched_count * unit_vcpus
-    ) AS vcpus,
-    unit_accelerators * IFF(
-      l.vcpu_capacity IS NULL, l.launched_count, CEIL(l.vcpu_capacity / NULLIF(t.vcpus, 0))::INT
-    ) AS accelerators
+    COALESCE(l.vcpu_capacity, COALESCE(k.cpu_options, l.cpu_options):coreCount::INT
+      * COALESCE(k.cpu_options, l.cpu_options):threadsPerCore::INT, l.launched_count * unit_vcpus) AS vcpus,
+    unit_accelerators * IFF(l.vcpu_capacity IS NULL, l.launched_count,
+      CEIL(l.vcpu_capacity / NULLIF(t.vcpus, 0))::INT) AS accelerators
   FROM launched_items l
-  LEFT JOIN launched_items k ON l.event_name = 'StartInstances' AND k.event_name = 'RunInstances'
-    AND k.instance_id = l.instance_id
+  LEFT JOIN launched_items k ON l.event_name = 'StartInstances' AND k.event_name = 'RunInstances' AND k.instance_id = l.instance_id
   LEFT JOIN instance_types t ON t.instance_type = COALESCE(k.launched_type, l.launched_type)
 ),
--- A service's launch for a group or fleet is charged to its owner, whose sizing call (given, up
--- to 5 minutes after the launch: clock skew) was the latest, for what each instance adds over
--- what that call counted per instance (a fleet in vCPUs counted all): a decoy type named first
--- cannot hide what launched. No owner (an instant fleet launched in its call): not counted. A call
--- of no known type (0 per instance) owns in full what launches within {unpriced_seconds} s of it only.
+-- A service's launch for a group or fleet: charged to the owner, whose sizing call (given up to 5 minutes after
+-- the launch: clock skew) was the latest, for what each instance adds over that call's price per instance (a
+-- fleet in vCPUs paid all): a decoy type named first cannot hide what launched. No owner (an instant fleet
+-- launched in its call): not counted. A call of no known type owns in full what launches within {unpriced_seconds} s only.
 owners AS (
   SELECT s.event_id, o.principal, o.actor_arn, o.allowlisted, o.in_vcpus OR o.unit_vcpus = 0
       AND s.launched_at > DATEADD(second, {unpriced_seconds}, o.p_event_time) AS prepaid,
@@ -79,11 +65,9 @@ owners AS (
 launched AS (
   SELECT p.* REPLACE (
     COALESCE(o.principal, p.principal) AS principal, COALESCE(o.actor_arn, p.actor_arn) AS actor_arn,
-    p.allowlisted OR COALESCE(o.allowlisted, FALSE) AS allowlisted,
-    IFF(p.on_behalf, 0, p.launched_count) AS launched_count,
+    p.allowlisted OR COALESCE(o.allowlisted, FALSE) AS allowlisted, IFF(p.on_behalf, 0, p.launched_count) AS launched_count,
     IFF(p.on_behalf, GREATEST(p.vcpus - o.floor_vcpus, 0), p.vcpus) AS vcpus,
-    IFF(p.on_behalf, GREATEST(p.accelerators - o.floor_accelerators, 0), p.accelerators) AS accelerators
-  )
+    IFF(p.on_behalf, GREATEST(p.accelerators - o.floor_accelerators, 0), p.accelerators) AS accelerators)
   FROM priced p LEFT JOIN owners o ON o.event_id = p.event_id
   WHERE NOT p.on_behalf OR o.event_id IS NOT NULL
 )

@@ -1,0 +1,30 @@
+-- Launch templates' versions and launch configurations (version 0) defined in the last {template_lookback}, with their
+-- types; a template's creation and ModifyLaunchTemplate with the default version they set.
+template_versions AS (
+  SELECT recipientAccountId || '/' || awsRegion AS template_place, p_event_time AS defined_at, eventID AS defined_by,
+    COALESCE(t:launchTemplateId::STRING, requestParameters:launchConfigurationName::STRING) AS template_id,
+    t:launchTemplateName::STRING AS template_name, IFF(eventName = 'ModifyLaunchTemplate', NULL, COALESCE(
+      TRY_TO_NUMBER(t:versionNumber::STRING), IFF(eventName = 'CreateLaunchTemplate', 1, 0))) AS defined_version,
+    TRY_TO_NUMBER(COALESCE(t:defaultVersionNumber::STRING, d:SetDefaultVersion::STRING)) AS default_set,
+    LOWER(COALESCE(requestParameters:instanceType::STRING, d:LaunchTemplateData:InstanceType::STRING)) AS defined_type
+  FROM (SELECT *, COALESCE(responseElements:CreateLaunchTemplateResponse:launchTemplate,
+      responseElements:ModifyLaunchTemplateResponse:launchTemplate,
+      responseElements:CreateLaunchTemplateVersionResponse:launchTemplateVersion) AS t,
+      COALESCE(requestParameters:CreateLaunchTemplateRequest, requestParameters:CreateLaunchTemplateVersionRequest,
+        requestParameters:ModifyLaunchTemplateRequest) AS d
+    FROM panther_logs.public.aws_cloudtrail WHERE p_occurs_since('{template_lookback}') AND errorCode IS NULL
+      AND eventName IN ('CreateLaunchConfiguration', 'CreateLaunchTemplate', 'CreateLaunchTemplateVersion', 'ModifyLaunchTemplate'))
+),
+-- A call naming a template and no type: the type of the version it names as defined before it ($Latest: the
+-- highest; $Default: the default last set, else the lowest). Not read: deletions, attribute-based types, sources.
+launch_calls AS (
+  SELECT * REPLACE (IFF(instance_type = 'unknown-type' AND defined_version = wanted,
+    COALESCE(defined_type, instance_type), instance_type) AS instance_type)
+  FROM (SELECT c.*, v.*, CASE c.template_version WHEN '$Latest' THEN MAX(v.defined_version) OVER (PARTITION BY c.event_id)
+      WHEN '$Default' THEN COALESCE(LAST_VALUE(v.default_set IGNORE NULLS) OVER (PARTITION BY c.event_id ORDER BY v.defined_at,
+        v.defined_by ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING), MIN(v.defined_version) OVER (PARTITION BY c.event_id))
+      ELSE TRY_TO_NUMBER(c.template_version) END AS wanted
+    FROM named_calls c LEFT JOIN template_versions v ON v.template_place = c.account_id || '/' || c.region
+      AND c.template_ref IN (v.template_id, v.template_name) AND v.defined_at <= c.p_event_time)
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY IFF(defined_version = wanted, 0, 1), defined_at DESC, defined_by DESC) = 1
+),
