@@ -1562,6 +1562,40 @@ def test_first_seen_family_today_not_in_the_30_days_before():
     assert rows[0]["principals"] == [USER + "dan"] and rows[0]["launch_calls"] == 1
 
 
+def test_a_refused_launch_naming_a_gpu_template_is_a_new_family_on_both_sides(kv):
+    """A stolen key's first move: a launch template of p4d.24xlarge, then a RunInstances naming
+    the template alone, refused for the account's vCPU quota (responseElements null). The family
+    is news to the first-seen query and UnusualInstanceType alike. Its everyday counterpart, a
+    refused launch of a t3.micro template, and a template defined only after the launch are not."""
+    gpu = create_launch_template("p4d.24xlarge", eventTime=days_ago(0, 3))
+    small = create_launch_template("t3.micro", "lt-0small", "web", eventTime=days_ago(0, 3))
+
+    def refused(template, hours, who):
+        return run_instances(
+            None,
+            1,
+            4,
+            launch_template={"launchTemplateId": template, "version": "$Latest"},
+            error_code="Client.VcpuLimitExceeded",
+            identity=iam_user(who),
+            event_time=days_ago(0, hours),
+            eventID=f"refused-{template}-{who}",
+        )
+
+    late = create_launch_template("g5.48xlarge", "lt-0late", "later", eventTime=days_ago(0, 1))
+    events = [gpu, small, late, refused(LT, 2, "mallory"), refused("lt-0small", 2, "dan")]
+    events.append(refused("lt-0late", 2, "eve"))  # its template defined an hour after it
+    rows = sql.run(query("first_seen_instance_family_query.yml"), events, NOW)
+    assert [(r["instance_family"], r["principals"]) for r in rows] == [
+        ("p4d", [USER + "mallory"]),
+        ("t3", [USER + "dan"]),  # news to this query (no history here), not unusual
+    ]
+    unusual = load_rule(rule_spec("ComputeAbuse.AWS.EC2.UnusualInstanceType"))
+    ordered = sorted(events, key=lambda e: e["eventTime"])
+    alerts = kv.run(unusual, ordered)
+    assert [json.loads(a.alert_context_output)["actor_name"] for a in alerts] == ["mallory"]
+
+
 def test_first_seen_region_and_principal():
     team = [launch("m5.large", d, who=w) for d in (3, 12, 0.1) for w in ("ci", "ana")]
     sessions = [  # a CI role's hourly sessions: new session names, the same principal
