@@ -163,6 +163,10 @@ EC2_LAUNCH_CALLS = (
     "ModifySpotFleetRequest",
 )
 GROUP_LOOKBACK = "7 days"
+# The definitions template_types.sql reads, over the group lookback too: launch templates'
+# versions and defaults (EC2), launch configurations (auto scaling).
+EC2_TEMPLATE_CALLS = ("CreateLaunchTemplate", "CreateLaunchTemplateVersion", "ModifyLaunchTemplate")
+AUTOSCALING_TEMPLATE_CALLS = ("CreateLaunchConfiguration",)
 
 
 def other_service_calls() -> dict:
@@ -203,10 +207,13 @@ def _launch_events(sources: dict) -> str:
 
 
 def _calls_since(lookback: str) -> str:
-    """launch_calls' time filter: the query's lookback, and the group sizing calls' when longer."""
+    """launch_calls' time filter: the query's lookback, and the group lookback for the calls that
+    size groups and fleets or define templates when it is longer."""
     if _seconds(lookback) >= _seconds(GROUP_LOOKBACK):
         return f"p_occurs_since('{lookback}')"
-    sizing = _sql_list(GROUP_SIZING_CALLS + FLEET_SIZING_CALLS)
+    sizing = _sql_list(
+        GROUP_SIZING_CALLS + FLEET_SIZING_CALLS + EC2_TEMPLATE_CALLS + AUTOSCALING_TEMPLATE_CALLS
+    )
     return (
         f"(p_occurs_since('{lookback}')\n      OR eventName IN ({sizing})\n"
         f"        AND p_occurs_since('{GROUP_LOOKBACK}'))"
@@ -229,7 +236,8 @@ def _fill(
 ) -> str:
     """A query from its template: launch_calls.sql reads `launch_events` (eventSource ->
     eventNames; by default the EC2 launch APIs and the calls that size auto scaling groups), and
-    with `template_types` the types of the launch templates they name (template_types.sql)."""
+    with `template_types` the template definitions in the same scan, to price the calls that name
+    a template by its types (template_types.sql)."""
     install_global_helpers()
     import ec2_compute_config as config
     import ec2_compute_helpers as helpers
@@ -238,6 +246,14 @@ def _fill(
         helpers.EC2_EVENT_SOURCE: EC2_LAUNCH_CALLS,
         helpers.AUTOSCALING_EVENT_SOURCE: GROUP_SIZING_CALLS,
     }
+    template_calls = EC2_TEMPLATE_CALLS + AUTOSCALING_TEMPLATE_CALLS if template_types else ()
+    if template_types:
+        launch_events = {
+            **launch_events,
+            helpers.EC2_EVENT_SOURCE: launch_events[helpers.EC2_EVENT_SOURCE] + EC2_TEMPLATE_CALLS,
+            helpers.AUTOSCALING_EVENT_SOURCE: launch_events[helpers.AUTOSCALING_EVENT_SOURCE]
+            + AUTOSCALING_TEMPLATE_CALLS,
+        }
 
     def fragment(name: str) -> str:
         return (TEMPLATES / name).read_text(encoding="utf-8").rstrip()
@@ -272,7 +288,7 @@ def _fill(
         .replace("{calls_since}", _calls_since(lookback))
         .replace("{lookback}", lookback)
         .replace("{group_lookback}", GROUP_LOOKBACK)
-        .replace("{template_lookback}", max(lookback, GROUP_LOOKBACK, key=_seconds))
+        .replace("{template_calls}", _sql_list(template_calls))
         .replace("{fleet_services}", services)
         .replace("{owner_tags}", " ".join(tags))
         .replace("{owner_tag_list}", _sql_list(tags))

@@ -1566,7 +1566,8 @@ def test_a_refused_launch_naming_a_gpu_template_is_a_new_family_on_both_sides(kv
     """A stolen key's first move: a launch template of p4d.24xlarge, then a RunInstances naming
     the template alone, refused for the account's vCPU quota (responseElements null). The family
     is news to the first-seen query and UnusualInstanceType alike. Its everyday counterpart, a
-    refused launch of a t3.micro template, and a template defined only after the launch are not."""
+    refused launch of a t3.micro template, and a template defined only after the launch are not;
+    nor is a definition alone (a GPU launch configuration nobody launched): no launch, no news."""
     gpu = create_launch_template("p4d.24xlarge", eventTime=days_ago(0, 3))
     small = create_launch_template("t3.micro", "lt-0small", "web", eventTime=days_ago(0, 3))
 
@@ -1585,10 +1586,19 @@ def test_a_refused_launch_naming_a_gpu_template_is_a_new_family_on_both_sides(kv
     late = create_launch_template("g5.48xlarge", "lt-0late", "later", eventTime=days_ago(0, 1))
     events = [gpu, small, late, refused(LT, 2, "mallory"), refused("lt-0small", 2, "dan")]
     events.append(refused("lt-0late", 2, "eve"))  # its template defined an hour after it
+    events.append(
+        create_launch_configuration(
+            "gpu", "p3.2xlarge", userIdentity=iam_user("tess"), eventTime=days_ago(0, 3)
+        )
+    )
     rows = sql.run(query("first_seen_instance_family_query.yml"), events, NOW)
     assert [(r["instance_family"], r["principals"]) for r in rows] == [
         ("p4d", [USER + "mallory"]),
         ("t3", [USER + "dan"]),  # news to this query (no history here), not unusual
+    ]
+    principals = sql.run(query("first_seen_principal_query.yml"), events, NOW)
+    assert sorted(r["principal"] for r in principals) == [
+        USER + w for w in ("dan", "eve", "mallory")
     ]
     unusual = load_rule(rule_spec("ComputeAbuse.AWS.EC2.UnusualInstanceType"))
     ordered = sorted(events, key=lambda e: e["eventTime"])

@@ -1,10 +1,10 @@
--- Launch templates' versions and launch configurations (version 0) defined in the last {template_lookback}, with their
--- types; a template's creation and ModifyLaunchTemplate with the default version they set.
+-- Launch templates' versions and launch configurations (version 0), read with the calls (over {group_lookback} at
+-- least), with their types; a template's creation and ModifyLaunchTemplate with the default version they set.
 template_versions AS (
-  SELECT recipientAccountId || '/' || awsRegion AS template_place, p_event_time AS defined_at, eventID AS defined_by,
+  SELECT account_id || '/' || region AS template_place, p_event_time AS defined_at, event_id AS defined_by,
     COALESCE(t:launchTemplateId::STRING, requestParameters:launchConfigurationName::STRING) AS template_id,
-    t:launchTemplateName::STRING AS template_name, IFF(eventName = 'ModifyLaunchTemplate', NULL, COALESCE(
-      TRY_TO_NUMBER(t:versionNumber::STRING), IFF(eventName = 'CreateLaunchTemplate', 1, 0))) AS defined_version,
+    t:launchTemplateName::STRING AS template_name, IFF(event_name = 'ModifyLaunchTemplate', NULL, COALESCE(
+      TRY_TO_NUMBER(t:versionNumber::STRING), IFF(event_name = 'CreateLaunchTemplate', 1, 0))) AS defined_version,
     TRY_TO_NUMBER(COALESCE(t:defaultVersionNumber::STRING, d:SetDefaultVersion::STRING)) AS default_set,
     LOWER(COALESCE(requestParameters:instanceType::STRING, d:LaunchTemplateData:InstanceType::STRING)) AS defined_type
   FROM (SELECT *, COALESCE(responseElements:CreateLaunchTemplateResponse:launchTemplate,
@@ -12,8 +12,7 @@ template_versions AS (
       responseElements:CreateLaunchTemplateVersionResponse:launchTemplateVersion) AS t,
       COALESCE(requestParameters:CreateLaunchTemplateRequest, requestParameters:CreateLaunchTemplateVersionRequest,
         requestParameters:ModifyLaunchTemplateRequest) AS d
-    FROM panther_logs.public.aws_cloudtrail WHERE p_occurs_since('{template_lookback}') AND errorCode IS NULL
-      AND eventName IN ('CreateLaunchConfiguration', 'CreateLaunchTemplate', 'CreateLaunchTemplateVersion', 'ModifyLaunchTemplate'))
+    FROM named_calls WHERE outcome = 'success' AND event_name IN ({template_calls}))
 ),
 -- A call naming a template and no type: the type of the version it names as defined before it ($Latest: the
 -- highest; $Default: the default last set, else the lowest). Not read: deletions, attribute-based types, sources.
@@ -25,6 +24,7 @@ launch_calls AS (
         v.defined_by ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING), MIN(v.defined_version) OVER (PARTITION BY c.event_id))
       ELSE TRY_TO_NUMBER(c.template_version) END AS wanted
     FROM named_calls c LEFT JOIN template_versions v ON v.template_place = c.account_id || '/' || c.region
-      AND c.template_ref IN (v.template_id, v.template_name) AND v.defined_at <= c.p_event_time)
+      AND c.template_ref IN (v.template_id, v.template_name) AND v.defined_at <= c.p_event_time
+    WHERE c.event_name NOT IN ({template_calls}))
   QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY IFF(defined_version = wanted, 0, 1), defined_at DESC, defined_by DESC) = 1
 ),
