@@ -409,8 +409,8 @@ def specs() -> dict[str, dict]:
                 f"source IP address and per account over the last {_hours(window)}, each with "
                 "the streaming rule's threshold: instances launched, what requests and groups' "
                 "growth ask for, and what a group's service launches over that, charged to the "
-                "group's owner. Runs hourly; catches what the "
-                "real-time rule missed (KV store outages, late logs)."
+                "group's owner. Runs hourly; catches what the real-time rule missed (KV store "
+                "outages, late logs)."
             ),
             "SnowflakeQuery": _fill("vcpu_surge.sql", "7 days"),
             "Schedule": {"RateMinutes": RATE_MINUTES, "TimeoutMinutes": 10},

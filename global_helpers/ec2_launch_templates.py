@@ -386,8 +386,9 @@ def _launch_template_entries(
         # A version without a type of its own keeps its source version's ("=N" resolves later).
         source = as_count(wrapper.get("SourceVersion"))
         label = instance_type or (f"={source}" if source is not None else "")
-        entry_id = f"{_VERSION}{number}@{stamp}"
-        return () if number is None else (Entry(epoch, entry_id, 0, 0, label),)
+        if number is None:
+            return ()
+        return (Entry(epoch, f"{_VERSION}{number}@{stamp}", 0, 0, label),)
     if name == "ModifyLaunchTemplate":
         number = as_count(template.get("defaultVersionNumber"))
         if number is None:

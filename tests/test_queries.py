@@ -1066,6 +1066,20 @@ def test_count_sql_totals_every_window_as_the_streaming_rule_through_every_launc
     )  # the actors, the address, the account
 
 
+def vcpu_totals_on_both_sides(events, monkeypatch, config):
+    """Every window's vCPUs, (the SQL's, the streaming rule's): the SQL generated with
+    thresholds of 0 (every window a row), the rule run with thresholds out of reach (an alert
+    closes its window's count); windows of 0 left out on both sides."""
+    names = [f"VCPU_SURGE{w}_THRESHOLD" for w in ("", "_DAY", "_WEEK", "_SOURCE_IP", "_ACCOUNT")]
+    for name in names:
+        monkeypatch.setattr(config, name, 0)
+    totals = surges(sql.run(queries.specs()["vcpu_surge_query.yml"]["SnowflakeQuery"], events, NOW))
+    for name in names:
+        monkeypatch.setattr(config, name, 10**9)
+    streaming = window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events)
+    return totals, {window: total for window, total in streaming.items() if total}
+
+
 @pytest.mark.parametrize("seed", [14, 15, 16])
 def test_vcpu_sql_totals_every_window_as_the_streaming_rule_through_every_launch_api(
     seed, monkeypatch, config
@@ -1074,22 +1088,7 @@ def test_vcpu_sql_totals_every_window_as_the_streaming_rule_through_every_launch
     launched, what fleets, spot and scheduled requests ask for, groups' growth priced by the type
     last named for the group, its template's at the version it names as defined before it (a
     template not yet defined, or of no type: 0 on both sides)."""
-    events = random_requests(seed)
-    names = [f"VCPU_SURGE{w}_THRESHOLD" for w in ("", "_DAY", "_WEEK", "_SOURCE_IP", "_ACCOUNT")]
-    for name in names:
-        monkeypatch.setattr(config, name, 0)
-    surge = queries.specs()["vcpu_surge_query.yml"]["SnowflakeQuery"]
-    totals = {
-        (r["window_kind"], r["grouped_value"], r["span"]): r["total_vcpus"]
-        for r in sql.run(surge, events, NOW)
-    }
-    for name in names:
-        monkeypatch.setattr(config, name, 10**9)
-    streaming = {
-        window: total
-        for window, total in window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events).items()
-        if total
-    }
+    totals, streaming = vcpu_totals_on_both_sides(random_requests(seed), monkeypatch, config)
     assert totals == streaming
     assert len({group for _, group, _ in totals}) == 3 + 1 + 1
 
@@ -1159,16 +1158,11 @@ def test_a_group_on_a_template_is_priced_by_the_version_it_names_as_the_streamin
         group["requestParameters"]["launchConfigurationName"] = "legacy"
     else:
         group["requestParameters"]["launchTemplate"] = spec
-    events = [*_template_events(story), group]
-    names = [f"VCPU_SURGE{w}_THRESHOLD" for w in ("", "_DAY", "_WEEK", "_SOURCE_IP", "_ACCOUNT")]
-    for name in names:
-        monkeypatch.setattr(config, name, 0)
-    rows = sql.run(queries.specs()["vcpu_surge_query.yml"]["SnowflakeQuery"], events, NOW)
+    totals, streaming = vcpu_totals_on_both_sides(
+        [*_template_events(story), group], monkeypatch, config
+    )
     key = ("principal", USER + "mallory", "8 hours")
-    assert surges(rows).get(key, 0) == 30 * vcpus
-    for name in names:
-        monkeypatch.setattr(config, name, 10**9)
-    assert window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events).get(key, 0) == 30 * vcpus
+    assert (totals.get(key, 0), streaming.get(key, 0)) == (30 * vcpus, 30 * vcpus)
 
 
 def test_a_groups_launches_are_charged_to_its_owner_above_what_the_request_counted():
