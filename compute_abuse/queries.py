@@ -147,6 +147,7 @@ GROUP_SIZING_CALLS = (
     "PutScheduledUpdateGroupAction",  # counted when made, as the streaming rules count it
     "PutScalingPolicy",  # its adjustment, which ExecutePolicy applies to the group's size
     "ExecutePolicy",
+    "StartInstanceRefresh",  # the group's instances replaced: its size, when of other types
 )
 FLEET_SIZING_CALLS = ("CreateFleet", "ModifyFleet", "ModifySpotFleetRequest", "RequestSpotFleet")
 # The EC2 calls that launch, or ask AWS to launch, instances: new ones, stopped ones started
@@ -292,7 +293,7 @@ def _fill(
         .replace("{fleet_services}", services)
         .replace("{owner_tags}", " ".join(tags))
         .replace("{owner_tag_list}", _sql_list(tags))
-        .replace("{surge_windows}", _values([str(w) for w in surge_windows()], per_line=2))
+        .replace("{surge_windows}", _values([str(w) for w in surge_windows()], per_line=3))
         .replace("{count_windows}", _values([str(w) for w in count_windows()], per_line=1))
         .replace("{is_ip_address}", IS_IP_ADDRESS)
         .replace("{unpriced_seconds}", str(config.vcpu_surge_window_seconds()))

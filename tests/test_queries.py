@@ -5,8 +5,8 @@ The equivalence tests hold the SQL to the streaming rules: over the same events,
 SQL flags are the groups the streaming rules alert on, with equal totals. Where they must differ
 it is stated: the SQL sums over its lookback (8 hours for vCPUs, whole UTC days for instance
 counts) while VCPUSurge slides; so the event sets here stay within one lookback. The SQL reads
-the EC2 launch APIs, auto scaling's group sizes and scaling policies (not the other compute
-services nor instance refreshes), so the sets hold those.
+the EC2 launch APIs, auto scaling's group sizes, scaling policies and instance refreshes (not
+the other compute services), so the sets hold those.
 """
 
 import json
@@ -49,6 +49,7 @@ from compute_abuse.events import (
     scheduled_group_action,
     service_launch,
     start_build,
+    start_instance_refresh,
     start_instances,
     template_call,
 )
@@ -308,6 +309,9 @@ def by_principal(rows):
     return [{**r, "principal": r["grouped_value"]} for r in rows if r["window_kind"] == "principal"]
 
 
+COUNTS_REFUSALS = {"ComputeAbuse.AWS.EC2.HighInstanceCount"}  # VCPUSurge counts what launched
+
+
 def window_totals(rule_id, events, store=None):
     """Per window (kind, group, span or day), the largest total the streaming rule reported for
     it at any of its events."""
@@ -319,8 +323,9 @@ def window_totals(rule_id, events, store=None):
         who = context.get("charged_to") or context.get("principal")  # a group's owner, else
         if event["userIdentity"].get("invokedBy") and not context.get("charged_to"):
             continue  # a service's launch for no one the rule knows: not counted, its context alone
-        if event.get("errorCode"):
-            continue  # refused or a dry run: not recorded, its context counts the request alone
+        error = event.get("errorCode") or ""
+        if error.endswith("DryRunOperation") or (error and rule_id not in COUNTS_REFUSALS):
+            continue  # not recorded by the rule: its context counts the request alone
         for label, total in context.get("window_totals", {}).items():
             group, span = label.rsplit(", ", 1)
             kind = next(k for k in ("principal", "source IP", "account") if group.startswith(k))
@@ -944,6 +949,7 @@ def _random_request(api, rng, count, group, launched_ids, fleet_ids, versions):
         "modify spot fleet": lambda: modify_spot_fleet_request("sfr-1", count),
         "policy": lambda: _random_policy(rng, count, group),
         "template": lambda: _random_template(rng, versions),
+        "refresh": lambda: _random_refresh(rng, group),
         # a policy of the mix's groups, or one never put
         "execute": lambda: execute_policy(
             group, rng.choice([*POLICIES, "never-put"]), by_arn=rng.random() < 0.3
@@ -971,6 +977,17 @@ def _random_template(rng, versions):
     return template_call("ModifyLaunchTemplate", GROUP_TEMPLATE, "workers", request, template)
 
 
+def _random_refresh(rng, group):
+    """An instance refresh: to the group's own configuration, to types, to a template's version."""
+    desired = rng.choice(
+        [None, _types(rng.choice(["c5.large", "p3.8xlarge"])), {"launchTemplate": {}}]
+    )
+    if desired and "launchTemplate" in desired:
+        version = rng.choice(["$Latest", "$Default", "1", "2"])
+        desired["launchTemplate"] = {"launchTemplateId": GROUP_TEMPLATE, "version": version}
+    return start_instance_refresh(group, desired)
+
+
 def _random_policy(rng, count, group):
     """A scaling policy; a percentage doubles or triples: a whole number on both sides."""
     kind = rng.choice(["ChangeInCapacity", "ExactCapacity", "PercentChangeInCapacity"])
@@ -982,6 +999,7 @@ APIS = [
     *("run", "fleet", "spot", "spot fleet", "scheduled", "group", "size"),
     *("start", "resize", "modify fleet", "modify spot fleet", "schedule", "policy", "execute"),
     *("template", "template"),  # the groups' launch template (often: groups name its versions)
+    "refresh",
 ]
 POLICIES = ("burst", "surge")
 SIZES = ("desired", "min_size")  # what a group's sizing call gives: a desired size, or a minimum
@@ -994,7 +1012,8 @@ def random_requests(seed, actors=3, calls=45):
     one than named), instances started again (launched earlier in the mix, or never seen) and
     resized, fleets and spot fleets grown or shrunk (one the mix never created too), scaling
     policies put and executed (one never put too; by name or by ARN alone), the groups' launch
-    template created, given versions and defaults (groups name it by version, before or after)."""
+    template created, given versions and defaults (groups name it by version, before or after),
+    instance refreshes (to the group's own configuration, to types, to a template's version)."""
     rng = random.Random(seed)
     events, launched_ids, fleet_ids = [], ["i-0feedface0000000"], []  # one never launched
     versions: list[int] = []  # the groups' template's
@@ -1022,6 +1041,7 @@ def random_requests(seed, actors=3, calls=45):
             "size": {"aws:autoscaling:groupName": group},
             "schedule": {"aws:autoscaling:groupName": group},
             "execute": {"aws:autoscaling:groupName": group},
+            "refresh": {"aws:autoscaling:groupName": group},
             "fleet": {"aws:ec2:fleet-id": response.get("CreateFleetResponse", {}).get("fleetId")},
             "spot fleet": {"aws:ec2spot:fleet-request-id": response.get("spotFleetRequestId")},
         }.get(api)
@@ -1163,6 +1183,111 @@ def test_a_group_on_a_template_is_priced_by_the_version_it_names_as_the_streamin
     )
     key = ("principal", USER + "mallory", "8 hours")
     assert (totals.get(key, 0), streaming.get(key, 0)) == (30 * vcpus, 30 * vcpus)
+
+
+def _types(*types):
+    """An instance refresh's desired configuration: the groups' template, of these types."""
+    spec = {"launchTemplateId": GROUP_TEMPLATE, "version": "$Latest"}
+    overrides = [{"instanceType": t} for t in types]
+    return {
+        "mixedInstancesPolicy": {
+            "launchTemplate": {"launchTemplateSpecification": spec, "overrides": overrides}
+        }
+    }
+
+
+def _refreshing(desired, hours=2, group="workers", **overrides):
+    return start_instance_refresh(
+        group, desired, userIdentity=iam_user("mallory"), eventTime=at(hours), **overrides
+    )
+
+
+def _sized(desired, hours=3):
+    return set_desired_capacity(
+        "workers", desired, userIdentity=iam_user("ops"), eventTime=at(hours)
+    )
+
+
+@pytest.mark.parametrize(
+    ("story", "vcpus"), [("untyped", 20 * 2), ("", 0), ("small, gpu", 20 * 32)]
+)
+def test_a_group_grown_on_a_template_of_no_type_keeps_its_type_as_in_the_streaming_rule(
+    story, vcpus, monkeypatch, config
+):
+    """ops runs 10 c5.large; mallory grows the group to 30 on the template's latest version: one
+    defined of no type leaves the group's c5.large, one never defined is of no known type, a
+    GPU version prices the growth. The SQL and the streaming rule alike."""
+    group = auto_scaling_group(
+        desired=10, override_types=("c5.large",), userIdentity=iam_user("ops"), eventTime=at(4)
+    )
+    grown = auto_scaling_group(
+        "UpdateAutoScalingGroup", desired=30, userIdentity=iam_user("mallory"), eventTime=at(2)
+    )
+    grown["requestParameters"]["launchTemplate"] = {"launchTemplateId": LT, "version": "$Latest"}
+    events = [group, *_template_events(story), grown]
+    totals, streaming = vcpu_totals_on_both_sides(events, monkeypatch, config)
+    key = ("principal", USER + "mallory", "8 hours")
+    assert (totals.get(key, 0), streaming.get(key, 0)) == (vcpus, vcpus)
+
+
+ON_LT = {"launchTemplate": {"launchTemplateId": LT, "version": "1"}}
+REFRESH_CASES = {  # what follows ops' 10 c5.large (4 hours ago), mallory's vCPUs
+    "to gpu types": ([_refreshing(_types("p3.8xlarge"))], 10 * 32),
+    "to a template it names": (
+        [create_launch_template("p4d.24xlarge", eventTime=at(3)), _refreshing(ON_LT)],
+        10 * 96,
+    ),
+    "to a template defined after": (
+        [_refreshing(ON_LT), create_launch_template("p4d.24xlarge", eventTime=at(1))],
+        0,
+    ),
+    "to a template never defined": ([_refreshing(ON_LT)], 0),
+    "to the same types": ([_refreshing(_types("c5.large"))], 0),
+    "to its own configuration": ([_refreshing(None)], 0),
+    "refused": ([_refreshing(_types("p3.8xlarge"), errorCode="AccessDenied")], 0),
+    "of a group never sized": ([_refreshing(_types("p3.8xlarge"), group="other")], 0),
+    "after the group grew": ([_sized(25), _refreshing(_types("p3.8xlarge"))], 25 * 32),
+    "twice": ([_refreshing(_types("p3.8xlarge")), _refreshing(_types("p3.8xlarge"), 1)], 10 * 32),
+    "there and back": (
+        [_refreshing(_types("p3.8xlarge")), _refreshing(_types("c5.large"), 1)],
+        10 * 32 + 10 * 2,
+    ),
+    "then the replacements launched": (
+        [
+            _refreshing(_types("p3.8xlarge")),
+            service_launch(
+                "p3.8xlarge", 10, {"aws:autoscaling:groupName": "workers"}, event_time=at(1, 50)
+            ),
+        ],
+        10 * 32,
+    ),
+    "to a decoy, then gpus launched": (
+        [
+            _refreshing(_types("c5.xlarge")),
+            service_launch(
+                "p3.8xlarge", 10, {"aws:autoscaling:groupName": "workers"}, event_time=at(1, 50)
+            ),
+        ],
+        10 * 4 + 10 * (32 - 4),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", REFRESH_CASES)
+def test_an_instance_refresh_is_priced_as_the_streaming_rule_prices_it(case, monkeypatch, config):
+    """An instance refresh replaces the group's instances: to other types, its whole size counts
+    toward whoever started it (the replacements auto scaling launches add only what they cost
+    over that); to the same types, its own configuration or a template never seen, nothing.
+    The SQL and the streaming rule alike."""
+    group = auto_scaling_group(
+        desired=10, override_types=("c5.large",), userIdentity=iam_user("ops"), eventTime=at(4)
+    )
+    events, vcpus = REFRESH_CASES[case]
+    totals, streaming = vcpu_totals_on_both_sides([group, *events], monkeypatch, config)
+    key = ("principal", USER + "mallory", "8 hours")
+    assert (totals.get(key, 0), streaming.get(key, 0)) == (vcpus, vcpus)
+    ops = ("principal", USER + "ops", "8 hours")
+    assert totals.get(ops) == streaming.get(ops)
 
 
 def test_a_groups_launches_are_charged_to_its_owner_above_what_the_request_counted():

@@ -5,13 +5,11 @@ WITH {named_calls} AS (
   SELECT eventID AS event_id, eventSource AS event_source, eventName AS event_name, p_event_time, p_parse_time,
     eventTime AS event_time, awsRegion AS region, recipientAccountId AS account_id,
     sourceIPAddress AS source_ip, userAgent AS user_agent, requestParameters, responseElements,
-    COALESCE(
-      CASE WHEN STARTSWITH(userIdentity:sessionContext:sessionIssuer:userName::STRING, 'AWSReservedSSO_')
-        THEN 'identity-center-user:' || COALESCE(userIdentity:onBehalfOf:userId::STRING,
-          LOWER(REGEXP_SUBSTR(userIdentity:arn::STRING, '[^/]*$'))) END,
+    COALESCE(CASE WHEN STARTSWITH(userIdentity:sessionContext:sessionIssuer:userName::STRING, 'AWSReservedSSO_')
+      THEN 'identity-center-user:' || COALESCE(userIdentity:onBehalfOf:userId::STRING,
+        LOWER(REGEXP_SUBSTR(userIdentity:arn::STRING, '[^/]*$'))) END,
       userIdentity:sessionContext:sessionIssuer:arn::STRING, userIdentity:arn::STRING,
-      resources[0]:arn::STRING, 'unknown'
-    ) AS principal,
+      resources[0]:arn::STRING, 'unknown') AS principal,
     COALESCE(userIdentity:arn::STRING, resources[0]:arn::STRING, '') AS actor_arn,
     COALESCE(userIdentity:sessionContext:sessionIssuer:arn::STRING, '') AS issuer_arn,
     CASE WHEN errorCode IS NULL THEN 'success' WHEN errorCode LIKE '%DryRunOperation' THEN 'dry_run'
@@ -20,12 +18,13 @@ WITH {named_calls} AS (
     -- The type: RunInstances', a resize's new one, a request's, a fleet's or group's first override.
     -- (CloudTrail writes a one-item list of CreateFleet's as the bare item: TO_ARRAY reads both.)
     TO_ARRAY(requestParameters:CreateFleetRequest:LaunchTemplateConfigs)[0] AS fleet_config,
-    requestParameters:spotFleetRequestConfig AS spot_config,
+    requestParameters:spotFleetRequestConfig AS spot_config,  -- (a refresh's group: its desired configuration)
+    COALESCE(requestParameters:desiredConfiguration, requestParameters) AS group_config,
     LOWER(COALESCE(requestParameters:instanceType:value::STRING, requestParameters:instanceType::STRING,
       IFF(requestParameters:attribute::STRING = 'instanceType', requestParameters:value::STRING, NULL),
       requestParameters:launchSpecification:instanceType::STRING, TO_ARRAY(fleet_config:Overrides)[0]:InstanceType::STRING,
       spot_config:launchSpecifications[0]:instanceType::STRING, spot_config:launchTemplateConfigs[0]:overrides[0]:instanceType::STRING,
-      requestParameters:mixedInstancesPolicy:launchTemplate:overrides[0]:instanceType::STRING,
+      group_config:mixedInstancesPolicy:launchTemplate:overrides[0]:instanceType::STRING,
       responseElements:instancesSet:items[0]:instanceType::STRING, 'unknown-type')) AS instance_type,
     -- A fleet's target capacity (created or modified, an EC2 or a spot fleet), whether in vCPUs.
     TRY_TO_NUMBER(COALESCE(requestParameters:CreateFleetRequest:TargetCapacitySpecification:TotalTargetCapacity::STRING,
@@ -48,18 +47,17 @@ WITH {named_calls} AS (
     TRY_TO_NUMBER(requestParameters:desiredCapacity::STRING) AS desired,
     COALESCE(desired, TRY_TO_NUMBER(requestParameters:minSize::STRING), target_capacity) AS group_size,
     eventSource = 'autoscaling.amazonaws.com' AND eventName <> 'CreateAutoScalingGroup' AND desired IS NULL AS min_only,
-    -- The launch template (or launch configuration: its version 0) a call names, and the version.
-    COALESCE(requestParameters:launchTemplate, requestParameters:mixedInstancesPolicy:launchTemplate:launchTemplateSpecification,
+    -- The launch template (or launch configuration: its version 0) a call names, the version, whether seen (template_types.sql).
+    COALESCE(group_config:launchTemplate, group_config:mixedInstancesPolicy:launchTemplate:launchTemplateSpecification,
       fleet_config:LaunchTemplateSpecification, spot_config:launchTemplateConfigs[0]:launchTemplateSpecification) AS template_spec,
     COALESCE(requestParameters:launchConfigurationName::STRING, template_spec:launchTemplateId::STRING,
       template_spec:LaunchTemplateId::STRING, template_spec:launchTemplateName::STRING,
       template_spec:LaunchTemplateName::STRING) AS template_ref, template_ref IS NOT NULL AS names_template,
     IFF(requestParameters:launchConfigurationName IS NULL, COALESCE(NULLIF(TRIM(COALESCE(template_spec:version::STRING,
-      template_spec:Version::STRING)), ''), '$Default'), '0') AS template_version,
+      template_spec:Version::STRING)), ''), '$Default'), '0') AS template_version, FALSE AS template_known,
     -- Instances asked for: RunInstances' maxCount; a fleet's target capacity (1 when in vCPUs);
     -- instanceCount; stopped instances started again (a resize: none); the size given a group.
-    CASE
-      WHEN eventName = 'RunInstances' THEN COALESCE(TRY_TO_NUMBER(requestParameters:instancesSet:items[0]:maxCount::STRING),
+    CASE WHEN eventName = 'RunInstances' THEN COALESCE(TRY_TO_NUMBER(requestParameters:instancesSet:items[0]:maxCount::STRING),
         TRY_TO_NUMBER(requestParameters:instancesSet:items[0]:minCount::STRING), 1)
       WHEN eventName IN ('CreateFleet', 'RequestSpotFleet') THEN IFF(in_vcpus, 1, COALESCE(target_capacity, 1))
       WHEN eventName IN ('RequestSpotInstances', 'RunScheduledInstances')
@@ -98,11 +96,12 @@ group_runs AS (
       ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run FROM (
     SELECT c.*, p.adjustment, IFF(p.adjustment_type = 'ExactCapacity', p.adjustment, c.group_size) AS new_size,
       CASE p.adjustment_type WHEN 'PercentChangeInCapacity' THEN 'percent' WHEN 'ExactCapacity' THEN 'size'
-        ELSE IFF(p.adjustment_type IS NOT NULL, 'change', IFF(c.min_only, 'minimum', 'size')) END AS kind
+        ELSE IFF(p.adjustment_type IS NOT NULL, 'change', IFF(c.event_name = 'StartInstanceRefresh', 'refresh',
+          IFF(c.min_only, 'minimum', 'size'))) END AS kind
     FROM launch_calls c LEFT JOIN policies p ON c.event_name = 'ExecutePolicy'
       AND p.policy_key = c.policy_key AND p.put_at <= c.p_event_time
     QUALIFY ROW_NUMBER() OVER (PARTITION BY c.event_id ORDER BY p.put_at DESC, p.event_id DESC) = 1
-  ) WHERE (new_size IS NOT NULL OR kind IN ('change', 'percent')) AND group_key IS NOT NULL)
+  ) WHERE (new_size IS NOT NULL OR kind IN ('change', 'percent', 'refresh')) AND group_key IS NOT NULL)
 ),
 group_sizes AS (
   SELECT *, IFF(outcome = 'success', CEIL(ROUND(ratio * (added + MAX(IFF(outcome = 'success' AND kind
@@ -111,20 +110,24 @@ group_sizes AS (
   FROM (SELECT *, SUM(IFF(outcome = 'success' AND kind = 'change', adjustment / ratio, 0)) OVER (PARTITION BY
     group_key, run ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS added FROM group_runs)
 ),
--- A call's growth: its size (what a refused call would have made it) less the size before.
+-- A call's growth: its size (what a refused call would have made it) less the size before; a refresh to
+-- another type than the group's: its size (to the same type, to its own configuration, to an unknown template: 0).
 group_growth AS (
   SELECT event_id, LEAST(IFF(event_name IN ('CreateAutoScalingGroup', 'CreateFleet', 'RequestSpotFleet'), new_size,
       GREATEST(CASE kind WHEN 'change' THEN size_before + adjustment WHEN 'percent'  -- (a creation: all new)
-        THEN CEIL(ROUND(size_before * (1 + adjustment / 100), 6)) ELSE new_size END - size_before, 0)), 1e9)::INT
+        THEN CEIL(ROUND(size_before * (1 + adjustment / 100), 6)) WHEN 'refresh' THEN size_before * IFF(instance_type
+          IN ('unknown-type', type_before), 1, 2) ELSE new_size END - size_before, 0)), 1e9)::INT
       AS growth,  -- (1e9 and e^30 above: bounds for absurd sizes)
     MAX(IFF(in_vcpus, 1, 0)) OVER (PARTITION BY group_key) = 1 AS group_in_vcpus,
-    -- A template never seen defined: its type unknown (0 per instance), as to the streaming rules.
-    IFF(names_template AND instance_type = 'unknown-type', NULL, LAST_VALUE(
+    -- A template not seen defined at the version named: 0 per instance; defined of no type: the group's last type.
+    IFF(names_template AND instance_type = 'unknown-type' AND NOT template_known, NULL, LAST_VALUE(
       IFF(outcome = 'success', NULLIF(instance_type, 'unknown-type'), NULL) IGNORE NULLS) OVER (
         PARTITION BY group_key ORDER BY p_event_time, event_id
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS group_type
   FROM (SELECT *, COALESCE(LAST_VALUE(size_after IGNORE NULLS) OVER (PARTITION BY group_key
-    ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS size_before
+    ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS size_before,
+    LAST_VALUE(IFF(outcome = 'success', NULLIF(instance_type, 'unknown-type'), NULL) IGNORE NULLS) OVER (PARTITION
+      BY group_key ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS type_before
     FROM group_sizes)
 ),
 actors AS (

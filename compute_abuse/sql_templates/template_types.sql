@@ -18,7 +18,7 @@ template_versions AS (
 -- highest; $Default: the default last set, else the lowest). Not read: deletions, attribute-based types, sources.
 launch_calls AS (
   SELECT * REPLACE (IFF(instance_type = 'unknown-type' AND defined_version = wanted,
-    COALESCE(defined_type, instance_type), instance_type) AS instance_type)
+    COALESCE(defined_type, instance_type), instance_type) AS instance_type, COALESCE(defined_version = wanted, FALSE) AS template_known)
   FROM (SELECT c.*, v.*, CASE c.template_version WHEN '$Latest' THEN MAX(v.defined_version) OVER (PARTITION BY c.event_id)
       WHEN '$Default' THEN COALESCE(LAST_VALUE(v.default_set IGNORE NULLS) OVER (PARTITION BY c.event_id ORDER BY v.defined_at,
         v.defined_by ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING), MIN(v.defined_version) OVER (PARTITION BY c.event_id))
