@@ -1134,6 +1134,16 @@ TEMPLATE_CASES = {  # template events (3 hours ago), the group's template spec, 
     "versions only: the lowest": ("versions 3 gpu, 4 small", {"launchTemplateId": LT}, 32),
     "never defined": ("", {"launchTemplateId": LT}, 0),
     "of no type": ("untyped", {"launchTemplateId": LT}, 0),
+    "a copy of its source version": (
+        "small, gpu, copy of 2",
+        {"launchTemplateId": LT, "version": "3"},
+        32,
+    ),
+    "a copy of a version never defined": (
+        "small, copy of 5",
+        {"launchTemplateId": LT, "version": "2"},
+        0,
+    ),
     "a launch configuration": ("configuration", None, 16),
 }
 
@@ -1156,6 +1166,12 @@ def _template_events(story):
         "gpu again": lambda: create_launch_template("p4d.24xlarge", "lt-0bbb", eventTime=at(3, 2)),
         "versions 3 gpu": lambda: create_launch_template_version(3, "p3.8xlarge", eventTime=at(3)),
         "4 small": lambda: create_launch_template_version(4, "t3.micro", eventTime=at(3, 1)),
+        "copy of 2": lambda: create_launch_template_version(
+            3, None, source_version="2", eventTime=at(3, 3)
+        ),
+        "copy of 5": lambda: create_launch_template_version(
+            2, None, source_version="5", eventTime=at(3, 1)
+        ),
         "configuration": lambda: create_launch_configuration(
             "legacy", "c5.4xlarge", eventTime=at(3)
         ),

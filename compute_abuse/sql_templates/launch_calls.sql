@@ -12,8 +12,7 @@ WITH {named_calls} AS (
       resources[0]:arn::STRING, 'unknown') AS principal,
     COALESCE(userIdentity:arn::STRING, resources[0]:arn::STRING, '') AS actor_arn,
     COALESCE(userIdentity:sessionContext:sessionIssuer:arn::STRING, '') AS issuer_arn,
-    CASE WHEN errorCode IS NULL THEN 'success' WHEN errorCode LIKE '%DryRunOperation' THEN 'dry_run'
-      ELSE 'failure' END AS outcome,
+    CASE WHEN errorCode IS NULL THEN 'success' WHEN errorCode LIKE '%DryRunOperation' THEN 'dry_run' ELSE 'failure' END AS outcome,
     COALESCE(errorCode, '') AS error_code,
     -- The type: RunInstances', a resize's new one, a request's, a fleet's or group's first override.
     -- (CloudTrail writes a one-item list of CreateFleet's as the bare item: TO_ARRAY reads both.)
@@ -42,8 +41,7 @@ WITH {named_calls} AS (
       'aws:ec2spot:fleet-request-id=' || COALESCE(responseElements:spotFleetRequestId::STRING,
         requestParameters:spotFleetRequestId::STRING)) AS group_key,
     -- A scaling policy, by its group and name (ExecutePolicy may name it by its ARN).
-    group_key || '/' || COALESCE(NULLIF(SPLIT_PART(requestParameters:policyName::STRING,
-      ':policyName/', 2), ''), requestParameters:policyName::STRING) AS policy_key,
+    group_key || '/' || COALESCE(NULLIF(SPLIT_PART(requestParameters:policyName::STRING, ':policyName/', 2), ''), requestParameters:policyName::STRING) AS policy_key,
     TRY_TO_NUMBER(requestParameters:desiredCapacity::STRING) AS desired,
     COALESCE(desired, TRY_TO_NUMBER(requestParameters:minSize::STRING), target_capacity) AS group_size,
     eventSource = 'autoscaling.amazonaws.com' AND eventName <> 'CreateAutoScalingGroup' AND desired IS NULL AS min_only,
@@ -69,8 +67,7 @@ WITH {named_calls} AS (
   FROM panther_logs.public.aws_cloudtrail
   WHERE {calls_since}
     AND ({launch_events})
-    AND (eventName <> 'ModifyInstanceAttribute' OR requestParameters:instanceType IS NOT NULL
-      OR requestParameters:attribute::STRING = 'instanceType')
+    AND (eventName <> 'ModifyInstanceAttribute' OR requestParameters:instanceType IS NOT NULL OR requestParameters:attribute::STRING = 'instanceType')
   QUALIFY ROW_NUMBER() OVER (PARTITION BY eventID ORDER BY p_event_time) = 1
 ),
 {template_types}-- PutScalingPolicy: a simple or step scaling policy's adjustment, its largest step's and none
@@ -98,8 +95,7 @@ group_runs AS (
       CASE p.adjustment_type WHEN 'PercentChangeInCapacity' THEN 'percent' WHEN 'ExactCapacity' THEN 'size'
         ELSE IFF(p.adjustment_type IS NOT NULL, 'change', IFF(c.event_name = 'StartInstanceRefresh', 'refresh',
           IFF(c.min_only, 'minimum', 'size'))) END AS kind
-    FROM launch_calls c LEFT JOIN policies p ON c.event_name = 'ExecutePolicy'
-      AND p.policy_key = c.policy_key AND p.put_at <= c.p_event_time
+    FROM launch_calls c LEFT JOIN policies p ON c.event_name = 'ExecutePolicy' AND p.policy_key = c.policy_key AND p.put_at <= c.p_event_time
     QUALIFY ROW_NUMBER() OVER (PARTITION BY c.event_id ORDER BY p.put_at DESC, p.event_id DESC) = 1
   ) WHERE (new_size IS NOT NULL OR kind IN ('change', 'percent', 'refresh')) AND group_key IS NOT NULL)
 ),
@@ -121,9 +117,8 @@ group_growth AS (
     MAX(IFF(in_vcpus, 1, 0)) OVER (PARTITION BY group_key) = 1 AS group_in_vcpus,
     -- A template not seen defined at the version named: 0 per instance; defined of no type: the group's last type.
     IFF(names_template AND instance_type = 'unknown-type' AND NOT template_known, NULL, LAST_VALUE(
-      IFF(outcome = 'success', NULLIF(instance_type, 'unknown-type'), NULL) IGNORE NULLS) OVER (
-        PARTITION BY group_key ORDER BY p_event_time, event_id
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS group_type
+      IFF(outcome = 'success', NULLIF(instance_type, 'unknown-type'), NULL) IGNORE NULLS) OVER (PARTITION BY group_key
+        ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS group_type
   FROM (SELECT *, COALESCE(LAST_VALUE(size_after IGNORE NULLS) OVER (PARTITION BY group_key
     ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS size_before,
     LAST_VALUE(IFF(outcome = 'success', NULLIF(instance_type, 'unknown-type'), NULL) IGNORE NULLS) OVER (PARTITION
