@@ -92,6 +92,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="also copy the pack's (disabled) CloudTrail data model",
     )
+    sql_replay = commands.add_parser(
+        "sql-replay",
+        help="run the scheduled queries hourly over CloudTrail logs, beside the streaming rules",
+        description="Run every scheduled query hourly in DuckDB over the logs (records arriving "
+        "2 minutes after their event time), each row through its scheduled rule, and list each "
+        "alert beside the streaming rule's of the same dedup string.",
+    )
+    sql_replay.add_argument(
+        "paths", nargs="*", metavar="PATH", help="as for replay. Default: the bundled sample."
+    )
     commands.add_parser("catalog", help="regenerate global_helpers/ec2_instance_catalog.py")
     commands.add_parser("sample", help="regenerate the bundled sample data in samples/")
     commands.add_parser("docs", help="regenerate docs/detections.md from the rules")
@@ -113,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "docs": _docs,
         "sample": _sample,
         "replay": run_replay,
+        "sql-replay": _sql_replay,
         "pack": _pack,
         "new-rule": _new_rule,
     }
@@ -131,6 +142,15 @@ def _export(args: argparse.Namespace) -> int:
         f"export: {len(written)} file(s) written or updated under {args.dest}"
         + "".join(f"\n  {name}" for name in written)
     )
+    return 0
+
+
+def _sql_replay(args: argparse.Namespace) -> int:
+    from compute_abuse.inputs import RecordReader
+    from compute_abuse.sql_replay import compare, report
+
+    records = RecordReader([str(p) for p in args.paths] or [str(SAMPLE_DIR)])
+    print(report(*compare(records)))
     return 0
 
 

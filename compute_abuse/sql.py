@@ -93,7 +93,8 @@ def to_duckdb(snowflake_sql: str, now: datetime) -> str:
     return tree.sql(dialect="duckdb")
 
 
-def _p_event_time(record: Mapping) -> datetime:
+def event_time(record: Mapping) -> datetime:
+    """A record's eventTime as the naive UTC time Panther's p_event_time holds."""
     text = str(record.get("eventTime", "")).replace(" ", "T").rstrip("Z")[:19]
     try:
         return datetime.fromisoformat(text)
@@ -158,18 +159,16 @@ def load(events: Iterable[Mapping], now: datetime | None = None) -> duckdb.DuckD
     arrived = (now.astimezone(UTC).replace(tzinfo=None) - timedelta(minutes=1)) if now else None
     lines = []
     for record in events:
-        event_time = _p_event_time(record)
+        occurred = event_time(record)
         parse_time = record.get("p_parse_time")
-        parse_time = (
-            _p_event_time({"eventTime": parse_time}) if parse_time else arrived or event_time
-        )
+        parse_time = event_time({"eventTime": parse_time}) if parse_time else arrived or occurred
         if now is not None and parse_time > now.astimezone(UTC).replace(tzinfo=None):
             continue  # not in the data lake yet
         row = {name: _text(record.get(name)) for name in _TEXT_COLUMNS}
         values = {name: record.get(name) for name in _JSON_COLUMNS}
         values["resources"] = _panther_resources(values["resources"])
         row.update({name: None if v is None else json.dumps(v) for name, v in values.items()})
-        row.update(p_event_time=event_time.isoformat(), p_parse_time=parse_time.isoformat())
+        row.update(p_event_time=occurred.isoformat(), p_parse_time=parse_time.isoformat())
         lines.append(json.dumps(row))
     if lines:
         with tempfile.TemporaryDirectory() as folder:
