@@ -192,7 +192,12 @@ def _text(value: object) -> str | None:
 
 def run(snowflake_sql: str, events: Iterable[Mapping], now: datetime) -> list[dict]:
     """The query's result rows over the events, as dicts keyed by lower-case column name."""
-    connection = load(events, now)
+    return query(load(events, now), snowflake_sql, now)
+
+
+def query(connection: duckdb.DuckDBPyConnection, snowflake_sql: str, now: datetime) -> list[dict]:
+    """The query's result rows over a table `load` filled for the same `now` (several queries
+    over one load)."""
     cursor = connection.execute(to_duckdb(snowflake_sql, now))
     names = [column[0].lower() for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

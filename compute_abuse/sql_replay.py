@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from compute_abuse import queries, sql
-from compute_abuse.content import install_global_helpers, load_rule, specs_of_type
+from compute_abuse.content import (
+    install_global_helpers,
+    load_rule,
+    rule_spec,
+    run_rule,
+    specs_of_type,
+)
+from compute_abuse.replay import Replay
 
 ARRIVAL = timedelta(minutes=2)
 
@@ -73,28 +80,34 @@ def scheduled_rules() -> list[tuple[str, str]]:
 def data_lake_alerts(records: Iterable[Mapping], arrival: timedelta = ARRIVAL) -> tuple[list, list]:
     """Every alert of the pack's scheduled rules over the records, once per rule and dedup
     string (its first run), in run order; and the records left out."""
-    install_global_helpers()
-    from compute_abuse.content import rule_spec
-
     kept, skipped = stamped(records, arrival)
+    return _alerts(kept), skipped
+
+
+def _alerts(kept: list) -> list[DataLakeAlert]:
+    """data_lake_alerts over records already stamped: each run loads what has arrived by then
+    once, and every scheduled query reads it."""
+    install_global_helpers()
     by_name = {spec["QueryName"]: spec["SnowflakeQuery"] for spec in queries.specs().values()}
+    rules = [
+        (rule_id, load_rule(rule_spec(rule_id)), by_name[query_name])
+        for rule_id, query_name in scheduled_rules()
+    ]
     first: dict[tuple[str, str], DataLakeAlert] = {}
-    for rule_id, query_name in scheduled_rules():
-        rule, query = load_rule(rule_spec(rule_id)), by_name[query_name]
-        for run in hourly_runs(kept):
-            for row in sql.run(query, kept, run):
+    for run in hourly_runs(kept):
+        connection = sql.load(kept, run)
+        for rule_id, rule, query in rules:
+            for row in sql.query(connection, query, run):
                 result = _run_row(rule, row)
                 if result.trigger_alert and (rule_id, result.dedup_output) not in first:
                     alert = DataLakeAlert(rule_id, result.dedup_output, run, result.title_output)
                     first[(rule_id, result.dedup_output)] = alert
-    return sorted(first.values(), key=lambda a: (a.run, a.rule_id, a.dedup)), skipped
+    return sorted(first.values(), key=lambda a: (a.run, a.rule_id, a.dedup))
 
 
 def _run_row(rule, row: Mapping):
     """A row as Panther hands it to a scheduled rule: JSON values (DuckDB's decimals and dates as
     numbers and ISO text)."""
-    from compute_abuse.content import run_rule
-
     plain = json.loads(json.dumps(row, default=_json_value))
     return run_rule(rule, plain)
 
@@ -121,18 +134,14 @@ class Verdict:
 def compare(records: Iterable[Mapping], arrival: timedelta = ARRIVAL) -> tuple[list, list, list]:
     """(verdicts of the scheduled rules that have a streaming counterpart, the data-lake alerts
     of those that have none, the records left out)."""
-    from compute_abuse.content import specs_of_type as specs
-    from compute_abuse.replay import Replay
-
-    records = list(records)
-    alerts, skipped = data_lake_alerts(records, arrival)
-    streaming_ids = {spec.analysis_id for spec in specs("rule")}
-    twins = {a.rule_id: a.rule_id.removesuffix("DataLake") for a in alerts}
-    twins = {lake: twin for lake, twin in twins.items() if twin in streaming_ids}
-    for rule_id, _ in scheduled_rules():
-        if rule_id.removesuffix("DataLake") in streaming_ids:
-            twins[rule_id] = rule_id.removesuffix("DataLake")
-    kept, _ = stamped(records, arrival)  # in delivery order, as `replay` and Panther read them
+    kept, skipped = stamped(records, arrival)  # in delivery order, as `replay` and Panther read
+    alerts = _alerts(kept)
+    streaming_ids = {spec.analysis_id for spec in specs_of_type("rule")}
+    twins = {  # scheduled rule -> its streaming twin
+        rule_id: rule_id.removesuffix("DataLake")
+        for rule_id, _ in scheduled_rules()
+        if rule_id.removesuffix("DataLake") in streaming_ids
+    }
     streamed: dict[tuple[str, str], str] = {}  # the first alert of each dedup string
     for alert in Replay().run(kept):  # every rule: they share what the KV store remembers
         if alert.rule_id in twins.values():
