@@ -247,8 +247,9 @@ def _fill(
         helpers.EC2_EVENT_SOURCE: EC2_LAUNCH_CALLS,
         helpers.AUTOSCALING_EVENT_SOURCE: GROUP_SIZING_CALLS,
     }
-    template_calls = EC2_TEMPLATE_CALLS + AUTOSCALING_TEMPLATE_CALLS if template_types else ()
+    template_calls = ()
     if template_types:
+        template_calls = EC2_TEMPLATE_CALLS + AUTOSCALING_TEMPLATE_CALLS
         launch_events = {
             **launch_events,
             helpers.EC2_EVENT_SOURCE: launch_events[helpers.EC2_EVENT_SOURCE] + EC2_TEMPLATE_CALLS,

@@ -334,6 +334,14 @@ def window_totals(rule_id, events, store=None):
     return totals
 
 
+def streaming_counts(events):
+    """HighInstanceCount's window totals, the rule reading the group sizes VCPUSurge remembers
+    (the two share Panther's KV store)."""
+    store = InMemoryKVStore()
+    window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events, store)
+    return window_totals("ComputeAbuse.AWS.EC2.HighInstanceCount", events, store)
+
+
 def daily_requested(events):
     """Instances each principal asked for today, by the Daily Instance Counts saved query."""
     rows = sql.run(query("daily_instance_counts_query.yml"), events, NOW)
@@ -742,9 +750,7 @@ def test_sql_and_streaming_count_the_growth_executed_scaling_policies_give_a_gro
     count = daily_requested(events)
     assert count[USER + "mallory"] == 30 + 20 + 20 + 30 + 3 + 6 + 4 + 2 + 1
     monkeypatch.setattr(config, "HIGH_INSTANCE_COUNT_THRESHOLD", 10**9)  # count to the end
-    store = InMemoryKVStore()  # HighInstanceCount reads the sizes VCPUSurge remembers
-    window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events, store)
-    streaming = window_totals("ComputeAbuse.AWS.EC2.HighInstanceCount", events, store)
+    streaming = streaming_counts(events)
     assert (
         streaming[("principal", USER + "mallory", "UTC day 2024-08-01")] == count[USER + "mallory"]
     )
@@ -767,9 +773,7 @@ def test_the_sql_rounds_percentages_in_a_row_once_as_docs_data_lake_states(monke
     events = [group, policy, *calls]
     count = daily_requested(events)
     monkeypatch.setattr(config, "HIGH_INSTANCE_COUNT_THRESHOLD", 10**9)
-    store = InMemoryKVStore()
-    window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events, store)
-    streaming = window_totals("ComputeAbuse.AWS.EC2.HighInstanceCount", events, store)
+    streaming = streaming_counts(events)
     assert count[USER + "mallory"] == 2 + 3 + 13
     assert streaming[("principal", USER + "mallory", "UTC day 2024-08-01")] == 2 + 3 + 12
 
@@ -844,9 +848,7 @@ def test_a_size_after_ratios_past_their_bound_starts_a_run_counted_as_the_stream
     events = [group, policy, *doublings, *calls]
     assert daily_requested(events)[USER + "mallory"] == 10 + 20
     monkeypatch.setattr(config, "HIGH_INSTANCE_COUNT_THRESHOLD", 10**12)  # count to the end
-    store = InMemoryKVStore()  # HighInstanceCount reads the sizes VCPUSurge remembers
-    window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events, store)
-    streaming = window_totals("ComputeAbuse.AWS.EC2.HighInstanceCount", events, store)
+    streaming = streaming_counts(events)
     assert streaming[("principal", USER + "mallory", "UTC day 2024-08-01")] == 10 + 20
 
 
@@ -1071,13 +1073,9 @@ def test_count_sql_totals_every_window_as_the_streaming_rule_through_every_launc
     }
     for name in names:
         monkeypatch.setattr(config, name, 10**9)
-    store = InMemoryKVStore()
-    window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events, store)  # remembers the groups' sizes
     streaming = {
         (kind, group, span.removeprefix("UTC day ")): total
-        for (kind, group, span), total in window_totals(
-            "ComputeAbuse.AWS.EC2.HighInstanceCount", events, store
-        ).items()
+        for (kind, group, span), total in streaming_counts(events).items()
         if total
     }
     assert totals == streaming
@@ -1218,6 +1216,13 @@ def _refreshing(desired, hours=2, group="workers", **overrides):
     )
 
 
+def _ops_group():
+    """ops' group of 10 c5.large, 4 hours ago, that mallory then grows or refreshes."""
+    return auto_scaling_group(
+        desired=10, override_types=("c5.large",), userIdentity=iam_user("ops"), eventTime=at(4)
+    )
+
+
 def _sized(desired, hours=3):
     return set_desired_capacity(
         "workers", desired, userIdentity=iam_user("ops"), eventTime=at(hours)
@@ -1233,9 +1238,7 @@ def test_a_group_grown_on_a_template_of_no_type_keeps_its_type_as_in_the_streami
     """ops runs 10 c5.large; mallory grows the group to 30 on the template's latest version: one
     defined of no type leaves the group's c5.large, one never defined is of no known type, a
     GPU version prices the growth. The SQL and the streaming rule alike."""
-    group = auto_scaling_group(
-        desired=10, override_types=("c5.large",), userIdentity=iam_user("ops"), eventTime=at(4)
-    )
+    group = _ops_group()
     grown = auto_scaling_group(
         "UpdateAutoScalingGroup", desired=30, userIdentity=iam_user("mallory"), eventTime=at(2)
     )
@@ -1295,9 +1298,7 @@ def test_an_instance_refresh_is_priced_as_the_streaming_rule_prices_it(case, mon
     toward whoever started it (the replacements auto scaling launches add only what they cost
     over that); to the same types, its own configuration or a template never seen, nothing.
     The SQL and the streaming rule alike."""
-    group = auto_scaling_group(
-        desired=10, override_types=("c5.large",), userIdentity=iam_user("ops"), eventTime=at(4)
-    )
+    group = _ops_group()
     events, vcpus = REFRESH_CASES[case]
     totals, streaming = vcpu_totals_on_both_sides([group, *events], monkeypatch, config)
     key = ("principal", USER + "mallory", "8 hours")
