@@ -13,7 +13,7 @@ template_versions AS (
         requestParameters:ModifyLaunchTemplateRequest) AS d
     FROM named_calls WHERE outcome = 'success' AND event_name IN ({template_calls}))
 ),
-template_types AS (  -- a version of no type of its own has its source version's (one level, not a chain of copies)
+typed_versions AS (  -- a version of no type of its own has its source version's (one level, not a chain of copies)
   SELECT v.* REPLACE (COALESCE(v.defined_type, s.defined_type) AS defined_type)
   FROM template_versions v LEFT JOIN template_versions s ON s.template_place = v.template_place
     AND s.template_id = v.template_id AND s.defined_version = v.source_version AND s.defined_at <= v.defined_at
@@ -28,7 +28,7 @@ launch_calls AS (
       WHEN '$Default' THEN COALESCE(LAST_VALUE(v.default_set IGNORE NULLS) OVER (PARTITION BY c.event_id ORDER BY v.defined_at,
         v.defined_by ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING), MIN(v.defined_version) OVER (PARTITION BY c.event_id))
       ELSE TRY_TO_NUMBER(c.template_version) END AS wanted
-    FROM named_calls c LEFT JOIN template_types v ON v.template_place = c.account_id || '/' || c.region
+    FROM named_calls c LEFT JOIN typed_versions v ON v.template_place = c.account_id || '/' || c.region
       AND c.template_ref IN (v.template_id, v.template_name) AND v.defined_at <= c.p_event_time
     WHERE c.event_name NOT IN ({template_calls}))
   QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY IFF(defined_version = wanted, 0, 1), defined_at DESC, defined_by DESC) = 1
