@@ -29,6 +29,9 @@ CROSSED_SINCE_LAST_RUN = f"""AND SUM(instances) - SUM(
     CASE WHEN p_parse_time >= DATEADD(minute, -{RATE_MINUTES}, CURRENT_TIMESTAMP())
       THEN instances ELSE 0 END
   ) < MAX(threshold)"""
+# ... and only a day whose crossing was an alert of the streaming rule's (count_crossings.sql).
+FIRST_CROSSING = """
+  AND window_kind || '/' || grouped_value || '/' || day IN (SELECT bucket FROM crossings)"""
 # sourceIPAddress holds an address (IPv4 or IPv6), not a service name or "AWS Internal"
 IS_IP_ADDRESS = (
     "REGEXP_LIKE(source_ip, '^[0-9]{1,3}([.][0-9]{1,3}){3}$|^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$')"
@@ -257,22 +260,19 @@ def _fill(
             + AUTOSCALING_TEMPLATE_CALLS,
         }
 
-    def fragment(name: str) -> str:
-        return (TEMPLATES / name).read_text(encoding="utf-8").rstrip()
-
     typed = instance_type_rows()
     accelerated = [f"('{name}', {row[1]})" for name, row in typed.items() if row[1]]
     services = _sql_list(sorted(helpers.ON_BEHALF_SERVICES))
     tags = owner_tags()
     sql = (
-        fragment(template)
-        .replace("{launch_calls}", fragment("launch_calls.sql"))
+        _template(template)
+        .replace("{launch_calls}", _template("launch_calls.sql"))
         .replace("{named_calls}", "named_calls" if template_types else "launch_calls")
         .replace(
-            "{template_types}", fragment("template_types.sql") + "\n" if template_types else ""
+            "{template_types}", _template("template_types.sql") + "\n" if template_types else ""
         )
-        .replace("{launched}", fragment("launched.sql"))
-        .replace("{accelerated_types}", fragment("accelerated_types.sql"))
+        .replace("{launched}", _template("launched.sql"))
+        .replace("{accelerated_types}", _template("accelerated_types.sql"))
     )
     for name, value in {**caller_filters(), **fields}.items():
         sql = sql.replace("{" + name + "}", value)
@@ -294,8 +294,13 @@ def _fill(
         .replace("{fleet_services}", services)
         .replace("{owner_tags}", " ".join(tags))
         .replace("{owner_tag_list}", _sql_list(tags))
-        .replace("{surge_windows}", _values([str(w) for w in surge_windows()], per_line=3))
-        .replace("{count_windows}", _values([str(w) for w in count_windows()], per_line=1))
+        .replace(
+            "{surge_windows}", _values([str((i, *w)) for i, w in enumerate(surge_windows())], 3)
+        )
+        .replace("{rate_minutes}", str(RATE_MINUTES))
+        .replace(
+            "{count_windows}", _values([str((i, *w)) for i, w in enumerate(count_windows())], 1)
+        )
         .replace("{is_ip_address}", IS_IP_ADDRESS)
         .replace("{unpriced_seconds}", str(config.vcpu_surge_window_seconds()))
         + "\n"
@@ -389,6 +394,34 @@ def unusual_family_filter() -> str:
     return " OR ".join(tests) or "FALSE"
 
 
+# Each of VCPUSurge's windows with the largest total it reached, in place of the crossings the
+# scheduled query reports: what tests compare with the streaming rule's totals.
+SURGE_TOTALS = """SELECT window_kind, grouped_value, span, MAX(total_vcpus) AS total_vcpus,
+  MAX(total_accelerators) AS total_accelerators, MAX(instances) AS instances
+FROM ended GROUP BY window_kind, grouped_value, span"""
+
+
+def surge_totals_query() -> str:
+    """The vCPU Surge query reporting every window's largest total, crossed or not."""
+    return vcpu_surge_with(SURGE_TOTALS)
+
+
+def vcpu_surge_with(report: str) -> str:
+    """The vCPU Surge query with `report`, a SELECT over its CTEs (launched, calls, ended), in
+    place of the crossings it reports."""
+    return _fill("vcpu_surge.sql", "7 days", surge_report=report)
+
+
+def count_totals_query() -> str:
+    """The High Instance Count query reporting every day at its threshold, whether or not the
+    streaming rule alerted on it (a window of one principal, or crossed with an earlier one)."""
+    return _fill("high_instance_count.sql", "25 hours", CROSSED_SINCE_LAST_RUN, count_crossings="")
+
+
+def _template(name: str) -> str:
+    return (TEMPLATES / name).read_text(encoding="utf-8").rstrip()
+
+
 def _hours(seconds: int) -> str:
     return f"{seconds // 3600} hours" if seconds % 3600 == 0 else f"{seconds} seconds"
 
@@ -406,15 +439,13 @@ def specs() -> dict[str, dict]:
             "QueryName": "AWS EC2 Compute Abuse vCPU Surge",
             "Enabled": True,
             "Description": (
-                "Data-lake version of ComputeAbuse.AWS.EC2.VCPUSurge, with its windows: vCPUs "
-                f"launched per principal over the last {_hours(window)}, 24 hours and 7 days, per "
-                f"source IP address and per account over the last {_hours(window)}, each with "
-                "the streaming rule's threshold: instances launched, what requests and groups' "
-                "growth ask for, and what a group's service launches over that, charged to the "
-                "group's owner. Runs hourly; catches what the real-time rule missed (KV store "
-                "outages, late logs)."
+                f"Data-lake VCPUSurge: vCPUs per principal over {_hours(window)}, 24 hours and 7 "
+                f"days, per source IP and account over {_hours(window)}, crossing as the streaming "
+                "rule's windows do. Hourly: what it missed (KV store outages, late logs)."
             ),
-            "SnowflakeQuery": _fill("vcpu_surge.sql", "7 days"),
+            "SnowflakeQuery": _fill(
+                "vcpu_surge.sql", "7 days", surge_report=_template("surge_alerts.sql")
+            ),
             "Schedule": {"RateMinutes": RATE_MINUTES, "TimeoutMinutes": 10},
             "Tags": ["AWS", "EC2", "Compute Abuse"],
         },
@@ -432,7 +463,12 @@ def specs() -> dict[str, dict]:
                 "so each UTC day is seen whole; a day is reported once, by the run after the rows "
                 "that took it over the threshold arrived."
             ),
-            "SnowflakeQuery": _fill("high_instance_count.sql", "25 hours", CROSSED_SINCE_LAST_RUN),
+            "SnowflakeQuery": _fill(
+                "high_instance_count.sql",
+                "25 hours",
+                CROSSED_SINCE_LAST_RUN + FIRST_CROSSING,
+                count_crossings=_template("count_crossings.sql"),
+            ),
             "Schedule": {"RateMinutes": RATE_MINUTES, "TimeoutMinutes": 10},
             "Tags": ["AWS", "EC2", "Compute Abuse"],
         },
@@ -495,7 +531,7 @@ def specs() -> dict[str, dict]:
                 "source IP address and an account over the last 7 days (subnets, instance types "
                 "and outcomes listed per row), at or above HighInstanceCount's thresholds."
             ),
-            "SnowflakeQuery": _fill("high_instance_count.sql", "7 days"),
+            "SnowflakeQuery": _fill("high_instance_count.sql", "7 days", count_crossings=""),
             "Tags": ["AWS", "EC2", "Compute Abuse", "Hunting"],
         },
         "accelerated_family_first_seen_query.yml": {

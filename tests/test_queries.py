@@ -18,7 +18,7 @@ from decimal import Decimal
 import pytest
 import yaml
 
-from compute_abuse import queries, sql
+from compute_abuse import queries, sql, sql_replay
 from compute_abuse.cli import SAMPLE_DIR
 from compute_abuse.content import install_global_helpers, load_rule, rule_spec, run_rule
 from compute_abuse.events import (
@@ -65,6 +65,7 @@ def query(name):
 
 
 VCPU = query("vcpu_surge_query.yml")
+VCPU_TOTALS = queries.surge_totals_query()  # every window's largest total, alerting or not
 COUNT = query("high_instance_count_query.yml")
 
 
@@ -228,9 +229,8 @@ def test_vcpu_sql_counts_every_instance_catalog_fallback_and_each_event_once():
 
 def launched_rows(events):
     """launched.sql's rows over `events`: the vCPU query with its final SELECT replaced."""
-    ctes = VCPU[: VCPU.rindex(")\nSELECT") + 2]
     select = "SELECT launched_type, vcpus, accelerators FROM launched ORDER BY launched_type"
-    return sql.run(ctes + select, events, NOW)
+    return sql.run(queries.vcpu_surge_with(select), events, NOW)
 
 
 def test_the_sql_prices_every_catalog_type_as_the_streaming_rules_do():
@@ -293,7 +293,8 @@ def test_vcpu_sql_burst_vs_drip_failures_and_the_threshold():
     rows = sql.run(VCPU, [*burst, *drip, *edge, failed], NOW)
     assert surges(rows) == {  # edge: 800, not above; drip: 288 in a day, 384 in the week
         ("principal", USER + "burst", "8 hours"): 864,
-        ("source IP", "198.51.100.23", "8 hours"): 864 + 96 + 400,  # the three share the address
+        # the three share the address: over 1,200 at the edge's first call, not a minute later
+        ("source IP", "198.51.100.23", "8 hours"): 864 + 96 + 384,
     }
     console = [  # the console and AWS services have no address: no source IP window
         run_instances(
@@ -346,6 +347,16 @@ def daily_requested(events):
     """Instances each principal asked for today, by the Daily Instance Counts saved query."""
     rows = sql.run(query("daily_instance_counts_query.yml"), events, NOW)
     return {r["principal"]: r["requested_instances"] for r in by_principal(rows)}
+
+
+def alerts_on_both_sides(rule_id, events):
+    """The dedup strings of the alerts about `rule_id`'s windows: (its data-lake rule's, the
+    scheduled query run hourly as Panther runs it; the streaming rule's, in delivery order)."""
+    # Delivered in event-time order, as the hourly runs see them arrive: which window a call
+    # crossed first (the alert's dedup) depends on the order the streaming rule reads them in.
+    verdicts, _, _ = sql_replay.compare(sorted(events, key=lambda e: e["eventTime"]))
+    mine = [v for v in verdicts if v.rule_id == rule_id]
+    return {v.dedup for v in mine if v.data_lake}, {v.dedup for v in mine if v.streaming}
 
 
 def surges(rows):
@@ -471,11 +482,104 @@ def test_vcpu_sql_flags_the_windows_the_streaming_rule_alerts_on(seed):
     for event in events:  # every delivery of a moved call
         if event["eventID"] in moved:
             event.update(sourceIPAddress="192.0.2.77", recipientAccountId="444455556666")
-    thresholds = {(kind, span): threshold for kind, span, _, threshold in queries.surge_windows()}
-    streaming = window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events)
-    flagged = {k: t for k, t in streaming.items() if t > thresholds[(k[0], k[2])]}
-    assert surges(sql.run(VCPU, events, NOW)) == flagged
-    assert {kind for kind, _, _ in flagged} == {"principal", "source IP", "account"}
+    lake, streaming = alerts_on_both_sides("ComputeAbuse.AWS.EC2.VCPUSurge", events)
+    assert lake == streaming
+    assert {dedup.split(":")[0] for dedup in streaming} == {"arn", "source-ip", "account"}
+
+
+def _calls(who, instance_type, counts, address="203.0.113.9", start=9):
+    """`who`'s RunInstances from `address`, ten minutes apart from `start` o'clock, each launching
+    its count of `instance_type`."""
+    return [
+        run_instances(
+            instance_type,
+            n,
+            n,
+            identity=iam_user(who),
+            event_time=f"2024-08-01T{start + (10 * i) // 60:02d}:{(10 * i) % 60:02d}:00Z",
+            source_ip=address,
+        )
+        for i, n in enumerate(counts)
+    ]
+
+
+SURGE, COUNTS = "ComputeAbuse.AWS.EC2.VCPUSurge", "ComputeAbuse.AWS.EC2.HighInstanceCount"
+MALLORY, TRENT = USER + "mallory", USER + "trent"
+ONE_ALERT_PER_CALL = {
+    # (a p4d.24xlarge is 96 vCPUs) one key, one address, past the address's 1,200 too: the
+    # address held one principal, whose own window told it
+    "a stolen key past its address's threshold": (
+        SURGE,
+        _calls("mallory", "p4d.24xlarge", [2] * 8),
+        {MALLORY},
+    ),
+    # 1,728 vCPUs in an hour: the 24 hours' 1,600 crossed while the 8 hours' 800 is over
+    "a burst past the day's threshold too": (
+        SURGE,
+        _calls("mallory", "p4d.24xlarge", [6] * 3),
+        {MALLORY},
+    ),
+    # trent's call takes both his window and the office's over: one alert, his
+    "two behind one NAT, the second's call crossing two windows": (
+        SURGE,
+        _calls("mallory", "p4d.24xlarge", [6]) + _calls("trent", "p4d.24xlarge", [9], start=10),
+        {TRENT},
+    ),
+    # 700 each: neither principal's window crosses, the office's does, holding both
+    "two behind one NAT, the address alone crossing": (
+        SURGE,
+        _calls("mallory", "m5.24xlarge", [4, 3]) + _calls("trent", "m5.24xlarge", [4, 3], start=10),
+        {"source-ip:203.0.113.9"},
+    ),
+    "a stolen key past its address's and account's counts": (
+        COUNTS,
+        _calls("mallory", "t3.micro", [45]),
+        {MALLORY + ":2024-08-01"},
+    ),
+    # the address's day crosses two calls after mallory's did, holding mallory alone
+    "a stolen key's address crossing later in the day": (
+        COUNTS,
+        _calls("mallory", "t3.micro", [9, 9, 9]),
+        {MALLORY + ":2024-08-01"},
+    ),
+    "two behind one NAT, the second's call crossing his day and the address's": (
+        COUNTS,
+        _calls("mallory", "t3.micro", [9]) + _calls("trent", "t3.micro", [20], start=10),
+        {TRENT + ":2024-08-01"},
+    ),
+    "three behind one NAT, the address's day alone crossing": (
+        COUNTS,
+        [
+            *_calls("mallory", "t3.micro", [5, 4]),
+            *_calls("trent", "t3.micro", [5, 4], start=10),
+            *_calls("peggy", "t3.micro", [5, 4], start=11),
+        ],
+        {"source-ip:203.0.113.9:2024-08-01"},
+    ),
+}
+
+
+@pytest.mark.parametrize("story", ONE_ALERT_PER_CALL)
+def test_the_scheduled_queries_raise_one_alert_per_call_as_the_streaming_rules_do(story):
+    """A window crossed by the same call as an earlier one of the rule's (the principal's before
+    its address's and account's, a shorter span before a longer one), or a window of several
+    principals holding one, is no alert of its own in the streaming rules: nor in the data lake,
+    whose scheduled queries run hourly."""
+    rule_id, events, expected = ONE_ALERT_PER_CALL[story]
+    lake, streaming = alerts_on_both_sides(rule_id, events)
+    assert lake == streaming == expected
+
+
+def test_a_crossing_is_reported_by_one_run_however_long_its_window_stays_over():
+    """The mallory burst stays over 800 vCPUs for 8 hours: the hourly run after it arrived
+    reports it, none of the seven after it."""
+    events = [
+        arrived(e, sql.event_time(e) + timedelta(minutes=2))
+        for e in _calls("mallory", "p4d.24xlarge", [6] * 3)
+    ]
+    runs = [datetime(2024, 8, 1, hour, tzinfo=UTC) for hour in range(10, 18)]
+    reported = [len(sql.run(VCPU, events, run)) for run in runs]
+    assert reported == [1] + [0] * 7
 
 
 @pytest.mark.parametrize("seed", [4, 5, 6])
@@ -532,9 +636,9 @@ def test_count_sql_counts_every_launch_api_and_a_groups_growth():
         at_hour(16, set_desired_capacity("workers", 9)),  # grows by 2 over 7 (not over 50)
         at_hour(16, set_desired_capacity("other-group", 5)),  # a group not seen: all of it
     ]
-    ((total,),) = {
+    ((total,),) = {  # (one principal's account day: no alert of its own, so the totals query)
         (r["requested_instances"],)
-        for r in sql.run(COUNT, events, NOW)
+        for r in sql.run(queries.count_totals_query(), events, NOW)
         if r["window_kind"] == "account"
     }
     # 12 + 3 + 1 (a capacity in vCPUs) + 5 + 4 + 2 + 6 + 3 + 0 + 0 + 3 + 43 (refused, and
@@ -559,7 +663,7 @@ def test_count_sql_reads_a_groups_sizes_over_a_week_and_counts_only_its_lookback
     fleet_id = fleet["responseElements"]["CreateFleetResponse"]["fleetId"]
     fleet_grown = modify_fleet(fleet_id, 34, userIdentity=iam_user("ml"), eventTime=at(1))
     events = [created, grown, fleet, fleet_grown]
-    count = queries.specs()["high_instance_count_query.yml"]["SnowflakeQuery"]
+    count = queries.count_totals_query()
     rows = {
         (r["window_kind"], r["grouped_value"].rsplit("/", 1)[-1], str(r["day"])): r[
             "requested_instances"
@@ -624,7 +728,7 @@ def test_sql_prices_started_instances_by_their_launch_and_resizes_by_their_new_t
     assert USER + "newcomer" not in [r["principal"] for r in principals]
     for name in [f"HIGH_INSTANCE_COUNT{w}_THRESHOLD" for w in ("", "_SOURCE_IP", "_ACCOUNT")]:
         monkeypatch.setattr(config, name, 1)
-    count = queries.specs()["high_instance_count_query.yml"]["SnowflakeQuery"]
+    count = queries.count_totals_query()
     counts = {
         r["principal"]: r["requested_instances"] for r in by_principal(sql.run(count, events, NOW))
     }
@@ -659,11 +763,12 @@ def test_sql_counts_a_scheduled_actions_growth_and_charges_the_groups_launches_t
     ]
     mallory_vcpus = 38 * 48 + (192 - 48)  # the growth, and what the bigger launch adds over it
     rows = {
-        (r["window_kind"], r["grouped_value"], r["span"]): r for r in sql.run(VCPU, events, NOW)
+        (r["window_kind"], r["grouped_value"], r["span"]): r
+        for r in sql.run(VCPU_TOTALS, events, NOW)
     }
     row = rows[("principal", USER + "mallory", "8 hours")]
     assert (row["total_vcpus"], row["total_accelerators"]) == (mallory_vcpus, 38 * 4 + 8 - 4)
-    assert not [key for key in rows if key[1] == USER + "platform"]
+    assert [r["principals"] for r in sql.run(VCPU, events, NOW)] == [[USER + "mallory"]]
     streaming = window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events)
     assert streaming[("principal", USER + "mallory", "8 hours")] == mallory_vcpus
 
@@ -743,7 +848,8 @@ def test_sql_and_streaming_count_the_growth_executed_scaling_policies_give_a_gro
     key = ("principal", USER + "mallory", "8 hours")
     mallory_vcpus = (30 + 20 + 20) * 16 + (3 + 6 + 4 + 2 + 1) * 2
     rows = {
-        (r["window_kind"], r["grouped_value"], r["span"]): r for r in sql.run(VCPU, events, NOW)
+        (r["window_kind"], r["grouped_value"], r["span"]): r
+        for r in sql.run(VCPU_TOTALS, events, NOW)
     }
     assert rows[key]["total_vcpus"] == mallory_vcpus
     assert window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events)[key] == mallory_vcpus
@@ -1066,7 +1172,7 @@ def test_count_sql_totals_every_window_as_the_streaming_rule_through_every_launc
     names = [f"HIGH_INSTANCE_COUNT{w}_THRESHOLD" for w in ("", "_SOURCE_IP", "_ACCOUNT")]
     for name in names:
         monkeypatch.setattr(config, name, 1)
-    count = queries.specs()["high_instance_count_query.yml"]["SnowflakeQuery"]
+    count = queries.count_totals_query()
     totals = {
         (r["window_kind"], r["grouped_value"], str(r["day"])): r["requested_instances"]
         for r in sql.run(count, events, NOW)
@@ -1085,13 +1191,12 @@ def test_count_sql_totals_every_window_as_the_streaming_rule_through_every_launc
 
 
 def vcpu_totals_on_both_sides(events, monkeypatch, config):
-    """Every window's vCPUs, (the SQL's, the streaming rule's): the SQL generated with
-    thresholds of 0 (every window a row), the rule run with thresholds out of reach (an alert
-    closes its window's count); windows of 0 left out on both sides."""
+    """Every window's largest vCPUs, (the SQL's, the streaming rule's): the SQL's totals query
+    (every window, crossed or not), the rule run with thresholds out of reach (an alert closes its
+    window's count); windows of 0 left out on both sides."""
     names = [f"VCPU_SURGE{w}_THRESHOLD" for w in ("", "_DAY", "_WEEK", "_SOURCE_IP", "_ACCOUNT")]
-    for name in names:
-        monkeypatch.setattr(config, name, 0)
-    totals = surges(sql.run(queries.specs()["vcpu_surge_query.yml"]["SnowflakeQuery"], events, NOW))
+    rows = sql.run(queries.surge_totals_query(), events, NOW)
+    totals = {window: total for window, total in surges(rows).items() if total}
     for name in names:
         monkeypatch.setattr(config, name, 10**9)
     streaming = window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events)
@@ -1828,23 +1933,10 @@ def test_count_sql_flags_the_address_and_account_days_the_streaming_rule_alerts_
         )
         for n in range(20)
     ]  # 60 instances: over every threshold were they counted
-    thresholds = dict(queries.count_windows())
-    streaming = {
-        (kind, group, span.removeprefix("UTC day ")): total
-        for (kind, group, span), total in window_totals(
-            "ComputeAbuse.AWS.EC2.HighInstanceCount", events
-        ).items()
-        if kind != "principal" and total >= thresholds[kind]
-    }
-    rows = sql.run(COUNT, events, NOW)
-    flagged = {
-        (r["window_kind"], r["grouped_value"], str(r["day"])): r["requested_instances"]
-        for r in rows
-        if r["window_kind"] != "principal"
-    }
-    assert flagged.keys() == streaming.keys()
-    assert {kind for kind, _, _ in flagged} == {"source IP", "account"}
-    assert not any("karpenter" in p.lower() for r in rows for p in r["principals"])
+    lake, streaming = alerts_on_both_sides("ComputeAbuse.AWS.EC2.HighInstanceCount", events)
+    assert lake == streaming
+    assert {dedup.split(":")[0] for dedup in streaming} >= {"source-ip", "account"}
+    assert not any("karpenter" in dedup.lower() for dedup in lake)
 
 
 def test_allowlists_reach_the_sql_as_the_rules_match_them(monkeypatch, config):
@@ -1852,7 +1944,7 @@ def test_allowlists_reach_the_sql_as_the_rules_match_them(monkeypatch, config):
     literal; a pattern SQL cannot say is refused when the queries are generated."""
     monkeypatch.setattr(config, "ALLOWLISTED_PRINCIPAL_ARNS", ["arn:aws:iam::*:role/ML-Training"])
     monkeypatch.setattr(config, "ALLOWLISTED_USER_AGENTS", ["*my-batch_scheduler/*"])
-    count = queries.specs()["high_instance_count_query.yml"]["SnowflakeQuery"]
+    count = queries.count_totals_query()
     calls = [
         run_instances("t3.micro", 12, 12, identity=assumed_role("ml-training", "s1"), **where)
         for where in (

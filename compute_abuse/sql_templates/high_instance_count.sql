@@ -4,13 +4,13 @@
 -- Instances asked for by every EC2 launch API and auto scaling group's growth. Dry runs, calls a
 -- fleet service made for someone, node controllers' launches (Karpenter) and allowlisted callers
 -- are not counted, as in the streaming rule.
-count_windows (window_kind, threshold) AS (
+count_windows (ord, window_kind, threshold) AS (
   SELECT * FROM VALUES
     {count_windows}
 ),
 counted AS (
   SELECT
-    w.window_kind, w.threshold,
+    w.ord, w.window_kind, w.threshold,
     CASE w.window_kind WHEN 'principal' THEN a.principal WHEN 'source IP' THEN a.source_ip
       ELSE a.account_id END AS grouped_value,
     a.*,
@@ -26,7 +26,7 @@ counted AS (
   WHERE a.outcome <> 'dry_run' AND NOT a.on_behalf AND NOT a.capacity_controller
     AND NOT a.allowlisted
     AND (w.window_kind <> 'source IP' OR {is_ip_address})
-)
+){count_crossings}
 SELECT
   window_kind,
   grouped_value,

@@ -1,6 +1,6 @@
--- Read by every query (generated from compute_abuse/sql_templates/: edit those). EC2 launch calls and
--- group sizes (over {group_lookback}), once per eventID, with the principal (an Identity Center person, the
--- role or token's issuer, else the caller's ARN), whether a fleet service called for someone (on_behalf).
+-- Read by every query (generated from compute_abuse/sql_templates/: edit those). EC2 launch calls and group sizes (over
+-- {group_lookback}), once per eventID, with the principal (an Identity Center person, the role or token's issuer, else the
+-- caller's ARN), whether a fleet service called for someone (on_behalf).
 WITH {named_calls} AS (
   SELECT eventID AS event_id, eventSource AS event_source, eventName AS event_name, p_event_time, p_parse_time,
     eventTime AS event_time, awsRegion AS region, recipientAccountId AS account_id,
@@ -14,8 +14,7 @@ WITH {named_calls} AS (
     COALESCE(userIdentity:sessionContext:sessionIssuer:arn::STRING, '') AS issuer_arn,
     CASE WHEN errorCode IS NULL THEN 'success' WHEN errorCode LIKE '%DryRunOperation' THEN 'dry_run' ELSE 'failure' END AS outcome,
     COALESCE(errorCode, '') AS error_code,
-    -- The type: RunInstances', a resize's new one, a request's, a fleet's or group's first override.
-    -- (CloudTrail writes a one-item list of CreateFleet's as the bare item: TO_ARRAY reads both.)
+    -- The type: RunInstances', a resize's, a request's, a fleet's or group's first override (TO_ARRAY: a one-item list is bare).
     TO_ARRAY(requestParameters:CreateFleetRequest:LaunchTemplateConfigs)[0] AS fleet_config,
     requestParameters:spotFleetRequestConfig AS spot_config,  -- (a refresh's group: its desired configuration)
     COALESCE(requestParameters:desiredConfiguration, requestParameters) AS group_config,
@@ -53,8 +52,7 @@ WITH {named_calls} AS (
       template_spec:LaunchTemplateName::STRING) AS template_ref, template_ref IS NOT NULL AS names_template,
     IFF(requestParameters:launchConfigurationName IS NULL, COALESCE(NULLIF(TRIM(COALESCE(template_spec:version::STRING,
       template_spec:Version::STRING)), ''), '$Default'), '0') AS template_version, FALSE AS template_known,
-    -- Instances asked for: RunInstances' maxCount; a fleet's target capacity (1 when in vCPUs);
-    -- instanceCount; stopped instances started again (a resize: none); the size given a group.
+    -- Instances asked for: maxCount; a fleet's target (1 in vCPUs); instanceCount; instances started again; a group's size.
     CASE WHEN eventName = 'RunInstances' THEN COALESCE(TRY_TO_NUMBER(requestParameters:instancesSet:items[0]:maxCount::STRING),
         TRY_TO_NUMBER(requestParameters:instancesSet:items[0]:minCount::STRING), 1)
       WHEN eventName IN ('CreateFleet', 'RequestSpotFleet') THEN IFF(in_vcpus, 1, COALESCE(target_capacity, 1))
@@ -70,8 +68,7 @@ WITH {named_calls} AS (
     AND (eventName <> 'ModifyInstanceAttribute' OR requestParameters:instanceType IS NOT NULL OR requestParameters:attribute::STRING = 'instanceType')
   QUALIFY ROW_NUMBER() OVER (PARTITION BY eventID ORDER BY p_event_time) = 1
 ),
-{template_types}-- PutScalingPolicy: a simple or step scaling policy's adjustment, its largest step's and none
--- below 0 (target tracking has none), which ExecutePolicy applies to the group.
+{template_types}-- PutScalingPolicy: a simple or step policy's adjustment (its largest step's, none below 0) that ExecutePolicy applies.
 policies AS (
   SELECT c.policy_key, c.p_event_time AS put_at, c.event_id, GREATEST(MAX(a.adjustment), 0) AS adjustment,
     COALESCE(c.requestParameters:adjustmentType::STRING, 'ChangeInCapacity') AS adjustment_type
@@ -82,10 +79,10 @@ policies AS (
   ) a ON a.event_id = c.event_id AND a.adjustment IS NOT NULL
   WHERE c.event_name = 'PutScalingPolicy' AND c.outcome = 'success' GROUP BY 1, 2, 3, 5
 ),
--- A group's sizing calls by kind: a size (an exact capacity too) starts a run; in it a minimum raises the group,
--- never lowers it; ExecutePolicy adds instances (change) or a percentage (ratio: the run's product so far). A
--- size after: ratio * (added + the run's largest size or minimum, each over its ratio less the added before it;
--- the first run's from 0), rounded up: no recursion (Snowflake stops one at 100 steps; docs/data-lake.md).
+-- A group's sizing calls by kind: a size (an exact capacity too) starts a run; in it a minimum raises the group, never lowers
+-- it; ExecutePolicy adds instances (change) or a percentage (ratio: the run's product so far). A size after: ratio * (added +
+-- the run's largest size or minimum, each over its ratio less the added before it; the first run's from 0), rounded up: no
+-- recursion (Snowflake stops one at 100 steps; docs/data-lake.md).
 group_runs AS (
   SELECT *, EXP(LEAST(SUM(IFF(outcome = 'success' AND kind = 'percent', LN(1 + adjustment / 100), 0)) OVER (PARTITION
       BY group_key, run ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 30)) AS ratio
@@ -126,9 +123,8 @@ group_growth AS (
     FROM group_sizes)
 ),
 actors AS (
-  SELECT c.*,  -- (a fleet in vCPUs grows in vCPUs: 1 instance, as its request counts)
-    IFF(g.group_in_vcpus AND g.growth IS NOT NULL, SIGN(g.growth),
-      COALESCE(g.growth, c.requested_instances)) AS instances, g.growth, g.group_type, g.group_in_vcpus,
+  SELECT c.*, g.growth, g.group_type, g.group_in_vcpus,  -- (a fleet in vCPUs grows in vCPUs: 1 instance, as its request counts)
+    IFF(g.group_in_vcpus AND g.growth IS NOT NULL, SIGN(g.growth), COALESCE(g.growth, c.requested_instances)) AS instances,
     {allowlisted} AS allowlisted, {capacity_controller} AS capacity_controller
   FROM launch_calls c LEFT JOIN group_growth g ON g.event_id = c.event_id
   WHERE p_occurs_since('{lookback}') AND c.event_name <> 'PutScalingPolicy'  -- read for its policy

@@ -1,12 +1,11 @@
--- Capacity: per instance launched (cpuOptions' vCPUs, else the catalog's); per request or group growth, its
--- instances of the first type named, or its vCPUs. Catalog (ec2_instance_catalog): medium 1, large 2,
--- xlarge 4, Nxlarge and metal-Nxl 4N vCPUs, and the types that rule misprices or that have accelerators.
+-- Capacity: per instance launched (cpuOptions' vCPUs, else the catalog's); per request or group growth, its instances of the
+-- first type named, or its vCPUs. Catalog (ec2_instance_catalog): medium 1, large 2, xlarge 4, Nxlarge and metal-Nxl 4N
+-- vCPUs, and the types that rule misprices or that have accelerators.
 instance_types (instance_type, vcpus, accelerators) AS (
   SELECT * FROM VALUES
     {instance_type_values}
 ),
--- The groups and fleets a fleet service launched for, by the tags AWS puts on the instances, the
--- most specific first (rank): an auto scaling group, a spot fleet, an EC2 fleet.
+-- The groups and fleets a fleet service launched for, by the tags on the instances, the most specific first (rank).
 service_refs AS (
   SELECT DISTINCT a.event_id, a.p_event_time AS launched_at, a.account_id || '/' || a.region || '/'
       || t.value:key::STRING || '=' || t.value:value::STRING AS ref,
@@ -20,8 +19,7 @@ launched_items AS (
   SELECT a.*, item.value:cpuOptions AS cpu_options, 1 AS launched_count, NULL AS vcpu_capacity,
     LOWER(COALESCE(item.value:instanceType::STRING, a.instance_type)) AS launched_type,
     item.value:instanceId::STRING AS instance_id  -- StartInstances' too: priced by their launch
-  FROM actors a, LATERAL FLATTEN(input => a.responseElements:instancesSet:items) item
-  WHERE a.outcome = 'success'
+  FROM actors a, LATERAL FLATTEN(input => a.responseElements:instancesSet:items) item WHERE a.outcome = 'success'
   UNION ALL
   SELECT a.*, NULL, COALESCE(ARRAY_SIZE(TO_ARRAY(f.value:instanceIds:item)), 0), NULL, LOWER(f.value:instanceType::STRING), NULL
   FROM actors a, LATERAL FLATTEN(input => TO_ARRAY(a.responseElements:CreateFleetResponse:fleetInstanceSet:item)) f
@@ -29,45 +27,37 @@ launched_items AS (
   UNION ALL
   SELECT a.*, NULL, IFF(a.event_name = 'ModifyInstanceAttribute', 1, a.instances),
     IFF(a.in_vcpus, a.target_capacity, IFF(a.group_in_vcpus, a.growth, NULL)), COALESCE(a.group_type, a.instance_type), NULL
-  FROM actors a
-  WHERE a.outcome = 'success' AND NOT a.on_behalf
-    AND a.event_name NOT IN ('RunInstances', 'StartInstances') AND NOT a.instant_fleet
+  FROM actors a WHERE a.outcome = 'success' AND NOT a.on_behalf AND a.event_name NOT IN ('RunInstances', 'StartInstances') AND NOT a.instant_fleet
 ),
 priced AS (
-  SELECT l.* REPLACE (COALESCE(k.launched_type, l.launched_type) AS launched_type,
-      COALESCE(k.cpu_options, l.cpu_options) AS cpu_options),
+  SELECT l.* REPLACE (COALESCE(k.launched_type, l.launched_type) AS launched_type, COALESCE(k.cpu_options, l.cpu_options) AS cpu_options),
     SPLIT_PART(COALESCE(k.launched_type, l.launched_type), '.', 2) AS size,
     COALESCE(t.vcpus, CASE WHEN size = 'medium' THEN 1 WHEN size = 'large' THEN 2 WHEN size = 'xlarge' THEN 4
       WHEN REGEXP_LIKE(size, '^(metal-)?[0-9]+xl(arge)?$') THEN 4 * TO_NUMBER(REGEXP_SUBSTR(size, '[0-9]+')) END, 0) AS unit_vcpus,
     COALESCE(t.accelerators, 0) AS unit_accelerators,
     COALESCE(l.vcpu_capacity, COALESCE(k.cpu_options, l.cpu_options):coreCount::INT
       * COALESCE(k.cpu_options, l.cpu_options):threadsPerCore::INT, l.launched_count * unit_vcpus) AS vcpus,
-    unit_accelerators * IFF(l.vcpu_capacity IS NULL, l.launched_count,
-      CEIL(l.vcpu_capacity / NULLIF(t.vcpus, 0))::INT) AS accelerators
+    unit_accelerators * IFF(l.vcpu_capacity IS NULL, l.launched_count, CEIL(l.vcpu_capacity / NULLIF(t.vcpus, 0))::INT) AS accelerators
   FROM launched_items l
   LEFT JOIN launched_items k ON l.event_name = 'StartInstances' AND k.event_name = 'RunInstances' AND k.instance_id = l.instance_id
   LEFT JOIN instance_types t ON t.instance_type = COALESCE(k.launched_type, l.launched_type)
 ),
--- A service's launch for a group or fleet: charged to the owner, whose sizing call (given up to 5 minutes after
--- the launch: clock skew) was the latest, for what each instance adds over that call's price per instance (a
--- fleet in vCPUs paid all): a decoy type named first cannot hide what launched. No owner (an instant fleet
--- launched in its call): not counted. A call of no known type owns in full what launches within {unpriced_seconds} s only.
+-- A service's launch for a group or fleet: charged to the owner, whose sizing call (given up to 5 minutes after the launch:
+-- clock skew) was the latest, for what each instance adds over that call's price per instance (a fleet in vCPUs paid all):
+-- a decoy type named first cannot hide what launched. No owner (an instant fleet launched in its call): not counted. A
+-- call of no known type owns in full what launches within {unpriced_seconds} s only.
 owners AS (
-  SELECT s.event_id, o.principal, o.actor_arn, o.allowlisted, o.in_vcpus OR o.unit_vcpus = 0
-      AND s.launched_at > DATEADD(second, {unpriced_seconds}, o.p_event_time) AS prepaid,
+  SELECT s.event_id, o.principal, o.actor_arn, o.allowlisted,
+    o.in_vcpus OR o.unit_vcpus = 0 AND s.launched_at > DATEADD(second, {unpriced_seconds}, o.p_event_time) AS prepaid,
     IFF(prepaid, 1e9, o.unit_vcpus) AS floor_vcpus, IFF(prepaid, 1e9, o.unit_accelerators) AS floor_accelerators
   FROM service_refs s
-  JOIN priced o ON s.ref = o.group_key
-    AND o.p_event_time <= DATEADD(second, 300, s.launched_at) AND NOT o.instant_fleet
-  QUALIFY ROW_NUMBER() OVER (
-    PARTITION BY s.event_id ORDER BY s.rank, o.p_event_time DESC, o.event_id DESC) = 1
+  JOIN priced o ON s.ref = o.group_key AND o.p_event_time <= DATEADD(second, 300, s.launched_at) AND NOT o.instant_fleet
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY s.event_id ORDER BY s.rank, o.p_event_time DESC, o.event_id DESC) = 1
 ),
 launched AS (
-  SELECT p.* REPLACE (
-    COALESCE(o.principal, p.principal) AS principal, COALESCE(o.actor_arn, p.actor_arn) AS actor_arn,
+  SELECT p.* REPLACE (COALESCE(o.principal, p.principal) AS principal, COALESCE(o.actor_arn, p.actor_arn) AS actor_arn,
     p.allowlisted OR COALESCE(o.allowlisted, FALSE) AS allowlisted, IFF(p.on_behalf, 0, p.launched_count) AS launched_count,
     IFF(p.on_behalf, GREATEST(p.vcpus - o.floor_vcpus, 0), p.vcpus) AS vcpus,
     IFF(p.on_behalf, GREATEST(p.accelerators - o.floor_accelerators, 0), p.accelerators) AS accelerators)
-  FROM priced p LEFT JOIN owners o ON o.event_id = p.event_id
-  WHERE NOT p.on_behalf OR o.event_id IS NOT NULL
+  FROM priced p LEFT JOIN owners o ON o.event_id = p.event_id WHERE NOT p.on_behalf OR o.event_id IS NOT NULL
 )
