@@ -5,9 +5,9 @@ crossings AS (
   SELECT window_kind || '/' || grouped_value || '/' || p_event_time::DATE AS bucket
   FROM (SELECT *, SUM(instances) OVER (PARTITION BY ord, grouped_value, p_event_time::DATE ORDER BY p_event_time, event_id
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running, MIN(principal) OVER (PARTITION BY ord, grouped_value,
-      p_event_time::DATE ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS least,
+      p_event_time::DATE ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS lowest_principal,
     MAX(principal) OVER (PARTITION BY ord, grouped_value, p_event_time::DATE ORDER BY p_event_time, event_id
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS most FROM counted)
-  WHERE running >= threshold AND running - instances < threshold AND (window_kind = 'principal' OR least <> most)
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS highest_principal FROM counted)
+  WHERE running >= threshold AND running - instances < threshold AND (window_kind = 'principal' OR lowest_principal <> highest_principal)
   QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY ord) = 1
 )
