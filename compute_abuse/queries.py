@@ -20,13 +20,14 @@ TEMPLATES = Path(__file__).resolve().parent / "sql_templates"
 
 
 RATE_MINUTES = 60  # how often the scheduled queries run
+LAST_RUN = f"DATEADD(minute, -{RATE_MINUTES}, CURRENT_TIMESTAMP())"  # when the run before this ran
 
 # A day's bucket is reported by one run only: the first after the rows that took it to the
 # threshold arrived (p_parse_time), however many hourly runs its lookback spans. So a bucket never
 # alerts twice, whatever the dedup period (Panther's longest is 1,440 minutes, one hour less than
 # the 25-hour lookback), and rows that arrive late still take a bucket over once.
 CROSSED_SINCE_LAST_RUN = f"""AND SUM(instances) - SUM(
-    CASE WHEN p_parse_time >= DATEADD(minute, -{RATE_MINUTES}, CURRENT_TIMESTAMP())
+    CASE WHEN p_parse_time >= {LAST_RUN}
       THEN instances ELSE 0 END
   ) < MAX(threshold)"""
 # ... and only a day whose crossing was an alert of the streaming rule's (count_crossings.sql).
@@ -297,7 +298,7 @@ def _fill(
         .replace(
             "{surge_windows}", _values([str((i, *w)) for i, w in enumerate(surge_windows())], 3)
         )
-        .replace("{rate_minutes}", str(RATE_MINUTES))
+        .replace("{last_run}", LAST_RUN)
         .replace(
             "{count_windows}", _values([str((i, *w)) for i, w in enumerate(count_windows())], 1)
         )
@@ -311,10 +312,7 @@ def _fill(
 SEEN_TODAY_ONLY = "MIN(p_event_time) >= DATEADD(day, -1, CURRENT_TIMESTAMP())"
 # The scheduled one: every row of the term arrived (p_parse_time) since the last hourly run, so a
 # term is reported once, by the run after it first arrived, however late its logs were.
-ARRIVED_SINCE_LAST_RUN = (
-    "SUM(CASE WHEN p_parse_time < DATEADD(minute, -"
-    f"{RATE_MINUTES}, CURRENT_TIMESTAMP()) THEN 1 ELSE 0 END) = 0"
-)
+ARRIVED_SINCE_LAST_RUN = f"SUM(CASE WHEN p_parse_time < {LAST_RUN} THEN 1 ELSE 0 END) = 0"
 
 
 class Term(NamedTuple):

@@ -573,10 +573,7 @@ def test_the_scheduled_queries_raise_one_alert_per_call_as_the_streaming_rules_d
 def test_a_crossing_is_reported_by_one_run_however_long_its_window_stays_over():
     """The mallory burst stays over 800 vCPUs for 8 hours: the hourly run after it arrived
     reports it, none of the seven after it."""
-    events = [
-        arrived(e, sql.event_time(e) + timedelta(minutes=2))
-        for e in _calls("mallory", "p4d.24xlarge", [6] * 3)
-    ]
+    events, _ = sql_replay.stamped(_calls("mallory", "p4d.24xlarge", [6] * 3))  # arrived +2 min
     runs = [datetime(2024, 8, 1, hour, tzinfo=UTC) for hour in range(10, 18)]
     reported = [len(sql.run(VCPU, events, run)) for run in runs]
     assert reported == [1] + [0] * 7

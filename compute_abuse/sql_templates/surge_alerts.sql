@@ -6,5 +6,5 @@ FROM (SELECT *, MAX(IFF(window_kind = 'principal' AND total_vcpus > threshold, 1
 WHERE total_vcpus > threshold AND total_vcpus - own_vcpus <= threshold
   AND IFF(window_kind = 'principal', COALESCE(shorter_over, 0) = 0, ARRAY_SIZE(principals) > 1)
 QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY ord) = 1
-  AND last_arrival >= DATEADD(minute, -{rate_minutes}, CURRENT_TIMESTAMP())
+  AND last_arrival >= {last_run}
 ORDER BY total_vcpus DESC, window_kind, grouped_value, span, event_id
