@@ -40,8 +40,8 @@ IS_IP_ADDRESS = (
 
 
 def size_rule_vcpus(instance_type: str) -> int | None:
-    """The vCPUs launched.sql gives a type by its size alone: medium 1, large 2, xlarge 4,
-    Nxlarge and metal-Nxl 4N; None for other sizes (metal, nano, ...)."""
+    """The vCPUs the SQL gives a type by its size alone (size_rule.sql): medium 1, large 2,
+    xlarge 4, Nxlarge and metal-Nxl 4N; None for other sizes (metal, nano, ...)."""
     size = instance_type.partition(".")[2]
     if size in _SIZE_VCPUS:
         return _SIZE_VCPUS[size]
@@ -68,6 +68,36 @@ def instance_type_rows() -> dict[str, tuple[int, int]]:
         for name, row in _ec2_catalog().items()
         if row[3] or size_rule_vcpus(name) != row[0]
     }
+
+
+def service_type_rows() -> dict[str, tuple[int, int]]:
+    """service_surge.sql's instance_types: launched.sql's, and the sizes other services sell
+    under their own names (Lightsail bundles, CodeBuild compute types): no size rule reads them."""
+    install_global_helpers()
+    import ec2_instance_catalog as catalog
+
+    sold = {name: (row[0], row[3]) for name, row in catalog._CATALOG.items() if "_" in name}
+    return {**instance_type_rows(), **sold}
+
+
+def cpu_units(text: str) -> str:
+    """SQL reading CPU units as ECS writes them (a task's or container's `cpu`): "1024", or
+    "1 vCPU" (1,024 units a vCPU), whole units, from the first number in the text (task_size's
+    _cpu_units, which refuses any other text); NULL without a number."""
+    number = f"TRY_TO_DOUBLE(REGEXP_SUBSTR({text}, '[0-9.]+'))"
+    return f"FLOOR({number} * IFF({text} ILIKE '%vcpu%', 1024, 1))"
+
+
+# The calls that size a group other services run (service_surge.sql), as GROUP_SIZING_CALLS do
+# auto scaling groups'.
+SERVICE_SIZING_CALLS = (
+    "CreateService",
+    "UpdateService",
+    "CreateNodegroup",
+    "UpdateNodegroupConfig",
+    "CreateComputeEnvironment",
+    "UpdateComputeEnvironment",
+)
 
 
 def surge_windows() -> list[tuple[str, str, int, int]]:
@@ -183,6 +213,18 @@ def other_service_calls() -> dict:
     return {source: names for source, names in helpers.LAUNCH_EVENTS.items() if source not in ec2}
 
 
+def service_launch_calls() -> dict:
+    """What the Services vCPU Surge query reads: the other services' calls, the ECS task
+    definitions their tasks are priced by, and RunInstances (a caller's own instances count in
+    the same windows)."""
+    install_global_helpers()
+    import ec2_compute_helpers as helpers
+
+    calls = {source: tuple(sorted(names)) for source, names in other_service_calls().items()}
+    calls[helpers.ECS_EVENT_SOURCE] += ("RegisterTaskDefinition",)
+    return {**calls, helpers.EC2_EVENT_SOURCE: ("RunInstances",)}
+
+
 def owner_tags() -> list[str]:
     """The tags a fleet service's launch names its group or fleet by, most specific first (the
     streaming rules' order): the SQL charges those launches to the owner of an auto scaling
@@ -237,12 +279,14 @@ def _fill(
     crossed_since_last_run: str = "",
     launch_events: dict | None = None,
     template_types: bool = True,
+    actors: str = "group_growth.sql",
     **fields: str,
 ) -> str:
     """A query from its template: launch_calls.sql reads `launch_events` (eventSource ->
     eventNames; by default the EC2 launch APIs and the calls that size auto scaling groups), and
     with `template_types` the template definitions in the same scan, to price the calls that name
-    a template by its types (template_types.sql)."""
+    a template by its types (template_types.sql). `actors` defines the calls the query reads (by
+    default with the growth of the groups and fleets they size)."""
     install_global_helpers()
     import ec2_compute_config as config
     import ec2_compute_helpers as helpers
@@ -272,7 +316,9 @@ def _fill(
         .replace(
             "{template_types}", _template("template_types.sql") + "\n" if template_types else ""
         )
+        .replace("{actors}", _template(actors))
         .replace("{launched}", _template("launched.sql"))
+        .replace("{surge_calls}", _template("surge_calls.sql"))
         .replace("{accelerated_types}", _template("accelerated_types.sql"))
     )
     for name, value in {**caller_filters(), **fields}.items():
@@ -299,6 +345,17 @@ def _fill(
             "{surge_windows}", _values([str((i, *w)) for i, w in enumerate(surge_windows())], 3)
         )
         .replace("{last_run}", LAST_RUN)
+        .replace("  {service_calls_only}\n", fields.get("service_calls_only", ""))
+        .replace(
+            "{ec2_sources}", _sql_list((helpers.EC2_EVENT_SOURCE, helpers.AUTOSCALING_EVENT_SOURCE))
+        )
+        .replace("{size_rule_vcpus}", _template("size_rule.sql"))
+        .replace(
+            "{service_type_values}",
+            _values(
+                [f"('{name}',{row[0]},{row[1]})" for name, row in service_type_rows().items()], 8
+            ),
+        )
         .replace(
             "{count_windows}", _values([str((i, *w)) for i, w in enumerate(count_windows())], 1)
         )
@@ -410,6 +467,32 @@ def vcpu_surge_with(report: str) -> str:
     return _fill("vcpu_surge.sql", "7 days", surge_report=report)
 
 
+def service_surge_totals_query() -> str:
+    """The Services vCPU Surge query reporting every window's largest total, crossed or not."""
+    return service_surge_with(SURGE_TOTALS)
+
+
+def service_surge_with(report: str) -> str:
+    """The Services vCPU Surge query with `report` (a SELECT over its CTEs) in place of the
+    crossings it reports."""
+    install_global_helpers()
+    import ec2_compute_helpers as helpers
+
+    return _fill(
+        "service_surge.sql",
+        "7 days",
+        launch_events=service_launch_calls(),
+        template_types=False,  # EC2 launch templates: read by the vCPU Surge query
+        actors="service_actors.sql",
+        surge_report=report,
+        service_calls_only="  AND service_calls > 0\n",
+        sizing_calls=_sql_list(SERVICE_SIZING_CALLS),
+        cpu_units=cpu_units("c.value:cpu::STRING"),
+        task_cpu_units=cpu_units("t.value:cpu::STRING"),
+        eks_default_type=helpers.EKS_DEFAULT_INSTANCE_TYPE,
+    )
+
+
 def count_totals_query() -> str:
     """The High Instance Count query reporting every day at its threshold, whether or not the
     streaming rule alerted on it (a window of one principal, or crossed with an earlier one)."""
@@ -446,6 +529,21 @@ def specs() -> dict[str, dict]:
             ),
             "Schedule": {"RateMinutes": RATE_MINUTES, "TimeoutMinutes": 10},
             "Tags": ["AWS", "EC2", "Compute Abuse"],
+        },
+        "service_vcpu_surge_query.yml": {
+            "AnalysisType": "scheduled_query",
+            "QueryName": "AWS Compute Abuse Services vCPU Surge",
+            "Enabled": True,
+            "Description": (
+                "Data-lake VCPUSurge for the other compute services, in its windows: vCPUs of "
+                "ECS tasks and services (Fargate), SageMaker, EKS node groups, EMR, Batch compute "
+                "environments, Lightsail and CodeBuild, with the instances RunInstances launched, "
+                "charged to the caller. Reports a crossing only where the window holds another "
+                "service's call (EC2 alone: the vCPU Surge query). Hourly."
+            ),
+            "SnowflakeQuery": service_surge_with(_template("surge_alerts.sql")),
+            "Schedule": {"RateMinutes": RATE_MINUTES, "TimeoutMinutes": 10},
+            "Tags": ["AWS", "Compute Abuse"],
         },
         "high_instance_count_query.yml": {
             "AnalysisType": "scheduled_query",

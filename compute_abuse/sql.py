@@ -4,8 +4,8 @@ sqlglot to DuckDB, over CloudTrail events loaded in the shape of Panther's aws_c
 Three sqlglot gaps are closed here, each a rewrite of one construct's meaning, not of the query:
 - `LATERAL FLATTEN(input => <array>) alias` becomes `UNNEST(CAST(<array> AS JSON[])) alias(value)`
   (sqlglot emits an UNNEST with Snowflake's keyword argument and FLATTEN's six columns);
-- `<variant path>::STRING` becomes DuckDB's text extraction (`->>`): a JSON value cast to text in
-  DuckDB keeps its quotes, Snowflake's does not;
+- `<variant path>::STRING` and a flattened item's `alias.value::STRING` become DuckDB's text
+  extraction (`->>`): a JSON value cast to text in DuckDB keeps its quotes, Snowflake's does not;
 - `TO_ARRAY(<variant>)` keeps an array as it is (sqlglot wraps it in a second array): CloudTrail
   writes some one-item lists as the bare item.
 """
@@ -87,10 +87,22 @@ def to_duckdb(snowflake_sql: str, now: datetime) -> str:
         if isinstance(cast.this, exp.JSONExtract) and cast.to.this in _TEXT_TYPES:
             extract = cast.this
             cast.replace(exp.JSONExtractScalar(this=extract.this, expression=extract.expression))
+        elif _is_flattened_value(cast.this) and cast.to.this in _TEXT_TYPES:
+            cast.replace(
+                exp.JSONExtractScalar(
+                    this=cast.this, expression=exp.JSONPath(expressions=[exp.JSONPathRoot()])
+                )
+            )
     moment = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     for current in list(tree.find_all(exp.CurrentTimestamp)):
         current.replace(exp.cast(exp.Literal.string(moment), "TIMESTAMP"))
     return tree.sql(dialect="duckdb")
+
+
+def _is_flattened_value(node: exp.Expression) -> bool:
+    """Whether `node` is a flattened item itself (`alias.value`), which Snowflake casts to its text
+    (a string item: without its quotes) where DuckDB would cast its JSON."""
+    return isinstance(node, exp.Column) and node.name.lower() == "value" and bool(node.table)
 
 
 def event_time(record: Mapping) -> datetime:

@@ -36,3 +36,11 @@ def corpus() -> list[tuple[str, int, dict]]:
     if not records:
         pytest.skip(f"shared CloudTrail corpus not found at {CORPUS_DIR}")
     return records
+
+
+@pytest.fixture
+def config():
+    """ec2_compute_config as the rules and the query generator import it (to monkeypatch)."""
+    import ec2_compute_config
+
+    return ec2_compute_config

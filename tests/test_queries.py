@@ -20,7 +20,7 @@ import yaml
 
 from compute_abuse import queries, sql, sql_replay
 from compute_abuse.cli import SAMPLE_DIR
-from compute_abuse.content import install_global_helpers, load_rule, rule_spec, run_rule
+from compute_abuse.content import load_rule, rule_spec, run_rule
 from compute_abuse.events import (
     api_call,
     assumed_role,
@@ -55,6 +55,7 @@ from compute_abuse.events import (
 )
 from compute_abuse.inputs import RecordReader
 from compute_abuse.kvstore import InMemoryKVStore
+from ec2_compute_helpers import OUTCOME_SUCCESS, summarize_launch  # (installed by conftest)
 from tests.kv import StoreInOrder
 
 NOW = datetime(2024, 8, 1, 18, 0, tzinfo=UTC)
@@ -107,6 +108,12 @@ ON_THE_SAMPLE = {
     "vcpu_surge_query.yml": (  # the batch role's 1,056 over 4 days is under the week's 7,000
         ("window_kind", "grouped_value", "span", "total_vcpus"),
         [("principal", THIEF, "8 hours", 928)],
+    ),
+    # the Fargate miner's 60 tasks of 16 vCPUs; the thief's EC2 alone is the query above's, the
+    # scheduler's hourly half-vCPU report (24 a day) stays under every threshold
+    "service_vcpu_surge_query.yml": (
+        ("window_kind", "grouped_value", "span", "total_vcpus", "instances", "service_calls"),
+        [("principal", USER + "svc-reporting", "8 hours", 960, 60, 1)],
     ),
     "high_instance_count_query.yml": (  # the account's busiest day is under its 40
         ("grouped_value", "day", "requested_instances", "refused_instances"),
@@ -196,15 +203,6 @@ def _plain(value):
     if isinstance(value, Decimal):
         return int(value)
     return value.isoformat() if isinstance(value, date) else value
-
-
-@pytest.fixture
-def config():
-    """ec2_compute_config as the rules and the query generator import it (to monkeypatch)."""
-    install_global_helpers()
-    import ec2_compute_config
-
-    return ec2_compute_config
 
 
 @pytest.fixture(scope="module")
@@ -327,6 +325,8 @@ def window_totals(rule_id, events, store=None):
         error = event.get("errorCode") or ""
         if error.endswith("DryRunOperation") or (error and rule_id not in COUNTS_REFUSALS):
             continue  # not recorded by the rule: its context counts the request alone
+        if rule_id not in COUNTS_REFUSALS and summarize_launch(event).outcome != OUTCOME_SUCCESS:
+            continue  # refused in its response (tasks ECS placed none of, an instant fleet's)
         for label, total in context.get("window_totals", {}).items():
             group, span = label.rsplit(", ", 1)
             kind = next(k for k in ("principal", "source IP", "account") if group.startswith(k))
@@ -1747,6 +1747,7 @@ def test_a_day_bucket_is_reported_by_one_hourly_run_only():
 def test_each_query_reads_in_a_screen_or_two_with_only_the_catalog_rows_it_reads():
     catalog_readers = {
         "vcpu_surge_query.yml": "instance_types",
+        "service_vcpu_surge_query.yml": "instance_types",
         "launches_by_actor_query.yml": "instance_types",
         "accelerated_launches_query.yml": "accelerated_types",
         "other_services_capacity_query.yml": "accelerated_types",

@@ -32,8 +32,7 @@ launched_items AS (
 priced AS (
   SELECT l.* REPLACE (COALESCE(k.launched_type, l.launched_type) AS launched_type, COALESCE(k.cpu_options, l.cpu_options) AS cpu_options),
     SPLIT_PART(COALESCE(k.launched_type, l.launched_type), '.', 2) AS size,
-    COALESCE(t.vcpus, CASE WHEN size = 'medium' THEN 1 WHEN size = 'large' THEN 2 WHEN size = 'xlarge' THEN 4
-      WHEN REGEXP_LIKE(size, '^(metal-)?[0-9]+xl(arge)?$') THEN 4 * TO_NUMBER(REGEXP_SUBSTR(size, '[0-9]+')) END, 0) AS unit_vcpus,
+    COALESCE(t.vcpus, {size_rule_vcpus}, 0) AS unit_vcpus,
     COALESCE(t.accelerators, 0) AS unit_accelerators,
     COALESCE(l.vcpu_capacity, COALESCE(k.cpu_options, l.cpu_options):coreCount::INT
       * COALESCE(k.cpu_options, l.cpu_options):threadsPerCore::INT, l.launched_count * unit_vcpus) AS vcpus,

@@ -7,4 +7,5 @@ WHERE total_vcpus > threshold AND total_vcpus - own_vcpus <= threshold
   AND IFF(window_kind = 'principal', COALESCE(shorter_over, 0) = 0, ARRAY_SIZE(principals) > 1)
 QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY ord) = 1
   AND last_arrival >= {last_run}
+  {service_calls_only}
 ORDER BY total_vcpus DESC, window_kind, grouped_value, span, event_id

@@ -63,11 +63,17 @@ def title(row):
     who = _who(row)
     accounts = ", ".join(as_list(row.get("account_ids"))) or "?"
     return (
-        f"{who} launched {_total(row)} vCPUs of EC2 within {as_text(row.get('span')) or '?'} in "
+        f"{who} launched {_total(row)} vCPUs of {_compute(row)} within "
+        f"{as_text(row.get('span')) or '?'} in "
         f"account(s) {accounts} (data lake: "
         f"{as_count(row.get('launch_calls')) or 0} launch call(s), "
         f"{as_count(row.get('total_accelerators')) or 0} accelerator(s))"
     )
+
+
+def _compute(row):
+    # the Services vCPU Surge query's rows count other services' calls: not EC2 alone
+    return "compute" if as_count(row.get("service_calls")) else "EC2"
 
 
 def dedup(row):

@@ -1,0 +1,321 @@
+"""The Services vCPU Surge scheduled query (queries/service_vcpu_surge_query.yml): the other compute
+services' capacity in VCPUSurge's windows, as the streaming rule counts it. Every story runs both
+sides (the scheduled queries hourly in DuckDB, the streaming rules in delivery order) and requires
+the same alerts; the totals tests require the same window totals with thresholds out of reach."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from compute_abuse import queries, sql, sql_replay
+from compute_abuse.content import load_rule, rule_spec
+from compute_abuse.events import (
+    api_call,
+    assumed_role,
+    create_compute_environment,
+    create_lightsail_instances,
+    create_nodegroup,
+    create_service,
+    iam_user,
+    register_task_definition,
+    run_instances,
+    run_job_flow,
+    run_task,
+    start_build,
+    update_nodegroup_config,
+)
+from compute_abuse.sql_replay import _run_row
+from tests.test_queries import (
+    NOW,
+    USER,
+    VCPU,
+    alerts_on_both_sides,
+    surges,
+    window_totals,
+)
+
+SURGE = "ComputeAbuse.AWS.EC2.VCPUSurge"
+SERVICES = queries.service_surge_with(queries._template("surge_alerts.sql"))
+KEY = USER + "svc-reporting"  # a stolen key
+ATTACKER = {"userIdentity": iam_user("svc-reporting"), "sourceIPAddress": "203.0.113.66"}
+
+
+def at(hour, minute=0, day=1):
+    return f"2024-08-{day:02d}T{hour:02d}:{minute:02d}:00Z"
+
+
+def by_key(hour, minute=0, **fields):
+    return {**ATTACKER, "eventTime": at(hour, minute), **fields}
+
+
+def update_service(service, desired, **fields):
+    """ECS UpdateService: the service's new desired count (names it by `service`)."""
+    request = {"cluster": "default", "service": service, "desiredCount": desired}
+    response = {"service": {"serviceName": service, "desiredCount": desired}}
+    return api_call(
+        "ecs.amazonaws.com",
+        "UpdateService",
+        requestParameters=request,
+        responseElements=response,
+        **fields,
+    )
+
+
+def sagemaker_job(event_name, instance_type, count, **fields):
+    """A SageMaker job of `count` instances of an ml.* type, in the shape each API names them."""
+    config = {"instanceType": instance_type, "instanceCount": count, "volumeSizeInGB": 50}
+    request = {
+        "CreateTrainingJob": {"trainingJobName": "train", "resourceConfig": config},
+        "CreateProcessingJob": {
+            "processingJobName": "process",
+            "processingResources": {"clusterConfig": config},
+        },
+        "CreateTransformJob": {"transformJobName": "score", "transformResources": config},
+        "CreateCluster": {  # HyperPod
+            "clusterName": "pod",
+            "instanceGroups": [{**config, "instanceGroupName": "workers"}],
+        },
+    }[event_name]
+    return api_call(
+        "sagemaker.amazonaws.com",
+        event_name,
+        requestParameters=request,
+        responseElements={"arn": "arn:aws:sagemaker:us-east-1:111122223333:job/x"},
+        **fields,
+    )
+
+
+def refused(event, code="AccessDenied"):
+    return {**event, "errorCode": code, "errorMessage": "refused", "responseElements": None}
+
+
+def fargate_miner():
+    """The sample's second stolen key: a task definition of 16 vCPUs, a Fargate service of 60."""
+    return [
+        register_task_definition("sysupdate", "16384", revision=1, **by_key(2, 11)),
+        create_service("sysupdate", desired=60, name="sysupdate", **by_key(2, 12)),
+    ]
+
+
+def scheduled_report():
+    """A scheduler's hourly half-vCPU Fargate task, for a day."""
+    role = assumed_role("report-scheduler", "run")
+    return [
+        run_task(
+            "nightly-report:12",
+            1,
+            cpu="512",
+            userIdentity=role,
+            sourceIPAddress="scheduler.amazonaws.com",
+            eventTime=at(hour),
+        )
+        for hour in range(24)
+    ]
+
+
+def data_science_team():
+    """Twelve people's notebooks and small training and processing jobs, one morning."""
+    events = []
+    for i in range(12):
+        person = {"userIdentity": iam_user(f"scientist{i}"), "sourceIPAddress": "198.51.100.7"}
+        events += [
+            api_call(
+                "sagemaker.amazonaws.com",
+                "CreateNotebookInstance",
+                requestParameters={
+                    "notebookInstanceName": f"nb{i}",
+                    "instanceType": "ml.t3.xlarge",
+                },
+                eventTime=at(9, i),
+                **person,
+            ),
+            sagemaker_job("CreateTrainingJob", "ml.g5.2xlarge", 2, eventTime=at(10, i), **person),
+            sagemaker_job("CreateProcessingJob", "ml.m5.4xlarge", 2, eventTime=at(11, i), **person),
+        ]
+    return events
+
+
+STORIES = {
+    # --- attacks: the key's principal window crosses 800 vCPUs in 8 hours -----------------------
+    "the sample's Fargate miner: a 60-task service of 16 vCPUs": (fargate_miner(), {KEY}),
+    "Fargate tasks run in batches of ten (16 vCPUs each)": (
+        [register_task_definition("sysupdate", "16 vCPU", **by_key(1))]
+        + [run_task("sysupdate", 10, cpu="16384", **by_key(2, 5 * i)) for i in range(6)],
+        {KEY},
+    ),
+    "a small service scaled up later": (
+        [
+            register_task_definition("sysupdate", "16384", **by_key(1)),
+            create_service("sysupdate", desired=2, name="sysupdate", **by_key(2)),
+            update_service("sysupdate", 60, **by_key(3)),
+        ],
+        {KEY},
+    ),
+    "an EKS node group of GPUs grown": (
+        [
+            create_nodegroup(("p4d.24xlarge",), desired=1, **by_key(2)),
+            update_nodegroup_config(10, **by_key(3)),
+        ],
+        {KEY},
+    ),
+    "SageMaker training on nine p4d": (
+        [sagemaker_job("CreateTrainingJob", "ml.p4d.24xlarge", 9, **by_key(2))],
+        {KEY},
+    ),
+    "SageMaker processing and transform jobs together": (
+        [
+            sagemaker_job("CreateProcessingJob", "ml.g5.48xlarge", 3, **by_key(2)),
+            sagemaker_job("CreateTransformJob", "ml.g5.48xlarge", 2, **by_key(3)),
+        ],
+        {KEY},
+    ),
+    "a HyperPod cluster": (
+        [sagemaker_job("CreateCluster", "ml.p5.48xlarge", 5, **by_key(2))],
+        {KEY},
+    ),
+    "an EMR cluster of big instances": (
+        [run_job_flow((("MASTER", "m5.24xlarge", 1), ("CORE", "m5.24xlarge", 8)), **by_key(2))],
+        {KEY},
+    ),
+    "a Batch environment kept at 1,024 vCPUs": (
+        [create_compute_environment(("p3",), min_vcpus=1024, max_vcpus=4096, **by_key(2))],
+        {KEY},
+    ),
+    "51 Lightsail instances of 16 vCPUs": (
+        [create_lightsail_instances("4xlarge_3_0", 51, **by_key(2))],
+        {KEY},
+    ),
+    "CodeBuild's biggest builds, twelve of them": (
+        [start_build("BUILD_GENERAL1_2XLARGE", override=True, **by_key(2, i)) for i in range(12)],
+        {KEY},
+    ),
+    # 480 vCPUs of Fargate, then 384 of EC2: neither alone is over 800, their sum is
+    "a Fargate service and EC2 instances, over together": (
+        [
+            register_task_definition("sysupdate", "16384", **by_key(1)),
+            create_service("sysupdate", desired=30, name="sysupdate", **by_key(2)),
+            run_instances(
+                "p4d.24xlarge",
+                4,
+                4,
+                identity=iam_user("svc-reporting"),
+                event_time=at(3),
+                source_ip="203.0.113.66",
+            ),
+        ],
+        {KEY},
+    ),
+    # --- everyday counterparts: no alert ------------------------------------------------------
+    "a scheduler's hourly half-vCPU report task": (scheduled_report(), set()),
+    "a data-science team's notebooks and jobs behind one NAT": (data_science_team(), set()),
+    "a service on EC2 container instances (counted when the instances launch)": (
+        [
+            register_task_definition("web", "4096", fargate=False, **by_key(1)),
+            create_service("web", desired=400, launch_type="EC2", **by_key(2)),
+            run_task("web", 10, launch_type="EC2", cpu="16384", **by_key(3)),
+            run_task("web", 10, launch_type=None, cpu="16384", **by_key(3, 1))
+            | {
+                "requestParameters": {
+                    "count": 10,
+                    "capacityProviderStrategy": [
+                        {"capacityProvider": "gpu-instances", "weight": 1}
+                    ],
+                }
+            },
+        ],
+        set(),
+    ),
+    "a Batch environment on Fargate, up to 4,096 vCPUs for queued jobs": (
+        [create_compute_environment(max_vcpus=4096, kind="FARGATE", **by_key(2))],
+        set(),
+    ),
+    "refusals: a service, a node group, a training job; tasks ECS could not place": (
+        [
+            register_task_definition("sysupdate", "16384", **by_key(1)),
+            refused(create_service("sysupdate", desired=60, **by_key(2))),
+            refused(create_nodegroup(("p4d.24xlarge",), desired=20, **by_key(2, 1))),
+            refused(sagemaker_job("CreateTrainingJob", "ml.p4d.24xlarge", 9, **by_key(2, 2))),
+            run_task("sysupdate", 10, cpu="16384", placed=0, **by_key(2, 3)),
+        ],
+        set(),
+    ),
+    "a service whose task definition the pack never saw": (
+        [create_service("legacy", desired=60, **by_key(2))],
+        set(),
+    ),
+    "a service scaled down and back up to where it was": (
+        [
+            register_task_definition("sysupdate", "16384", **by_key(1)),
+            create_service("sysupdate", desired=24, name="sysupdate", **by_key(2)),
+            update_service("sysupdate", 10, **by_key(3)),
+            update_service("sysupdate", 24, **by_key(4)),
+        ],
+        set(),  # 384, nothing for the way down, 224 for the way back up: 608 in 8 hours
+    ),
+    # the family named without a revision: its latest registered before the call (16 vCPUs)
+    "a service of its family's latest revision": (
+        [
+            register_task_definition("sysupdate", "256", revision=1, **by_key(1)),
+            register_task_definition("sysupdate", "16384", revision=2, **by_key(1, 5)),
+            create_service("sysupdate", desired=60, name="sysupdate", **by_key(2)),
+        ],
+        {KEY},
+    ),
+    "a service of an older revision, named": (
+        [
+            register_task_definition("sysupdate", "256", revision=1, **by_key(1)),
+            register_task_definition("sysupdate", "16384", revision=2, **by_key(1, 5)),
+            create_service("sysupdate:1", desired=60, name="sysupdate", **by_key(2)),
+        ],
+        set(),
+    ),
+    # AWS may launch any of the types named: each node is priced as the smallest (18 vCPUs)
+    "a node group naming a small type beside a GPU type": (
+        [create_nodegroup(("t3.medium", "p4d.24xlarge"), desired=9, **by_key(2))],
+        set(),
+    ),
+}
+
+
+@pytest.mark.parametrize("story", STORIES)
+def test_the_services_scheduled_query_raises_the_streaming_rules_alerts(story):
+    events, expected = STORIES[story]
+    lake, streaming = alerts_on_both_sides(SURGE, events)
+    assert lake == streaming == expected
+
+
+@pytest.mark.parametrize("story", STORIES)
+def test_the_services_query_totals_every_window_as_the_streaming_rule(story, monkeypatch, config):
+    """Every window's largest vCPUs, equal on both sides, thresholds out of reach (an alert
+    closes a window's count in the streaming rule): the SQL's totals query, every window."""
+    events, _ = STORIES[story]
+    rows = sql.run(queries.service_surge_totals_query(), events, NOW)
+    totals = {window: total for window, total in surges(rows).items() if total}
+    for name in ("", "_DAY", "_WEEK", "_SOURCE_IP", "_ACCOUNT"):
+        monkeypatch.setattr(config, f"VCPU_SURGE{name}_THRESHOLD", 10**9)
+    streaming = window_totals(SURGE, events)
+    assert totals == {window: total for window, total in streaming.items() if total}
+
+
+def test_ec2_alone_is_left_to_the_vcpu_surge_query():
+    """A burst of EC2 instances alone: the run after it arrived, the vCPU Surge query reports it
+    and the Services query (which sees the same 1,728 vCPUs) does not: one crossing, one row."""
+    burst = [
+        run_instances("p4d.24xlarge", 6, 6, event_time=at(9, 10 * i), source_ip="203.0.113.66")
+        for i in range(3)
+    ]
+    events, _ = sql_replay.stamped(burst)
+    run = datetime(2024, 8, 1, 10, tzinfo=UTC)
+    totals = sql.run(queries.service_surge_totals_query(), events, run)
+    assert max(r["total_vcpus"] for r in totals) == 1728
+    assert len(sql.run(VCPU, events, run)) == 1
+    assert sql.run(SERVICES, events, run) == []
+
+
+def test_a_services_row_is_titled_compute_not_ec2():
+    rule = load_rule(rule_spec("ComputeAbuse.AWS.EC2.VCPUSurgeDataLake"))
+    row = {"window_kind": "principal", "grouped_value": KEY, "span": "8 hours", "total_vcpus": 960}
+    services = _run_row(rule, {**row, "service_calls": 1})
+    ec2 = _run_row(rule, {**row, "service_calls": 0})
+    assert services.trigger_alert and "960 vCPUs of compute within 8 hours" in services.title_output
+    assert "960 vCPUs of EC2 within" in ec2.title_output
