@@ -3,6 +3,7 @@ services' capacity in VCPUSurge's windows, as the streaming rule counts it. Ever
 sides (the scheduled queries hourly in DuckDB, the streaming rules in delivery order) and requires
 the same alerts; the totals tests require the same window totals with thresholds out of reach."""
 
+import random
 from datetime import UTC, datetime
 
 import pytest
@@ -319,3 +320,98 @@ def test_a_services_row_is_titled_compute_not_ec2():
     ec2 = _run_row(rule, {**row, "service_calls": 0})
     assert services.trigger_alert and "960 vCPUs of compute within 8 hours" in services.title_output
     assert "960 vCPUs of EC2 within" in ec2.title_output
+
+
+TASK_CPUS = ("512", "1024", "4096", "16384", "2 vCPU")
+ML_TYPES = ("ml.p4d.24xlarge", "ml.g5.2xlarge", "ml.m5.xlarge", "ml.c5.18xlarge")
+NODE_TYPES = ("m5.large", "c5.9xlarge", "g5.12xlarge", "p3.8xlarge")
+
+
+def _random_call(rng, who, names):
+    """One call of one service, of a random size; a service or node group created before may be
+    resized (`names`: what `who` created so far)."""
+    kind = rng.choice(["task", "service", "nodegroup", "sagemaker", "emr", "batch", "other"])
+    if kind in ("service", "nodegroup") and names[kind] and rng.random() < 0.5:
+        name = rng.choice(names[kind])
+        if kind == "service":
+            return update_service(name, rng.randint(0, 60))
+        return update_nodegroup_config(rng.randint(0, 12), name=name)
+    if kind in ("service", "nodegroup"):
+        names[kind].append(name := f"{kind}-{who}-{len(names[kind])}")
+    count, ml_type = rng.randint(1, 10), rng.choice(ML_TYPES)
+    emr_size = rng.choice(["m5.xlarge", "r5.12xlarge", "m5.24xlarge"])
+    calls = {
+        "task": lambda: run_task(
+            f"fam-{who}",
+            count,
+            launch_type=rng.choice(["FARGATE", "FARGATE", "EC2"]),
+            cpu=rng.choice(TASK_CPUS),
+            placed=rng.randint(0, count),
+        ),
+        "service": lambda: create_service(f"fam-{who}", desired=4 * count, name=name),
+        "nodegroup": lambda: create_nodegroup(
+            tuple(rng.sample(NODE_TYPES, rng.randint(1, 2))), desired=count // 2, name=name
+        ),
+        "sagemaker": lambda: sagemaker_job(
+            rng.choice(["CreateTrainingJob", "CreateProcessingJob", "CreateCluster"]),
+            ml_type,
+            count // 3 + 1,
+        ),
+        "emr": lambda: run_job_flow((("MASTER", emr_size, 1), ("CORE", emr_size, count))),
+        "batch": lambda: create_compute_environment(("p3",), min_vcpus=64 * (count // 2)),
+        "other": lambda: rng.choice(
+            [
+                create_lightsail_instances(rng.choice(["xlarge_3_0", "4xlarge_3_0"]), count),
+                start_build(
+                    rng.choice(["BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_2XLARGE"]), override=True
+                ),
+                run_instances(
+                    rng.choice(["c5.9xlarge", "p3.8xlarge"]), count // 3 + 1, count // 3 + 1
+                ),
+            ]
+        ),
+    }
+    return calls[kind]()
+
+
+def random_services(seed, actors=4, calls=36):
+    """`actors` keys behind two addresses, each registering a task definition at 8 o'clock, then
+    `calls` calls of every service (and RunInstances), ten minutes apart from 9 o'clock, some
+    refused."""
+    rng = random.Random(seed)
+    people = [f"key{i}" for i in range(actors)]
+    where = {who: rng.choice(["203.0.113.66", "198.51.100.7"]) for who in people}
+    names = {who: {"service": [], "nodegroup": []} for who in people}
+
+    def by(who, minutes):
+        return {
+            "userIdentity": iam_user(who),
+            "sourceIPAddress": where[who],
+            "eventTime": at(9 + minutes // 60, minutes % 60) if minutes >= 0 else at(8),
+        }
+
+    events = [
+        register_task_definition(f"fam-{who}", rng.choice(TASK_CPUS), **by(who, -1))
+        for who in people
+    ]
+    for i in range(calls):
+        who = rng.choice(people)
+        event = {**_random_call(rng, who, names[who]), **by(who, 10 * i)}
+        events.append(refused(event) if rng.random() < 0.1 else event)
+    return events
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_services_alert_alike_on_both_sides(seed):
+    lake, streaming = alerts_on_both_sides(SURGE, random_services(seed))
+    assert lake == streaming and lake  # (each seed crosses some window)
+
+
+def test_random_services_total_every_window_alike(monkeypatch, config):
+    events = random_services(3)
+    rows = sql.run(queries.service_surge_totals_query(), events, NOW)
+    totals = {window: total for window, total in surges(rows).items() if total}
+    for name in ("", "_DAY", "_WEEK", "_SOURCE_IP", "_ACCOUNT"):
+        monkeypatch.setattr(config, f"VCPU_SURGE{name}_THRESHOLD", 10**9)
+    streaming = window_totals(SURGE, events)
+    assert totals == {window: total for window, total in streaming.items() if total}
