@@ -270,6 +270,11 @@ STORIES = {
         ],
         set(),
     ),
+    # no types, no template: EKS launches t3.medium (2 vCPUs each)
+    "a small node group of EKS's default type": (
+        [create_nodegroup(None, desired=4, **by_key(2))],
+        set(),
+    ),
     # AWS may launch any of the types named: each node is priced as the smallest (18 vCPUs)
     "a node group naming a small type beside a GPU type": (
         [create_nodegroup(("t3.medium", "p4d.24xlarge"), desired=9, **by_key(2))],
