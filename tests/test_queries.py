@@ -1187,12 +1187,12 @@ def test_count_sql_totals_every_window_as_the_streaming_rule_through_every_launc
     )  # the actors, the address, the account
 
 
-def vcpu_totals_on_both_sides(events, monkeypatch, config):
+def vcpu_totals_on_both_sides(events, monkeypatch, config, totals_query=VCPU_TOTALS):
     """Every window's largest vCPUs, (the SQL's, the streaming rule's): the SQL's totals query
     (every window, crossed or not), the rule run with thresholds out of reach (an alert closes its
     window's count); windows of 0 left out on both sides."""
     names = [f"VCPU_SURGE{w}_THRESHOLD" for w in ("", "_DAY", "_WEEK", "_SOURCE_IP", "_ACCOUNT")]
-    rows = sql.run(queries.surge_totals_query(), events, NOW)
+    rows = sql.run(totals_query, events, NOW)
     totals = {window: total for window, total in surges(rows).items() if total}
     for name in names:
         monkeypatch.setattr(config, name, 10**9)

@@ -27,16 +27,15 @@ from compute_abuse.events import (
 )
 from compute_abuse.sql_replay import _run_row
 from tests.test_queries import (
-    NOW,
     USER,
     VCPU,
     alerts_on_both_sides,
-    surges,
-    window_totals,
+    vcpu_totals_on_both_sides,
 )
 
 SURGE = "ComputeAbuse.AWS.EC2.VCPUSurge"
 SERVICES = queries.service_surge_with(queries._template("surge_alerts.sql"))
+TOTALS = queries.service_surge_totals_query()  # every window's largest total, alerting or not
 KEY = USER + "svc-reporting"  # a stolen key
 ATTACKER = {"userIdentity": iam_user("svc-reporting"), "sourceIPAddress": "203.0.113.66"}
 
@@ -295,12 +294,8 @@ def test_the_services_query_totals_every_window_as_the_streaming_rule(story, mon
     """Every window's largest vCPUs, equal on both sides, thresholds out of reach (an alert
     closes a window's count in the streaming rule): the SQL's totals query, every window."""
     events, _ = STORIES[story]
-    rows = sql.run(queries.service_surge_totals_query(), events, NOW)
-    totals = {window: total for window, total in surges(rows).items() if total}
-    for name in ("", "_DAY", "_WEEK", "_SOURCE_IP", "_ACCOUNT"):
-        monkeypatch.setattr(config, f"VCPU_SURGE{name}_THRESHOLD", 10**9)
-    streaming = window_totals(SURGE, events)
-    assert totals == {window: total for window, total in streaming.items() if total}
+    totals, streaming = vcpu_totals_on_both_sides(events, monkeypatch, config, TOTALS)
+    assert totals == streaming
 
 
 def test_ec2_alone_is_left_to_the_vcpu_surge_query():
@@ -312,7 +307,7 @@ def test_ec2_alone_is_left_to_the_vcpu_surge_query():
     ]
     events, _ = sql_replay.stamped(burst)
     run = datetime(2024, 8, 1, 10, tzinfo=UTC)
-    totals = sql.run(queries.service_surge_totals_query(), events, run)
+    totals = sql.run(TOTALS, events, run)
     assert max(r["total_vcpus"] for r in totals) == 1728
     assert len(sql.run(VCPU, events, run)) == 1
     assert sql.run(SERVICES, events, run) == []
@@ -413,10 +408,5 @@ def test_random_services_alert_alike_on_both_sides(seed):
 
 
 def test_random_services_total_every_window_alike(monkeypatch, config):
-    events = random_services(3)
-    rows = sql.run(queries.service_surge_totals_query(), events, NOW)
-    totals = {window: total for window, total in surges(rows).items() if total}
-    for name in ("", "_DAY", "_WEEK", "_SOURCE_IP", "_ACCOUNT"):
-        monkeypatch.setattr(config, f"VCPU_SURGE{name}_THRESHOLD", 10**9)
-    streaming = window_totals(SURGE, events)
-    assert totals == {window: total for window, total in streaming.items() if total}
+    totals, streaming = vcpu_totals_on_both_sides(random_services(3), monkeypatch, config, TOTALS)
+    assert totals == streaming and totals
