@@ -810,6 +810,52 @@ def create_service(
     )
 
 
+def update_service(
+    service: str = "web",
+    desired: int | None = None,
+    task_definition: str | None = None,
+    cluster: str = "default",
+    **overrides: Any,
+) -> dict:
+    """UpdateService: a service's new desired count and/or task definition (the service named
+    by name or ARN, as `service`)."""
+    request: dict = {"cluster": cluster, "service": service}
+    if desired is not None:
+        request["desiredCount"] = desired
+    if task_definition:
+        request["taskDefinition"] = task_definition
+    return api_call(
+        "ecs.amazonaws.com",
+        "UpdateService",
+        requestParameters=request,
+        **{"responseElements": {"service": {"serviceName": service}}, **overrides},
+    )
+
+
+def sagemaker_job(event_name: str, instance_type: Any, count: Any, **overrides: Any) -> dict:
+    """A SageMaker CreateTrainingJob, CreateProcessingJob, CreateTransformJob or (HyperPod)
+    CreateCluster of `count` instances of an ml.* type, where each API names them."""
+    config = {"instanceType": instance_type, "instanceCount": count, "volumeSizeInGB": 50}
+    request = {
+        "CreateTrainingJob": {"trainingJobName": "job", "resourceConfig": config},
+        "CreateProcessingJob": {
+            "processingJobName": "process",
+            "processingResources": {"clusterConfig": config},
+        },
+        "CreateTransformJob": {"transformJobName": "score", "transformResources": config},
+        "CreateCluster": {
+            "clusterName": "pod",
+            "instanceGroups": [{**config, "instanceGroupName": "workers"}],
+        },
+    }[event_name]
+    return api_call(
+        "sagemaker.amazonaws.com",
+        event_name,
+        requestParameters=request,
+        **{"responseElements": {"arn": "arn:aws:sagemaker:x"}, **overrides},
+    )
+
+
 # --- EKS, EMR, Batch, Lightsail, CodeBuild (shapes from the API references, camelCase) --------
 
 

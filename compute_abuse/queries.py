@@ -88,16 +88,18 @@ def cpu_units(text: str) -> str:
     return f"FLOOR({number} * IFF({text} ILIKE '%vcpu%', 1024, 1))"
 
 
-# The calls that size a group other services run (service_surge.sql), as GROUP_SIZING_CALLS do
-# auto scaling groups'.
-SERVICE_SIZING_CALLS = (
-    "CreateService",
-    "UpdateService",
-    "CreateNodegroup",
-    "UpdateNodegroupConfig",
-    "CreateComputeEnvironment",
-    "UpdateComputeEnvironment",
-)
+def service_sizing_calls() -> list[str]:
+    """The calls that size a group another service runs, of the groups service_surge.sql names
+    (ECS services, EKS node groups, Batch compute environments): the streaming rules' group
+    calls (GROUP_EVENTS) of those services."""
+    install_global_helpers()
+    import ec2_compute_helpers as helpers
+    from ec2_launch_templates import GROUP_EVENTS
+
+    sources = (helpers.ECS_EVENT_SOURCE, helpers.EKS_EVENT_SOURCE, helpers.BATCH_EVENT_SOURCE)
+    return sorted(
+        name for source in sources for name in helpers.LAUNCH_EVENTS[source] if name in GROUP_EVENTS
+    )
 
 
 def surge_windows() -> list[tuple[str, str, int, int]]:
@@ -278,6 +280,7 @@ def _fill(
     lookback: str,
     crossed_since_last_run: str = "",
     launch_events: dict | None = None,
+    service_calls_only: str = "",
     template_types: bool = True,
     actors: str = "group_growth.sql",
     **fields: str,
@@ -323,16 +326,17 @@ def _fill(
     )
     for name, value in {**caller_filters(), **fields}.items():
         sql = sql.replace("{" + name + "}", value)
+    for name, line in {
+        "crossed_since_last_run": crossed_since_last_run,
+        "service_calls_only": service_calls_only,
+    }.items():  # a line of its own in the template: that line, or none
+        sql = sql.replace(f"  {{{name}}}\n", f"  {line}\n" if line else "")
     return (
         sql.replace(
             "{instance_type_values}",
             _values([f"('{name}',{row[0]},{row[1]})" for name, row in typed.items()], 12),
         )
         .replace("{accelerated_type_values}", _values(accelerated, per_line=4))
-        .replace(
-            "  {crossed_since_last_run}\n",
-            f"  {crossed_since_last_run}\n" if crossed_since_last_run else "",
-        )
         .replace("{launch_events}", _launch_events(launch_events))
         .replace("{calls_since}", _calls_since(lookback))
         .replace("{lookback}", lookback)
@@ -345,7 +349,6 @@ def _fill(
             "{surge_windows}", _values([str((i, *w)) for i, w in enumerate(surge_windows())], 3)
         )
         .replace("{last_run}", LAST_RUN)
-        .replace("  {service_calls_only}\n", fields.get("service_calls_only", ""))
         .replace(
             "{ec2_sources}", _sql_list((helpers.EC2_EVENT_SOURCE, helpers.AUTOSCALING_EVENT_SOURCE))
         )
@@ -485,10 +488,9 @@ def service_surge_with(report: str) -> str:
         template_types=False,  # EC2 launch templates: read by the vCPU Surge query
         actors="service_actors.sql",
         surge_report=report,
-        service_calls_only="  AND service_calls > 0\n",
-        sizing_calls=_sql_list(SERVICE_SIZING_CALLS),
-        cpu_units=cpu_units("c.value:cpu::STRING"),
-        task_cpu_units=cpu_units("t.value:cpu::STRING"),
+        service_calls_only="AND service_calls > 0",
+        sizing_calls=_sql_list(service_sizing_calls()),
+        cpu_units=cpu_units("part.value:cpu::STRING"),
         eks_default_type=helpers.EKS_DEFAULT_INSTANCE_TYPE,
     )
 
@@ -524,9 +526,7 @@ def specs() -> dict[str, dict]:
                 f"days, per source IP and account over {_hours(window)}, crossing as the streaming "
                 "rule's windows do. Hourly: what it missed (KV store outages, late logs)."
             ),
-            "SnowflakeQuery": _fill(
-                "vcpu_surge.sql", "7 days", surge_report=_template("surge_alerts.sql")
-            ),
+            "SnowflakeQuery": vcpu_surge_with(_template("surge_alerts.sql")),
             "Schedule": {"RateMinutes": RATE_MINUTES, "TimeoutMinutes": 10},
             "Tags": ["AWS", "EC2", "Compute Abuse"],
         },

@@ -22,8 +22,10 @@ from compute_abuse.events import (
     run_instances,
     run_job_flow,
     run_task,
+    sagemaker_job,
     start_build,
     update_nodegroup_config,
+    update_service,
 )
 from compute_abuse.sql_replay import _run_row
 from tests.test_queries import (
@@ -46,43 +48,6 @@ def at(hour, minute=0, day=1):
 
 def by_key(hour, minute=0, **fields):
     return {**ATTACKER, "eventTime": at(hour, minute), **fields}
-
-
-def update_service(service, desired, **fields):
-    """ECS UpdateService: the service's new desired count (names it by `service`)."""
-    request = {"cluster": "default", "service": service, "desiredCount": desired}
-    response = {"service": {"serviceName": service, "desiredCount": desired}}
-    return api_call(
-        "ecs.amazonaws.com",
-        "UpdateService",
-        requestParameters=request,
-        responseElements=response,
-        **fields,
-    )
-
-
-def sagemaker_job(event_name, instance_type, count, **fields):
-    """A SageMaker job of `count` instances of an ml.* type, in the shape each API names them."""
-    config = {"instanceType": instance_type, "instanceCount": count, "volumeSizeInGB": 50}
-    request = {
-        "CreateTrainingJob": {"trainingJobName": "train", "resourceConfig": config},
-        "CreateProcessingJob": {
-            "processingJobName": "process",
-            "processingResources": {"clusterConfig": config},
-        },
-        "CreateTransformJob": {"transformJobName": "score", "transformResources": config},
-        "CreateCluster": {  # HyperPod
-            "clusterName": "pod",
-            "instanceGroups": [{**config, "instanceGroupName": "workers"}],
-        },
-    }[event_name]
-    return api_call(
-        "sagemaker.amazonaws.com",
-        event_name,
-        requestParameters=request,
-        responseElements={"arn": "arn:aws:sagemaker:us-east-1:111122223333:job/x"},
-        **fields,
-    )
 
 
 def refused(event, code="AccessDenied"):

@@ -20,6 +20,7 @@ from compute_abuse.events import (
     register_task_definition,
     run_instances,
     run_task,
+    sagemaker_job,
     start_instances,
 )
 
@@ -43,18 +44,14 @@ def sagemaker(name, request, epoch=T0, user="mallory", **fields):
 
 
 def training(instance_type, count, epoch=T0, user="mallory", **fields):
-    return sagemaker(
+    if "response" in fields:
+        fields["responseElements"] = fields.pop("response")
+    return sagemaker_job(
         "CreateTrainingJob",
-        {
-            "trainingJobName": "job",
-            "resourceConfig": {
-                "instanceType": instance_type,
-                "instanceCount": count,
-                "volumeSizeInGB": 50,
-            },
-        },
-        epoch,
-        user,
+        instance_type,
+        count,
+        eventTime=at(epoch),
+        userIdentity=iam_user(user),
         **fields,
     )
 
@@ -482,18 +479,10 @@ def test_everyday_ecs_stays_quiet(kv, rules):
 
 
 def update_service(service="web", desired=None, task_definition=None, epoch=T0, user="mallory"):
-    request = {"cluster": "arn:aws:ecs:us-east-1:111122223333:cluster/default", "service": service}
-    if desired is not None:
-        request["desiredCount"] = desired
-    if task_definition:
-        request["taskDefinition"] = task_definition
-    return api_call(
-        "ecs.amazonaws.com",
-        "UpdateService",
-        eventTime=at(epoch),
-        userIdentity=iam_user(user),
-        requestParameters=request,
-        responseElements={"service": {"serviceName": service}},
+    """UpdateService naming its cluster by ARN."""
+    cluster = "arn:aws:ecs:us-east-1:111122223333:cluster/default"
+    return ecs(
+        events.update_service, service, desired, task_definition, cluster, epoch=epoch, user=user
     )
 
 

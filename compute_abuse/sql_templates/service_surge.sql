@@ -13,13 +13,13 @@ task_definitions AS (
   FROM (SELECT *, REGEXP_REPLACE(responseElements:taskDefinition:taskDefinitionArn::STRING, '^.*task-definition/', '') AS ref
     FROM actors WHERE event_name = 'RegisterTaskDefinition') d,
     LATERAL FLATTEN(input => IFF(d.requestParameters:cpu IS NULL, d.requestParameters:containerDefinitions,
-      TO_ARRAY(d.requestParameters))) c
+      TO_ARRAY(d.requestParameters))) part  -- (the task, or its containers)
   GROUP BY ALL
 ),
 -- ECS tasks placed on Fargate: each call's, and their CPU units.
 placed_tasks AS (
-  SELECT a.event_id, COUNT(*) AS tasks, SUM({task_cpu_units}) AS units
-  FROM actors a, LATERAL FLATTEN(input => a.responseElements:tasks) t
+  SELECT a.event_id, COUNT(*) AS tasks, SUM({cpu_units}) AS units
+  FROM actors a, LATERAL FLATTEN(input => a.responseElements:tasks) part
   WHERE a.event_name IN ('RunTask', 'StartTask') AND NOT a.on_instances GROUP BY a.event_id
 ),
 -- What a call asks for, item by item (count, type, or CPU units): SageMaker's jobs, notebooks, apps and HyperPod clusters (an
