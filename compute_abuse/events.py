@@ -856,6 +856,58 @@ def sagemaker_job(event_name: str, instance_type: Any, count: Any, **overrides: 
     )
 
 
+def tuning_job(instance_type: Any, count: Any, parallel: int, **overrides: Any) -> dict:
+    """A SageMaker CreateHyperParameterTuningJob running up to `parallel` training jobs of
+    `count` instances of an ml.* type at once."""
+    request = {
+        "hyperParameterTuningJobName": "tune",
+        "hyperParameterTuningJobConfig": {
+            "strategy": "Bayesian",
+            "resourceLimits": {"maxParallelTrainingJobs": parallel, "maxNumberOfTrainingJobs": 50},
+        },
+        "trainingJobDefinition": {
+            "resourceConfig": {"instanceType": instance_type, "instanceCount": count},
+        },
+    }
+    arn = f"arn:aws:sagemaker:us-east-1:{ACCOUNT_ID}:hyper-parameter-tuning-job/tune"
+    return api_call(
+        "sagemaker.amazonaws.com",
+        "CreateHyperParameterTuningJob",
+        requestParameters=request,
+        **{"responseElements": {"hyperParameterTuningJobArn": arn}, **overrides},
+    )
+
+
+def create_endpoint_config(name: str, variants: list, **overrides: Any) -> dict:
+    """A SageMaker CreateEndpointConfig of production variants, each (ml.* type, initial
+    instances); a variant without a type is serverless."""
+    production = [
+        {"variantName": f"v{i}", "modelName": "model"}
+        | ({"instanceType": t, "initialInstanceCount": n} if t else {"serverlessConfig": {}})
+        for i, (t, n) in enumerate(variants)
+    ]
+    arn = f"arn:aws:sagemaker:us-east-1:{ACCOUNT_ID}:endpoint-config/{name}"
+    return api_call(
+        "sagemaker.amazonaws.com",
+        "CreateEndpointConfig",
+        requestParameters={"endpointConfigName": name, "productionVariants": production},
+        **{"responseElements": {"endpointConfigArn": arn}, **overrides},
+    )
+
+
+def create_endpoint(
+    config: str, endpoint: str = "serve", event_name: str = "CreateEndpoint", **overrides: Any
+) -> dict:
+    """A SageMaker CreateEndpoint (or UpdateEndpoint) naming an endpoint config."""
+    arn = f"arn:aws:sagemaker:us-east-1:{ACCOUNT_ID}:endpoint/{endpoint}"
+    return api_call(
+        "sagemaker.amazonaws.com",
+        event_name,
+        requestParameters={"endpointName": endpoint, "endpointConfigName": config},
+        **{"responseElements": {"endpointArn": arn}, **overrides},
+    )
+
+
 # --- EKS, EMR, Batch, Lightsail, CodeBuild (shapes from the API references, camelCase) --------
 
 

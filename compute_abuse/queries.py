@@ -80,12 +80,15 @@ def service_type_rows() -> dict[str, tuple[int, int]]:
     return {**instance_type_rows(), **sold}
 
 
-def cpu_units(text: str) -> str:
+def cpu_units(text: str, per_number: int = 1) -> str:
     """SQL reading CPU units as ECS writes them (a task's or container's `cpu`): "1024", or
     "1 vCPU" (1,024 units a vCPU), whole units, from the first number in the text (task_size's
-    _cpu_units, which refuses any other text); NULL without a number."""
+    _cpu_units, which refuses any other text); NULL without a number. Batch writes vCPUs: a
+    bare number is `per_number` units (_text_units)."""
     number = f"TRY_TO_DOUBLE(REGEXP_SUBSTR({text}, '[0-9.]+'))"
-    return f"FLOOR({number} * IFF({text} ILIKE '%vcpu%', 1024, 1))"
+    if per_number == 1024:
+        return f"FLOOR({number} * 1024)"
+    return f"FLOOR({number} * IFF({text} ILIKE '%vcpu%', 1024, {per_number}))"
 
 
 def service_sizing_calls() -> list[str]:
@@ -215,15 +218,36 @@ def other_service_calls() -> dict:
     return {source: names for source, names in helpers.LAUNCH_EVENTS.items() if source not in ec2}
 
 
+def service_definition_calls() -> dict:
+    """The definitions that price the other services' calls, as the streaming rules remember
+    them (TEMPLATE_EVENTS): ECS task definitions, SageMaker endpoint configs, Lambda functions,
+    Batch job definitions, Amplify apps. Not EC2's and auto scaling's (the vCPU Surge query's),
+    nor CodeBuild projects (they price refusals, and the query reads successes)."""
+    install_global_helpers()
+    import ec2_compute_helpers as helpers
+    from ec2_launch_templates import TEMPLATE_EVENTS
+
+    others = (
+        helpers.EC2_EVENT_SOURCE,
+        helpers.AUTOSCALING_EVENT_SOURCE,
+        helpers.CODEBUILD_EVENT_SOURCE,
+    )
+    return {
+        source: tuple(sorted(names))
+        for source, names in TEMPLATE_EVENTS.items()
+        if source not in others
+    }
+
+
 def service_launch_calls() -> dict:
-    """What the Services vCPU Surge query reads: the other services' calls, the ECS task
-    definitions their tasks are priced by, and RunInstances (a caller's own instances count in
-    the same windows)."""
+    """What the Services vCPU Surge query reads: the other services' calls, the definitions that
+    price them, and RunInstances (a caller's own instances count in the same windows)."""
     install_global_helpers()
     import ec2_compute_helpers as helpers
 
     calls = {source: tuple(sorted(names)) for source, names in other_service_calls().items()}
-    calls[helpers.ECS_EVENT_SOURCE] += ("RegisterTaskDefinition",)
+    for source, names in service_definition_calls().items():
+        calls[source] = tuple(sorted({*calls.get(source, ()), *names}))
     return {**calls, helpers.EC2_EVENT_SOURCE: ("RunInstances",)}
 
 
@@ -247,11 +271,13 @@ def _sql_list(names) -> str:
     return ", ".join(f"'{name}'" for name in names)
 
 
-def _launch_events(sources: dict) -> str:
-    """SQL keeping the calls of `sources` (eventSource -> eventNames)."""
-    return "\n      OR ".join(
-        f"eventSource = '{source}' AND eventName IN ({_sql_list(sorted(names))})"
-        for source, names in sorted(sources.items())
+def _launch_events(
+    sources: dict, source: str = "eventSource", name: str = "eventName", joint: str = "\n      OR "
+) -> str:
+    """SQL keeping the calls of `sources` (eventSource -> eventNames), by the columns named."""
+    return joint.join(
+        f"{source} = '{event_source}' AND {name} IN ({_sql_list(sorted(names))})"
+        for event_source, names in sorted(sources.items())
     )
 
 
@@ -283,13 +309,15 @@ def _fill(
     service_calls_only: str = "",
     template_types: bool = True,
     actors: str = "group_growth.sql",
+    launch_columns: bool = True,
     **fields: str,
 ) -> str:
     """A query from its template: launch_calls.sql reads `launch_events` (eventSource ->
     eventNames; by default the EC2 launch APIs and the calls that size auto scaling groups), and
     with `template_types` the template definitions in the same scan, to price the calls that name
     a template by its types (template_types.sql). `actors` defines the calls the query reads (by
-    default with the growth of the groups and fleets they size)."""
+    default with the growth of the groups and fleets they size). Without `launch_columns`, the
+    calls are read without what EC2's launch APIs ask for (launch_columns.sql)."""
     install_global_helpers()
     import ec2_compute_config as config
     import ec2_compute_helpers as helpers
@@ -315,6 +343,9 @@ def _fill(
     sql = (
         _template(template)
         .replace("{launch_calls}", _template("launch_calls.sql"))
+        .replace(
+            "{launch_columns}", _template("launch_columns.sql") + "\n" if launch_columns else ""
+        )
         .replace("{named_calls}", "named_calls" if template_types else "launch_calls")
         .replace(
             "{template_types}", _template("template_types.sql") + "\n" if template_types else ""
@@ -486,12 +517,24 @@ def service_surge_with(report: str) -> str:
         "7 days",
         launch_events=service_launch_calls(),
         template_types=False,  # EC2 launch templates: read by the vCPU Surge query
+        launch_columns=False,
         actors="service_actors.sql",
         surge_report=report,
         service_calls_only="AND service_calls > 0",
         sizing_calls=_sql_list(service_sizing_calls()),
         cpu_units=cpu_units("part.value:cpu::STRING"),
+        vcpu_units=cpu_units("part.value:value::STRING", helpers.CPU_UNITS_PER_VCPU),
+        legacy_vcpu_units=cpu_units(
+            "COALESCE(r.value:container, r.value):vcpus::STRING", helpers.CPU_UNITS_PER_VCPU
+        ),
         eks_default_type=helpers.EKS_DEFAULT_INSTANCE_TYPE,
+        amplify_default=helpers.AMPLIFY_DEFAULT_COMPUTE_TYPE,
+        lambda_mb=str(helpers.LAMBDA_MB_PER_VCPU),
+        lambda_max=str(helpers.LAMBDA_MAX_VCPUS),
+        lambda_default_mb=str(helpers.LAMBDA_DEFAULT_MEMORY_MB),
+        definition_calls="("
+        + _launch_events(service_definition_calls(), "event_source", "event_name", " OR ")
+        + ")",
     )
 
 
@@ -535,11 +578,12 @@ def specs() -> dict[str, dict]:
             "QueryName": "AWS Compute Abuse Services vCPU Surge",
             "Enabled": True,
             "Description": (
-                "Data-lake VCPUSurge for the other compute services, in its windows: vCPUs of "
-                "ECS tasks and services (Fargate), SageMaker, EKS node groups, EMR, Batch compute "
-                "environments, Lightsail and CodeBuild, with the instances RunInstances launched, "
-                "charged to the caller. Reports a crossing only where the window holds another "
-                "service's call (EC2 alone: the vCPU Surge query). Hourly."
+                "Data-lake VCPUSurge for the other services, in its windows: vCPUs of ECS "
+                "(Fargate), SageMaker (jobs, endpoints), EKS node groups, EMR, Batch "
+                "(environments, jobs), Lambda provisioned concurrency, Lightsail, CodeBuild and "
+                "Amplify, with RunInstances' instances, charged to the caller. Reports a crossing "
+                "only where the window holds another service's call (EC2 alone: vCPU Surge's). "
+                "Hourly."
             ),
             "SnowflakeQuery": service_surge_with(_template("surge_alerts.sql")),
             "Schedule": {"RateMinutes": RATE_MINUTES, "TimeoutMinutes": 10},

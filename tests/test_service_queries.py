@@ -13,17 +13,26 @@ from compute_abuse.content import load_rule, rule_spec
 from compute_abuse.events import (
     api_call,
     assumed_role,
+    create_amplify_app,
     create_compute_environment,
+    create_endpoint,
+    create_endpoint_config,
+    create_function,
     create_lightsail_instances,
     create_nodegroup,
     create_service,
+    function_concurrency,
     iam_user,
+    register_job_definition,
     register_task_definition,
     run_instances,
     run_job_flow,
     run_task,
     sagemaker_job,
+    start_amplify_job,
     start_build,
+    submit_job,
+    tuning_job,
     update_nodegroup_config,
     update_service,
 )
@@ -170,6 +179,72 @@ STORIES = {
         ],
         {KEY},
     ),
+    # --- priced by a definition defined before (the latest, or the revision named) -------------
+    "a Batch array of 60 jobs of a 16-vCPU job definition": (
+        [
+            register_job_definition("crunch", "16", **by_key(1)),
+            submit_job("crunch", 60, **by_key(2)),
+        ],
+        {KEY},
+    ),
+    "Batch jobs sized by their overrides, not their small definition": (
+        [
+            register_job_definition("crunch", "1", **by_key(1)),
+            submit_job("crunch", 60, vcpus="16", **by_key(2)),
+        ],
+        {KEY},
+    ),
+    # 20 nodes of 48 vCPUs: 960
+    "a multi-node Batch job": (
+        [
+            register_job_definition("mpi", "48", nodes=20, **by_key(1)),
+            submit_job("arn:aws:batch:us-east-1:111122223333:job-definition/mpi:1", **by_key(2)),
+        ],
+        {KEY},
+    ),
+    # 10,240 MB: 5,928 CPU units an environment, 200 of them: 1,158 vCPUs
+    "Lambda provisioned concurrency of the largest functions": (
+        [
+            create_function("miner", 10240, **by_key(1)),
+            function_concurrency(
+                "arn:aws:lambda:us-east-1:111122223333:function:miner:7", 200, **by_key(2)
+            ),
+        ],
+        {KEY},
+    ),
+    "Amplify's largest builds, 25 of them (36 vCPUs each)": (
+        [create_amplify_app("d1miner", "XLARGE_72GB", **by_key(1))]
+        + [start_amplify_job("d1miner", **by_key(2, i)) for i in range(25)],
+        {KEY},
+    ),
+    "Amplify builds after an update that leaves the build type as it was": (
+        [
+            create_amplify_app("d1miner", "XLARGE_72GB", **by_key(1)),
+            create_amplify_app("d1miner", event_name="UpdateApp", **by_key(1, 30)),
+        ]
+        + [start_amplify_job("d1miner", **by_key(2, i)) for i in range(25)],
+        {KEY},
+    ),
+    "a tuning job of ten parallel p4d trainings": (
+        [tuning_job("ml.p4d.24xlarge", 1, 10, **by_key(2))],
+        {KEY},
+    ),
+    "a SageMaker endpoint of nine p4d": (
+        [
+            create_endpoint_config("serve", [("ml.p4d.24xlarge", 9), (None, 1)], **by_key(1)),
+            create_endpoint("serve", **by_key(2)),
+        ],
+        {KEY},
+    ),
+    "an endpoint updated to a config of GPUs": (
+        [
+            create_endpoint_config("small", [("ml.m5.xlarge", 2)], **by_key(1)),
+            create_endpoint("small", **by_key(1, 5)),
+            create_endpoint_config("big", [("ml.p4d.24xlarge", 9)], **by_key(2)),
+            create_endpoint("big", event_name="UpdateEndpoint", **by_key(2, 5)),
+        ],
+        {KEY},
+    ),
     # --- everyday counterparts: no alert ------------------------------------------------------
     "a scheduler's hourly half-vCPU report task": (scheduled_report(), set()),
     "a data-science team's notebooks and jobs behind one NAT": (data_science_team(), set()),
@@ -234,6 +309,58 @@ STORIES = {
         ],
         set(),
     ),
+    "a nightly Batch array of 1,000 quarter-vCPU jobs": (
+        [
+            register_job_definition("thumbnails", "0.25", **by_key(1)),
+            submit_job("thumbnails", 1000, **by_key(2)),
+        ],
+        set(),
+    ),
+    "Batch jobs of an older, smaller revision named": (
+        [
+            register_job_definition("crunch", "1", revision=1, **by_key(1)),
+            register_job_definition("crunch", "16", revision=2, **by_key(1, 5)),
+            submit_job("crunch:1", 60, **by_key(2)),
+        ],
+        set(),
+    ),
+    "Batch jobs of a job definition the pack never saw": (
+        [submit_job("legacy", 500, **by_key(2))],
+        set(),
+    ),
+    # reserved concurrency is a cap, not capacity kept running
+    "a large function's reserved concurrency": (
+        [
+            create_function("miner", 10240, **by_key(1)),
+            function_concurrency("miner", reserved=1000, **by_key(2)),
+        ],
+        set(),
+    ),
+    # resized to 512 MB (297 CPU units) before 500 environments: 146 vCPUs
+    "provisioned concurrency of a function made small first": (
+        [
+            create_function("api", 10240, **by_key(1)),
+            create_function("api", 512, "UpdateFunctionConfiguration20150331v2", **by_key(1, 5)),
+            function_concurrency("api:live", 500, **by_key(2)),
+        ],
+        set(),
+    ),
+    "a website's Amplify builds of the default type all day": (
+        [create_amplify_app("d2site", **by_key(1))]
+        + [start_amplify_job("d2site", **by_key(2 + i // 6, 10 * (i % 6))) for i in range(40)],
+        set(),
+    ),
+    "a team's tuning job, two small trainings at a time": (
+        [tuning_job("ml.g5.2xlarge", 1, 2, **by_key(2))],
+        set(),
+    ),
+    "an endpoint on two small instances and a serverless variant": (
+        [
+            create_endpoint_config("api", [("ml.m5.xlarge", 2), (None, 1)], **by_key(1)),
+            create_endpoint("api", **by_key(2)),
+        ],
+        set(),
+    ),
     # no types, no template: EKS launches t3.medium (2 vCPUs each)
     "a small node group of EKS's default type": (
         [create_nodegroup(None, desired=4, **by_key(2))],
@@ -295,7 +422,8 @@ NODE_TYPES = ("m5.large", "c5.9xlarge", "g5.12xlarge", "p3.8xlarge")
 def _random_call(rng, who, names):
     """One call of one service, of a random size; a service or node group created before may be
     resized (`names`: what `who` created so far)."""
-    kind = rng.choice(["task", "service", "nodegroup", "sagemaker", "emr", "batch", "other"])
+    kinds = ["task", "service", "nodegroup", "sagemaker", "emr", "batch", "defined", "other"]
+    kind = rng.choice(kinds)
     if kind in ("service", "nodegroup") and names[kind] and rng.random() < 0.5:
         name = rng.choice(names[kind])
         if kind == "service":
@@ -324,6 +452,17 @@ def _random_call(rng, who, names):
         ),
         "emr": lambda: run_job_flow((("MASTER", emr_size, 1), ("CORE", emr_size, count))),
         "batch": lambda: create_compute_environment(("p3",), min_vcpus=64 * (count // 2)),
+        "defined": lambda: rng.choice(  # priced by what `who` defined at 8 o'clock
+            [
+                submit_job(f"crunch-{who}", 10 * count, rng.choice([None, "4"])),
+                function_concurrency(f"fn-{who}", *rng.sample([20 * count, None], 2)),
+                start_amplify_job(f"app-{who}"),
+                create_endpoint(
+                    f"cfg-{who}", event_name=rng.choice(["CreateEndpoint", "UpdateEndpoint"])
+                ),
+                tuning_job(ml_type, count // 4 + 1, rng.randint(1, 4)),
+            ]
+        ),
         "other": lambda: rng.choice(
             [
                 create_lightsail_instances(rng.choice(["xlarge_3_0", "4xlarge_3_0"]), count),
@@ -340,9 +479,9 @@ def _random_call(rng, who, names):
 
 
 def random_services(seed, actors=4, calls=36):
-    """`actors` keys behind two addresses, each registering a task definition at 8 o'clock, then
-    `calls` calls of every service (and RunInstances), ten minutes apart from 9 o'clock, some
-    refused."""
+    """`actors` keys behind two addresses, each defining a task, a Batch job, a Lambda function,
+    an Amplify app and a SageMaker endpoint config at 8 o'clock, then `calls` calls of every
+    service (and RunInstances), ten minutes apart from 9 o'clock, some refused."""
     rng = random.Random(seed)
     people = [f"key{i}" for i in range(actors)]
     where = {who: rng.choice(["203.0.113.66", "198.51.100.7"]) for who in people}
@@ -355,10 +494,16 @@ def random_services(seed, actors=4, calls=36):
             "eventTime": at(9 + minutes // 60, minutes % 60) if minutes >= 0 else at(8),
         }
 
-    events = [
-        register_task_definition(f"fam-{who}", rng.choice(TASK_CPUS), **by(who, -1))
-        for who in people
-    ]
+    events = []
+    for who in people:
+        ml_type, early = rng.choice(ML_TYPES), by(who, -1)
+        events += [
+            register_task_definition(f"fam-{who}", rng.choice(TASK_CPUS), **early),
+            register_job_definition(f"crunch-{who}", rng.choice(["0.5", "2", "16"]), **early),
+            create_function(f"fn-{who}", rng.choice([None, 1769, 10240]), **early),
+            create_amplify_app(f"app-{who}", rng.choice([None, "XLARGE_72GB"]), **early),
+            create_endpoint_config(f"cfg-{who}", [(ml_type, rng.randint(1, 4))], **early),
+        ]
     for i in range(calls):
         who = rng.choice(people)
         event = {**_random_call(rng, who, names[who]), **by(who, 10 * i)}

@@ -13,6 +13,8 @@ from compute_abuse.content import load_rule, rule_spec
 from compute_abuse.events import (
     api_call,
     auto_scaling_group,
+    create_endpoint,
+    create_endpoint_config,
     create_fleet,
     create_service,
     iam_user,
@@ -533,36 +535,11 @@ def test_everyday_service_deploys_stay_quiet(kv, rules):
 
 
 def endpoint_config(name, variants, epoch=T0, user="mallory"):
-    return sagemaker(
-        "CreateEndpointConfig",
-        {
-            "endpointConfigName": name,
-            "productionVariants": [
-                {
-                    "variantName": f"v{i}",
-                    "modelName": "m",
-                    "instanceType": t,
-                    "initialInstanceCount": n,
-                }
-                for i, (t, n) in enumerate(variants)
-            ],
-        },
-        epoch,
-        user,
-        response={
-            "endpointConfigArn": f"arn:aws:sagemaker:us-east-1:111122223333:endpoint-config/{name}"
-        },
-    )
+    return create_endpoint_config(name, variants, eventTime=at(epoch), userIdentity=iam_user(user))
 
 
 def endpoint(config, epoch=T0 + 60, user="mallory", name="CreateEndpoint"):
-    return sagemaker(
-        name,
-        {"endpointName": "e", "endpointConfigName": config},
-        epoch,
-        user,
-        response={"endpointArn": "arn:aws:sagemaker:us-east-1:111122223333:endpoint/e"},
-    )
+    return create_endpoint(config, "e", name, eventTime=at(epoch), userIdentity=iam_user(user))
 
 
 def test_a_gpu_endpoint_is_priced_by_its_config_and_alerts_naming_the_person(kv, rules):

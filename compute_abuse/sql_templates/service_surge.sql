@@ -5,38 +5,34 @@ instance_types (instance_type, vcpus, accelerators) AS (
   SELECT * FROM VALUES
     {service_type_values}
 ),
--- ECS task definitions registered: one task's CPU units (the task's, else its containers' summed), by family and revision.
-task_definitions AS (
-  SELECT d.account_id || '/' || d.region || '/' || SPLIT_PART(d.ref, ':', 1) AS family,
-    TRY_TO_NUMBER(SPLIT_PART(d.ref, ':', 2)) AS revision, d.p_event_time AS defined_at, d.event_id AS defined_by,
-    SUM({cpu_units}) AS units
-  FROM (SELECT *, REGEXP_REPLACE(responseElements:taskDefinition:taskDefinitionArn::STRING, '^.*task-definition/', '') AS ref
-    FROM actors WHERE event_name = 'RegisterTaskDefinition') d,
-    LATERAL FLATTEN(input => IFF(d.requestParameters:cpu IS NULL, d.requestParameters:containerDefinitions,
-      TO_ARRAY(d.requestParameters))) part  -- (the task, or its containers)
-  GROUP BY ALL
-),
 -- ECS tasks placed on Fargate: each call's, and their CPU units.
 placed_tasks AS (
   SELECT a.event_id, COUNT(*) AS tasks, SUM({cpu_units}) AS units
   FROM actors a, LATERAL FLATTEN(input => a.responseElements:tasks) part
   WHERE a.event_name IN ('RunTask', 'StartTask') AND NOT a.on_instances GROUP BY a.event_id
 ),
--- What a call asks for, item by item (count, type, or CPU units): SageMaker's jobs, notebooks, apps and HyperPod clusters (an
--- ml.* type is the EC2 type of that name) and EMR's instance groups, each its count of its type; EMR's older shape: a master
--- and instanceCount - 1 core instances; Lightsail's instances of a bundle; a CodeBuild build of the compute type the response
--- names; ECS tasks placed on Fargate; instances RunInstances launched (cpuOptions' vCPUs, else the type's).
--- EKS node groups' types are choices (choice): a node is of the smallest.
+-- What a call asks for, item by item (count, type, or CPU units): SageMaker's jobs (a tuning job's maxParallelTrainingJobs
+-- times), notebooks, apps, HyperPod clusters, endpoint configs (ml.* is the EC2 type) and EMR's instance groups, each its count
+-- of its type; EMR's older shape: a master and instanceCount - 1 core instances; Lightsail's bundles; a CodeBuild build of the
+-- type the response names; an Amplify app's build type; Batch jobs of the vCPUs their overrides set; ECS tasks on Fargate;
+-- RunInstances' instances (cpuOptions' vCPUs, else the type's). EKS node groups' types are choices: a node is of the smallest.
 items AS (
-  SELECT a.event_id, FALSE AS choice, COALESCE(TRY_TO_NUMBER(g.value:instanceCount::STRING), 1) AS item_count,
-    REGEXP_REPLACE(LOWER(g.value:instanceType::STRING), '^ml[.]', '') AS item_type, NULL AS item_units
-  FROM actors a, LATERAL FLATTEN(input => TO_ARRAY(CASE a.event_name
-    WHEN 'CreateTrainingJob' THEN COALESCE(a.requestParameters:resourceConfig:instanceGroups, a.requestParameters:resourceConfig)
-    WHEN 'CreateProcessingJob' THEN a.requestParameters:processingResources:clusterConfig
-    WHEN 'CreateTransformJob' THEN a.requestParameters:transformResources WHEN 'CreateNotebookInstance' THEN a.requestParameters
-    WHEN 'CreateApp' THEN a.requestParameters:resourceSpec WHEN 'RunJobFlow' THEN a.requestParameters:instances:instanceGroups
-    ELSE a.requestParameters:instanceGroups END)) g  -- (HyperPod's CreateCluster, EMR's AddInstanceGroups)
-  WHERE a.event_source IN ('sagemaker.amazonaws.com', 'elasticmapreduce.amazonaws.com') AND g.value:instanceType IS NOT NULL
+  SELECT event_id, FALSE AS choice, parallel * COALESCE(TRY_TO_NUMBER(item:instanceCount::STRING),
+      TRY_TO_NUMBER(item:initialInstanceCount::STRING), 1) AS item_count,
+    REGEXP_REPLACE(LOWER(item:instanceType::STRING), '^ml[.]', '') AS item_type, NULL AS item_units
+  FROM (SELECT a.event_id, COALESCE(g.value:resourceConfig, g.value) AS item, COALESCE(TRY_TO_NUMBER(
+      a.requestParameters:hyperParameterTuningJobConfig:resourceLimits:maxParallelTrainingJobs::STRING), 1) AS parallel
+    FROM actors a, LATERAL FLATTEN(input => TO_ARRAY(CASE a.event_name
+      WHEN 'CreateTrainingJob' THEN COALESCE(a.requestParameters:resourceConfig:instanceGroups, a.requestParameters:resourceConfig)
+      WHEN 'CreateHyperParameterTuningJob' THEN COALESCE(a.requestParameters:trainingJobDefinition:resourceConfig:instanceGroups,
+        a.requestParameters:trainingJobDefinition:resourceConfig, a.requestParameters:trainingJobDefinitions)
+      WHEN 'CreateProcessingJob' THEN a.requestParameters:processingResources:clusterConfig
+      WHEN 'CreateTransformJob' THEN a.requestParameters:transformResources WHEN 'CreateNotebookInstance' THEN a.requestParameters
+      WHEN 'CreateApp' THEN a.requestParameters:resourceSpec WHEN 'RunJobFlow' THEN a.requestParameters:instances:instanceGroups
+      WHEN 'CreateEndpointConfig' THEN a.requestParameters:productionVariants
+      ELSE a.requestParameters:instanceGroups END)) g  -- (HyperPod's CreateCluster, EMR's AddInstanceGroups)
+    WHERE a.event_source IN ('sagemaker.amazonaws.com', 'elasticmapreduce.amazonaws.com'))
+  WHERE item:instanceType IS NOT NULL
   UNION ALL
   SELECT a.event_id, FALSE, IFF(m.value::INT = 0, 1, TRY_TO_NUMBER(a.requestParameters:instances:instanceCount::STRING) - 1),
     LOWER(COALESCE(IFF(m.value::INT = 0, NULL, a.requestParameters:instances:slaveInstanceType::STRING),
@@ -59,6 +55,15 @@ items AS (
   FROM (SELECT *, COALESCE(responseElements:build, responseElements:buildBatch):environment AS e FROM actors
     WHERE event_source = 'codebuild.amazonaws.com')
   UNION ALL
+  SELECT event_id, FALSE, 1, 'amplify.' || compute, NULL FROM (SELECT event_id, LOWER(COALESCE(
+      requestParameters:jobConfig:buildComputeType::STRING, responseElements:app:jobConfig:buildComputeType::STRING,
+      IFF(event_name = 'CreateApp', '{amplify_default}', NULL))) AS compute FROM actors
+    WHERE event_source = 'amplify.amazonaws.com' AND is_definition) WHERE compute IS NOT NULL  -- (CreateApp: the default)
+  UNION ALL
+  SELECT a.event_id, FALSE, a.named_count, NULL, a.named_count * {vcpu_units}
+  FROM actors a, LATERAL FLATTEN(input => a.requestParameters:containerOverrides:resourceRequirements) part
+  WHERE a.event_name = 'SubmitJob' AND UPPER(part.value:type::STRING) = 'VCPU'
+  UNION ALL
   SELECT event_id, FALSE, tasks, NULL, units FROM placed_tasks
   UNION ALL
   SELECT a.event_id, FALSE, 1, LOWER(i.value:instanceType::STRING),
@@ -75,10 +80,48 @@ call_items AS (
     FROM (SELECT *, SPLIT_PART(item_type, '.', 2) AS size FROM items) i LEFT JOIN instance_types t ON t.instance_type = i.item_type)
   GROUP BY event_id
 ),
+-- Definitions that price later calls as the streaming rules remember them (ECS's and Batch's by revision), per unit: one ECS
+-- task's CPU units (the task's, else its containers'); a Batch job's, all its nodes' (numNodes of its largest range); a Lambda
+-- environment's ({lambda_mb} MB of memory a vCPU, at most {lambda_max}); a SageMaker endpoint config's or Amplify app's items.
+defined AS (
+  SELECT d.event_id, SUM({cpu_units}) AS units, 0 AS accelerators, 1 AS instances
+  FROM actors d, LATERAL FLATTEN(input => IFF(d.requestParameters:cpu IS NULL, d.requestParameters:containerDefinitions,
+    TO_ARRAY(d.requestParameters))) part  -- (the task, or its containers)
+  WHERE d.event_name = 'RegisterTaskDefinition' GROUP BY d.event_id
+  UNION ALL
+  SELECT d.event_id, nodes * COALESCE(MAX(IFF(UPPER(part.value:type::STRING) = 'VCPU', {vcpu_units}, NULL)),
+      MAX({legacy_vcpu_units})) AS units,
+    nodes * COALESCE(MAX(IFF(UPPER(part.value:type::STRING) = 'GPU', TRY_TO_NUMBER(part.value:value::STRING), NULL)), 0) AS gpus,
+    IFF(d.requestParameters:containerProperties IS NULL, GREATEST(COALESCE(TRY_TO_NUMBER(
+      d.requestParameters:nodeProperties:numNodes::STRING), 1), 1), 1) AS nodes
+  FROM actors d, LATERAL FLATTEN(input => COALESCE(d.requestParameters:nodeProperties:nodeRangeProperties,
+      TO_ARRAY(d.requestParameters:containerProperties))) r,  -- (each node range's container, or the job's)
+    LATERAL FLATTEN(input => COALESCE(COALESCE(r.value:container, r.value):resourceRequirements, PARSE_JSON('[{}]'))) part
+  WHERE d.event_name = 'RegisterJobDefinition' GROUP BY d.event_id, nodes, TO_JSON(r.value)
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY d.event_id ORDER BY gpus DESC, units DESC) = 1  -- (the largest range)
+  UNION ALL
+  SELECT event_id, LEAST(CEIL(memory * 1024 / {lambda_mb}), 1024 * {lambda_max}), 0, 1 FROM (SELECT event_id, COALESCE(
+      TRY_TO_NUMBER(responseElements:memorySize::STRING), TRY_TO_NUMBER(requestParameters:memorySize::STRING), IFF(
+      responseElements:functionArn IS NULL, NULL, {lambda_default_mb})) AS memory FROM actors WHERE event_source = 'lambda.amazonaws.com'
+    AND is_definition) WHERE memory > 0  -- (a function created without a size: Lambda's default)
+  UNION ALL
+  SELECT event_id, fixed_units, fixed_accelerators, instances FROM call_items
+),
+definitions AS (
+  SELECT a.named, COALESCE(a.named_revision, 0) AS revision, a.p_event_time AS defined_at, d.units, d.accelerators, d.instances
+  FROM actors a JOIN defined d ON d.event_id = a.event_id WHERE a.is_definition
+),
+-- The definition a call names (its revision, else the latest) as defined before the call.
+named AS (
+  SELECT a.event_id, d.units, d.accelerators, d.instances
+  FROM actors a LEFT JOIN definitions d ON d.named = a.named AND COALESCE(a.named_revision, d.revision) = d.revision
+    AND d.defined_at <= a.p_event_time
+  WHERE a.named IS NOT NULL AND NOT a.is_definition
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY a.event_id ORDER BY d.revision DESC, d.defined_at DESC) = 1
+),
 -- The groups a call sizes (an ECS service, an EKS node group, a Batch compute environment, named as the streaming rules name
--- them), their new size (tasks, nodes, vCPUs) and one's price in CPU units: an ECS task's from the task definition named (its
--- revision, else the latest) registered before; an EKS node's, the smallest type's; on EC2 container instances (counted when
--- they launch), 0.
+-- them), their new size (tasks, nodes, vCPUs) and one's price in CPU units: an ECS task's, its task definition's (named); an
+-- EKS node's, the smallest type's; on EC2 container instances (counted when they launch), 0.
 sized AS (
   SELECT a.*, CASE a.event_source
       WHEN 'ecs.amazonaws.com' THEN a.account_id || '/' || a.region || '/' || REGEXP_REPLACE(COALESCE(
@@ -94,15 +137,11 @@ sized AS (
       ELSE COALESCE(TRY_TO_NUMBER(a.requestParameters:desiredCount::STRING), TRY_TO_NUMBER(
         a.requestParameters:scalingConfig:desiredSize::STRING), IFF(a.event_name = 'CreateNodegroup', TRY_TO_NUMBER(
         a.requestParameters:scalingConfig:minSize::STRING), NULL)) END AS new_size,
-    CASE a.event_source WHEN 'ecs.amazonaws.com' THEN IFF(a.on_instances, 0, d.units) WHEN 'eks.amazonaws.com' THEN i.node_units
+    CASE a.event_source WHEN 'ecs.amazonaws.com' THEN IFF(a.on_instances, 0, n.units) WHEN 'eks.amazonaws.com' THEN i.node_units
       ELSE 1024 END AS own_units,  -- (Batch's sizes are vCPUs)
     IFF(a.event_source = 'eks.amazonaws.com', i.node_accelerators, NULL) AS own_accelerators
-  FROM (SELECT *, REGEXP_REPLACE(requestParameters:taskDefinition::STRING, '^.*task-definition/', '') AS task_ref FROM actors
-    WHERE event_name IN ({sizing_calls})) a
-  LEFT JOIN call_items i ON i.event_id = a.event_id
-  LEFT JOIN task_definitions d ON d.family = a.account_id || '/' || a.region || '/' || SPLIT_PART(a.task_ref, ':', 1)
-    AND COALESCE(TRY_TO_NUMBER(SPLIT_PART(a.task_ref, ':', 2)), d.revision) = d.revision AND d.defined_at <= a.p_event_time
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY a.event_id ORDER BY d.revision DESC, d.defined_at DESC) = 1
+  FROM actors a LEFT JOIN call_items i ON i.event_id = a.event_id LEFT JOIN named n ON n.event_id = a.event_id
+  WHERE a.event_name IN ({sizing_calls})
 ),
 -- A sizing call's growth: a creation, its size; an update, what it adds to the size last given (a group not seen: all of
 -- it), priced by its own task definition or types, else the group's last.
@@ -118,11 +157,11 @@ grown AS (
 ),
 -- The ledger this query reads: each call's vCPUs (its CPU units, rounded up) and accelerators, charged to its caller.
 launched AS (
-  SELECT a.*, COALESCE(g.growth, i.instances, 0) AS launched_count,
-    CEIL(COALESCE(g.growth * g.unit_units, i.fixed_units, 0) / 1024) AS vcpus,
-    COALESCE(g.growth * g.unit_accelerators, i.fixed_accelerators, 0) AS accelerators
-  FROM actors a LEFT JOIN call_items i ON i.event_id = a.event_id LEFT JOIN grown g ON g.event_id = a.event_id
-  WHERE NOT a.on_behalf AND a.event_name <> 'RegisterTaskDefinition'  -- (read for its tasks' size)
+  SELECT a.*, COALESCE(g.growth, i.instances, a.named_count * n.instances, 0) AS launched_count,
+    CEIL(COALESCE(g.growth * g.unit_units, i.fixed_units, a.named_count * n.units, 0) / 1024) AS vcpus,
+    COALESCE(g.growth * g.unit_accelerators, i.fixed_accelerators, a.named_count * n.accelerators, 0) AS accelerators
+  FROM actors a LEFT JOIN call_items i ON i.event_id = a.event_id LEFT JOIN grown g ON g.event_id = a.event_id LEFT JOIN named n
+    ON n.event_id = a.event_id WHERE NOT a.on_behalf AND NOT a.is_definition  -- (definitions: read for the calls they price)
 ),
 {surge_calls}
 {surge_report}
