@@ -63,6 +63,12 @@ def refused(event, code="AccessDenied"):
     return {**event, "errorCode": code, "errorMessage": "refused", "responseElements": None}
 
 
+def bare_override(event):
+    overrides = event["requestParameters"]["containerOverrides"]
+    (overrides["resourceRequirements"],) = overrides["resourceRequirements"]
+    return event
+
+
 def fargate_miner():
     """The sample's second stolen key: a task definition of 16 vCPUs, a Fargate service of 60."""
     return [
@@ -191,6 +197,14 @@ STORIES = {
         [
             register_job_definition("crunch", "1", **by_key(1)),
             submit_job("crunch", 60, vcpus="16", **by_key(2)),
+        ],
+        {KEY},
+    ),
+    # CloudTrail writes some one-item lists as the bare item
+    "Batch jobs whose one override is written bare": (
+        [
+            register_job_definition("crunch", "1", **by_key(1)),
+            bare_override(submit_job("crunch", 60, vcpus="16", **by_key(2))),
         ],
         {KEY},
     ),
@@ -324,6 +338,15 @@ STORIES = {
         ],
         set(),
     ),
+    # the jobs ran at 1 vCPU each; the larger revision came after them
+    "a job definition revised larger after its jobs were submitted": (
+        [
+            register_job_definition("crunch", "1", revision=1, **by_key(1)),
+            submit_job("crunch", 60, **by_key(2)),
+            register_job_definition("crunch", "16", revision=2, **by_key(2, 30)),
+        ],
+        set(),
+    ),
     "Batch jobs of a job definition the pack never saw": (
         [submit_job("legacy", 500, **by_key(2))],
         set(),
@@ -342,6 +365,14 @@ STORIES = {
             create_function("api", 10240, **by_key(1)),
             create_function("api", 512, "UpdateFunctionConfiguration20150331v2", **by_key(1, 5)),
             function_concurrency("api:live", 500, **by_key(2)),
+        ],
+        set(),
+    ),
+    # memory beyond Lambda's limit: 6 vCPUs an environment at most (600), not 11.6 each (1,158)
+    "provisioned concurrency of a function sized beyond Lambda's maximum": (
+        [
+            create_function("odd", 20480, **by_key(1)),
+            function_concurrency("odd", 100, **by_key(2)),
         ],
         set(),
     ),

@@ -61,7 +61,7 @@ items AS (
     WHERE event_source = 'amplify.amazonaws.com' AND is_definition) WHERE compute IS NOT NULL  -- (CreateApp: the default)
   UNION ALL
   SELECT a.event_id, FALSE, a.named_count, NULL, a.named_count * {vcpu_units}
-  FROM actors a, LATERAL FLATTEN(input => a.requestParameters:containerOverrides:resourceRequirements) part
+  FROM actors a, LATERAL FLATTEN(input => TO_ARRAY(a.requestParameters:containerOverrides:resourceRequirements)) part
   WHERE a.event_name = 'SubmitJob' AND UPPER(part.value:type::STRING) = 'VCPU'
   UNION ALL
   SELECT event_id, FALSE, tasks, NULL, units FROM placed_tasks
@@ -94,9 +94,9 @@ defined AS (
     nodes * COALESCE(MAX(IFF(UPPER(part.value:type::STRING) = 'GPU', TRY_TO_NUMBER(part.value:value::STRING), NULL)), 0) AS gpus,
     IFF(d.requestParameters:containerProperties IS NULL, GREATEST(COALESCE(TRY_TO_NUMBER(
       d.requestParameters:nodeProperties:numNodes::STRING), 1), 1), 1) AS nodes
-  FROM actors d, LATERAL FLATTEN(input => COALESCE(d.requestParameters:nodeProperties:nodeRangeProperties,
-      TO_ARRAY(d.requestParameters:containerProperties))) r,  -- (each node range's container, or the job's)
-    LATERAL FLATTEN(input => COALESCE(COALESCE(r.value:container, r.value):resourceRequirements, PARSE_JSON('[{}]'))) part
+  FROM actors d, LATERAL FLATTEN(input => TO_ARRAY(COALESCE(d.requestParameters:nodeProperties:nodeRangeProperties,
+      d.requestParameters:containerProperties))) r,  -- (each node range's container, or the job's)
+    LATERAL FLATTEN(input => TO_ARRAY(COALESCE(COALESCE(r.value:container, r.value):resourceRequirements, PARSE_JSON('{}')))) part
   WHERE d.event_name = 'RegisterJobDefinition' GROUP BY d.event_id, nodes, TO_JSON(r.value)
   QUALIFY ROW_NUMBER() OVER (PARTITION BY d.event_id ORDER BY gpus DESC, units DESC) = 1  -- (the largest range)
   UNION ALL
