@@ -10,7 +10,7 @@ the hourly runs that can report anything new.
 """
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -84,14 +84,15 @@ def data_lake_alerts(records: Iterable[Mapping], arrival: timedelta = ARRIVAL) -
     return _alerts(kept), skipped
 
 
-def _alerts(kept: list) -> list[DataLakeAlert]:
+def _alerts(kept: list, rule_ids: Collection[str] | None = None) -> list[DataLakeAlert]:
     """data_lake_alerts over records already stamped: each run loads what has arrived by then
-    once, and every scheduled query reads it."""
+    once, and every scheduled query (of the scheduled rules `rule_ids`, where given) reads it."""
     install_global_helpers()
     by_name = {spec["QueryName"]: spec["SnowflakeQuery"] for spec in queries.specs().values()}
     rules = [
         (rule_id, load_rule(rule_spec(rule_id)), by_name[query_name])
         for rule_id, query_name in scheduled_rules()
+        if rule_ids is None or rule_id in rule_ids
     ]
     first: dict[tuple[str, str], DataLakeAlert] = {}
     for run in hourly_runs(kept):
@@ -131,16 +132,22 @@ class Verdict:
     streaming: str | None
 
 
-def compare(records: Iterable[Mapping], arrival: timedelta = ARRIVAL) -> tuple[list, list, list]:
+def compare(
+    records: Iterable[Mapping],
+    arrival: timedelta = ARRIVAL,
+    rule_ids: Collection[str] | None = None,
+) -> tuple[list, list, list]:
     """(verdicts of the scheduled rules that have a streaming counterpart, the data-lake alerts
-    of those that have none, the records left out)."""
+    of those that have none, the records left out); of the scheduled rules `rule_ids` only, where
+    given (the streaming side runs every rule: they share what the KV store remembers)."""
     kept, skipped = stamped(records, arrival)  # in delivery order, as `replay` and Panther read
-    alerts = _alerts(kept)
+    alerts = _alerts(kept, rule_ids)
     streaming_ids = {spec.analysis_id for spec in specs_of_type("rule")}
     twins = {  # scheduled rule -> its streaming twin
         rule_id: rule_id.removesuffix("DataLake")
         for rule_id, _ in scheduled_rules()
         if rule_id.removesuffix("DataLake") in streaming_ids
+        and (rule_ids is None or rule_id in rule_ids)
     }
     streamed: dict[tuple[str, str], str] = {}  # the first alert of each dedup string
     for alert in Replay().run(kept):  # every rule: they share what the KV store remembers

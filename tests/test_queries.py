@@ -354,7 +354,8 @@ def alerts_on_both_sides(rule_id, events):
     scheduled query run hourly as Panther runs it; the streaming rule's, in delivery order)."""
     # Delivered in event-time order, as the hourly runs see them arrive: which window a call
     # crossed first (the alert's dedup) depends on the order the streaming rule reads them in.
-    verdicts, _, _ = sql_replay.compare(sorted(events, key=lambda e: e["eventTime"]))
+    ordered = sorted(events, key=lambda e: e["eventTime"])
+    verdicts, _, _ = sql_replay.compare(ordered, rule_ids={rule_id + "DataLake"})
     mine = [v for v in verdicts if v.rule_id == rule_id]
     return {v.dedup for v in mine if v.data_lake}, {v.dedup for v in mine if v.streaming}
 
