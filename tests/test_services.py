@@ -24,6 +24,7 @@ from compute_abuse.events import (
     run_task,
     sagemaker_job,
     start_instances,
+    tuning_job,
 )
 
 T0 = int(datetime(2024, 8, 7, 14, 0, tzinfo=UTC).timestamp())
@@ -104,20 +105,7 @@ def context(result):
             ("t3.xlarge", "p5.48xlarge"),
         ),
         (
-            sagemaker(
-                "CreateHyperParameterTuningJob",
-                {
-                    "trainingJobDefinition": {
-                        "resourceConfig": {"instanceType": "ml.g5.12xlarge", "instanceCount": 1}
-                    },
-                    "hyperParameterTuningJobConfig": {
-                        "resourceLimits": {
-                            "maxParallelTrainingJobs": 10,
-                            "maxNumberOfTrainingJobs": 50,
-                        }
-                    },
-                },
-            ),
+            tuning_job("ml.g5.12xlarge", 1, 10, eventTime=at(T0), userIdentity=iam_user("mallory")),
             10,
             480,
             40,
