@@ -525,7 +525,7 @@ def service_surge_with(report: str) -> str:
         cpu_units=cpu_units("part.value:cpu::STRING"),
         vcpu_units=cpu_units("part.value:value::STRING", helpers.CPU_UNITS_PER_VCPU),
         legacy_vcpu_units=cpu_units(
-            "COALESCE(r.value:container, r.value):vcpus::STRING", helpers.CPU_UNITS_PER_VCPU
+            "COALESCE(r.value:container:vcpus, r.value:vcpus)::STRING", helpers.CPU_UNITS_PER_VCPU
         ),
         eks_default_type=helpers.EKS_DEFAULT_INSTANCE_TYPE,
         amplify_default=helpers.AMPLIFY_DEFAULT_COMPUTE_TYPE,

@@ -1594,6 +1594,24 @@ def lateral_left_of_join(snowflake_sql: str) -> list[str]:
     return found
 
 
+def aliases_used_before_defined(snowflake_sql: str) -> list[str]:
+    """Each select-list item that reads an alias the same list defines only later ("a alias
+    used in b"): DuckDB resolves it, Snowflake documents reading an alias defined before only."""
+    import sqlglot
+    from sqlglot import exp
+
+    found = []
+    for select in sqlglot.parse_one(snowflake_sql, read="snowflake").find_all(exp.Select):
+        aliases = [item.alias_or_name.lower() for item in select.expressions]
+        for index, item in enumerate(select.expressions):
+            for column in item.find_all(exp.Column):
+                name = column.name.lower()
+                later = name in aliases[index + 1 :] and name not in aliases[: index + 1]
+                if later and not column.table and column.find_ancestor(exp.Select) is select:
+                    found.append(f"{name} used in {item.alias_or_name}")
+    return found
+
+
 _PATH = re.compile(r"(?<![:\w.])(?:[a-z]\.)?([A-Za-z_]\w*)((?:\[\d+\]|:(?!:)[A-Za-z_]\w*)+)")
 
 
@@ -1667,6 +1685,7 @@ def test_the_order_check_finds_a_missing_tiebreaker():
 def test_queries_are_valid_on_snowflake_where_duckdb_is_lenient(name):
     text = query(name)
     assert lateral_left_of_join(text) == []
+    assert aliases_used_before_defined(text) == []
     problems = {":".join(path): path_problem(path) for path in variant_paths(text)}
     assert {path: problem for path, problem in problems.items() if problem} == {}
     assert any(path.startswith("userIdentity:") for path in problems)  # the check saw paths
@@ -1683,6 +1702,10 @@ def test_the_snowflake_checks_catch_what_they_guard():
         "SELECT 1 FROM actors a LEFT JOIN catalog c ON c.t = a.t, LATERAL FLATTEN(input => a.x) i"
     )
     assert lateral_left_of_join(good) == []
+    assert aliases_used_before_defined("SELECT n * 2 AS twice, x + 1 AS n FROM t") == [
+        "n used in twice"
+    ]
+    assert aliases_used_before_defined("SELECT x + 1 AS n, n * 2 AS twice FROM t") == []
     assert "Panther spells it 'arn'" in path_problem(("resources", "[0]", "ARN"))
     assert path_problem(("resources", "[0]", "arn")) == ""
     assert "no 'sessionissuer'" in path_problem(("userIdentity", "sessionContext", "sessionissuer"))

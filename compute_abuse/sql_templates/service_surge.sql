@@ -84,28 +84,28 @@ call_items AS (
 -- task's CPU units (the task's, else its containers'); a Batch job's, all its nodes' (numNodes of its largest range); a Lambda
 -- environment's ({lambda_mb} MB of memory a vCPU, at most {lambda_max}); a SageMaker endpoint config's or Amplify app's items.
 defined AS (
-  SELECT d.event_id, SUM({cpu_units}) AS units, 0 AS accelerators, 1 AS instances
+  SELECT d.event_id, 1 AS instances, SUM({cpu_units}) AS units, 0 AS accelerators
   FROM actors d, LATERAL FLATTEN(input => IFF(d.requestParameters:cpu IS NULL, d.requestParameters:containerDefinitions,
     TO_ARRAY(d.requestParameters))) part  -- (the task, or its containers)
   WHERE d.event_name = 'RegisterTaskDefinition' GROUP BY d.event_id
   UNION ALL
-  SELECT d.event_id, nodes * COALESCE(MAX(IFF(UPPER(part.value:type::STRING) = 'VCPU', {vcpu_units}, NULL)),
-      MAX({legacy_vcpu_units})) AS units,
-    nodes * COALESCE(MAX(IFF(UPPER(part.value:type::STRING) = 'GPU', TRY_TO_NUMBER(part.value:value::STRING), NULL)), 0) AS gpus,
-    IFF(d.requestParameters:containerProperties IS NULL, GREATEST(COALESCE(TRY_TO_NUMBER(
-      d.requestParameters:nodeProperties:numNodes::STRING), 1), 1), 1) AS nodes
+  SELECT d.event_id, IFF(d.requestParameters:containerProperties IS NULL,
+      GREATEST(COALESCE(TRY_TO_NUMBER(d.requestParameters:nodeProperties:numNodes::STRING), 1), 1), 1) AS nodes,
+    nodes * COALESCE(MAX(IFF(UPPER(part.value:type::STRING) = 'VCPU', {vcpu_units}, NULL)), MAX({legacy_vcpu_units})) AS units,
+    nodes * COALESCE(MAX(IFF(UPPER(part.value:type::STRING) = 'GPU', TRY_TO_NUMBER(part.value:value::STRING), NULL)), 0) AS gpus
   FROM actors d, LATERAL FLATTEN(input => TO_ARRAY(COALESCE(d.requestParameters:nodeProperties:nodeRangeProperties,
       d.requestParameters:containerProperties))) r,  -- (each node range's container, or the job's)
-    LATERAL FLATTEN(input => TO_ARRAY(COALESCE(COALESCE(r.value:container, r.value):resourceRequirements, PARSE_JSON('{}')))) part
+    LATERAL FLATTEN(input => TO_ARRAY(COALESCE(r.value:container:resourceRequirements, r.value:resourceRequirements,
+      PARSE_JSON('{}')))) part
   WHERE d.event_name = 'RegisterJobDefinition' GROUP BY d.event_id, nodes, TO_JSON(r.value)
   QUALIFY ROW_NUMBER() OVER (PARTITION BY d.event_id ORDER BY gpus DESC, units DESC) = 1  -- (the largest range)
   UNION ALL
-  SELECT event_id, LEAST(CEIL(memory * 1024 / {lambda_mb}), 1024 * {lambda_max}), 0, 1 FROM (SELECT event_id, COALESCE(
+  SELECT event_id, 1, LEAST(CEIL(memory * 1024 / {lambda_mb}), 1024 * {lambda_max}), 0 FROM (SELECT event_id, COALESCE(
       TRY_TO_NUMBER(responseElements:memorySize::STRING), TRY_TO_NUMBER(requestParameters:memorySize::STRING), IFF(
       responseElements:functionArn IS NULL, NULL, {lambda_default_mb})) AS memory FROM actors WHERE event_source = 'lambda.amazonaws.com'
     AND is_definition) WHERE memory > 0  -- (a function created without a size: Lambda's default)
   UNION ALL
-  SELECT event_id, fixed_units, fixed_accelerators, instances FROM call_items
+  SELECT event_id, instances, fixed_units, fixed_accelerators FROM call_items
 ),
 definitions AS (
   SELECT a.named, COALESCE(a.named_revision, 0) AS revision, a.p_event_time AS defined_at, d.units, d.accelerators, d.instances
