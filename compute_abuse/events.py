@@ -995,6 +995,43 @@ def run_job_flow(
     )
 
 
+def instance_fleet(role: str, types: tuple, on_demand: Any = 0, spot: Any = 0) -> dict:
+    """An EMR instance fleet of `role` (MASTER, CORE, TASK): target units of any of `types`."""
+    return {
+        "instanceFleetType": role,
+        "targetOnDemandCapacity": on_demand,
+        "targetSpotCapacity": spot,
+        "instanceTypeConfigs": [{"instanceType": t, "weightedCapacity": 1} for t in types],
+    }
+
+
+def run_job_flow_fleets(fleets: tuple, **overrides: Any) -> dict:
+    """EMR RunJobFlow of instance fleets (instance_fleet)."""
+    request = {
+        "name": "spark",
+        "releaseLabel": "emr-7.1.0",
+        "instances": {"instanceFleets": list(fleets), "keepJobFlowAliveWhenNoSteps": True},
+    }
+    return api_call(
+        "elasticmapreduce.amazonaws.com",
+        "RunJobFlow",
+        requestParameters=request,
+        responseElements={"jobFlowId": "j-3BXXXXXXFLEET"},
+        **overrides,
+    )
+
+
+def add_instance_fleet(cluster_id: str, fleet: dict, **overrides: Any) -> dict:
+    """EMR AddInstanceFleet: one more fleet (instance_fleet) in a running cluster."""
+    return api_call(
+        "elasticmapreduce.amazonaws.com",
+        "AddInstanceFleet",
+        requestParameters={"clusterId": cluster_id, "instanceFleet": fleet},
+        responseElements={"clusterId": cluster_id, "instanceFleetId": "if-1XXXXXXXXXXXX"},
+        **overrides,
+    )
+
+
 def create_compute_environment(
     instance_types: tuple = ("optimal",),
     min_vcpus: int = 0,

@@ -30,6 +30,12 @@ CROSSED_SINCE_LAST_RUN = f"""AND SUM(instances) - SUM(
     CASE WHEN p_parse_time >= {LAST_RUN}
       THEN instances ELSE 0 END
   ) < MAX(threshold)"""
+# A ModifyInstanceAttribute call is read where it resizes (the other attributes it sets are not
+# capacity): a line of launch_calls.sql in the queries that read it.
+TYPED_RESIZES_ONLY = (
+    "  AND (eventName <> 'ModifyInstanceAttribute' OR requestParameters:instanceType IS NOT NULL"
+    " OR requestParameters:attribute::STRING = 'instanceType')"
+)
 # ... and only a day whose crossing was an alert of the streaming rule's (count_crossings.sql).
 FIRST_CROSSING = """
   AND window_kind || '/' || grouped_value || '/' || day IN (SELECT bucket FROM crossings)"""
@@ -357,9 +363,11 @@ def _fill(
     )
     for name, value in {**caller_filters(), **fields}.items():
         sql = sql.replace("{" + name + "}", value)
+    reads_resizes = "ModifyInstanceAttribute" in launch_events.get(helpers.EC2_EVENT_SOURCE, ())
     for name, line in {
         "crossed_since_last_run": crossed_since_last_run,
         "service_calls_only": service_calls_only,
+        "typed_resizes_only": TYPED_RESIZES_ONLY if reads_resizes else "",
     }.items():  # a line of its own in the template: that line, or none
         sql = sql.replace(f"  {{{name}}}\n", f"  {line}\n" if line else "")
     return (
@@ -387,7 +395,7 @@ def _fill(
         .replace(
             "{service_type_values}",
             _values(
-                [f"('{name}',{row[0]},{row[1]})" for name, row in service_type_rows().items()], 8
+                [f"('{name}',{row[0]},{row[1]})" for name, row in service_type_rows().items()], 12
             ),
         )
         .replace(

@@ -11,6 +11,7 @@ import pytest
 from compute_abuse import queries, sql, sql_replay
 from compute_abuse.content import load_rule, rule_spec
 from compute_abuse.events import (
+    add_instance_fleet,
     api_call,
     assumed_role,
     create_amplify_app,
@@ -23,10 +24,12 @@ from compute_abuse.events import (
     create_service,
     function_concurrency,
     iam_user,
+    instance_fleet,
     register_job_definition,
     register_task_definition,
     run_instances,
     run_job_flow,
+    run_job_flow_fleets,
     run_task,
     sagemaker_job,
     start_amplify_job,
@@ -156,6 +159,52 @@ STORIES = {
     "an EMR cluster of big instances": (
         [run_job_flow((("MASTER", "m5.24xlarge", 1), ("CORE", "m5.24xlarge", 8)), **by_key(2))],
         {KEY},
+    ),
+    # A GPU master and 14 spot GPU nodes: 15 units of 64 vCPUs at least (960)
+    "an EMR cluster of GPU instance fleets": (
+        [
+            run_job_flow_fleets(
+                (
+                    instance_fleet("MASTER", ("p3.16xlarge",), on_demand=1),
+                    instance_fleet("CORE", ("p3.16xlarge", "p3dn.24xlarge"), spot=14),
+                ),
+                **by_key(2),
+            )
+        ],
+        {KEY},
+    ),
+    # 5 units at 2 o'clock, of 64 vCPUs at least (the smallest type of any fleet, m5.16xlarge):
+    # 320; 11 units of 48 added at 3 (528): 848 within 8 hours
+    "an EMR cluster grown by an added fleet": (
+        [
+            run_job_flow_fleets(
+                (
+                    instance_fleet("CORE", ("c5.24xlarge",), on_demand=2, spot=2),
+                    instance_fleet("TASK", ("m5.16xlarge",), spot=1),
+                ),
+                **by_key(2),
+            ),
+            add_instance_fleet(
+                "j-3BXXXXXXFLEET",
+                instance_fleet("TASK", ("c5.12xlarge", "c5.24xlarge"), 11),
+                **by_key(3),
+            ),
+        ],
+        {KEY},
+    ),
+    # AWS may fill the fleets with any of their types: 151 units of m5.xlarge at least (604
+    # vCPUs), though m5.24xlarge nodes would make 14,496 (their launches are charged as they come)
+    "a Spark team's EMR fleet naming a small type beside big ones": (
+        [
+            run_job_flow_fleets(
+                (
+                    instance_fleet("MASTER", ("m5.xlarge", "m5.2xlarge"), on_demand=1),
+                    instance_fleet("CORE", ("m5.24xlarge", "m5.xlarge", "r5.24xlarge"), 20, 130),
+                ),
+                **by_key(2),
+            )
+        ],
+        set(),
     ),
     "a Batch environment kept at 1,024 vCPUs": (
         [create_compute_environment(("p3",), min_vcpus=1024, max_vcpus=4096, **by_key(2))],
@@ -481,7 +530,17 @@ def _random_call(rng, who, names):
             ml_type,
             count // 3 + 1,
         ),
-        "emr": lambda: run_job_flow((("MASTER", emr_size, 1), ("CORE", emr_size, count))),
+        "emr": lambda: rng.choice(
+            [
+                run_job_flow((("MASTER", emr_size, 1), ("CORE", emr_size, count))),
+                run_job_flow_fleets(
+                    (
+                        instance_fleet("MASTER", ("m5.xlarge",), on_demand=1),
+                        instance_fleet("CORE", (emr_size, "c5.9xlarge"), spot=count),
+                    )
+                ),
+            ]
+        ),
         "batch": lambda: create_compute_environment(("p3",), min_vcpus=64 * (count // 2)),
         "defined": lambda: rng.choice(  # priced by what `who` defined at 8 o'clock
             [

@@ -19,7 +19,7 @@ WITH {named_calls} AS (
   FROM panther_logs.public.aws_cloudtrail
   WHERE {calls_since}
     AND ({launch_events})
-    AND (eventName <> 'ModifyInstanceAttribute' OR requestParameters:instanceType IS NOT NULL OR requestParameters:attribute::STRING = 'instanceType')
+  {typed_resizes_only}
   QUALIFY ROW_NUMBER() OVER (PARTITION BY eventID ORDER BY p_event_time) = 1
 ),
 {template_types}{actors}

@@ -5,17 +5,10 @@ instance_types (instance_type, vcpus, accelerators) AS (
   SELECT * FROM VALUES
     {service_type_values}
 ),
--- ECS tasks placed on Fargate: each call's, and their CPU units.
-placed_tasks AS (
-  SELECT a.event_id, COUNT(*) AS tasks, SUM({cpu_units}) AS units
-  FROM actors a, LATERAL FLATTEN(input => a.responseElements:tasks) part
-  WHERE a.event_name IN ('RunTask', 'StartTask') AND NOT a.on_instances GROUP BY a.event_id
-),
 -- What a call asks for, item by item (count, type, or CPU units): SageMaker's jobs (a tuning job's maxParallelTrainingJobs
--- times), notebooks, apps, HyperPod clusters, endpoint configs (ml.* is the EC2 type) and EMR's instance groups, each its count
--- of its type; EMR's older shape: a master and instanceCount - 1 core instances; Lightsail's bundles; a CodeBuild build of the
--- type the response names; an Amplify app's build type; Batch jobs of the vCPUs their overrides set; ECS tasks on Fargate;
--- RunInstances' instances (cpuOptions' vCPUs, else the type's). EKS node groups' types are choices: a node is of the smallest.
+-- times), notebooks, apps, HyperPod clusters, endpoint configs (ml.* is the EC2 type), EMR's instance groups (older shape: a
+-- master, instanceCount - 1 core), Lightsail's bundles, a CodeBuild build (the type it got), an Amplify app's type, Batch
+-- jobs' overrides, Fargate tasks, RunInstances' instances. Choices (EKS's and EMR fleets' types): a node is of the smallest.
 items AS (
   SELECT event_id, FALSE AS choice, parallel * COALESCE(TRY_TO_NUMBER(item:instanceCount::STRING),
       TRY_TO_NUMBER(item:initialInstanceCount::STRING), 1) AS item_count,
@@ -45,6 +38,17 @@ items AS (
   FROM actors a, LATERAL FLATTEN(input => COALESCE(a.requestParameters:instanceTypes, IFF(a.event_name = 'CreateNodegroup'
     AND a.requestParameters:launchTemplate IS NULL, PARSE_JSON('["{eks_default_type}"]'), NULL))) t
   WHERE a.event_source = 'eks.amazonaws.com'
+  UNION ALL  -- (EMR's instance fleets: the types they name, and their units, on-demand and spot, nodes of one of those types)
+  SELECT a.event_id, TRUE, NULL, LOWER(c.value:instanceType::STRING), NULL
+  FROM actors a, LATERAL FLATTEN(input => TO_ARRAY(COALESCE(a.requestParameters:instances:instanceFleets,
+    a.requestParameters:instanceFleet))) f, LATERAL FLATTEN(input => TO_ARRAY(f.value:instanceTypeConfigs)) c
+  WHERE a.event_name IN ('RunJobFlow', 'AddInstanceFleet')
+  UNION ALL
+  SELECT a.event_id, TRUE, COALESCE(TRY_TO_NUMBER(f.value:targetOnDemandCapacity::STRING), 0)
+    + COALESCE(TRY_TO_NUMBER(f.value:targetSpotCapacity::STRING), 0), NULL, NULL
+  FROM actors a, LATERAL FLATTEN(input => TO_ARRAY(COALESCE(a.requestParameters:instances:instanceFleets,
+    a.requestParameters:instanceFleet))) f
+  WHERE a.event_name IN ('RunJobFlow', 'AddInstanceFleet')
   UNION ALL
   SELECT event_id, FALSE, COALESCE(NULLIF(ARRAY_SIZE(TO_ARRAY(requestParameters:instanceNames)), 0), 1),
     'lightsail.' || REPLACE(REPLACE(LOWER(requestParameters:bundleId::STRING), '_win_', '_'), '_ipv6_', '_'), NULL
@@ -63,22 +67,28 @@ items AS (
   SELECT a.event_id, FALSE, a.named_count, NULL, a.named_count * {vcpu_units}
   FROM actors a, LATERAL FLATTEN(input => TO_ARRAY(a.requestParameters:containerOverrides:resourceRequirements)) part
   WHERE a.event_name = 'SubmitJob' AND UPPER(part.value:type::STRING) = 'VCPU'
-  UNION ALL
-  SELECT event_id, FALSE, tasks, NULL, units FROM placed_tasks
+  UNION ALL  -- (ECS tasks placed on Fargate, each its CPU units)
+  SELECT a.event_id, FALSE, 1, NULL, {cpu_units}
+  FROM actors a, LATERAL FLATTEN(input => a.responseElements:tasks) part
+  WHERE a.event_name IN ('RunTask', 'StartTask') AND NOT a.on_instances
   UNION ALL
   SELECT a.event_id, FALSE, 1, LOWER(i.value:instanceType::STRING),
     1024 * i.value:cpuOptions:coreCount::INT * i.value:cpuOptions:threadsPerCore::INT
   FROM actors a, LATERAL FLATTEN(input => a.responseElements:instancesSet:items) i
   WHERE a.event_name = 'RunInstances' AND NOT a.on_behalf  -- (a group's or fleet's: the vCPU Surge query's)
 ),
--- Per call: what its items add up to (CPU units, accelerators, instances or tasks), and one node's price among its choices (the smallest).
+-- Per call: what its items add up to (CPU units, accelerators, instances or tasks); one node's price among the types it offers
+-- AWS as choices (the smallest), and the nodes (a choice with a count) it asks for of those.
 call_items AS (
-  SELECT event_id, SUM(IFF(choice, 0, COALESCE(item_units, item_count * 1024 * unit_vcpus))) AS fixed_units,
-    SUM(IFF(choice, 0, item_count * unit_accelerators)) AS fixed_accelerators, SUM(IFF(choice, 0, item_count)) AS instances,
-    MIN(IFF(choice, 1024 * unit_vcpus, NULL)) AS node_units, MIN(IFF(choice, unit_accelerators, NULL)) AS node_accelerators
-  FROM (SELECT i.*, COALESCE(t.vcpus, {size_rule_vcpus}, 0) AS unit_vcpus, COALESCE(t.accelerators, 0) AS unit_accelerators
-    FROM (SELECT *, SPLIT_PART(item_type, '.', 2) AS size FROM items) i LEFT JOIN instance_types t ON t.instance_type = i.item_type)
-  GROUP BY event_id
+  SELECT * REPLACE (fixed_units + COALESCE(nodes * node_units, 0) AS fixed_units, instances + COALESCE(nodes, 0) AS instances,
+    fixed_accelerators + COALESCE(nodes * node_accelerators, 0) AS fixed_accelerators)
+  FROM (SELECT event_id, SUM(IFF(choice, 0, COALESCE(item_units, item_count * 1024 * unit_vcpus))) AS fixed_units,
+      SUM(IFF(choice, 0, item_count * unit_accelerators)) AS fixed_accelerators, SUM(IFF(choice, 0, item_count)) AS instances,
+      SUM(IFF(choice, item_count, NULL)) AS nodes, MIN(IFF(choice AND item_count IS NULL, 1024 * unit_vcpus, NULL)) AS node_units,
+      MIN(IFF(choice AND item_count IS NULL, unit_accelerators, NULL)) AS node_accelerators
+    FROM (SELECT i.*, COALESCE(t.vcpus, {size_rule_vcpus}, 0) AS unit_vcpus, COALESCE(t.accelerators, 0) AS unit_accelerators
+      FROM (SELECT *, SPLIT_PART(item_type, '.', 2) AS size FROM items) i LEFT JOIN instance_types t ON t.instance_type = i.item_type)
+    GROUP BY event_id)
 ),
 -- Definitions that price later calls as the streaming rules remember them (ECS's and Batch's by revision), per unit: one ECS
 -- task's CPU units (the task's, else its containers'); a Batch job's, all its nodes' (numNodes of its largest range); a Lambda
