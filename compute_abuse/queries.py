@@ -590,8 +590,8 @@ def specs() -> dict[str, dict]:
                 "(Fargate), SageMaker (jobs, endpoints), EKS node groups, EMR, Batch "
                 "(environments, jobs), Lambda provisioned concurrency, Lightsail, CodeBuild and "
                 "Amplify, with RunInstances' instances, charged to the caller. Reports a crossing "
-                "only where the window holds another service's call (EC2 alone: vCPU Surge's). "
-                "Hourly."
+                "only where the window holds another service's call that adds capacity (EC2 "
+                "alone: vCPU Surge's). Hourly."
             ),
             "SnowflakeQuery": service_surge_with(_template("surge_alerts.sql")),
             "Schedule": {"RateMinutes": RATE_MINUTES, "TimeoutMinutes": 10},

@@ -485,6 +485,27 @@ def test_ec2_alone_is_left_to_the_vcpu_surge_query():
     assert sql.run(SERVICES, events, run) == []
 
 
+def test_a_service_call_priced_at_nothing_leaves_the_window_to_the_vcpu_surge_query():
+    """The same burst beside calls of other services that add no vCPUs (jobs of a definition the
+    lookback does not hold, reserved concurrency): the window is EC2's alone, one row. A call
+    that adds vCPUs makes it the Services query's too."""
+    burst = [
+        run_instances("p4d.24xlarge", 6, 6, event_time=at(9, 10 * i), source_ip="203.0.113.66")
+        for i in range(3)
+    ]
+    free = [
+        submit_job("nightly-etl", 50, eventTime=at(9, 5), sourceIPAddress="203.0.113.66"),
+        function_concurrency("resize", reserved=100, eventTime=at(9, 15)),
+    ]
+    run = datetime(2024, 8, 1, 10, tzinfo=UTC)
+    events, _ = sql_replay.stamped(burst + free)
+    assert len(sql.run(VCPU, events, run)) == 1
+    assert sql.run(SERVICES, events, run) == []
+    priced = [create_lightsail_instances("xlarge_3_0", 2, eventTime=at(9, 2))]
+    events, _ = sql_replay.stamped(burst + free + priced)
+    assert [r["service_calls"] for r in sql.run(SERVICES, events, run)] == [1]
+
+
 def test_a_services_row_is_titled_compute_not_ec2():
     rule = load_rule(rule_spec("ComputeAbuse.AWS.EC2.VCPUSurgeDataLake"))
     row = {"window_kind": "principal", "grouped_value": KEY, "span": "8 hours", "total_vcpus": 960}

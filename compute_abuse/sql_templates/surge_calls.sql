@@ -20,7 +20,7 @@ ended AS (
     SUM(p.accelerators) AS total_accelerators, COUNT(*) AS launch_calls, SUM(p.instances) AS instances,
     MIN(p.p_event_time) AS first_launch, MAX(p.p_event_time) AS last_launch, MAX(p.p_parse_time) AS last_arrival,
     ARRAY_AGG(p.event_id) WITHIN GROUP (ORDER BY p.event_id) AS event_ids,
-    COUNT(IFF(p.event_source IN ({ec2_sources}), NULL, 1)) AS service_calls
+    COUNT(IFF(p.event_source IN ({ec2_sources}) OR p.vcpus + p.accelerators = 0, NULL, 1)) AS service_calls
   FROM calls c JOIN calls p ON p.ord = c.ord AND p.grouped_value = c.grouped_value AND p.p_event_time > DATEADD(second,
     -c.seconds, c.p_event_time) AND (p.p_event_time < c.p_event_time OR p.p_event_time = c.p_event_time AND p.event_id <= c.event_id)
   GROUP BY c.ord, c.window_kind, c.grouped_value, c.span, c.threshold, c.event_id
