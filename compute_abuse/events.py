@@ -967,13 +967,16 @@ def update_nodegroup_config(
 
 
 def run_job_flow(
-    groups: tuple = (("MASTER", "m5.xlarge", 1), ("CORE", "m5.xlarge", 2)), **overrides: Any
+    groups: tuple = (("MASTER", "m5.xlarge", 1), ("CORE", "m5.xlarge", 2)),
+    fleets: tuple = (),
+    **overrides: Any,
 ) -> dict:
-    """EMR RunJobFlow with instance groups of (role, type, count)."""
-    request = {
-        "name": "etl",
-        "releaseLabel": "emr-7.1.0",
-        "instances": {
+    """EMR RunJobFlow with instance groups of (role, type, count), or with instance fleets
+    (instance_fleet) where `fleets` are given."""
+    if fleets:
+        instances: dict = {"instanceFleets": list(fleets)}
+    else:
+        instances = {
             "instanceGroups": [
                 {
                     "instanceRole": role,
@@ -982,9 +985,12 @@ def run_job_flow(
                     "market": "ON_DEMAND",
                 }
                 for role, instance_type, count in groups
-            ],
-            "keepJobFlowAliveWhenNoSteps": True,
-        },
+            ]
+        }
+    request = {
+        "name": "etl",
+        "releaseLabel": "emr-7.1.0",
+        "instances": {**instances, "keepJobFlowAliveWhenNoSteps": True},
     }
     return api_call(
         "elasticmapreduce.amazonaws.com",
@@ -1003,22 +1009,6 @@ def instance_fleet(role: str, types: tuple, on_demand: Any = 0, spot: Any = 0) -
         "targetSpotCapacity": spot,
         "instanceTypeConfigs": [{"instanceType": t, "weightedCapacity": 1} for t in types],
     }
-
-
-def run_job_flow_fleets(fleets: tuple, **overrides: Any) -> dict:
-    """EMR RunJobFlow of instance fleets (instance_fleet)."""
-    request = {
-        "name": "spark",
-        "releaseLabel": "emr-7.1.0",
-        "instances": {"instanceFleets": list(fleets), "keepJobFlowAliveWhenNoSteps": True},
-    }
-    return api_call(
-        "elasticmapreduce.amazonaws.com",
-        "RunJobFlow",
-        requestParameters=request,
-        responseElements={"jobFlowId": "j-3BXXXXXXFLEET"},
-        **overrides,
-    )
 
 
 def add_instance_fleet(cluster_id: str, fleet: dict, **overrides: Any) -> dict:

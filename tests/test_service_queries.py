@@ -29,7 +29,6 @@ from compute_abuse.events import (
     register_task_definition,
     run_instances,
     run_job_flow,
-    run_job_flow_fleets,
     run_task,
     sagemaker_job,
     start_amplify_job,
@@ -163,8 +162,8 @@ STORIES = {
     # A GPU master and 14 spot GPU nodes: 15 units of 64 vCPUs at least (960)
     "an EMR cluster of GPU instance fleets": (
         [
-            run_job_flow_fleets(
-                (
+            run_job_flow(
+                fleets=(
                     instance_fleet("MASTER", ("p3.16xlarge",), on_demand=1),
                     instance_fleet("CORE", ("p3.16xlarge", "p3dn.24xlarge"), spot=14),
                 ),
@@ -177,15 +176,15 @@ STORIES = {
     # 320; 11 units of 48 added at 3 (528): 848 within 8 hours
     "an EMR cluster grown by an added fleet": (
         [
-            run_job_flow_fleets(
-                (
+            run_job_flow(
+                fleets=(
                     instance_fleet("CORE", ("c5.24xlarge",), on_demand=2, spot=2),
                     instance_fleet("TASK", ("m5.16xlarge",), spot=1),
                 ),
                 **by_key(2),
             ),
             add_instance_fleet(
-                "j-3BXXXXXXFLEET",
+                "j-2AXXXXXXGAPLF",
                 instance_fleet("TASK", ("c5.12xlarge", "c5.24xlarge"), 11),
                 **by_key(3),
             ),
@@ -196,8 +195,8 @@ STORIES = {
     # vCPUs), though m5.24xlarge nodes would make 14,496 (their launches are charged as they come)
     "a Spark team's EMR fleet naming a small type beside big ones": (
         [
-            run_job_flow_fleets(
-                (
+            run_job_flow(
+                fleets=(
                     instance_fleet("MASTER", ("m5.xlarge", "m5.2xlarge"), on_demand=1),
                     instance_fleet("CORE", ("m5.24xlarge", "m5.xlarge", "r5.24xlarge"), 20, 130),
                 ),
@@ -470,13 +469,19 @@ def test_the_services_query_totals_every_window_as_the_streaming_rule(story, mon
     assert totals == streaming
 
 
-def test_ec2_alone_is_left_to_the_vcpu_surge_query():
-    """A burst of EC2 instances alone: the run after it arrived, the vCPU Surge query reports it
-    and the Services query (which sees the same 1,728 vCPUs) does not: one crossing, one row."""
-    burst = [
+def p4d_burst():
+    """Three RunInstances of six p4d.24xlarge each (576 vCPUs a call) from 9 o'clock, ten
+    minutes apart: 1,728 vCPUs of EC2 alone."""
+    return [
         run_instances("p4d.24xlarge", 6, 6, event_time=at(9, 10 * i), source_ip="203.0.113.66")
         for i in range(3)
     ]
+
+
+def test_ec2_alone_is_left_to_the_vcpu_surge_query():
+    """A burst of EC2 instances alone: the run after it arrived, the vCPU Surge query reports it
+    and the Services query (which sees the same 1,728 vCPUs) does not: one crossing, one row."""
+    burst = p4d_burst()
     events, _ = sql_replay.stamped(burst)
     run = datetime(2024, 8, 1, 10, tzinfo=UTC)
     totals = sql.run(TOTALS, events, run)
@@ -489,10 +494,7 @@ def test_a_service_call_priced_at_nothing_leaves_the_window_to_the_vcpu_surge_qu
     """The same burst beside calls of other services that add no vCPUs (jobs of a definition the
     lookback does not hold, reserved concurrency): the window is EC2's alone, one row. A call
     that adds vCPUs makes it the Services query's too."""
-    burst = [
-        run_instances("p4d.24xlarge", 6, 6, event_time=at(9, 10 * i), source_ip="203.0.113.66")
-        for i in range(3)
-    ]
+    burst = p4d_burst()
     free = [
         submit_job("nightly-etl", 50, eventTime=at(9, 5), sourceIPAddress="203.0.113.66"),
         function_concurrency("resize", reserved=100, eventTime=at(9, 15)),
@@ -554,8 +556,8 @@ def _random_call(rng, who, names):
         "emr": lambda: rng.choice(
             [
                 run_job_flow((("MASTER", emr_size, 1), ("CORE", emr_size, count))),
-                run_job_flow_fleets(
-                    (
+                run_job_flow(
+                    fleets=(
                         instance_fleet("MASTER", ("m5.xlarge",), on_demand=1),
                         instance_fleet("CORE", (emr_size, "c5.9xlarge"), spot=count),
                     )
