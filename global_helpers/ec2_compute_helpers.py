@@ -115,6 +115,18 @@ LAUNCH_EVENTS = {
         }
     ),
 }
+# The launch APIs counted by their vCPUs only, never by number (HighInstanceCount and its query):
+# ECS tasks, Batch jobs, Lambda environments and CodeBuild and Amplify builds are small and many
+# (a scheduled Fargate task runs all day, CI builds every commit, a job array is thousands of jobs).
+VCPUS_ONLY_EVENTS = {
+    source: LAUNCH_EVENTS[source]
+    for source in (
+        ECS_EVENT_SOURCE,
+        CODEBUILD_EVENT_SOURCE,
+        AMPLIFY_EVENT_SOURCE,
+        LAMBDA_EVENT_SOURCE,
+    )
+} | {BATCH_EVENT_SOURCE: frozenset({"SubmitJob"})}
 # What the alert calls the service a launch API belongs to.
 SERVICE_NAMES = {
     EC2_EVENT_SOURCE: "EC2",

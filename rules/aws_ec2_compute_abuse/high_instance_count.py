@@ -34,15 +34,11 @@ from ec2_compute_config import (
     high_instance_count_threshold,
 )
 from ec2_compute_helpers import (
-    AMPLIFY_EVENT_SOURCE,
-    BATCH_EVENT_SOURCE,
     CHANGE_LAUNCH,
-    CODEBUILD_EVENT_SOURCE,
-    ECS_EVENT_SOURCE,
-    LAMBDA_EVENT_SOURCE,
     LAUNCH_EVENTS,
     OUTCOME_DRY_RUN,
     OUTCOME_SUCCESS,
+    VCPUS_ONLY_EVENTS,
     caller_ip_address,
     event_id,
     event_time_epoch,
@@ -58,23 +54,12 @@ from ec2_compute_helpers import (
 )
 from ec2_launch_templates import launch_with_template
 
-# The only events rule() can match (eventSource -> eventNames); tooling skips the rest.
-# ECS tasks, Batch jobs, Lambda environments and CodeBuild and Amplify builds are small and many
-# (a scheduled Fargate task runs all day, CI builds every commit, a job array is thousands of
-# jobs): counted by their vCPUs (VCPUSurge), not by number.
-NOT_INSTANCES = {
-    source: LAUNCH_EVENTS[source]
-    for source in (
-        ECS_EVENT_SOURCE,
-        CODEBUILD_EVENT_SOURCE,
-        AMPLIFY_EVENT_SOURCE,
-        LAMBDA_EVENT_SOURCE,
-    )
-} | {BATCH_EVENT_SOURCE: frozenset({"SubmitJob"})}
+# The only events rule() can match (eventSource -> eventNames); tooling skips the rest. Tasks,
+# jobs and builds (VCPUS_ONLY_EVENTS) are counted by their vCPUs (VCPUSurge), not by number.
 RULE_EVENTS = {
-    source: names - NOT_INSTANCES.get(source, frozenset())
+    source: names - VCPUS_ONLY_EVENTS.get(source, frozenset())
     for source, names in LAUNCH_EVENTS.items()
-    if names - NOT_INSTANCES.get(source, frozenset())
+    if names - VCPUS_ONLY_EVENTS.get(source, frozenset())
 }
 
 
@@ -82,7 +67,7 @@ def rule(event):
     if (
         not is_launch_event(event)
         # tasks, jobs and builds: see RULE_EVENTS
-        or event.get("eventName") in NOT_INSTANCES.get(event.get("eventSource"), ())
+        or event.get("eventName") in VCPUS_ONLY_EVENTS.get(event.get("eventSource"), ())
         or launch_outcome(event).kind == OUTCOME_DRY_RUN
     ):
         return False
