@@ -1063,6 +1063,29 @@ def create_compute_environment(
     )
 
 
+def update_compute_environment(
+    desired_vcpus: int | None = None,
+    min_vcpus: int | None = None,
+    instance_types: tuple = (),
+    name: str = "jobs",
+    **overrides: Any,
+) -> dict:
+    """Batch UpdateComputeEnvironment, naming the environment by its ARN (ComputeResourceUpdate:
+    only what changes; instanceTypes where the allocation strategy allows changing them)."""
+    arn = f"arn:aws:batch:us-east-1:{ACCOUNT_ID}:compute-environment/{name}"
+    resources: dict = {"minvCpus": min_vcpus, "desiredvCpus": desired_vcpus}
+    resources = {key: value for key, value in resources.items() if value is not None}
+    if instance_types:
+        resources["instanceTypes"] = list(instance_types)
+    return api_call(
+        "batch.amazonaws.com",
+        "UpdateComputeEnvironment",
+        requestParameters={"computeEnvironment": arn, "computeResources": resources},
+        responseElements={"computeEnvironmentName": name, "computeEnvironmentArn": arn},
+        **overrides,
+    )
+
+
 def create_lightsail_instances(bundle: str = "nano_3_0", count: int = 1, **overrides: Any) -> dict:
     request = {
         "instanceNames": [f"node-{i}" for i in range(count)],

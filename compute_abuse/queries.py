@@ -26,10 +26,9 @@ LAST_RUN = f"DATEADD(minute, -{RATE_MINUTES}, CURRENT_TIMESTAMP())"  # when the 
 # threshold arrived (p_parse_time), however many hourly runs its lookback spans. So a bucket never
 # alerts twice, whatever the dedup period (Panther's longest is 1,440 minutes, one hour less than
 # the 25-hour lookback), and rows that arrive late still take a bucket over once.
-CROSSED_SINCE_LAST_RUN = f"""AND SUM(instances) - SUM(
-    CASE WHEN p_parse_time >= {LAST_RUN}
-      THEN instances ELSE 0 END
-  ) < MAX(threshold)"""
+CROSSED_SINCE_LAST_RUN = (
+    f"AND SUM(instances) - SUM(IFF(p_parse_time >= {LAST_RUN}, instances, 0)) < MAX(threshold)"
+)
 # A ModifyInstanceAttribute call is read where it resizes (the other attributes it sets are not
 # capacity): a line of launch_calls.sql in the queries that read it.
 TYPED_RESIZES_ONLY = (
@@ -74,6 +73,23 @@ def instance_type_rows() -> dict[str, tuple[int, int]]:
         for name, row in _ec2_catalog().items()
         if row[3] or size_rule_vcpus(name) != row[0]
     }
+
+
+def count_type_rows() -> dict[str, tuple[int, int]]:
+    """The Services High Instance Count query's instance_types: the types a Batch environment may
+    name that the size rule misprices, and every family (Batch names "p3"), priced by its
+    smallest member as the streaming rules price it: what a Batch environment's vCPUs are
+    counted in. (Its other calls ask for instances by number.)"""
+    rows = {
+        name: (row[0], row[3])
+        for name, row in _ec2_catalog().items()
+        if size_rule_vcpus(name) != row[0]
+    }
+    families: dict[str, tuple[int, int]] = {}
+    for name, row in _ec2_catalog().items():
+        family = name.partition(".")[0]
+        families[family] = min(families.get(family, (row[0], row[3])), (row[0], row[3]))
+    return rows | dict(sorted(families.items()))
 
 
 def service_type_rows() -> dict[str, tuple[int, int]]:
@@ -257,6 +273,25 @@ def service_launch_calls() -> dict:
     return {**calls, helpers.EC2_EVENT_SOURCE: ("RunInstances",)}
 
 
+def service_count_calls() -> dict:
+    """What the Services High Instance Count query reads: service_launch_calls() less the calls
+    counted by their vCPUs only (VCPUS_ONLY_EVENTS: tasks, jobs, builds) and the services left
+    with none (their definitions too)."""
+    install_global_helpers()
+    import ec2_compute_helpers as helpers
+
+    calls = {}
+    for source, names in service_launch_calls().items():
+        launches = set(helpers.LAUNCH_EVENTS.get(source, ())) - helpers.VCPUS_ONLY_EVENTS.get(
+            source, frozenset()
+        )
+        if launches or source == helpers.EC2_EVENT_SOURCE:
+            calls[source] = tuple(
+                n for n in names if n not in helpers.VCPUS_ONLY_EVENTS.get(source, ())
+            )
+    return calls
+
+
 def owner_tags() -> list[str]:
     """The tags a fleet service's launch names its group or fleet by, most specific first (the
     streaming rules' order): the SQL charges those launches to the owner of an auto scaling
@@ -316,6 +351,8 @@ def _fill(
     template_types: bool = True,
     actors: str = "group_growth.sql",
     launch_columns: bool = True,
+    ledger_windows: str = "{surge_calls}\n{surge_report}",
+    service_days_only: str = "",
     **fields: str,
 ) -> str:
     """A query from its template: launch_calls.sql reads `launch_events` (eventSource ->
@@ -323,7 +360,9 @@ def _fill(
     with `template_types` the template definitions in the same scan, to price the calls that name
     a template by its types (template_types.sql). `actors` defines the calls the query reads (by
     default with the growth of the groups and fleets they size). Without `launch_columns`, the
-    calls are read without what EC2's launch APIs ask for (launch_columns.sql)."""
+    calls are read without what EC2's launch APIs ask for (launch_columns.sql). The Services
+    ledger (service_surge.sql) is read by `ledger_windows`: VCPUSurge's windows, or the SQL of
+    HighInstanceCount's (service_counts.sql)."""
     install_global_helpers()
     import ec2_compute_config as config
     import ec2_compute_helpers as helpers
@@ -357,6 +396,9 @@ def _fill(
             "{template_types}", _template("template_types.sql") + "\n" if template_types else ""
         )
         .replace("{actors}", _template(actors))
+        .replace("{ledger_windows}", ledger_windows)
+        .replace("{count_windows_cte}", _template("count_windows.sql"))
+        .replace("{count_report}", _template("count_report.sql"))
         .replace("{launched}", _template("launched.sql"))
         .replace("{surge_calls}", _template("surge_calls.sql"))
         .replace("{accelerated_types}", _template("accelerated_types.sql"))
@@ -367,6 +409,7 @@ def _fill(
     for name, line in {
         "crossed_since_last_run": crossed_since_last_run,
         "service_calls_only": service_calls_only,
+        "service_days_only": service_days_only,
         "typed_resizes_only": TYPED_RESIZES_ONLY if reads_resizes else "",
     }.items():  # a line of its own in the template: that line, or none
         sql = sql.replace(f"  {{{name}}}\n", f"  {line}\n" if line else "")
@@ -399,7 +442,7 @@ def _fill(
             ),
         )
         .replace(
-            "{count_windows}", _values([str((i, *w)) for i, w in enumerate(count_windows())], 1)
+            "{count_windows}", _values([str((i, *w)) for i, w in enumerate(count_windows())], 3)
         )
         .replace("{is_ip_address}", IS_IP_ADDRESS)
         .replace("{unpriced_seconds}", str(config.vcpu_surge_window_seconds()))
@@ -517,18 +560,53 @@ def service_surge_totals_query() -> str:
 def service_surge_with(report: str) -> str:
     """The Services vCPU Surge query with `report` (a SELECT over its CTEs) in place of the
     crossings it reports."""
+    return _service_ledger(
+        "7 days",
+        surge_report=report,
+        service_calls_only="AND service_calls > 0",
+        outcomes_read="c.outcome = 'success'",
+    )
+
+
+def service_counts_query(
+    crossed_since_last_run: str = "", count_crossings: str = "", service_days_only: bool = True
+) -> str:
+    """HighInstanceCount's windows over the Services ledger: every day at its threshold that
+    holds another service's call asking for instances (without `service_days_only`, every day
+    at its threshold); with `crossed_since_last_run` and `count_crossings`, the days the
+    scheduled query reports (a crossing of the streaming rule's, once)."""
+    return _service_ledger(
+        "7 days",
+        crossed_since_last_run,
+        launch_events=service_count_calls(),
+        ledger_windows=_template("service_counts.sql"),
+        service_days_only=(
+            "AND COUNT(IFF(event_source IN ({ec2_sources}) OR instances = 0, NULL, 1)) > 0"
+            if service_days_only
+            else ""
+        ),
+        count_crossings=count_crossings,
+        outcomes_read="c.outcome <> 'dry_run'",  # an attempt refused counts: it asked
+        service_type_values=_values(
+            [f"('{name}',{row[0]},{row[1]})" for name, row in count_type_rows().items()], 20
+        ),
+    )
+
+
+def _service_ledger(lookback: str, crossed_since_last_run: str = "", **fields) -> str:
+    """A query reading the Services ledger (service_surge.sql): the other services' calls, the
+    definitions that price them, and RunInstances."""
     install_global_helpers()
     import ec2_compute_helpers as helpers
 
+    fields = {"launch_events": service_launch_calls(), **fields}
     return _fill(
         "service_surge.sql",
-        "7 days",
-        launch_events=service_launch_calls(),
+        lookback,
+        crossed_since_last_run,
         template_types=False,  # EC2 launch templates: read by the vCPU Surge query
         launch_columns=False,
         actors="service_actors.sql",
-        surge_report=report,
-        service_calls_only="AND service_calls > 0",
         sizing_calls=_sql_list(service_sizing_calls()),
         cpu_units=cpu_units("part.value:cpu::STRING"),
         vcpu_units=cpu_units("part.value:value::STRING", helpers.CPU_UNITS_PER_VCPU),
@@ -543,6 +621,7 @@ def service_surge_with(report: str) -> str:
         definition_calls="("
         + _launch_events(service_definition_calls(), "event_source", "event_name", " OR ")
         + ")",
+        **fields,
     )
 
 
@@ -586,12 +665,10 @@ def specs() -> dict[str, dict]:
             "QueryName": "AWS Compute Abuse Services vCPU Surge",
             "Enabled": True,
             "Description": (
-                "Data-lake VCPUSurge for the other services, in its windows: vCPUs of ECS "
-                "(Fargate), SageMaker (jobs, endpoints), EKS node groups, EMR, Batch "
-                "(environments, jobs), Lambda provisioned concurrency, Lightsail, CodeBuild and "
-                "Amplify, with RunInstances' instances, charged to the caller. Reports a crossing "
-                "only where the window holds another service's call that adds capacity (EC2 "
-                "alone: vCPU Surge's). Hourly."
+                "Data-lake VCPUSurge for the other services: vCPUs of Fargate, SageMaker, EKS, "
+                "EMR, Batch, Lambda, Lightsail, CodeBuild and Amplify, with RunInstances', per "
+                "caller. Reports a window holding another service's call that adds capacity "
+                "(EC2 alone: vCPU Surge's). Hourly."
             ),
             "SnowflakeQuery": service_surge_with(_template("surge_alerts.sql")),
             "Schedule": {"RateMinutes": RATE_MINUTES, "TimeoutMinutes": 10},
@@ -619,6 +696,22 @@ def specs() -> dict[str, dict]:
             ),
             "Schedule": {"RateMinutes": RATE_MINUTES, "TimeoutMinutes": 10},
             "Tags": ["AWS", "EC2", "Compute Abuse"],
+        },
+        "service_high_instance_count_query.yml": {
+            "AnalysisType": "scheduled_query",
+            "QueryName": "AWS Compute Abuse Services High Instance Count",
+            "Enabled": True,
+            "Description": (
+                "Data-lake HighInstanceCount for the other services: instances asked of "
+                "SageMaker, EKS, EMR, Batch (in its smallest type) and Lightsail, with "
+                "RunInstances', per UTC day, refusals too. Reports a day holding another "
+                "service's call for instances (EC2 alone: High Instance Count's)."
+            ),
+            "SnowflakeQuery": service_counts_query(
+                CROSSED_SINCE_LAST_RUN + FIRST_CROSSING, _template("count_crossings.sql")
+            ),
+            "Schedule": {"RateMinutes": RATE_MINUTES, "TimeoutMinutes": 10},
+            "Tags": ["AWS", "Compute Abuse"],
         },
         "launches_by_actor_query.yml": {
             "AnalysisType": "saved_query",

@@ -115,6 +115,12 @@ ON_THE_SAMPLE = {
         ("window_kind", "grouped_value", "span", "total_vcpus", "instances", "service_calls"),
         [("principal", USER + "svc-reporting", "8 hours", 960, 60, 1)],
     ),
+    # The sample's other service is ECS, counted by vCPUs only: the thief's and Stratus's EC2
+    # days are the query below's, not this one's (a day must hold another service's call)
+    "service_high_instance_count_query.yml": (
+        ("grouped_value", "day", "requested_instances"),
+        [],
+    ),
     "high_instance_count_query.yml": (  # the account's busiest day is under its 40
         ("grouped_value", "day", "requested_instances", "refused_instances"),
         [(THIEF, "2024-08-07", 18, 2), (STRATUS, "2024-08-06", 10, 10)],
@@ -352,12 +358,22 @@ def daily_requested(events):
 def alerts_on_both_sides(rule_id, events):
     """The dedup strings of the alerts about `rule_id`'s windows: (its data-lake rule's, the
     scheduled query run hourly as Panther runs it; the streaming rule's, in delivery order)."""
+    return alerts_of_rules_on_both_sides((rule_id,), events)[rule_id]
+
+
+def alerts_of_rules_on_both_sides(rule_ids, events) -> dict:
+    """alerts_on_both_sides of several rules, from one replay: rule ID -> (lake, streaming)."""
     # Delivered in event-time order, as the hourly runs see them arrive: which window a call
     # crossed first (the alert's dedup) depends on the order the streaming rule reads them in.
     ordered = sorted(events, key=lambda e: e["eventTime"])
-    verdicts, _, _ = sql_replay.compare(ordered, rule_ids={rule_id + "DataLake"})
-    mine = [v for v in verdicts if v.rule_id == rule_id]
-    return {v.dedup for v in mine if v.data_lake}, {v.dedup for v in mine if v.streaming}
+    verdicts, _, _ = sql_replay.compare(ordered, rule_ids={r + "DataLake" for r in rule_ids})
+    return {
+        rule_id: (
+            {v.dedup for v in verdicts if v.rule_id == rule_id and v.data_lake},
+            {v.dedup for v in verdicts if v.rule_id == rule_id and v.streaming},
+        )
+        for rule_id in rule_ids
+    }
 
 
 def surges(rows):
@@ -1772,6 +1788,7 @@ def test_each_query_reads_in_a_screen_or_two_with_only_the_catalog_rows_it_reads
     catalog_readers = {
         "vcpu_surge_query.yml": "instance_types",
         "service_vcpu_surge_query.yml": "instance_types",
+        "service_high_instance_count_query.yml": "instance_types",  # (Batch's types and families)
         "launches_by_actor_query.yml": "instance_types",
         "accelerated_launches_query.yml": "accelerated_types",
         "other_services_capacity_query.yml": "accelerated_types",

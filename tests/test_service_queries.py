@@ -35,18 +35,25 @@ from compute_abuse.events import (
     start_build,
     submit_job,
     tuning_job,
+    update_compute_environment,
     update_nodegroup_config,
     update_service,
 )
+from compute_abuse.kvstore import InMemoryKVStore
 from compute_abuse.sql_replay import _run_row
+from ec2_compute_helpers import LAUNCH_EVENTS, VCPUS_ONLY_EVENTS  # (installed by conftest)
 from tests.test_queries import (
+    NOW,
     USER,
     VCPU,
+    alerts_of_rules_on_both_sides,
     alerts_on_both_sides,
     vcpu_totals_on_both_sides,
+    window_totals,
 )
 
 SURGE = "ComputeAbuse.AWS.EC2.VCPUSurge"
+COUNTS = "ComputeAbuse.AWS.EC2.HighInstanceCount"
 SERVICES = queries.service_surge_with(queries._template("surge_alerts.sql"))
 TOTALS = queries.service_surge_totals_query()  # every window's largest total, alerting or not
 KEY = USER + "svc-reporting"  # a stolen key
@@ -115,6 +122,33 @@ def data_science_team():
             sagemaker_job("CreateProcessingJob", "ml.m5.4xlarge", 2, eventTime=at(11, i), **person),
         ]
     return events
+
+
+def karpenter_beside_training():
+    """Karpenter's nodes all morning (60 m5.large, the account's and the office address's) beside
+    a data scientist's training job of two instances from the same address."""
+    karpenter = assumed_role("KarpenterNodeRole-prod", "1722844800123456789")
+    nodes = [
+        run_instances(
+            "m5.large",
+            3,
+            3,
+            identity=karpenter,
+            event_time=at(5 + n // 6, 10 * (n % 6)),
+            source_ip="198.51.100.7",
+            user_agent="aws-sdk-go-v2/1.30.3 karpenter.sh-1.0.1",
+        )
+        for n in range(20)
+    ]
+    job = sagemaker_job(
+        "CreateTrainingJob",
+        "ml.g5.xlarge",
+        2,
+        userIdentity=iam_user("ana"),
+        sourceIPAddress="198.51.100.7",
+        eventTime=at(7),
+    )
+    return [*nodes, job]
 
 
 STORIES = {
@@ -341,6 +375,38 @@ STORIES = {
         ],
         set(),
     ),
+    "a node group's size refused, then given: its growth over the size it had": (
+        [
+            create_nodegroup(("g5.xlarge",), desired=2, **by_key(2)),
+            refused(update_nodegroup_config(6, **by_key(3))),  # 4 asked for, refused
+            update_nodegroup_config(6, **by_key(4)),  # 4 more: 10 in the day
+        ],
+        set(),
+    ),
+    "an endpoint config refused, then an endpoint naming it": (
+        [
+            refused(create_endpoint_config("big", [("ml.p4d.24xlarge", 12)], **by_key(1))),
+            create_endpoint("big", **by_key(2)),
+        ],
+        set(),
+    ),
+    "a Batch environment never seen, sized in vCPUs without a type": (
+        [update_compute_environment(512, name="legacy", **by_key(2))],
+        set(),
+    ),
+    "Batch environments of families, of Batch's choice, and a mix": (
+        [
+            create_compute_environment(("g4dn", "p3"), min_vcpus=16, name="gpu", **by_key(2)),
+            create_compute_environment(("optimal",), min_vcpus=512, name="cpu", **by_key(3)),
+            update_compute_environment(24, name="gpu", **by_key(4)),  # 2 more g4dn.xlarge
+            update_compute_environment(48, 48, ("t2.micro",), name="gpu", **by_key(5)),
+        ],
+        set(),
+    ),
+    "Karpenter's nodes beside a data scientist's training job": (
+        karpenter_beside_training(),
+        set(),
+    ),
     "a service whose task definition the pack never saw": (
         [create_service("legacy", desired=60, **by_key(2))],
         set(),
@@ -453,11 +519,39 @@ STORIES = {
 }
 
 
+DAY = KEY + ":2024-08-01"  # HighInstanceCount's dedup: the principal's UTC day
+# The stories HighInstanceCount alerts on, on both sides (every other story: none). Tasks, jobs,
+# builds and Lambda are counted by their vCPUs only (VCPUS_ONLY_EVENTS): the Fargate miner is
+# VCPUSurge's alone.
+COUNTED = {
+    "an EKS node group of GPUs grown": {DAY},
+    "an EMR cluster of GPU instance fleets": {DAY},
+    "an EMR cluster grown by an added fleet": {DAY},
+    "a Spark team's EMR fleet naming a small type beside big ones": {DAY},
+    "a Batch environment kept at 1,024 vCPUs": {DAY},  # 128 p3.2xlarge
+    "51 Lightsail instances of 16 vCPUs": {DAY},
+    "a tuning job of ten parallel p4d trainings": {DAY},
+    "an endpoint updated to a config of GPUs": {DAY},
+    "a data-science team's notebooks and jobs behind one NAT": {
+        "source-ip:198.51.100.7:2024-08-01",
+        "account:111122223333:2024-08-01",
+    },
+    "refusals: a service, a node group, a training job; tasks ECS could not place": {DAY},
+    "a node group's size refused, then given: its growth over the size it had": {DAY},
+    "Batch environments of families, of Batch's choice, and a mix": {DAY},
+}
+
+
 @pytest.mark.parametrize("story", STORIES)
-def test_the_services_scheduled_query_raises_the_streaming_rules_alerts(story):
+def test_the_services_scheduled_queries_raise_the_streaming_rules_alerts(story):
+    """VCPUSurge's alerts and HighInstanceCount's, from one replay: the Services vCPU Surge and
+    Services High Instance Count queries beside the EC2 ones, run hourly."""
     events, expected = STORIES[story]
-    lake, streaming = alerts_on_both_sides(SURGE, events)
+    alerts = alerts_of_rules_on_both_sides((SURGE, COUNTS), events)
+    lake, streaming = alerts[SURGE]
     assert lake == streaming == expected
+    lake, streaming = alerts[COUNTS]
+    assert lake == streaming == COUNTED.get(story, set())
 
 
 @pytest.mark.parametrize("story", STORIES)
@@ -522,17 +616,26 @@ ML_TYPES = ("ml.p4d.24xlarge", "ml.g5.2xlarge", "ml.m5.xlarge", "ml.c5.18xlarge"
 NODE_TYPES = ("m5.large", "c5.9xlarge", "g5.12xlarge", "p3.8xlarge")
 
 
+# What a Batch environment may name: families, types the size rule misprices (t2.micro: 1 vCPU),
+# "optimal" (Batch's choice: no known type, no instances counted), a mix.
+BATCH_TYPES = [("p3",), ("optimal",), ("g4dn", "c5.large"), ("optimal", "p3"), ("t2.micro", "m5")]
+
+
 def _random_call(rng, who, names):
     """One call of one service, of a random size; a service or node group created before may be
     resized (`names`: what `who` created so far)."""
     kinds = ["task", "service", "nodegroup", "sagemaker", "emr", "batch", "defined", "other"]
     kind = rng.choice(kinds)
-    if kind in ("service", "nodegroup") and names[kind] and rng.random() < 0.5:
+    batch_types = rng.choice(BATCH_TYPES)
+    if kind in ("service", "nodegroup", "batch") and names[kind] and rng.random() < 0.5:
         name = rng.choice(names[kind])
         if kind == "service":
             return update_service(name, rng.randint(0, 60))
+        if kind == "batch":  # its types named again, or not (the environment's last)
+            types = batch_types if rng.random() < 0.5 else ()
+            return update_compute_environment(16 * rng.randint(0, 12), None, types, name=name)
         return update_nodegroup_config(rng.randint(0, 12), name=name)
-    if kind in ("service", "nodegroup"):
+    if kind in ("service", "nodegroup", "batch"):
         names[kind].append(name := f"{kind}-{who}-{len(names[kind])}")
     count, ml_type = rng.randint(1, 10), rng.choice(ML_TYPES)
     emr_size = rng.choice(["m5.xlarge", "r5.12xlarge", "m5.24xlarge"])
@@ -564,7 +667,9 @@ def _random_call(rng, who, names):
                 ),
             ]
         ),
-        "batch": lambda: create_compute_environment(("p3",), min_vcpus=64 * (count // 2)),
+        "batch": lambda: create_compute_environment(
+            batch_types, min_vcpus=64 * (count // 2), name=name
+        ),
         "defined": lambda: rng.choice(  # priced by what `who` defined at 8 o'clock
             [
                 submit_job(f"crunch-{who}", 10 * count, rng.choice([None, "4"])),
@@ -598,7 +703,7 @@ def random_services(seed, actors=4, calls=36):
     rng = random.Random(seed)
     people = [f"key{i}" for i in range(actors)]
     where = {who: rng.choice(["203.0.113.66", "198.51.100.7"]) for who in people}
-    names = {who: {"service": [], "nodegroup": []} for who in people}
+    names = {who: {"service": [], "nodegroup": [], "batch": []} for who in people}
 
     def by(who, minutes):
         return {
@@ -633,3 +738,45 @@ def test_random_services_alert_alike_on_both_sides(seed):
 def test_random_services_total_every_window_alike(monkeypatch, config):
     totals, streaming = vcpu_totals_on_both_sides(random_services(3), monkeypatch, config, TOTALS)
     assert totals == streaming and totals
+
+
+def streaming_service_counts(events):
+    """HighInstanceCount's day totals per window over the calls its rule() counts (launch APIs
+    less those counted by vCPUs only), reading the group sizes VCPUSurge remembers (the two share
+    Panther's KV store)."""
+    store = InMemoryKVStore()
+    window_totals(SURGE, events, store)
+    counted = [
+        event
+        for event in events
+        if event["eventName"] in LAUNCH_EVENTS.get(event["eventSource"], ())
+        and event["eventName"] not in VCPUS_ONLY_EVENTS.get(event["eventSource"], ())
+    ]
+    return {
+        (kind, group, span.removeprefix("UTC day ")): total
+        for (kind, group, span), total in window_totals(COUNTS, counted, store).items()
+        if total
+    }
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_random_services_count_every_day_alike(seed, monkeypatch, config):
+    """Every window's day total, equal: the Services High Instance Count query over every day
+    (thresholds of 1, no day left to the EC2 query), the streaming rule with thresholds out of
+    reach (an alert closes its window's count). Batch environments of families, "optimal" and
+    mispriced types, resized naming their types or not; node groups and services resized; 10%
+    of the calls refused."""
+    events = random_services(seed)
+    names = [f"HIGH_INSTANCE_COUNT{w}_THRESHOLD" for w in ("", "_SOURCE_IP", "_ACCOUNT")]
+    for name in names:
+        monkeypatch.setattr(config, name, 1)
+    query = queries.service_counts_query(service_days_only=False)
+    totals = {
+        (r["window_kind"], r["grouped_value"], str(r["day"])): r["requested_instances"]
+        for r in sql.run(query, events, NOW)
+    }
+    for name in names:
+        monkeypatch.setattr(config, name, 10**9)
+    streaming = streaming_service_counts(events)
+    assert totals == streaming
+    assert len({group for _, group, _ in totals}) >= 4 + 1  # every key, an address, the account

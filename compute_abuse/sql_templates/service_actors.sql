@@ -1,7 +1,7 @@
--- The calls that succeeded, whether their caller is allowlisted (ec2_compute_config), whether an ECS call places its tasks on
--- EC2 container instances (launch type EC2 or EXTERNAL, or capacity providers none Fargate's: counted when they launch). The
--- definition it defines or names (named: source, account, region, name less an ARN's prefix or a Lambda qualifier; an ECS or
--- Batch revision) and its units of it (a Batch array's jobs, provisioned Lambda environments, one endpoint or Amplify build).
+-- Calls read (successes; refusals too where attempts count), allowlisted callers (ec2_compute_config), ECS calls on EC2
+-- container instances (launch type EC2 or EXTERNAL, capacity providers none Fargate's: counted when they launch). The
+-- definition defined or named (source/account/region/name, no ARN prefix or Lambda qualifier; ECS or Batch revision), units of
+-- it (a Batch array's jobs, provisioned Lambda environments, one endpoint or Amplify build).
 actors AS (
   SELECT *, event_source || '/' || account_id || '/' || region || '/' || SPLIT_PART(ref, ':', 1) AS named,
     IFF(event_source = 'lambda.amazonaws.com', NULL, TRY_TO_NUMBER(SPLIT_PART(ref, ':', 2))) AS named_revision
@@ -16,5 +16,5 @@ actors AS (
       WHEN event_name IN ('CreateEndpoint', 'UpdateEndpoint', 'StartJob') THEN 1
       ELSE TRY_TO_NUMBER(requestParameters:provisionedConcurrentExecutions::STRING) END AS named_count,
     {definition_calls} AS is_definition
-    FROM launch_calls c WHERE c.outcome = 'success')
+    FROM launch_calls c WHERE {outcomes_read})
 )

@@ -1,14 +1,12 @@
 {launch_calls},
--- Types priced: the catalog's that the size rule misprices or with accelerators, and the sizes other services sell under
--- their names (Lightsail bundles, CodeBuild compute types). CPU units below: 1,024 a vCPU, as ECS counts them.
+-- Types the size rule misprices or with accelerators, other services' sizes (Lightsail, CodeBuild). CPU units: 1,024 a vCPU.
 instance_types (instance_type, vcpus, accelerators) AS (
   SELECT * FROM VALUES
     {service_type_values}
 ),
--- What a call asks for, item by item (count, type, or CPU units): SageMaker's jobs (a tuning job's maxParallelTrainingJobs
--- times), notebooks, apps, HyperPod clusters, endpoint configs (ml.* is the EC2 type), EMR's instance groups (older shape: a
--- master, instanceCount - 1 core), Lightsail's bundles, a CodeBuild build (the type it got), an Amplify app's type, Batch
--- jobs' overrides, Fargate tasks, RunInstances' instances. Choices (EKS's and EMR fleets' types): a node is of the smallest.
+-- What a call asks for, item by item (count, type or CPU units): SageMaker's jobs (a tuning job's times its parallel jobs),
+-- notebooks, apps, HyperPod, endpoint configs (ml.*: EC2 types), EMR groups (older shape: master, instanceCount - 1 core), Lightsail,
+-- CodeBuild, Amplify, Batch jobs' overrides, Fargate tasks, RunInstances. Choices (EKS's, EMR fleets', Batch's): the smallest.
 items AS (
   SELECT event_id, FALSE AS choice, parallel * COALESCE(TRY_TO_NUMBER(item:instanceCount::STRING),
       TRY_TO_NUMBER(item:initialInstanceCount::STRING), 1) AS item_count,
@@ -35,9 +33,9 @@ items AS (
     AND a.requestParameters:instances:masterInstanceType IS NOT NULL
   UNION ALL
   SELECT a.event_id, TRUE, NULL, LOWER(t.value::STRING), NULL
-  FROM actors a, LATERAL FLATTEN(input => COALESCE(a.requestParameters:instanceTypes, IFF(a.event_name = 'CreateNodegroup'
-    AND a.requestParameters:launchTemplate IS NULL, PARSE_JSON('["{eks_default_type}"]'), NULL))) t
-  WHERE a.event_source = 'eks.amazonaws.com'
+  FROM actors a, LATERAL FLATTEN(input => COALESCE(a.requestParameters:instanceTypes, a.requestParameters:computeResources:instanceTypes,
+    IFF(a.event_name = 'CreateNodegroup' AND a.requestParameters:launchTemplate IS NULL, PARSE_JSON('["{eks_default_type}"]'), NULL))) t
+  WHERE a.event_source IN ('eks.amazonaws.com', 'batch.amazonaws.com')  -- (a Batch environment's types or families: node_units)
   UNION ALL  -- (EMR's instance fleets: the types they name, and their units, on-demand and spot, nodes of one of those types)
   SELECT a.event_id, TRUE, NULL, LOWER(c.value:instanceType::STRING), NULL
   FROM actors a, LATERAL FLATTEN(input => TO_ARRAY(COALESCE(a.requestParameters:instances:instanceFleets,
@@ -77,22 +75,21 @@ items AS (
   FROM actors a, LATERAL FLATTEN(input => a.responseElements:instancesSet:items) i
   WHERE a.event_name = 'RunInstances' AND NOT a.on_behalf  -- (a group's or fleet's: the vCPU Surge query's)
 ),
--- Per call: what its items add up to (CPU units, accelerators, instances or tasks); one node's price among the types it offers
--- AWS as choices (the smallest), and the nodes (a choice with a count) it asks for of those.
+-- Per call: its items' sum (CPU units, accelerators, instances or tasks); a node's price (its smallest choice) and nodes asked.
 call_items AS (
   SELECT * REPLACE (fixed_units + COALESCE(nodes * node_units, 0) AS fixed_units, instances + COALESCE(nodes, 0) AS instances,
     fixed_accelerators + COALESCE(nodes * node_accelerators, 0) AS fixed_accelerators)
   FROM (SELECT event_id, SUM(IFF(choice, 0, COALESCE(item_units, item_count * 1024 * unit_vcpus))) AS fixed_units,
       SUM(IFF(choice, 0, item_count * unit_accelerators)) AS fixed_accelerators, SUM(IFF(choice, 0, item_count)) AS instances,
-      SUM(IFF(choice, item_count, NULL)) AS nodes, MIN(IFF(choice AND item_count IS NULL, 1024 * unit_vcpus, NULL)) AS node_units,
-      MIN(IFF(choice AND item_count IS NULL, unit_accelerators, NULL)) AS node_accelerators
-    FROM (SELECT i.*, COALESCE(t.vcpus, {size_rule_vcpus}, 0) AS unit_vcpus, COALESCE(t.accelerators, 0) AS unit_accelerators
+      SUM(IFF(choice, item_count, NULL)) AS nodes, MIN(IFF(node, 1024 * unit_vcpus, NULL)) AS node_units,
+      MIN(IFF(node, unit_accelerators, NULL)) AS node_accelerators
+    FROM (SELECT i.*, COALESCE(t.vcpus, {size_rule_vcpus}, 0) AS unit_vcpus, COALESCE(t.accelerators, 0) AS unit_accelerators,
+        choice AND item_count IS NULL AND unit_vcpus > 0 AS node  -- (a node of a type AWS may choose, priced: unknown types left out)
       FROM (SELECT *, SPLIT_PART(item_type, '.', 2) AS size FROM items) i LEFT JOIN instance_types t ON t.instance_type = i.item_type)
     GROUP BY event_id)
 ),
--- Definitions that price later calls as the streaming rules remember them (ECS's and Batch's by revision), per unit: one ECS
--- task's CPU units (the task's, else its containers'); a Batch job's, all its nodes' (numNodes of its largest range); a Lambda
--- environment's ({lambda_mb} MB of memory a vCPU, at most {lambda_max}); a SageMaker endpoint config's or Amplify app's items.
+-- Definitions pricing later calls (ECS's and Batch's by revision), per unit: an ECS task's CPU units (else its containers'); a
+-- Batch job's nodes' (its largest range); a Lambda environment's ({lambda_mb} MB a vCPU, at most {lambda_max}); items' (others).
 defined AS (
   SELECT d.event_id, 1 AS instances, SUM({cpu_units}) AS units, 0 AS accelerators
   FROM actors d, LATERAL FLATTEN(input => IFF(d.requestParameters:cpu IS NULL, d.requestParameters:containerDefinitions,
@@ -119,7 +116,7 @@ defined AS (
 ),
 definitions AS (
   SELECT a.named, COALESCE(a.named_revision, 0) AS revision, a.p_event_time AS defined_at, d.units, d.accelerators, d.instances
-  FROM actors a JOIN defined d ON d.event_id = a.event_id WHERE a.is_definition
+  FROM actors a JOIN defined d ON d.event_id = a.event_id WHERE a.is_definition AND a.outcome = 'success'
 ),
 -- The definition a call names (its revision, else the latest) as defined before the call.
 named AS (
@@ -129,9 +126,8 @@ named AS (
   WHERE a.named IS NOT NULL AND NOT a.is_definition
   QUALIFY ROW_NUMBER() OVER (PARTITION BY a.event_id ORDER BY d.revision DESC, d.defined_at DESC) = 1
 ),
--- The groups a call sizes (an ECS service, an EKS node group, a Batch compute environment, named as the streaming rules name
--- them), their new size (tasks, nodes, vCPUs) and one's price in CPU units: an ECS task's, its task definition's (named); an
--- EKS node's, the smallest type's; on EC2 container instances (counted when they launch), 0.
+-- The group a call sizes (ECS service, EKS node group, Batch environment, as the streaming rules name them), its new size
+-- (tasks, nodes, vCPUs), one's CPU units (a task's, by its definition, 0 on container instances; a node's); a Batch instance's.
 sized AS (
   SELECT a.*, CASE a.event_source
       WHEN 'ecs.amazonaws.com' THEN a.account_id || '/' || a.region || '/' || REGEXP_REPLACE(COALESCE(
@@ -149,29 +145,33 @@ sized AS (
         a.requestParameters:scalingConfig:minSize::STRING), NULL)) END AS new_size,
     CASE a.event_source WHEN 'ecs.amazonaws.com' THEN IFF(a.on_instances, 0, n.units) WHEN 'eks.amazonaws.com' THEN i.node_units
       ELSE 1024 END AS own_units,  -- (Batch's sizes are vCPUs)
-    IFF(a.event_source = 'eks.amazonaws.com', i.node_accelerators, NULL) AS own_accelerators
+    IFF(a.event_source = 'eks.amazonaws.com', i.node_accelerators, NULL) AS own_accelerators,
+    IFF(a.event_source = 'batch.amazonaws.com' AND i.event_id IS NOT NULL, COALESCE(i.node_units, 0), NULL) AS own_instance_units
   FROM actors a LEFT JOIN call_items i ON i.event_id = a.event_id LEFT JOIN named n ON n.event_id = a.event_id
   WHERE a.event_name IN ({sizing_calls})
 ),
 -- A sizing call's growth: a creation, its size; an update, what it adds to the size last given (a group not seen: all of
--- it), priced by its own task definition or types, else the group's last.
+-- it; a size refused is not kept), priced by its own task definition or types, else the group's last.
 grown AS (
-  SELECT event_id, IFF(event_name LIKE 'Create%', new_size, GREATEST(new_size - COALESCE(LAST_VALUE(new_size IGNORE NULLS)
-      OVER (PARTITION BY sized_group ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0))
-      AS growth,
+  SELECT event_id, IFF(event_name LIKE 'Create%', new_size, GREATEST(new_size - COALESCE(LAST_VALUE(IFF(outcome = 'success',
+      new_size, NULL) IGNORE NULLS) OVER (PARTITION BY sized_group ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED
+      PRECEDING AND 1 PRECEDING), 0), 0)) AS growth,
     COALESCE(own_units, LAST_VALUE(own_units IGNORE NULLS) OVER (PARTITION BY sized_group ORDER BY p_event_time, event_id
       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS unit_units,
     COALESCE(own_accelerators, LAST_VALUE(own_accelerators IGNORE NULLS) OVER (PARTITION BY sized_group
-      ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS unit_accelerators
+      ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS unit_accelerators,
+    IFF(event_source = 'batch.amazonaws.com', COALESCE(own_instance_units, LAST_VALUE(own_instance_units IGNORE NULLS) OVER (
+      PARTITION BY sized_group ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), NULL)
+      AS instance_units  -- (a Batch environment of no known type: 0 instances, as in the streaming rules)
   FROM sized
 ),
--- The ledger this query reads: each call's vCPUs (its CPU units, rounded up) and accelerators, charged to its caller.
+-- The ledger: each call's instances (a Batch environment's in its smallest type), vCPUs and accelerators, charged to its caller.
 launched AS (
-  SELECT a.*, COALESCE(g.growth, i.instances, a.named_count * n.instances, 0) AS launched_count,
+  SELECT a.*, COALESCE(IFF(g.instance_units IS NULL, g.growth, COALESCE(CEIL(g.growth * 1024 / NULLIF(g.instance_units, 0)), 0)),
+      i.instances, a.named_count * n.instances, 0) AS launched_count,
     CEIL(COALESCE(g.growth * g.unit_units, i.fixed_units, a.named_count * n.units, 0) / 1024) AS vcpus,
     COALESCE(g.growth * g.unit_accelerators, i.fixed_accelerators, a.named_count * n.accelerators, 0) AS accelerators
   FROM actors a LEFT JOIN call_items i ON i.event_id = a.event_id LEFT JOIN grown g ON g.event_id = a.event_id LEFT JOIN named n
     ON n.event_id = a.event_id WHERE NOT a.on_behalf AND NOT a.is_definition  -- (definitions: read for the calls they price)
 ),
-{surge_calls}
-{surge_report}
+{ledger_windows}

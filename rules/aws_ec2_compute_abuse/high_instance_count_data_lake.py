@@ -1,4 +1,5 @@
-"""Alerts on rows of the "AWS EC2 Compute Abuse High Instance Count" scheduled query."""
+"""Alerts on rows of the High Instance Count scheduled queries: EC2's ("AWS EC2 Compute Abuse High
+Instance Count") and the other services' ("AWS Compute Abuse Services High Instance Count")."""
 
 from ec2_compute_windows import shared_dedup, window_named, window_severity
 
@@ -63,7 +64,7 @@ def title(row):
     refused = _refused(row)
     tried = f", {refused} refused" if refused else ""
     return (
-        f"{who} requested {_total(row)} EC2 instances on {as_text(row.get('day')) or '?'} "
+        f"{who} requested {_total(row)} instances on {as_text(row.get('day')) or '?'} "
         f"(data lake: {as_count(row.get('launch_calls')) or 0} launch call(s){tried})"
     )
 
