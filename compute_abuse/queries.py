@@ -29,6 +29,12 @@ LAST_RUN = f"DATEADD(minute, -{RATE_MINUTES}, CURRENT_TIMESTAMP())"  # when the 
 CROSSED_SINCE_LAST_RUN = (
     f"AND SUM(instances) - SUM(IFF(p_parse_time >= {LAST_RUN}, instances, 0)) < MAX(threshold)"
 )
+# The instances a RunInstances call asks for, as HighInstanceCount counts them (launch_columns.sql,
+# service_counts.sql): maxCount, else minCount, else 1.
+RUN_INSTANCES_ASKED = (
+    "COALESCE(TRY_TO_NUMBER(requestParameters:instancesSet:items[0]:maxCount::STRING),\n"
+    "        TRY_TO_NUMBER(requestParameters:instancesSet:items[0]:minCount::STRING), 1)"
+)
 # A ModifyInstanceAttribute call is read where it resizes (the other attributes it sets are not
 # capacity): a line of launch_calls.sql in the queries that read it.
 TYPED_RESIZES_ONLY = (
@@ -280,16 +286,11 @@ def service_count_calls() -> dict:
     install_global_helpers()
     import ec2_compute_helpers as helpers
 
-    calls = {}
-    for source, names in service_launch_calls().items():
-        launches = set(helpers.LAUNCH_EVENTS.get(source, ())) - helpers.VCPUS_ONLY_EVENTS.get(
-            source, frozenset()
-        )
-        if launches or source == helpers.EC2_EVENT_SOURCE:
-            calls[source] = tuple(
-                n for n in names if n not in helpers.VCPUS_ONLY_EVENTS.get(source, ())
-            )
-    return calls
+    return {
+        source: tuple(n for n in names if n not in helpers.VCPUS_ONLY_EVENTS.get(source, ()))
+        for source, names in service_launch_calls().items()
+        if source in helpers.INSTANCE_COUNT_EVENTS
+    }
 
 
 def owner_tags() -> list[str]:
@@ -300,6 +301,11 @@ def owner_tags() -> list[str]:
     import ec2_compute_helpers as helpers
 
     return [tag for tag, kind in helpers._OWNER_TAGS if kind in ("asg", "spot-fleet", "fleet")]
+
+
+def _type_values(rows: dict[str, tuple[int, int]], per_line: int) -> str:
+    """An instance_types table's VALUES: ('type',vcpus,accelerators) rows, `per_line` a line."""
+    return _values([f"('{name}',{row[0]},{row[1]})" for name, row in rows.items()], per_line)
 
 
 def _values(rows: list[str], per_line: int = 3) -> str:
@@ -414,10 +420,7 @@ def _fill(
     }.items():  # a line of its own in the template: that line, or none
         sql = sql.replace(f"  {{{name}}}\n", f"  {line}\n" if line else "")
     return (
-        sql.replace(
-            "{instance_type_values}",
-            _values([f"('{name}',{row[0]},{row[1]})" for name, row in typed.items()], 12),
-        )
+        sql.replace("{instance_type_values}", _type_values(typed, 12))
         .replace("{accelerated_type_values}", _values(accelerated, per_line=4))
         .replace("{launch_events}", _launch_events(launch_events))
         .replace("{calls_since}", _calls_since(lookback))
@@ -436,15 +439,10 @@ def _fill(
         )
         .replace("{size_rule_vcpus}", _template("size_rule.sql"))
         .replace(
-            "{service_type_values}",
-            _values(
-                [f"('{name}',{row[0]},{row[1]})" for name, row in service_type_rows().items()], 12
-            ),
-        )
-        .replace(
             "{count_windows}", _values([str((i, *w)) for i, w in enumerate(count_windows())], 3)
         )
         .replace("{is_ip_address}", IS_IP_ADDRESS)
+        .replace("{run_instances_asked}", RUN_INSTANCES_ASKED)
         .replace("{unpriced_seconds}", str(config.vcpu_surge_window_seconds()))
         + "\n"
     )
@@ -565,6 +563,7 @@ def service_surge_with(report: str) -> str:
         surge_report=report,
         service_calls_only="AND service_calls > 0",
         outcomes_read="c.outcome = 'success'",
+        service_type_values=_type_values(service_type_rows(), 12),
     )
 
 
@@ -587,9 +586,7 @@ def service_counts_query(
         ),
         count_crossings=count_crossings,
         outcomes_read="c.outcome <> 'dry_run'",  # an attempt refused counts: it asked
-        service_type_values=_values(
-            [f"('{name}',{row[0]},{row[1]})" for name, row in count_type_rows().items()], 20
-        ),
+        service_type_values=_type_values(count_type_rows(), 20),
     )
 
 

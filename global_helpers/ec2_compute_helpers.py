@@ -127,6 +127,12 @@ VCPUS_ONLY_EVENTS = {
         LAMBDA_EVENT_SOURCE,
     )
 } | {BATCH_EVENT_SOURCE: frozenset({"SubmitJob"})}
+# The launch APIs counted by number (HighInstanceCount's RULE_EVENTS, and what its query reads).
+INSTANCE_COUNT_EVENTS = {
+    source: names - VCPUS_ONLY_EVENTS.get(source, frozenset())
+    for source, names in LAUNCH_EVENTS.items()
+    if names - VCPUS_ONLY_EVENTS.get(source, frozenset())
+}
 # What the alert calls the service a launch API belongs to.
 SERVICE_NAMES = {
     EC2_EVENT_SOURCE: "EC2",

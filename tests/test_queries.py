@@ -55,7 +55,11 @@ from compute_abuse.events import (
 )
 from compute_abuse.inputs import RecordReader
 from compute_abuse.kvstore import InMemoryKVStore
-from ec2_compute_helpers import OUTCOME_SUCCESS, summarize_launch  # (installed by conftest)
+from ec2_compute_helpers import (  # (installed by conftest)
+    INSTANCE_COUNT_EVENTS,
+    OUTCOME_SUCCESS,
+    summarize_launch,
+)
 from tests.kv import StoreInOrder
 
 NOW = datetime(2024, 8, 1, 18, 0, tzinfo=UTC)
@@ -342,11 +346,15 @@ def window_totals(rule_id, events, store=None):
 
 
 def streaming_counts(events):
-    """HighInstanceCount's window totals, the rule reading the group sizes VCPUSurge remembers
+    """HighInstanceCount's window totals over the calls its rule() can count (RULE_EVENTS: not
+    definitions, nor tasks, jobs and builds), the rule reading the group sizes VCPUSurge remembers
     (the two share Panther's KV store)."""
     store = InMemoryKVStore()
     window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events, store)
-    return window_totals("ComputeAbuse.AWS.EC2.HighInstanceCount", events, store)
+    counted = [
+        e for e in events if e["eventName"] in INSTANCE_COUNT_EVENTS.get(e["eventSource"], ())
+    ]
+    return window_totals("ComputeAbuse.AWS.EC2.HighInstanceCount", counted, store)
 
 
 def daily_requested(events):

@@ -39,17 +39,15 @@ from compute_abuse.events import (
     update_nodegroup_config,
     update_service,
 )
-from compute_abuse.kvstore import InMemoryKVStore
 from compute_abuse.sql_replay import _run_row
-from ec2_compute_helpers import LAUNCH_EVENTS, VCPUS_ONLY_EVENTS  # (installed by conftest)
 from tests.test_queries import (
     NOW,
     USER,
     VCPU,
     alerts_of_rules_on_both_sides,
     alerts_on_both_sides,
+    streaming_counts,
     vcpu_totals_on_both_sides,
-    window_totals,
 )
 
 SURGE = "ComputeAbuse.AWS.EC2.VCPUSurge"
@@ -740,25 +738,6 @@ def test_random_services_total_every_window_alike(monkeypatch, config):
     assert totals == streaming and totals
 
 
-def streaming_service_counts(events):
-    """HighInstanceCount's day totals per window over the calls its rule() counts (launch APIs
-    less those counted by vCPUs only), reading the group sizes VCPUSurge remembers (the two share
-    Panther's KV store)."""
-    store = InMemoryKVStore()
-    window_totals(SURGE, events, store)
-    counted = [
-        event
-        for event in events
-        if event["eventName"] in LAUNCH_EVENTS.get(event["eventSource"], ())
-        and event["eventName"] not in VCPUS_ONLY_EVENTS.get(event["eventSource"], ())
-    ]
-    return {
-        (kind, group, span.removeprefix("UTC day ")): total
-        for (kind, group, span), total in window_totals(COUNTS, counted, store).items()
-        if total
-    }
-
-
 @pytest.mark.parametrize("seed", [3, 4])
 def test_random_services_count_every_day_alike(seed, monkeypatch, config):
     """Every window's day total, equal: the Services High Instance Count query over every day
@@ -777,6 +756,10 @@ def test_random_services_count_every_day_alike(seed, monkeypatch, config):
     }
     for name in names:
         monkeypatch.setattr(config, name, 10**9)
-    streaming = streaming_service_counts(events)
+    streaming = {
+        (kind, group, span.removeprefix("UTC day ")): total
+        for (kind, group, span), total in streaming_counts(events).items()
+        if total
+    }
     assert totals == streaming
     assert len({group for _, group, _ in totals}) >= 4 + 1  # every key, an address, the account

@@ -37,8 +37,7 @@
     IFF(requestParameters:launchConfigurationName IS NULL, COALESCE(NULLIF(TRIM(COALESCE(template_spec:version::STRING,
       template_spec:Version::STRING)), ''), '$Default'), '0') AS template_version, FALSE AS template_known,
     -- Instances asked for: maxCount; a fleet's target (1 in vCPUs); instanceCount; instances started again; a group's size.
-    CASE WHEN eventName = 'RunInstances' THEN COALESCE(TRY_TO_NUMBER(requestParameters:instancesSet:items[0]:maxCount::STRING),
-        TRY_TO_NUMBER(requestParameters:instancesSet:items[0]:minCount::STRING), 1)
+    CASE WHEN eventName = 'RunInstances' THEN {run_instances_asked}
       WHEN eventName IN ('CreateFleet', 'RequestSpotFleet') THEN IFF(in_vcpus, 1, COALESCE(target_capacity, 1))
       WHEN eventName IN ('RequestSpotInstances', 'RunScheduledInstances')
         THEN COALESCE(TRY_TO_NUMBER(requestParameters:instanceCount::STRING), 1)

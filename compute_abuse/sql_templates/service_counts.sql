@@ -4,9 +4,8 @@
 -- builds are counted by their vCPUs only: not read.) Listed by the first type the call names.
 counted AS (
   SELECT w.ord, w.window_kind, w.threshold, CASE w.window_kind WHEN 'principal' THEN l.principal WHEN 'source IP' THEN l.source_ip
-      ELSE l.account_id END AS grouped_value, l.*, IFF(l.event_name = 'RunInstances', COALESCE(TRY_TO_NUMBER(
-      l.requestParameters:instancesSet:items[0]:maxCount::STRING), TRY_TO_NUMBER(
-      l.requestParameters:instancesSet:items[0]:minCount::STRING), 1), l.launched_count) AS instances,
+      ELSE l.account_id END AS grouped_value, l.*,
+    IFF(l.event_name = 'RunInstances', {run_instances_asked}, l.launched_count) AS instances,
     COALESCE(t.item_type, 'unknown-type') AS instance_type, COALESCE(l.requestParameters:subnetId::STRING, '') AS subnet_id
   FROM launched l CROSS JOIN count_windows w LEFT JOIN (SELECT event_id, MIN(item_type) AS item_type FROM items GROUP BY event_id) t
     ON t.event_id = l.event_id

@@ -35,7 +35,7 @@ from ec2_compute_config import (
 )
 from ec2_compute_helpers import (
     CHANGE_LAUNCH,
-    LAUNCH_EVENTS,
+    INSTANCE_COUNT_EVENTS,
     OUTCOME_DRY_RUN,
     OUTCOME_SUCCESS,
     VCPUS_ONLY_EVENTS,
@@ -56,11 +56,7 @@ from ec2_launch_templates import launch_with_template
 
 # The only events rule() can match (eventSource -> eventNames); tooling skips the rest. Tasks,
 # jobs and builds (VCPUS_ONLY_EVENTS) are counted by their vCPUs (VCPUSurge), not by number.
-RULE_EVENTS = {
-    source: names - VCPUS_ONLY_EVENTS.get(source, frozenset())
-    for source, names in LAUNCH_EVENTS.items()
-    if names - VCPUS_ONLY_EVENTS.get(source, frozenset())
-}
+RULE_EVENTS = INSTANCE_COUNT_EVENTS
 
 
 def rule(event):
