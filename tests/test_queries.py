@@ -1191,13 +1191,25 @@ def test_count_sql_totals_every_window_as_the_streaming_rule_through_every_launc
     of reach for the streaming rule (an alert closes its window's count) and of 1 for the SQL
     (every window a row)."""
     events = random_requests(seed)
+    totals, streaming = count_totals_on_both_sides(
+        events, monkeypatch, config, queries.count_totals_query
+    )
+    assert totals == streaming
+    assert (
+        len({group for _, group, _ in totals}) == 3 + 1 + 1
+    )  # the actors, the address, the account
+
+
+def count_totals_on_both_sides(events, monkeypatch, config, count_query):
+    """Every window's day total, (the SQL's, the streaming rule's): `count_query()` built with
+    thresholds of 1 (every window a row), the rule run with thresholds out of reach (an alert
+    closes its window's count); windows of 0 left out of the streaming side."""
     names = [f"HIGH_INSTANCE_COUNT{w}_THRESHOLD" for w in ("", "_SOURCE_IP", "_ACCOUNT")]
     for name in names:
         monkeypatch.setattr(config, name, 1)
-    count = queries.count_totals_query()
     totals = {
         (r["window_kind"], r["grouped_value"], str(r["day"])): r["requested_instances"]
-        for r in sql.run(count, events, NOW)
+        for r in sql.run(count_query(), events, NOW)
     }
     for name in names:
         monkeypatch.setattr(config, name, 10**9)
@@ -1206,10 +1218,7 @@ def test_count_sql_totals_every_window_as_the_streaming_rule_through_every_launc
         for (kind, group, span), total in streaming_counts(events).items()
         if total
     }
-    assert totals == streaming
-    assert (
-        len({group for _, group, _ in totals}) == 3 + 1 + 1
-    )  # the actors, the address, the account
+    return totals, streaming
 
 
 def vcpu_totals_on_both_sides(events, monkeypatch, config, totals_query=VCPU_TOTALS):

@@ -41,12 +41,11 @@ from compute_abuse.events import (
 )
 from compute_abuse.sql_replay import _run_row
 from tests.test_queries import (
-    NOW,
     USER,
     VCPU,
     alerts_of_rules_on_both_sides,
     alerts_on_both_sides,
-    streaming_counts,
+    count_totals_on_both_sides,
     vcpu_totals_on_both_sides,
 )
 
@@ -745,21 +744,11 @@ def test_random_services_count_every_day_alike(seed, monkeypatch, config):
     reach (an alert closes its window's count). Batch environments of families, "optimal" and
     mispriced types, resized naming their types or not; node groups and services resized; 10%
     of the calls refused."""
-    events = random_services(seed)
-    names = [f"HIGH_INSTANCE_COUNT{w}_THRESHOLD" for w in ("", "_SOURCE_IP", "_ACCOUNT")]
-    for name in names:
-        monkeypatch.setattr(config, name, 1)
-    query = queries.service_counts_query(service_days_only=False)
-    totals = {
-        (r["window_kind"], r["grouped_value"], str(r["day"])): r["requested_instances"]
-        for r in sql.run(query, events, NOW)
-    }
-    for name in names:
-        monkeypatch.setattr(config, name, 10**9)
-    streaming = {
-        (kind, group, span.removeprefix("UTC day ")): total
-        for (kind, group, span), total in streaming_counts(events).items()
-        if total
-    }
+    totals, streaming = count_totals_on_both_sides(
+        random_services(seed),
+        monkeypatch,
+        config,
+        lambda: queries.service_counts_query(service_days_only=False),
+    )
     assert totals == streaming
     assert len({group for _, group, _ in totals}) >= 4 + 1  # every key, an address, the account
