@@ -116,8 +116,12 @@ LAUNCH_EVENTS = {
     ),
 }
 # The launch APIs counted by their vCPUs only, never by number (HighInstanceCount and its query):
-# ECS tasks, Batch jobs, Lambda environments and CodeBuild and Amplify builds are small and many
-# (a scheduled Fargate task runs all day, CI builds every commit, a job array is thousands of jobs).
+# ECS tasks, Batch jobs, Lambda environments, CodeBuild and Amplify builds, SageMaker's jobs and
+# Studio apps are small and many, and end on their own (a scheduled Fargate task runs all day, CI
+# builds every commit, a job array is thousands of jobs, a tuning job runs ten trainings at once,
+# a data scientist opens a kernel app per notebook). Machines kept until someone stops them stay
+# counted: EC2, Lightsail, node groups, EMR and Batch environments, notebook instances, endpoints
+# and HyperPod clusters.
 VCPUS_ONLY_EVENTS = {
     source: LAUNCH_EVENTS[source]
     for source in (
@@ -126,7 +130,18 @@ VCPUS_ONLY_EVENTS = {
         AMPLIFY_EVENT_SOURCE,
         LAMBDA_EVENT_SOURCE,
     )
-} | {BATCH_EVENT_SOURCE: frozenset({"SubmitJob"})}
+} | {
+    BATCH_EVENT_SOURCE: frozenset({"SubmitJob"}),
+    SAGEMAKER_EVENT_SOURCE: frozenset(
+        {
+            "CreateTrainingJob",
+            "CreateProcessingJob",
+            "CreateTransformJob",
+            "CreateHyperParameterTuningJob",
+            "CreateApp",
+        }
+    ),
+}
 # The launch APIs counted by number (HighInstanceCount's RULE_EVENTS, and what its query reads).
 INSTANCE_COUNT_EVENTS = {
     source: names - VCPUS_ONLY_EVENTS.get(source, frozenset())

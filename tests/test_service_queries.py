@@ -99,11 +99,35 @@ def scheduled_report():
     ]
 
 
+def studio_app(person, kernel, minute, **fields):
+    """A Studio kernel app (CreateApp) of ml.t3.medium, as Studio opens one per notebook."""
+    return api_call(
+        "sagemaker.amazonaws.com",
+        "CreateApp",
+        requestParameters={
+            "domainId": "d-abc123",
+            "userProfileName": person,
+            "appType": "KernelGateway",
+            "appName": f"datascience-1-0-ml-t3-medium-{kernel}",
+            "resourceSpec": {
+                "sageMakerImageArn": "arn:aws:sagemaker:us-east-1:081325390199:image/ds-1.0",
+                "instanceType": "ml.t3.medium",
+            },
+        },
+        responseElements={"appArn": f"arn:aws:sagemaker:us-east-1:111122223333:app/{kernel}"},
+        eventTime=at(9, minute),
+        **fields,
+    )
+
+
 def data_science_team():
-    """Twelve people's notebooks and small training and processing jobs, one morning."""
+    """Twelve people's notebooks, three Studio kernels each and small training and processing
+    jobs, one morning, and one tuning job of ten parallel trainings: 144 instances asked from
+    one address (HighInstanceCount counts the 12 notebook instances)."""
     events = []
     for i in range(12):
         person = {"userIdentity": iam_user(f"scientist{i}"), "sourceIPAddress": "198.51.100.7"}
+        events += [studio_app(f"scientist{i}", f"k{i}-{k}", 30 + k, **person) for k in range(3)]
         events += [
             api_call(
                 "sagemaker.amazonaws.com",
@@ -118,7 +142,21 @@ def data_science_team():
             sagemaker_job("CreateTrainingJob", "ml.g5.2xlarge", 2, eventTime=at(10, i), **person),
             sagemaker_job("CreateProcessingJob", "ml.m5.4xlarge", 2, eventTime=at(11, i), **person),
         ]
-    return events
+    return [*events, tuning_job("ml.m5.xlarge", 1, 10, eventTime=at(12), **person)]
+
+
+def gpu_notebooks():
+    """A stolen key's twelve GPU notebook instances (48 vCPUs: below every vCPU window)."""
+    return [
+        api_call(
+            "sagemaker.amazonaws.com",
+            "CreateNotebookInstance",
+            requestParameters={"notebookInstanceName": f"nb{i}", "instanceType": "ml.g5.xlarge"},
+            responseElements={"notebookInstanceArn": f"arn:aws:sagemaker:x:nb{i}"},
+            **by_key(2, i),
+        )
+        for i in range(12)
+    ]
 
 
 def karpenter_beside_training():
@@ -182,6 +220,7 @@ STORIES = {
         ],
         {KEY},
     ),
+    "a stolen key's twelve GPU notebook instances": (gpu_notebooks(), set()),
     "a HyperPod cluster": (
         [sagemaker_job("CreateCluster", "ml.p5.48xlarge", 5, **by_key(2))],
         {KEY},
@@ -517,22 +556,18 @@ STORIES = {
 
 
 DAY = KEY + ":2024-08-01"  # HighInstanceCount's dedup: the principal's UTC day
-# The stories HighInstanceCount alerts on, on both sides (every other story: none). Tasks, jobs,
-# builds and Lambda are counted by their vCPUs only (VCPUS_ONLY_EVENTS): the Fargate miner is
-# VCPUSurge's alone.
+# The stories HighInstanceCount alerts on, on both sides (every other story: none). Tasks, jobs
+# (SageMaker's too), Studio apps, builds and Lambda are counted by their vCPUs only
+# (VCPUS_ONLY_EVENTS): the Fargate miner and the tuning job are VCPUSurge's alone.
 COUNTED = {
+    "a stolen key's twelve GPU notebook instances": {DAY},
     "an EKS node group of GPUs grown": {DAY},
     "an EMR cluster of GPU instance fleets": {DAY},
     "an EMR cluster grown by an added fleet": {DAY},
     "a Spark team's EMR fleet naming a small type beside big ones": {DAY},
     "a Batch environment kept at 1,024 vCPUs": {DAY},  # 128 p3.2xlarge
     "51 Lightsail instances of 16 vCPUs": {DAY},
-    "a tuning job of ten parallel p4d trainings": {DAY},
     "an endpoint updated to a config of GPUs": {DAY},
-    "a data-science team's notebooks and jobs behind one NAT": {
-        "source-ip:198.51.100.7:2024-08-01",
-        "account:111122223333:2024-08-01",
-    },
     "refusals: a service, a node group, a training job; tasks ECS could not place": {DAY},
     "a node group's size refused, then given: its growth over the size it had": {DAY},
     "Batch environments of families, of Batch's choice, and a mix": {DAY},

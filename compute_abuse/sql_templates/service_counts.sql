@@ -1,6 +1,6 @@
 {count_windows_cte}
 -- The instances each call asks for, in HighInstanceCount's windows: attempts refused too (RunInstances' maxCount, as asked);
--- not dry runs, node controllers' launches or allowlisted callers'. (ECS tasks, Batch jobs, Lambda, CodeBuild and Amplify
+-- not dry runs, node controllers' launches or allowlisted callers'. (Tasks, jobs, Studio apps, Lambda, CodeBuild and Amplify
 -- builds are counted by their vCPUs only: not read.) Listed by the first type the call names.
 counted AS (
   SELECT w.ord, w.window_kind, w.threshold, CASE w.window_kind WHEN 'principal' THEN l.principal WHEN 'source IP' THEN l.source_ip

@@ -55,7 +55,7 @@ from ec2_compute_helpers import (
 from ec2_launch_templates import launch_with_template
 
 # The only events rule() can match (eventSource -> eventNames); tooling skips the rest. Tasks,
-# jobs and builds (VCPUS_ONLY_EVENTS) are counted by their vCPUs (VCPUSurge), not by number.
+# jobs, Studio apps and builds (VCPUS_ONLY_EVENTS) are counted by vCPUs (VCPUSurge), not number.
 RULE_EVENTS = INSTANCE_COUNT_EVENTS
 
 
