@@ -3,13 +3,14 @@ services' capacity in VCPUSurge's windows, as the streaming rule counts it. Ever
 sides (the scheduled queries hourly in DuckDB, the streaming rules in delivery order) and requires
 the same alerts; the totals tests require the same window totals with thresholds out of reach."""
 
+import json
 import random
 from datetime import UTC, datetime
 
 import pytest
 
 from compute_abuse import queries, sql, sql_replay
-from compute_abuse.content import load_rule, rule_spec
+from compute_abuse.content import load_rule, rule_spec, run_rule
 from compute_abuse.events import (
     add_instance_fleet,
     api_call,
@@ -39,6 +40,7 @@ from compute_abuse.events import (
     update_nodegroup_config,
     update_service,
 )
+from compute_abuse.kvstore import InMemoryKVStore
 from compute_abuse.sql_replay import _run_row
 from tests.test_queries import (
     USER,
@@ -632,6 +634,21 @@ def test_a_service_call_priced_at_nothing_leaves_the_window_to_the_vcpu_surge_qu
     priced = [create_lightsail_instances("xlarge_3_0", 2, eventTime=at(9, 2))]
     events, _ = sql_replay.stamped(burst + free + priced)
     assert [r["service_calls"] for r in sql.run(SERVICES, events, run)] == [1]
+
+
+def test_a_node_of_several_types_is_priced_as_the_smallest_on_both_sides():
+    """A node EKS may start of either type a node group names is priced as the smallest by vCPUs,
+    then accelerators: g5.xlarge (4 vCPUs, 1 GPU), not c5.2xlarge (8, none), whatever the order.
+    250 nodes: 1,000 vCPUs and 250 GPUs, in the query's row and the streaming rule's alert."""
+    rule = load_rule(rule_spec(SURGE))
+    for types in (("c5.2xlarge", "g5.xlarge"), ("g5.xlarge", "c5.2xlarge")):
+        group = create_nodegroup(types, 250, 300, **by_key(2))
+        events, _ = sql_replay.stamped([group])
+        (row,) = sql.run(SERVICES, events, datetime(2024, 8, 1, 3, tzinfo=UTC))
+        alert = run_rule(rule, group, patches=InMemoryKVStore().caching_functions())
+        context = json.loads(alert.alert_context_output)
+        assert (row["total_vcpus"], row["total_accelerators"]) == (1000, 250)
+        assert (context["window_total"], context["window_accelerator_count"]) == (1000, 250)
 
 
 def test_a_services_row_is_titled_compute_not_ec2():

@@ -75,14 +75,14 @@ items AS (
   FROM actors a, LATERAL FLATTEN(input => a.responseElements:instancesSet:items) i
   WHERE a.event_name = 'RunInstances' AND NOT a.on_behalf  -- (a group's or fleet's: the vCPU Surge query's)
 ),
--- Per call: its items' sum (CPU units, accelerators, instances or tasks); a node's price (its smallest choice) and nodes asked.
+-- Per call: its items' sum (CPU units, accelerators, instances, tasks); a node's price (smallest choice: vCPUs, then GPUs), nodes.
 call_items AS (
   SELECT * REPLACE (fixed_units + COALESCE(nodes * node_units, 0) AS fixed_units, instances + COALESCE(nodes, 0) AS instances,
     fixed_accelerators + COALESCE(nodes * node_accelerators, 0) AS fixed_accelerators)
   FROM (SELECT event_id, SUM(IFF(choice, 0, COALESCE(item_units, item_count * 1024 * unit_vcpus))) AS fixed_units,
       SUM(IFF(choice, 0, item_count * unit_accelerators)) AS fixed_accelerators, SUM(IFF(choice, 0, item_count)) AS instances,
       SUM(IFF(choice, item_count, NULL)) AS nodes, MIN(IFF(node, 1024 * unit_vcpus, NULL)) AS node_units,
-      MIN(IFF(node, unit_accelerators, NULL)) AS node_accelerators
+      MIN_BY(IFF(node, unit_accelerators, NULL), IFF(node, unit_vcpus * 1000 + unit_accelerators, NULL)) AS node_accelerators
     FROM (SELECT i.*, COALESCE(t.vcpus, {size_rule_vcpus}, 0) AS unit_vcpus, COALESCE(t.accelerators, 0) AS unit_accelerators,
         choice AND item_count IS NULL AND unit_vcpus > 0 AS node  -- (a node of a type AWS may choose, priced: unknown types left out)
       FROM (SELECT *, SPLIT_PART(item_type, '.', 2) AS size FROM items) i LEFT JOIN instance_types t ON t.instance_type = i.item_type)
