@@ -1022,6 +1022,36 @@ def add_instance_fleet(cluster_id: str, fleet: dict, **overrides: Any) -> dict:
     )
 
 
+def modify_instance_groups(cluster_id: str, sizes: dict, **overrides: Any) -> dict:
+    """EMR ModifyInstanceGroups: each instance group ID given its new instance count (None: a
+    reconfiguration of the group alone, no count)."""
+    groups = [
+        {"instanceGroupId": group}
+        | ({"instanceCount": count} if count is not None else {"configurations": []})
+        for group, count in sizes.items()
+    ]
+    return api_call(
+        "elasticmapreduce.amazonaws.com",
+        "ModifyInstanceGroups",
+        requestParameters={"clusterId": cluster_id, "instanceGroups": groups},
+        **overrides,
+    )
+
+
+def modify_instance_fleet(
+    cluster_id: str, fleet_id: str, on_demand: Any = None, spot: Any = None, **overrides: Any
+) -> dict:
+    """EMR ModifyInstanceFleet: a fleet's new on-demand and spot target units (None: not set)."""
+    targets = {"targetOnDemandCapacity": on_demand, "targetSpotCapacity": spot}
+    fleet = {"instanceFleetId": fleet_id} | {k: v for k, v in targets.items() if v is not None}
+    return api_call(
+        "elasticmapreduce.amazonaws.com",
+        "ModifyInstanceFleet",
+        requestParameters={"clusterId": cluster_id, "instanceFleet": fleet},
+        **overrides,
+    )
+
+
 def create_compute_environment(
     instance_types: tuple = ("optimal",),
     min_vcpus: int = 0,

@@ -121,13 +121,18 @@ def cpu_units(text: str, per_number: int = 1) -> str:
 
 def service_sizing_calls() -> list[str]:
     """The calls that size a group another service runs, of the groups service_surge.sql names
-    (ECS services, EKS node groups, Batch compute environments): the streaming rules' group
-    calls (GROUP_EVENTS) of those services."""
+    (ECS services, EKS node groups, Batch compute environments, EMR groups and fleets resized):
+    the streaming rules' group calls (GROUP_EVENTS) of those services."""
     install_global_helpers()
     import ec2_compute_helpers as helpers
     from ec2_launch_templates import GROUP_EVENTS
 
-    sources = (helpers.ECS_EVENT_SOURCE, helpers.EKS_EVENT_SOURCE, helpers.BATCH_EVENT_SOURCE)
+    sources = (
+        helpers.ECS_EVENT_SOURCE,
+        helpers.EKS_EVENT_SOURCE,
+        helpers.BATCH_EVENT_SOURCE,
+        helpers.EMR_EVENT_SOURCE,
+    )
     return sorted(
         name for source in sources for name in helpers.LAUNCH_EVENTS[source] if name in GROUP_EVENTS
     )

@@ -983,9 +983,13 @@ def group_size(event: Mapping) -> int | None:
         return as_count(request.get("desiredCount", dig(request, "scalingConfig", "desiredSize")))
     if source == BATCH_EVENT_SOURCE:
         return batch_vcpus(request)
-    if source == EMR_EVENT_SOURCE:
-        summary = summarize_launch(event)
-        return summary.requested_instance_count if capacity_group_name(event) else None
+    if source == EMR_EVENT_SOURCE:  # a reconfiguration alone gives no count: no size
+        fleet = as_mapping(request.get("instanceFleet"))
+        counts = [group.get("instanceCount") for group in listed(request.get("instanceGroups"))]
+        counts += [fleet.get("targetOnDemandCapacity"), fleet.get("targetSpotCapacity")]
+        if not capacity_group_name(event) or all(as_count(c) is None for c in counts):
+            return None
+        return summarize_launch(event).requested_instance_count
     if source == EC2_EVENT_SOURCE:
         return _fleet_resize(view).target
     return desired_or_minimum(request)  # an auto scaling group: desired, else a new minimum

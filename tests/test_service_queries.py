@@ -26,6 +26,8 @@ from compute_abuse.events import (
     function_concurrency,
     iam_user,
     instance_fleet,
+    modify_instance_fleet,
+    modify_instance_groups,
     register_job_definition,
     register_task_definition,
     run_instances,
@@ -223,6 +225,48 @@ STORIES = {
         {KEY},
     ),
     "a stolen key's twelve GPU notebook instances": (gpu_notebooks(), set()),
+    # EMR resizes name no type: counted by number (HighInstanceCount), 0 vCPUs on both sides
+    "an EMR core group resized from 4 to 40, a reconfiguration between": (
+        [
+            run_job_flow((("MASTER", "m5.xlarge", 1), ("CORE", "m5.xlarge", 4)), **by_key(1)),
+            modify_instance_groups("j-1", {"ig-core": 4}, **by_key(1, 10)),
+            modify_instance_groups("j-1", {"ig-core": None}, **by_key(1, 20)),
+            modify_instance_groups("j-1", {"ig-core": 40}, **by_key(2)),
+        ],
+        set(),
+    ),
+    "an EMR fleet's spot units raised from 2 to 30": (
+        [
+            modify_instance_fleet("j-1", "if-task", on_demand=1, spot=2, **by_key(1)),
+            modify_instance_fleet("j-1", "if-task", **by_key(1, 30)),
+            modify_instance_fleet("j-1", "if-task", on_demand=1, spot=30, **by_key(2)),
+        ],
+        set(),
+    ),
+    "an EMR fleet modified without targets between sizes of 3 and 9 units (no size given)": (
+        [
+            modify_instance_fleet("j-1", "if-task", on_demand=1, spot=2, **by_key(1)),
+            modify_instance_fleet("j-1", "if-task", **by_key(1, 30)),
+            modify_instance_fleet("j-1", "if-task", on_demand=1, spot=8, **by_key(2)),
+        ],
+        set(),
+    ),
+    "two EMR groups resized in one call (no group named: their sizes counted whole)": (
+        [modify_instance_groups("j-1", {"ig-a": 6, "ig-b": 6}, **by_key(2))],
+        set(),
+    ),
+    "an EMR group grown in small steps (each its growth)": (
+        [modify_instance_groups("j-1", {"ig-core": 5 + n}, **by_key(1, 5 * n)) for n in range(4)],
+        set(),
+    ),
+    "an EMR group reconfigured between resizes to 8 and 9 (a reconfiguration sets no size)": (
+        [
+            modify_instance_groups("j-1", {"ig-core": 8}, **by_key(1)),
+            modify_instance_groups("j-1", {"ig-core": None}, **by_key(1, 20)),
+            modify_instance_groups("j-1", {"ig-core": 9}, **by_key(2)),
+        ],
+        set(),
+    ),
     "a HyperPod cluster": (
         [sagemaker_job("CreateCluster", "ml.p5.48xlarge", 5, **by_key(2))],
         {KEY},
@@ -562,6 +606,9 @@ DAY = KEY + ":2024-08-01"  # HighInstanceCount's dedup: the principal's UTC day
 # (SageMaker's too), Studio apps, builds and Lambda are counted by their vCPUs only
 # (VCPUS_ONLY_EVENTS): the Fargate miner and the tuning job are VCPUSurge's alone.
 COUNTED = {
+    "an EMR core group resized from 4 to 40, a reconfiguration between": {DAY},
+    "an EMR fleet's spot units raised from 2 to 30": {DAY},
+    "two EMR groups resized in one call (no group named: their sizes counted whole)": {DAY},
     "a stolen key's twelve GPU notebook instances": {DAY},
     "an EKS node group of GPUs grown": {DAY},
     "an EMR cluster of GPU instance fleets": {DAY},
@@ -714,6 +761,10 @@ def _random_call(rng, who, names):
                         instance_fleet("CORE", (emr_size, "c5.9xlarge"), spot=count),
                     )
                 ),
+                # resizes (counted by number): one group, two at once, a fleet; no count given
+                modify_instance_groups("j-1", {f"ig-{who}": rng.choice([None, count, 3 * count])}),
+                modify_instance_groups("j-1", {"ig-a": count, "ig-b": rng.choice([None, count])}),
+                modify_instance_fleet("j-1", f"if-{who}", *rng.sample([None, count, 2], 2)),
             ]
         ),
         "batch": lambda: create_compute_environment(

@@ -11,7 +11,7 @@ items AS (
   SELECT event_id, FALSE AS choice, parallel * COALESCE(TRY_TO_NUMBER(item:instanceCount::STRING),
       TRY_TO_NUMBER(item:initialInstanceCount::STRING), 1) AS item_count,
     REGEXP_REPLACE(LOWER(item:instanceType::STRING), '^ml[.]', '') AS item_type, NULL AS item_units
-  FROM (SELECT a.event_id, COALESCE(g.value:resourceConfig, g.value) AS item, COALESCE(TRY_TO_NUMBER(
+  FROM (SELECT a.event_id, a.event_name, COALESCE(g.value:resourceConfig, g.value) AS item, COALESCE(TRY_TO_NUMBER(
       a.requestParameters:hyperParameterTuningJobConfig:resourceLimits:maxParallelTrainingJobs::STRING), 1) AS parallel
     FROM actors a, LATERAL FLATTEN(input => TO_ARRAY(CASE a.event_name
       WHEN 'CreateTrainingJob' THEN COALESCE(a.requestParameters:resourceConfig:instanceGroups, a.requestParameters:resourceConfig)
@@ -21,9 +21,9 @@ items AS (
       WHEN 'CreateTransformJob' THEN a.requestParameters:transformResources WHEN 'CreateNotebookInstance' THEN a.requestParameters
       WHEN 'CreateApp' THEN a.requestParameters:resourceSpec WHEN 'RunJobFlow' THEN a.requestParameters:instances:instanceGroups
       WHEN 'CreateEndpointConfig' THEN a.requestParameters:productionVariants
-      ELSE a.requestParameters:instanceGroups END)) g  -- (HyperPod's CreateCluster, EMR's AddInstanceGroups)
+      ELSE a.requestParameters:instanceGroups END)) g  -- (HyperPod's CreateCluster, EMR's Add/ModifyInstanceGroups)
     WHERE a.event_source IN ('sagemaker.amazonaws.com', 'elasticmapreduce.amazonaws.com'))
-  WHERE item:instanceType IS NOT NULL
+  WHERE item:instanceType IS NOT NULL OR event_name = 'ModifyInstanceGroups' AND item:instanceCount IS NOT NULL  -- (no type)
   UNION ALL
   SELECT a.event_id, FALSE, IFF(m.value::INT = 0, 1, TRY_TO_NUMBER(a.requestParameters:instances:instanceCount::STRING) - 1),
     LOWER(COALESCE(IFF(m.value::INT = 0, NULL, a.requestParameters:instances:slaveInstanceType::STRING),
@@ -46,7 +46,8 @@ items AS (
     + COALESCE(TRY_TO_NUMBER(f.value:targetSpotCapacity::STRING), 0), NULL, NULL
   FROM actors a, LATERAL FLATTEN(input => TO_ARRAY(COALESCE(a.requestParameters:instances:instanceFleets,
     a.requestParameters:instanceFleet))) f
-  WHERE a.event_name IN ('RunJobFlow', 'AddInstanceFleet')
+  WHERE a.event_name IN ('RunJobFlow', 'AddInstanceFleet', 'ModifyInstanceFleet')
+    AND COALESCE(f.value:targetOnDemandCapacity, f.value:targetSpotCapacity) IS NOT NULL
   UNION ALL
   SELECT event_id, FALSE, COALESCE(NULLIF(ARRAY_SIZE(TO_ARRAY(requestParameters:instanceNames)), 0), 1),
     'lightsail.' || REPLACE(REPLACE(LOWER(requestParameters:bundleId::STRING), '_win_', '_'), '_ipv6_', '_'), NULL
@@ -114,37 +115,36 @@ defined AS (
   UNION ALL
   SELECT event_id, instances, fixed_units, fixed_accelerators FROM call_items
 ),
-definitions AS (
-  SELECT a.named, COALESCE(a.named_revision, 0) AS revision, a.p_event_time AS defined_at, d.units, d.accelerators, d.instances
-  FROM actors a JOIN defined d ON d.event_id = a.event_id WHERE a.is_definition AND a.outcome = 'success'
-),
--- The definition a call names (its revision, else the latest) as defined before the call.
+-- The definition a call names (its revision, else the latest) as defined (not refused) before the call.
 named AS (
   SELECT a.event_id, d.units, d.accelerators, d.instances
-  FROM actors a LEFT JOIN definitions d ON d.named = a.named AND COALESCE(a.named_revision, d.revision) = d.revision
-    AND d.defined_at <= a.p_event_time
+  FROM actors a LEFT JOIN (SELECT c.named, COALESCE(c.named_revision, 0) AS revision, c.p_event_time AS defined_at, d.*
+    FROM actors c JOIN defined d ON d.event_id = c.event_id WHERE c.is_definition AND c.outcome = 'success') d
+    ON d.named = a.named AND COALESCE(a.named_revision, d.revision) = d.revision AND d.defined_at <= a.p_event_time
   WHERE a.named IS NOT NULL AND NOT a.is_definition
   QUALIFY ROW_NUMBER() OVER (PARTITION BY a.event_id ORDER BY d.revision DESC, d.defined_at DESC) = 1
 ),
--- The group a call sizes (ECS service, EKS node group, Batch environment, as the streaming rules name them), its new size
--- (tasks, nodes, vCPUs), one's CPU units (a task's, by its definition, 0 on container instances; a node's); a Batch instance's.
+-- The group a call sizes (ECS service, EKS node group, Batch environment, EMR fleet or group, named as the streaming rules do),
+-- its new size (tasks, nodes, vCPUs, instances), one's CPU units (a task's by its definition, 0 on container instances; a
+-- node's; none for EMR resizes, which name no type); a Batch instance's.
 sized AS (
-  SELECT a.*, CASE a.event_source
-      WHEN 'ecs.amazonaws.com' THEN a.account_id || '/' || a.region || '/' || REGEXP_REPLACE(COALESCE(
-        a.requestParameters:cluster::STRING, 'default'), '^.*/', '') || '/' || REGEXP_REPLACE(COALESCE(
-        a.requestParameters:serviceName::STRING, a.requestParameters:service::STRING), '^.*/', '')
-      WHEN 'eks.amazonaws.com' THEN a.account_id || '/' || a.region || '/' || COALESCE(a.requestParameters:clusterName::STRING,
-        a.requestParameters:name::STRING) || '/' || a.requestParameters:nodegroupName::STRING
-      ELSE a.account_id || '/' || a.region || '/' || REGEXP_REPLACE(COALESCE(a.requestParameters:computeEnvironmentName::STRING,
-        a.requestParameters:computeEnvironment::STRING), '^.*/', '') END AS sized_group,
-    CASE a.event_source WHEN 'batch.amazonaws.com' THEN NULLIF(GREATEST(COALESCE(TRY_TO_NUMBER(
-        a.requestParameters:computeResources:desiredvCpus::STRING), -1), COALESCE(TRY_TO_NUMBER(
+  SELECT a.*, a.account_id || '/' || a.region || '/' || CASE a.event_source
+      WHEN 'ecs.amazonaws.com' THEN REGEXP_REPLACE(COALESCE(a.requestParameters:cluster::STRING, 'default'), '^.*/', '')
+        || '/' || REGEXP_REPLACE(COALESCE(a.requestParameters:serviceName::STRING, a.requestParameters:service::STRING), '^.*/', '')
+      WHEN 'eks.amazonaws.com' THEN COALESCE(a.requestParameters:clusterName::STRING, a.requestParameters:name::STRING) || '/'
+        || a.requestParameters:nodegroupName::STRING
+      WHEN 'batch.amazonaws.com' THEN REGEXP_REPLACE(COALESCE(a.requestParameters:computeEnvironmentName::STRING,
+        a.requestParameters:computeEnvironment::STRING), '^.*/', '')  -- (EMR: a fleet, or the one group named)
+      ELSE COALESCE(a.requestParameters:instanceFleet:instanceFleetId::STRING, IFF(ARRAY_SIZE(TO_ARRAY(
+        a.requestParameters:instanceGroups)) = 1, a.requestParameters:instanceGroups[0]:instanceGroupId::STRING, NULL)) END AS sized_group,
+    CASE a.event_source WHEN 'elasticmapreduce.amazonaws.com' THEN i.instances WHEN 'batch.amazonaws.com' THEN NULLIF(GREATEST(
+        COALESCE(TRY_TO_NUMBER(a.requestParameters:computeResources:desiredvCpus::STRING), -1), COALESCE(TRY_TO_NUMBER(
         a.requestParameters:computeResources:minvCpus::STRING), -1)), -1)
       ELSE COALESCE(TRY_TO_NUMBER(a.requestParameters:desiredCount::STRING), TRY_TO_NUMBER(
         a.requestParameters:scalingConfig:desiredSize::STRING), IFF(a.event_name = 'CreateNodegroup', TRY_TO_NUMBER(
         a.requestParameters:scalingConfig:minSize::STRING), NULL)) END AS new_size,
     CASE a.event_source WHEN 'ecs.amazonaws.com' THEN IFF(a.on_instances, 0, n.units) WHEN 'eks.amazonaws.com' THEN i.node_units
-      ELSE 1024 END AS own_units,  -- (Batch's sizes are vCPUs)
+      WHEN 'batch.amazonaws.com' THEN 1024 END AS own_units,  -- (Batch's sizes are vCPUs)
     IFF(a.event_source = 'eks.amazonaws.com', i.node_accelerators, NULL) AS own_accelerators,
     IFF(a.event_source = 'batch.amazonaws.com' AND i.event_id IS NOT NULL, COALESCE(i.node_units, 0), NULL) AS own_instance_units
   FROM actors a LEFT JOIN call_items i ON i.event_id = a.event_id LEFT JOIN named n ON n.event_id = a.event_id
@@ -163,7 +163,7 @@ grown AS (
     IFF(event_source = 'batch.amazonaws.com', COALESCE(own_instance_units, LAST_VALUE(own_instance_units IGNORE NULLS) OVER (
       PARTITION BY sized_group ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), NULL)
       AS instance_units  -- (a Batch environment of no known type: 0 instances, as in the streaming rules)
-  FROM sized
+  FROM sized WHERE sized_group IS NOT NULL  -- (EMR groups resized in one call: counted whole, as items)
 ),
 -- The ledger: each call's instances (a Batch environment's in its smallest type), vCPUs and accelerators, charged to its caller.
 launched AS (
