@@ -728,7 +728,9 @@ def _group_growth(
     ):
         return summary
     request = as_mapping(read_view(event).get("requestParameters"))
-    key = _key("group", _account_id(event), region(event), name)
+    # an ECS service and an EKS node group may both be "cluster/name": kept under kinds of their own
+    kind = "service" if summary.event_name in SERVICE_EVENTS else "group"
+    key = _key(kind, _account_id(event), region(event), name)
     entries, _ = remembered(store, key)
     epoch = int(event_time_epoch(event) or 0)
     own = entry_id(event_id(event))

@@ -267,6 +267,17 @@ STORIES = {
         ],
         set(),
     ),
+    # ECS and EKS both name a group "cluster/name": an ECS service and a node group of one name
+    # are kept apart (the service grows by 50 tasks of 16 vCPUs, not 2 over the node group's 50)
+    "an ECS service and an EKS node group named alike, in clusters named alike": (
+        [
+            register_task_definition("workers", "16384", **by_key(1)),
+            create_service("workers", desired=2, name="workers", **by_key(2)),
+            create_nodegroup(("m5.large",), 50, 60, "default", "workers", **by_key(2, 10)),
+            update_service("workers", 52, **by_key(3)),
+        ],
+        {KEY},
+    ),
     "a HyperPod cluster": (
         [sagemaker_job("CreateCluster", "ml.p5.48xlarge", 5, **by_key(2))],
         {KEY},
@@ -606,6 +617,7 @@ DAY = KEY + ":2024-08-01"  # HighInstanceCount's dedup: the principal's UTC day
 # (SageMaker's too), Studio apps, builds and Lambda are counted by their vCPUs only
 # (VCPUS_ONLY_EVENTS): the Fargate miner and the tuning job are VCPUSurge's alone.
 COUNTED = {
+    "an ECS service and an EKS node group named alike, in clusters named alike": {DAY},
     "an EMR core group resized from 4 to 40, a reconfiguration between": {DAY},
     "an EMR fleet's spot units raised from 2 to 30": {DAY},
     "two EMR groups resized in one call (no group named: their sizes counted whole)": {DAY},

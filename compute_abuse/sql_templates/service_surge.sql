@@ -124,11 +124,11 @@ named AS (
   WHERE a.named IS NOT NULL AND NOT a.is_definition
   QUALIFY ROW_NUMBER() OVER (PARTITION BY a.event_id ORDER BY d.revision DESC, d.defined_at DESC) = 1
 ),
--- The group a call sizes (ECS service, EKS node group, Batch environment, EMR fleet or group, named as the streaming rules do),
--- its new size (tasks, nodes, vCPUs, instances), one's CPU units (a task's by its definition, 0 on container instances; a
--- node's; none for EMR resizes, which name no type); a Batch instance's.
+-- The group a call sizes (ECS service, EKS node group, Batch environment, EMR fleet or group: each service's apart, named as
+-- the streaming rules do), its new size (tasks, nodes, vCPUs, instances), one's CPU units (a task's by its definition, 0 on
+-- container instances; a node's; none for EMR resizes, which name no type); a Batch instance's.
 sized AS (
-  SELECT a.*, a.account_id || '/' || a.region || '/' || CASE a.event_source
+  SELECT a.*, a.event_source || '/' || a.account_id || '/' || a.region || '/' || CASE a.event_source
       WHEN 'ecs.amazonaws.com' THEN REGEXP_REPLACE(COALESCE(a.requestParameters:cluster::STRING, 'default'), '^.*/', '')
         || '/' || REGEXP_REPLACE(COALESCE(a.requestParameters:serviceName::STRING, a.requestParameters:service::STRING), '^.*/', '')
       WHEN 'eks.amazonaws.com' THEN COALESCE(a.requestParameters:clusterName::STRING, a.requestParameters:name::STRING) || '/'
