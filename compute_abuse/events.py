@@ -65,6 +65,27 @@ def assumed_role(role: str, session: str, account_id: str = ACCOUNT_ID, **extra:
     }
 
 
+APPLICATION_AUTOSCALING_ROLES = {
+    "ecs": "ECSService",
+    "ec2": "EC2SpotFleetRequest",
+    "lambda": "LambdaConcurrency",
+    "sagemaker": "SageMakerEndpoint",
+}
+
+
+def application_autoscaling_call(namespace: str, account_id: str = ACCOUNT_ID) -> dict:
+    """The fields of a call Application Auto Scaling makes with its service-linked role for a
+    namespace (ECS services, Spot Fleets, Lambda provisioned concurrency, ...): its identity,
+    address and user agent."""
+    service = f"{namespace}.application-autoscaling.amazonaws.com"
+    role = f"AWSServiceRoleForApplicationAutoScaling_{APPLICATION_AUTOSCALING_ROLES[namespace]}"
+    return {
+        "userIdentity": assumed_role(role, "AutoScaling", account_id, invokedBy=service),
+        "sourceIPAddress": service,
+        "userAgent": service,
+    }
+
+
 def autoscaling_identity(account_id: str = ACCOUNT_ID) -> dict:
     return assumed_role(
         "AWSServiceRoleForAutoScaling",

@@ -197,7 +197,9 @@ CHANGE_RESIZE = "resize"
 # Services that launch instances for a request this pack already counted (an auto scaling group,
 # an EC2 or Spot fleet, an EKS node group, an EMR cluster, a Batch compute environment): their
 # own launch calls (RunInstances, and the groups and fleets EKS and Batch create) are the same
-# capacity again.
+# capacity again. Application Auto Scaling's resizes (an ECS service's UpdateService, a Spot
+# Fleet's ModifySpotFleetRequest, Lambda's provisioned concurrency, EMR's groups) follow the
+# scaling a person set up, as an auto scaling group's own launches do: not a person's request.
 ON_BEHALF_SERVICES = frozenset(
     {
         "autoscaling.amazonaws.com",
@@ -207,6 +209,10 @@ ON_BEHALF_SERVICES = frozenset(
         "eks-nodegroup.amazonaws.com",
         "elasticmapreduce.amazonaws.com",
         "batch.amazonaws.com",
+        "application-autoscaling.amazonaws.com",  # a role of its own (EMR's, older ECS setups)
+        "ecs.application-autoscaling.amazonaws.com",  # its service-linked roles, per namespace
+        "ec2.application-autoscaling.amazonaws.com",
+        "lambda.application-autoscaling.amazonaws.com",
     }
 )
 

@@ -23,6 +23,7 @@ from compute_abuse.cli import SAMPLE_DIR
 from compute_abuse.content import load_rule, rule_spec, run_rule
 from compute_abuse.events import (
     api_call,
+    application_autoscaling_call,
     assumed_role,
     auto_scaling_group,
     cpu,
@@ -1032,6 +1033,29 @@ def test_sql_counts_a_fleets_growth_at_its_type_and_charges_its_launches_to_who_
     assert streaming[("principal", USER + "mallory", "8 hours")] == mallory_vcpus
     count = daily_requested(events)
     assert count[USER + "mallory"] == 10 + 1 + 4 + 7
+
+
+def test_application_auto_scaling_resizes_count_for_no_one_and_set_the_size_to_grow_over(
+    monkeypatch, config
+):
+    """A Spot Fleet that Application Auto Scaling scales (ModifySpotFleetRequest by its
+    service-linked role) is grown by a person later: the scaler's resizes count for no one (its
+    role has no window; the fleet's owner pays nothing over the price of its type), and the
+    person's growth is over the size the fleet last had (the scaler's 10 to 14: 32 vCPUs)."""
+    platform = iam_user("platform")
+    spot = request_spot_fleet(("p3.2xlarge",), 2, userIdentity=platform, eventTime=at(3))
+    scaled = [
+        modify_spot_fleet_request(
+            "sfr-1", size, eventTime=at(3, 10 * n + 10), **application_autoscaling_call("ec2")
+        )
+        for n, size in enumerate((10, 4, 10))
+    ]
+    grown = modify_spot_fleet_request("sfr-1", 14, userIdentity=platform, eventTime=at(2))
+    events = [spot, *scaled, grown]
+    totals, streaming = vcpu_totals_on_both_sides(events, monkeypatch, config)
+    assert totals == streaming
+    assert totals[("principal", USER + "platform", "8 hours")] == 16 + 32
+    assert not [group for _, group, _ in totals if "ApplicationAutoScaling" in group]
 
 
 def test_vcpu_sql_counts_a_fleet_in_vcpus_by_its_capacity_as_the_streaming_rule_does():

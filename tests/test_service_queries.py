@@ -14,6 +14,7 @@ from compute_abuse.content import load_rule, rule_spec, run_rule
 from compute_abuse.events import (
     add_instance_fleet,
     api_call,
+    application_autoscaling_call,
     assumed_role,
     create_amplify_app,
     create_compute_environment,
@@ -452,6 +453,31 @@ STORIES = {
                 }
             },
         ],
+        set(),
+    ),
+    # target tracking: out to 40 tasks of 4 vCPUs and back to 4, twelve times a day (1,728 vCPUs
+    # of growth in its role's day), and scheduled provisioned concurrency (200 environments of the
+    # largest function: 1,158 vCPUs) mornings and evenings: counted at the person's requests,
+    # not the scaler's; the person's last resize grows the service over the scaler's size
+    "Application Auto Scaling scaling a Fargate service and a function all day": (
+        [
+            register_task_definition("api", "4096", **by_key(0)),
+            create_service("api", desired=4, name="api", **by_key(0, 5)),
+            create_function("render", 10240, **by_key(0, 10)),
+        ]
+        + [
+            update_service(
+                "api", 40 if h % 2 else 4, eventTime=at(h), **application_autoscaling_call("ecs")
+            )
+            for h in range(1, 23)
+        ]
+        + [
+            function_concurrency(
+                "render:live", 200, eventTime=at(h), **application_autoscaling_call("lambda")
+            )
+            for h in (7, 19)
+        ]
+        + [update_service("api", 40, **by_key(23, 30))],  # +36 tasks over the scaler's 4: 144
         set(),
     ),
     "a Batch environment on Fargate, up to 4,096 vCPUs for queued jobs": (

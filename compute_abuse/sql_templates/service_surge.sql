@@ -148,7 +148,7 @@ sized AS (
     IFF(a.event_source = 'eks.amazonaws.com', i.node_accelerators, NULL) AS own_accelerators,
     IFF(a.event_source = 'batch.amazonaws.com' AND i.event_id IS NOT NULL, COALESCE(i.node_units, 0), NULL) AS own_instance_units
   FROM actors a LEFT JOIN call_items i ON i.event_id = a.event_id LEFT JOIN named n ON n.event_id = a.event_id
-  WHERE a.event_name IN ({sizing_calls})
+  WHERE a.event_name IN ({sizing_calls})  -- (Application Auto Scaling's too: kept, not counted)
 ),
 -- A sizing call's growth: a creation, its size; an update, what it adds to the size last given (a group not seen: all of
 -- it; a size refused is not kept), priced by its own task definition or types, else the group's last.
