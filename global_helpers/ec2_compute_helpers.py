@@ -560,10 +560,12 @@ def _named_ref(kind: str, name: str) -> TemplateRef | None:
 
 def template_ref(spec: Any, kind: str = LAUNCH_TEMPLATE) -> TemplateRef | None:
     """The template a launch names, from any casing of {LaunchTemplateId | LaunchTemplateName,
-    Version} (RunInstances and auto scaling write camelCase, CreateFleet PascalCase)."""
+    Version} (RunInstances and auto scaling write camelCase, CreateFleet PascalCase; EKS's node
+    groups write {id | name, version})."""
     spec = as_mapping(spec)
     ref = ""
-    for key in ("launchTemplateId", "LaunchTemplateId", "launchTemplateName", "LaunchTemplateName"):
+    keys = ("launchTemplateId", "LaunchTemplateId", "launchTemplateName", "LaunchTemplateName")
+    for key in (*keys, "id", "name"):
         ref = as_text(spec.get(key)).strip()
         if ref:
             break

@@ -12,6 +12,7 @@ from compute_abuse.events import (
     assumed_role,
     autoscaling_identity,
     create_compute_environment,
+    create_launch_template,
     create_lightsail_instances,
     create_nodegroup,
     run_instances,
@@ -232,6 +233,31 @@ def test_everyday_eks_stays_quiet(kv, rules):
             by(update_nodegroup_config, 6, epoch=T0 + DAY, user="platform"),
         ],
     )
+
+
+def test_a_node_group_naming_a_launch_template_is_priced_by_the_templates_type(kv, rules):
+    """EKS writes a node group's launch template as {id | name, version}: priced by the type of
+    the template version it names, not as EKS's default type (t3.medium), which EKS uses only
+    when neither names a type. A template the pack never saw waits for it (counted when seen)."""
+    template = by(create_launch_template, "p4d.24xlarge", epoch=T0 - 3600)
+
+    def group(spec, epoch=T0):
+        event = by(create_nodegroup, None, 10, epoch=epoch)
+        event["requestParameters"]["launchTemplate"] = spec
+        return event
+
+    by_id = group({"id": "lt-0780d55503d605988", "version": "1"})
+    summary = helpers.summarize_launch(by_id)
+    assert summary.instance_types == () and summary.template.ref == "lt-0780d55503d605988"
+    (surge,) = kv.run(rules["VCPUSurge"], [template, by_id])
+    assert context(surge)["window_total"] == 960
+    (unusual,) = kv.run(rules["UnusualInstanceType"], [template, by_id])
+    assert "p4d.24xlarge" in unusual.title_output
+    by_name = group({"name": "gpu-workers"}, epoch=T0 + 60)  # no version: the default
+    assert helpers.summarize_launch(by_name).template.ref == "gpu-workers"
+    assert kv.run(rules["VCPUSurge"], [by(create_launch_template, "t3.small"), by_name]) == []
+    unseen = group({"id": "lt-0unseen000000000", "version": "3"})
+    assert kv.run(rules["VCPUSurge"], [unseen]) == []
 
 
 def test_a_large_emr_cluster_alerts_naming_the_person_and_emr(kv, rules):
