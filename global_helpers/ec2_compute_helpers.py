@@ -197,9 +197,10 @@ CHANGE_RESIZE = "resize"
 # Services that launch instances for a request this pack already counted (an auto scaling group,
 # an EC2 or Spot fleet, an EKS node group, an EMR cluster, a Batch compute environment): their
 # own launch calls (RunInstances, and the groups and fleets EKS and Batch create) are the same
-# capacity again. Application Auto Scaling's resizes (an ECS service's UpdateService, a Spot
-# Fleet's ModifySpotFleetRequest, Lambda's provisioned concurrency, EMR's groups) follow the
-# scaling a person set up, as an auto scaling group's own launches do: not a person's request.
+# capacity again. Application Auto Scaling's calls (an ECS service's UpdateService, a Spot Fleet's
+# ModifySpotFleetRequest, EMR's groups, Lambda's provisioned concurrency) follow the scaling a
+# person set up, as an auto scaling group's own launches do: not a person's request. The sizes its
+# resizes give are kept (ec2_launch_templates.keep_group_size).
 ON_BEHALF_SERVICES = frozenset(
     {
         "autoscaling.amazonaws.com",
@@ -1989,9 +1990,10 @@ def with_template_types(summary: LaunchSummary, template_types: Sequence) -> Lau
 
 
 def launched_on_behalf(event: Mapping) -> bool:
-    """Whether an auto scaling group or an EC2/Spot fleet made this call for a request the pack
-    counted already (CreateAutoScalingGroup, CreateFleet, ...): counting it too would count the
-    same capacity twice."""
+    """Whether a service made this call (ON_BEHALF_SERVICES): an auto scaling group or an EC2/Spot
+    fleet for a request the pack counted already (CreateAutoScalingGroup, CreateFleet, ...), whose
+    counting again would count the same capacity twice; Application Auto Scaling, following the
+    scaling a person set up."""
     return _per_event("on_behalf", event, _launched_on_behalf)
 
 

@@ -67,6 +67,7 @@ from ec2_compute_helpers import (
     LAUNCH_TEMPLATE,
     MAX_COUNT,
     MAX_TEMPLATE_REF_LENGTH,
+    OUTCOME_SUCCESS,
     SAGEMAKER_EVENT_SOURCE,
     SCALING_POLICY,
     TASK_DEFINITION,
@@ -728,9 +729,7 @@ def _group_growth(
     ):
         return summary
     request = as_mapping(read_view(event).get("requestParameters"))
-    # an ECS service and an EKS node group may both be "cluster/name": kept under kinds of their own
-    kind = "service" if summary.event_name in SERVICE_EVENTS else "group"
-    key = _key(kind, _account_id(event), region(event), name)
+    key = _key(_group_kind(event), _account_id(event), region(event), name)
     entries, _ = remembered(store, key)
     epoch = int(event_time_epoch(event) or 0)
     own = entry_id(event_id(event))
@@ -775,6 +774,25 @@ def _group_growth(
     if units.isdigit() and gpus.isdigit():
         return with_task_size(grown, TaskSize(int(units), int(gpus)))
     return grown  # on container instances, or a size never seen: by number only
+
+
+def _group_kind(event: Mapping) -> str:
+    """The kind of key a group's sizes are kept under: one per service, as its names are its own
+    (an ECS service and an EKS node group may both be "cluster/name", an auto scaling group and a
+    Batch environment both "workers"). Auto scaling groups and EC2 fleets: "group"."""
+    source = as_text(read_view(event).get("eventSource"))
+    if source in (AUTOSCALING_EVENT_SOURCE, EC2_EVENT_SOURCE):
+        return "group"
+    return f"group-{source.split('.', 1)[0]}"
+
+
+def keep_group_size(event: Mapping, store: KVStore) -> None:
+    """Keep the size a service's resize gives its group (Application Auto Scaling's, a service's
+    for a group it runs), its types unread: it counts for no one, and a person's next resize
+    grows over it."""
+    summary = summarize_launch(event)
+    if summary.event_name in GROUP_EVENTS and summary.outcome == OUTCOME_SUCCESS:
+        _group_growth(event, summary, store, True, TemplateLookup(None, (), ""))
 
 
 def _group_label(summary: LaunchSummary, request: Mapping, last_label: str) -> str:

@@ -10,6 +10,7 @@ import ec2_compute_helpers as helpers
 from compute_abuse.events import (
     api_call,
     assumed_role,
+    auto_scaling_group,
     autoscaling_identity,
     create_compute_environment,
     create_launch_template,
@@ -237,27 +238,48 @@ def test_everyday_eks_stays_quiet(kv, rules):
 
 def test_a_node_group_naming_a_launch_template_is_priced_by_the_templates_type(kv, rules):
     """EKS writes a node group's launch template as {id | name, version}: priced by the type of
-    the template version it names, not as EKS's default type (t3.medium), which EKS uses only
-    when neither names a type. A template the pack never saw waits for it (counted when seen)."""
-    template = by(create_launch_template, "p4d.24xlarge", epoch=T0 - 3600)
+    the template version it names (by ID; by name, no version: the default), not as EKS's
+    default type (t3.medium, 20 vCPUs), which EKS uses only when neither names a type. A node
+    group delivered before its template waits for it and is counted when the template comes."""
 
-    def group(spec, epoch=T0):
-        event = by(create_nodegroup, None, 10, epoch=epoch)
+    def group(spec, user, epoch=T0):
+        event = by(create_nodegroup, None, 10, epoch=epoch, user=user)
         event["requestParameters"]["launchTemplate"] = spec
         return event
 
-    by_id = group({"id": "lt-0780d55503d605988", "version": "1"})
+    template = by(create_launch_template, "p4d.24xlarge", epoch=T0 - 3600, user="platform")
+    by_id = group({"id": "lt-0780d55503d605988", "version": "1"}, "ana")
     summary = helpers.summarize_launch(by_id)
     assert summary.instance_types == () and summary.template.ref == "lt-0780d55503d605988"
     (surge,) = kv.run(rules["VCPUSurge"], [template, by_id])
     assert context(surge)["window_total"] == 960
     (unusual,) = kv.run(rules["UnusualInstanceType"], [template, by_id])
     assert "p4d.24xlarge" in unusual.title_output
-    by_name = group({"name": "gpu-workers"}, epoch=T0 + 60)  # no version: the default
-    assert helpers.summarize_launch(by_name).template.ref == "gpu-workers"
-    assert kv.run(rules["VCPUSurge"], [by(create_launch_template, "t3.small"), by_name]) == []
-    unseen = group({"id": "lt-0unseen000000000", "version": "3"})
-    assert kv.run(rules["VCPUSurge"], [unseen]) == []
+    (surge,) = kv.run(rules["VCPUSurge"], [group({"name": "gpu-workers"}, "ben", T0 + 60)])
+    assert context(surge)["window_total"] == 960 and surge.dedup_output.endswith("user/ben")
+    late = by(create_launch_template, "p4d.24xlarge", "lt-0late0000000000", "late", epoch=T0)
+    waiting = group({"id": "lt-0late0000000000", "version": "1"}, "cy", T0 + 120)
+    (surge,) = kv.run(rules["VCPUSurge"], [waiting, late])
+    assert context(surge)["window_total"] == 960 and surge.dedup_output.endswith("user/cy")
+
+
+def test_groups_of_one_name_in_two_services_keep_their_own_sizes(kv, rules):
+    """An auto scaling group and a Batch environment both named "workers": the group's resize to
+    200 p3.2xlarge grows over its own 2 (1,584 vCPUs), not over the environment's 4,096 vCPUs."""
+    group = by(auto_scaling_group, desired=2, override_types=("p3.2xlarge",), user="platform")
+    batch = by(create_compute_environment, ("c5",), 4096, name="workers", user="platform")
+    grow = by(
+        auto_scaling_group,
+        "UpdateAutoScalingGroup",
+        200,
+        max_size=200,
+        override_types=("p3.2xlarge",),
+        epoch=T0 + 60,
+    )
+    assert kv.run(rules["VCPUSurge"], [group]) == []
+    kv.run(rules["VCPUSurge"], [batch])
+    (surge,) = kv.run(rules["VCPUSurge"], [grow])
+    assert context(surge)["window_total"] == 1584 and surge.dedup_output.endswith("user/mallory")
 
 
 def test_a_large_emr_cluster_alerts_naming_the_person_and_emr(kv, rules):

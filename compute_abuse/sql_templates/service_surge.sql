@@ -23,7 +23,7 @@ items AS (
       WHEN 'CreateEndpointConfig' THEN a.requestParameters:productionVariants
       ELSE a.requestParameters:instanceGroups END)) g  -- (HyperPod's CreateCluster, EMR's Add/ModifyInstanceGroups)
     WHERE a.event_source IN ('sagemaker.amazonaws.com', 'elasticmapreduce.amazonaws.com'))
-  WHERE item:instanceType IS NOT NULL OR event_name = 'ModifyInstanceGroups' AND item:instanceCount IS NOT NULL  -- (no type)
+  WHERE item:instanceType IS NOT NULL OR event_name = 'ModifyInstanceGroups' AND TRY_TO_NUMBER(item:instanceCount::STRING) >= 0
   UNION ALL
   SELECT a.event_id, FALSE, IFF(m.value::INT = 0, 1, TRY_TO_NUMBER(a.requestParameters:instances:instanceCount::STRING) - 1),
     LOWER(COALESCE(IFF(m.value::INT = 0, NULL, a.requestParameters:instances:slaveInstanceType::STRING),
@@ -47,7 +47,7 @@ items AS (
   FROM actors a, LATERAL FLATTEN(input => TO_ARRAY(COALESCE(a.requestParameters:instances:instanceFleets,
     a.requestParameters:instanceFleet))) f
   WHERE a.event_name IN ('RunJobFlow', 'AddInstanceFleet', 'ModifyInstanceFleet')
-    AND COALESCE(f.value:targetOnDemandCapacity, f.value:targetSpotCapacity) IS NOT NULL
+    AND COALESCE(TRY_TO_NUMBER(f.value:targetOnDemandCapacity::STRING), TRY_TO_NUMBER(f.value:targetSpotCapacity::STRING)) >= 0
   UNION ALL
   SELECT event_id, FALSE, COALESCE(NULLIF(ARRAY_SIZE(TO_ARRAY(requestParameters:instanceNames)), 0), 1),
     'lightsail.' || REPLACE(REPLACE(LOWER(requestParameters:bundleId::STRING), '_win_', '_'), '_ipv6_', '_'), NULL

@@ -67,8 +67,8 @@ def rule(event):
         or launch_outcome(event).kind == OUTCOME_DRY_RUN
     ):
         return False
-    if launched_on_behalf(event):  # counted at the user's CreateFleet / CreateAutoScalingGroup
-        return False
+    if launched_on_behalf(event):  # counted at a person's request; Application Auto Scaling's:
+        return False  # nowhere
     if summarize_launch(event).change != CHANGE_LAUNCH:  # a resize asks for no new instance
         return False
     controllers = capacity_controller_user_agents(), capacity_controller_principal_arns()

@@ -51,7 +51,6 @@ from ec2_compute_helpers import (
     summarize_launch,
 )
 from ec2_launch_templates import (
-    GROUP_EVENTS,
     LAUNCH_AND_TEMPLATE_EVENTS,
     OWNER_EVENTS,
     STATUS_UNKNOWN,
@@ -61,6 +60,7 @@ from ec2_launch_templates import (
     is_template_event,
     judge_owner_and_waiting_launches,
     judge_waiting_launches,
+    keep_group_size,
     launch_of,
     launch_with_template,
     template_alert_context,
@@ -186,20 +186,13 @@ def _launch_rule(event):
     if summarize_launch(event).outcome != OUTCOME_SUCCESS:
         return False  # an instant fleet that launched nothing
     if launched_on_behalf(event) and not launch_owner_refs(event):
-        _keep_group_size(event)
-        return False  # counted at the user's CreateFleet / CreateAutoScalingGroup
+        # counted at a person's CreateFleet / CreateAutoScalingGroup, or (Application Auto
+        # Scaling's) nowhere: a resize's size is kept for the next person's resize
+        keep_group_size(event, _store())
+        return False
     if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
         return False
     return any(result.crossed for _, result in _surge(event, record_it=True))
-
-
-def _keep_group_size(event):
-    """A service's resize of a group (Application Auto Scaling's for an ECS service, a Spot Fleet
-    or Lambda; not one naming a template) counts for no one; its size is kept, so that a person's
-    next resize counts only what it adds over it."""
-    summary = summarize_launch(event)
-    if summary.event_name in GROUP_EVENTS and not summary.needs_template:
-        launch_with_template(event, _store(), remember_launched=True)
 
 
 def _lookup(event):
