@@ -76,11 +76,16 @@ DRY_RUN_VCPU_THRESHOLD = 64
 # small nodes all day. A call is theirs only when BOTH its user agent and its principal ARN (the
 # session's or the role's) match these case-insensitive shell patterns: a user agent alone is
 # set by the caller and would let anyone hide behind it. Their dry runs alert nowhere and their
-# launches do not count toward HighInstanceCount; unusual types and vCPU surges still alert.
+# launches do not count toward HighInstanceCount. Their resizes of auto scaling groups and fleets
+# (the cluster autoscaler's SetDesiredCapacity, within the maximum a person set) count for no one,
+# as Application Auto Scaling's; their own launches (Karpenter's fleets) and unusual types still
+# alert in VCPUSurge and UnusualInstanceType.
 CAPACITY_CONTROLLER_USER_AGENTS = ["*karpenter.sh*", "*cluster-autoscaler*"]
 CAPACITY_CONTROLLER_PRINCIPAL_ARNS = [
     "arn:aws:sts::*:assumed-role/*karpenter*",
     "arn:aws:iam::*:role/*karpenter*",
+    "arn:aws:sts::*:assumed-role/*cluster-autoscaler*",
+    "arn:aws:iam::*:role/*cluster-autoscaler*",
 ]
 
 # --- ComputeAbuse.AWS.EC2.QuotaProbe ------------------------------------------------------------

@@ -1058,6 +1058,51 @@ def test_application_auto_scaling_resizes_count_for_no_one_and_set_the_size_to_g
     assert not [group for _, group, _ in totals if "ApplicationAutoScaling" in group]
 
 
+def test_the_cluster_autoscalers_resizes_count_for_no_one_on_either_side(monkeypatch, config):
+    """EKS makes a node group's auto scaling group (m5.2xlarge, 3 nodes); the cluster autoscaler
+    (a node controller: its role and user agent match) takes it to 50 and back four times in 8
+    hours (1,504 vCPUs of growth): no window of its role on either side. A person's resize to 60
+    after it counts 10 nodes over the autoscaler's 50 (80 vCPUs); Karpenter's own launches still
+    count (test_properties, the sample)."""
+    eks = assumed_role(
+        "AWSServiceRoleForAmazonEKSNodegroup", "EKS", invokedBy="eks-nodegroup.amazonaws.com"
+    )
+    group = auto_scaling_group(
+        desired=3,
+        override_types=("m5.2xlarge",),
+        userIdentity=eks,
+        sourceIPAddress="eks-nodegroup.amazonaws.com",
+        eventTime=at(9),
+    )
+    autoscaler = assumed_role("eks-cluster-autoscaler", "1722844800")
+
+    def resize(size, hours_before, who=autoscaler, agent="cluster-autoscaler/v1.30.0"):
+        request = {"autoScalingGroupName": "workers", "desiredCapacity": size}
+        return api_call(
+            "autoscaling.amazonaws.com",
+            "SetDesiredCapacity",
+            requestParameters=request,
+            userIdentity=who,
+            userAgent=agent,
+            eventTime=at(hours_before),
+        )
+
+    events = [group, *(resize(s, 8 - i) for i, s in enumerate((50, 3, 50, 3, 50, 3, 50)))]
+    events.append(resize(60, 0.5, iam_user("platform"), "aws-cli/2.15.30"))
+    totals, streaming = vcpu_totals_on_both_sides(events, monkeypatch, config)
+    assert (
+        totals
+        == streaming
+        == {
+            ("principal", USER + "platform", span): 80 for span in ("8 hours", "24 hours", "7 days")
+        }
+        | {
+            ("source IP", "198.51.100.23", "8 hours"): 80,
+            ("account", "111122223333", "8 hours"): 80,
+        }
+    )
+
+
 def test_vcpu_sql_counts_a_fleet_in_vcpus_by_its_capacity_as_the_streaming_rule_does():
     fleet = create_fleet(("g5.xlarge",), 1200, "maintain", unit="vcpu", identity=iam_user("gus"))
     fleet["eventTime"] = at(2)

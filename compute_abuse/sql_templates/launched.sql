@@ -1,6 +1,5 @@
--- Capacity: per instance launched (cpuOptions' vCPUs, else the catalog's); per request or group growth, its instances of the
--- first type named, or its vCPUs. Catalog (ec2_instance_catalog): medium 1, large 2, xlarge 4, Nxlarge and metal-Nxl 4N
--- vCPUs, and the types that rule misprices or that have accelerators.
+-- Capacity: per instance launched (cpuOptions' vCPUs, else the catalog's); per request or group growth, its instances of the first
+-- type named, or its vCPUs. Catalog (ec2_instance_catalog): medium 1 ... Nxlarge 4N vCPUs; types it misprices or with accelerators.
 instance_types (instance_type, vcpus, accelerators) AS (
   SELECT * FROM VALUES
     {instance_type_values}

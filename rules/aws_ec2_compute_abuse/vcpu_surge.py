@@ -27,6 +27,8 @@ from ec2_compute_config import (
     allowlisted_principal_arns,
     allowlisted_user_agents,
     as_int,
+    capacity_controller_principal_arns,
+    capacity_controller_user_agents,
     vcpu_surge_account_threshold,
     vcpu_surge_day_threshold,
     vcpu_surge_source_ip_threshold,
@@ -35,6 +37,8 @@ from ec2_compute_config import (
     vcpu_surge_window_seconds,
 )
 from ec2_compute_helpers import (
+    AUTOSCALING_EVENT_SOURCE,
+    EC2_EVENT_SOURCE,
     LAUNCH_EVENT_NAMES,
     OUTCOME_SUCCESS,
     caller_ip_address,
@@ -42,6 +46,7 @@ from ec2_compute_helpers import (
     event_name,
     event_time_epoch,
     is_allowlisted,
+    is_capacity_controller,
     is_launch_event,
     launch_alert_context,
     launch_outcome,
@@ -51,6 +56,7 @@ from ec2_compute_helpers import (
     summarize_launch,
 )
 from ec2_launch_templates import (
+    GROUP_EVENTS,
     LAUNCH_AND_TEMPLATE_EVENTS,
     OWNER_EVENTS,
     STATUS_UNKNOWN,
@@ -190,9 +196,27 @@ def _launch_rule(event):
         # Scaling's) nowhere: a resize's size is kept for the next person's resize
         keep_group_size(event, _store())
         return False
+    if _controller_resize(event):  # the cluster autoscaler's, within the maximum a person set
+        keep_group_size(event, _store())
+        return False
     if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
         return False
     return any(result.crossed for _, result in _surge(event, record_it=True))
+
+
+def _controller_resize(event) -> bool:
+    """A node controller's resize of an auto scaling group or a fleet, not its creation (the
+    cluster autoscaler's SetDesiredCapacity): counts for no one, as Application Auto Scaling's."""
+    name = event_name(event)
+    return (
+        event.get("eventSource") in (AUTOSCALING_EVENT_SOURCE, EC2_EVENT_SOURCE)
+        and name in GROUP_EVENTS
+        and not name.startswith("Create")
+        and name != "RequestSpotFleet"
+        and is_capacity_controller(
+            event, capacity_controller_user_agents(), capacity_controller_principal_arns()
+        )
+    )
 
 
 def _lookup(event):
