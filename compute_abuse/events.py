@@ -69,7 +69,6 @@ APPLICATION_AUTOSCALING_ROLES = {
     "ecs": "ECSService",
     "ec2": "EC2SpotFleetRequest",
     "lambda": "LambdaConcurrency",
-    "sagemaker": "SageMakerEndpoint",
 }
 
 

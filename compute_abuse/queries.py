@@ -119,6 +119,18 @@ def cpu_units(text: str, per_number: int = 1) -> str:
     return f"FLOOR({number} * IFF({text} ILIKE '%vcpu%', 1024, {per_number}))"
 
 
+def group_creates() -> list[str]:
+    """The calls that create an auto scaling group or a fleet (group_growth.sql): the streaming
+    rules' group calls of auto scaling and EC2 that are not resizes (GROUP_RESIZES)."""
+    install_global_helpers()
+    import ec2_compute_helpers as helpers
+    from ec2_launch_templates import GROUP_EVENTS, GROUP_RESIZES
+
+    sources = (helpers.AUTOSCALING_EVENT_SOURCE, helpers.EC2_EVENT_SOURCE)
+    creates = GROUP_EVENTS - GROUP_RESIZES
+    return sorted(name for source in sources for name in helpers.LAUNCH_EVENTS[source] & creates)
+
+
 def service_sizing_calls() -> list[str]:
     """The calls that size a group another service runs, of the groups service_surge.sql names
     (ECS services, EKS node groups, Batch compute environments, EMR groups and fleets resized):
@@ -449,6 +461,7 @@ def _fill(
         .replace("{is_ip_address}", IS_IP_ADDRESS)
         .replace("{run_instances_asked}", RUN_INSTANCES_ASKED)
         .replace("{unpriced_seconds}", str(config.vcpu_surge_window_seconds()))
+        .replace("{group_creates}", _sql_list(group_creates()))
         + "\n"
     )
 

@@ -700,6 +700,8 @@ GROUP_EVENTS = frozenset(
 _CREATES = frozenset(
     {"CreateAutoScalingGroup", "CreateService", "CreateNodegroup", "CreateComputeEnvironment"}
 )
+# The group calls that resize a group or fleet that exists (not its creation).
+GROUP_RESIZES = GROUP_EVENTS - _CREATES - _FLEET_CREATES
 _IN_VCPUS = frozenset({"CreateComputeEnvironment", "UpdateComputeEnvironment"})
 # Calls that make their caller the owner of a group or fleet (owned_capacity_refs).
 OWNER_EVENTS = GROUP_EVENTS | {"RunJobFlow", "AddInstanceGroups", "AddInstanceFleet"}

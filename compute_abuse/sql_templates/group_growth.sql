@@ -36,7 +36,7 @@ group_sizes AS (
 -- A call's growth: its size (what a refused call would have made it) less the size before; a refresh to
 -- another type than the group's: its size (to the same type, to its own configuration, to an unknown template: 0).
 group_growth AS (
-  SELECT event_id, LEAST(IFF(event_name IN ('CreateAutoScalingGroup', 'CreateFleet', 'RequestSpotFleet'), new_size,
+  SELECT event_id, LEAST(IFF(event_name IN ({group_creates}), new_size,
       GREATEST(CASE kind WHEN 'change' THEN size_before + adjustment WHEN 'percent'  -- (a creation: all new)
         THEN CEIL(ROUND(size_before * (1 + adjustment / 100), 6)) WHEN 'refresh' THEN size_before * IFF(instance_type
           IN ('unknown-type', type_before), 1, 2) ELSE new_size END - size_before, 0)), 1e9)::INT
@@ -54,7 +54,7 @@ group_growth AS (
 ),
 actors AS (  -- (a node controller's resize of a group or fleet grows it for no one; a fleet in vCPUs: 1 instance asked)
   SELECT c.*, {allowlisted} AS allowlisted, {capacity_controller} AS capacity_controller, g.group_type, g.group_in_vcpus,
-    capacity_controller AND g.growth > 0 AND c.event_name NOT LIKE 'Create%' AND c.event_name <> 'RequestSpotFleet' AS for_no_one,
+    capacity_controller AND g.growth > 0 AND c.event_name NOT IN ({group_creates}) AS for_no_one,
     IFF(for_no_one, 0, g.growth) AS growth, IFF(for_no_one, 0, IFF(g.group_in_vcpus AND g.growth IS NOT NULL, SIGN(g.growth),
       COALESCE(g.growth, c.requested_instances))) AS instances
   FROM launch_calls c LEFT JOIN group_growth g ON g.event_id = c.event_id

@@ -56,7 +56,7 @@ from ec2_compute_helpers import (
     summarize_launch,
 )
 from ec2_launch_templates import (
-    GROUP_EVENTS,
+    GROUP_RESIZES,
     LAUNCH_AND_TEMPLATE_EVENTS,
     OWNER_EVENTS,
     STATUS_UNKNOWN,
@@ -191,12 +191,10 @@ def _launch_rule(event):
         return False  # dry runs and errors, read from one field
     if summarize_launch(event).outcome != OUTCOME_SUCCESS:
         return False  # an instant fleet that launched nothing
-    if launched_on_behalf(event) and not launch_owner_refs(event):
-        # counted at a person's CreateFleet / CreateAutoScalingGroup, or (Application Auto
-        # Scaling's) nowhere: a resize's size is kept for the next person's resize
-        keep_group_size(event, _store())
-        return False
-    if _controller_resize(event):  # the cluster autoscaler's, within the maximum a person set
+    # A service's launch, counted at a person's CreateFleet / CreateAutoScalingGroup; Application
+    # Auto Scaling's or a node controller's resize (the cluster autoscaler's, within the maximum
+    # a person set), counted nowhere: a resize's size is kept for the next person's resize.
+    if (launched_on_behalf(event) and not launch_owner_refs(event)) or _controller_resize(event):
         keep_group_size(event, _store())
         return False
     if is_allowlisted(event, allowlisted_principal_arns(), allowlisted_user_agents()):
@@ -207,12 +205,9 @@ def _launch_rule(event):
 def _controller_resize(event) -> bool:
     """A node controller's resize of an auto scaling group or a fleet, not its creation (the
     cluster autoscaler's SetDesiredCapacity): counts for no one, as Application Auto Scaling's."""
-    name = event_name(event)
     return (
         event.get("eventSource") in (AUTOSCALING_EVENT_SOURCE, EC2_EVENT_SOURCE)
-        and name in GROUP_EVENTS
-        and not name.startswith("Create")
-        and name != "RequestSpotFleet"
+        and event_name(event) in GROUP_RESIZES
         and is_capacity_controller(
             event, capacity_controller_user_agents(), capacity_controller_principal_arns()
         )
