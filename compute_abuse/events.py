@@ -317,6 +317,71 @@ def modify_spot_fleet_request(request_id: str, capacity: Any, **overrides: Any) 
     )
 
 
+_SCALABLE_DIMENSIONS = {  # Application Auto Scaling's namespace -> its compute dimension
+    "service/": ("ecs", "ecs:service:DesiredCount"),
+    "spot-fleet-request/": ("ec2", "ec2:spot-fleet-request:TargetCapacity"),
+    "instancegroup/": ("elasticmapreduce", "elasticmapreduce:instancegroup:InstanceCount"),
+    "table/": ("dynamodb", "dynamodb:table:ReadCapacityUnits"),
+}
+
+
+def _scalable_target(resource_id: str) -> dict:
+    prefix = next(p for p in _SCALABLE_DIMENSIONS if resource_id.startswith(p))
+    namespace, dimension = _SCALABLE_DIMENSIONS[prefix]
+    return {
+        "serviceNamespace": namespace,
+        "resourceId": resource_id,
+        "scalableDimension": dimension,
+    }
+
+
+def register_scalable_target(
+    resource_id: str, minimum: Any, maximum: Any = None, **overrides: Any
+) -> dict:
+    """RegisterScalableTarget of a resource ("service/<cluster>/<service>", "spot-fleet-request/
+    <id>", ...) with a minimum (None leaves it out) and a maximum (None: 10 over the minimum)."""
+    request = _scalable_target(resource_id)
+    if minimum is not None:
+        request["minCapacity"] = minimum
+    request["maxCapacity"] = maximum if maximum is not None else (minimum or 0) + 10
+    target = f"{next(_ids):032x}"
+    return api_call(
+        "application-autoscaling.amazonaws.com",
+        "RegisterScalableTarget",
+        requestParameters=request,
+        responseElements={
+            "scalableTargetARN": f"arn:aws:application-autoscaling:us-east-1:{ACCOUNT_ID}:"
+            f"scalable-target/{target}"
+        },
+        userAgent="aws-cli/2.15.30 md/command#application-autoscaling.register-scalable-target",
+        **overrides,
+    )
+
+
+def put_scheduled_action(
+    resource_id: str, minimum: Any, maximum: Any = None, **overrides: Any
+) -> dict:
+    """PutScheduledAction: a cron schedule setting a resource's minimum (None leaves it out) and
+    maximum (None leaves it out); its response is empty."""
+    action = {}
+    if minimum is not None:
+        action["minCapacity"] = minimum
+    if maximum is not None:
+        action["maxCapacity"] = maximum
+    request = {
+        **_scalable_target(resource_id),
+        "scheduledActionName": f"scale-{next(_ids)}",
+        "schedule": "cron(0 8 * * ? *)",
+        "scalableTargetAction": action,
+    }
+    return api_call(
+        "application-autoscaling.amazonaws.com",
+        "PutScheduledAction",
+        requestParameters=request,
+        **overrides,
+    )
+
+
 def resize_instance(instance_id: str, instance_type: str, **overrides: Any) -> dict:
     """ModifyInstanceAttribute of a stopped instance's instanceType (CloudTrail's `value` form)."""
     return api_call(

@@ -133,7 +133,8 @@ def group_creates() -> list[str]:
 
 def service_sizing_calls() -> list[str]:
     """The calls that size a group another service runs, of the groups service_surge.sql names
-    (ECS services, EKS node groups, Batch compute environments, EMR groups and fleets resized):
+    (ECS services, by Application Auto Scaling too; EKS node groups, Batch compute environments,
+    EMR groups and fleets resized):
     the streaming rules' group calls (GROUP_EVENTS) of those services."""
     install_global_helpers()
     import ec2_compute_helpers as helpers
@@ -144,6 +145,7 @@ def service_sizing_calls() -> list[str]:
         helpers.EKS_EVENT_SOURCE,
         helpers.BATCH_EVENT_SOURCE,
         helpers.EMR_EVENT_SOURCE,
+        helpers.APPLICATION_AUTOSCALING_EVENT_SOURCE,  # an ECS service's minimum
     )
     return sorted(
         name for source in sources for name in helpers.LAUNCH_EVENTS[source] if name in GROUP_EVENTS
@@ -335,12 +337,40 @@ def _sql_list(names) -> str:
     return ", ".join(f"'{name}'" for name in names)
 
 
+def scaled_namespaces(*sources: str) -> tuple[str, ...]:
+    """Application Auto Scaling's namespaces whose groups are those of `sources`' services
+    (SCALABLE_RESOURCES): what a ledger of those services reads of its calls."""
+    install_global_helpers()
+    import ec2_compute_helpers as helpers
+
+    return tuple(
+        sorted(ns for ns, (source, _) in helpers.SCALABLE_RESOURCES.items() if source in sources)
+    )
+
+
 def _launch_events(
-    sources: dict, source: str = "eventSource", name: str = "eventName", joint: str = "\n      OR "
+    sources: dict,
+    source: str = "eventSource",
+    name: str = "eventName",
+    joint: str = "\n      OR ",
+    namespaces: tuple = (),
 ) -> str:
-    """SQL keeping the calls of `sources` (eventSource -> eventNames), by the columns named."""
+    """SQL keeping the calls of `sources` (eventSource -> eventNames), by the columns named;
+    Application Auto Scaling's, of the `namespaces` given (another's scaling is another ledger's,
+    or no compute)."""
+    install_global_helpers()
+    import ec2_compute_helpers as helpers
+
+    scaler = helpers.APPLICATION_AUTOSCALING_EVENT_SOURCE
+    if scaler in sources and not namespaces:
+        raise ValueError(f"{scaler}'s calls are read for the namespaces of a ledger: none given")
     return joint.join(
         f"{source} = '{event_source}' AND {name} IN ({_sql_list(sorted(names))})"
+        + (
+            f" AND requestParameters:serviceNamespace::STRING IN ({_sql_list(namespaces)})"
+            if event_source == scaler
+            else ""
+        )
         for event_source, names in sorted(sources.items())
     )
 
@@ -376,6 +406,7 @@ def _fill(
     launch_columns: bool = True,
     ledger_windows: str = "{surge_calls}\n{surge_report}",
     service_days_only: str = "",
+    namespaces: tuple = (),
     **fields: str,
 ) -> str:
     """A query from its template: launch_calls.sql reads `launch_events` (eventSource ->
@@ -439,7 +470,7 @@ def _fill(
     return (
         sql.replace("{instance_type_values}", _type_values(typed, 12))
         .replace("{accelerated_type_values}", _values(accelerated, per_line=4))
-        .replace("{launch_events}", _launch_events(launch_events))
+        .replace("{launch_events}", _launch_events(launch_events, namespaces=namespaces))
         .replace("{calls_since}", _calls_since(lookback))
         .replace("{lookback}", lookback)
         .replace("{group_lookback}", GROUP_LOOKBACK)
@@ -462,6 +493,8 @@ def _fill(
         .replace("{run_instances_asked}", RUN_INSTANCES_ASKED)
         .replace("{unpriced_seconds}", str(config.vcpu_surge_window_seconds()))
         .replace("{group_creates}", _sql_list(group_creates()))
+        .replace("{ecs_service_id}", helpers.SCALABLE_RESOURCES["ecs"][1].pattern)
+        .replace("{spot_fleet_id}", helpers.SCALABLE_RESOURCES["ec2"][1].pattern)
         + "\n"
     )
 
@@ -565,7 +598,22 @@ def surge_totals_query() -> str:
 def vcpu_surge_with(report: str) -> str:
     """The vCPU Surge query with `report`, a SELECT over its CTEs (launched, calls, ended), in
     place of the crossings it reports."""
-    return _fill("vcpu_surge.sql", "7 days", surge_report=report)
+    install_global_helpers()
+    import ec2_compute_helpers as helpers
+
+    return _fill(
+        "vcpu_surge.sql",
+        "7 days",
+        launch_events={  # and the minimums Application Auto Scaling raises Spot Fleets to
+            helpers.EC2_EVENT_SOURCE: EC2_LAUNCH_CALLS,
+            helpers.AUTOSCALING_EVENT_SOURCE: GROUP_SIZING_CALLS,
+            helpers.APPLICATION_AUTOSCALING_EVENT_SOURCE: tuple(
+                helpers.LAUNCH_EVENTS[helpers.APPLICATION_AUTOSCALING_EVENT_SOURCE]
+            ),
+        },
+        namespaces=scaled_namespaces(helpers.EC2_EVENT_SOURCE),
+        surge_report=report,
+    )
 
 
 def service_surge_totals_query() -> str:
@@ -619,6 +667,7 @@ def _service_ledger(lookback: str, crossed_since_last_run: str = "", **fields) -
         "service_surge.sql",
         lookback,
         crossed_since_last_run,
+        namespaces=scaled_namespaces(helpers.ECS_EVENT_SOURCE),
         template_types=False,  # EC2 launch templates: read by the vCPU Surge query
         launch_columns=False,
         actors="service_actors.sql",
@@ -658,6 +707,7 @@ def specs() -> dict[str, dict]:
     """File name -> YAML spec of every query."""
     install_global_helpers()
     import ec2_compute_config as config
+    import ec2_compute_helpers as helpers
 
     window = config.vcpu_surge_window_seconds()
     days = config.first_seen_days()
@@ -756,7 +806,8 @@ def specs() -> dict[str, dict]:
             "QueryName": "AWS Compute Abuse Other Compute Services",
             "Description": (
                 "Hunting: compute asked of SageMaker, ECS and Fargate, EKS node groups, EMR, "
-                "Batch, Lightsail, CodeBuild, Amplify and Lambda over the last 7 days, per "
+                "Batch, Lightsail, CodeBuild, Amplify and Lambda, and minimums Application "
+                "Auto Scaling raises ECS services and Spot Fleets to, over the last 7 days, per "
                 "principal and service: calls, refusals, how many (instances, nodes, tasks, "
                 "Batch vCPUs), the types named, accelerated types first. The streaming rules "
                 "price these calls; this query lists them for a hunt."
@@ -765,6 +816,7 @@ def specs() -> dict[str, dict]:
                 "other_services.sql",
                 "7 days",
                 launch_events=other_service_calls(),
+                namespaces=scaled_namespaces(helpers.ECS_EVENT_SOURCE, helpers.EC2_EVENT_SOURCE),
                 template_types=False,  # EC2 launch templates: not read by the other services
             ),
             "Tags": ["AWS", "Compute Abuse", "Hunting"],

@@ -32,6 +32,7 @@ LIGHTSAIL_EVENT_SOURCE = "lightsail.amazonaws.com"
 CODEBUILD_EVENT_SOURCE = "codebuild.amazonaws.com"
 AMPLIFY_EVENT_SOURCE = "amplify.amazonaws.com"
 LAMBDA_EVENT_SOURCE = "lambda.amazonaws.com"
+APPLICATION_AUTOSCALING_EVENT_SOURCE = "application-autoscaling.amazonaws.com"
 # eventSource -> eventNames of every API that launches (or asks AWS to launch) instances. Rules
 # declare what they can match with it (RULE_EVENTS), so tooling can skip every other event
 # without evaluating a rule on it.
@@ -114,6 +115,13 @@ LAUNCH_EVENTS = {
             "PutFunctionConcurrency",
         }
     ),
+    # Application Auto Scaling: a scalable target's minimum (registered, or put in a scheduled
+    # action), to which the service raises an ECS service or a Spot Fleet it names
+    # (SCALABLE_RESOURCES; other namespaces are no compute the pack prices): sizing calls of that
+    # group, charged to their caller. The scaler's own resizes that follow count for no one.
+    APPLICATION_AUTOSCALING_EVENT_SOURCE: frozenset(
+        {"RegisterScalableTarget", "PutScheduledAction"}
+    ),
 }
 # The launch APIs counted by their vCPUs only, never by number (HighInstanceCount and its query):
 # ECS tasks, Batch jobs, Lambda environments, CodeBuild and Amplify builds, SageMaker's jobs and
@@ -121,7 +129,8 @@ LAUNCH_EVENTS = {
 # builds every commit, a job array is thousands of jobs, a tuning job runs ten trainings at once,
 # a data scientist opens a kernel app per notebook). Machines kept until someone stops them stay
 # counted: EC2, Lightsail, node groups, EMR and Batch environments, notebook instances, endpoints
-# and HyperPod clusters.
+# and HyperPod clusters. Application Auto Scaling's minimums are priced by VCPUSurge alone (a Spot
+# Fleet's creation and people's own resizes of it stay counted by number).
 VCPUS_ONLY_EVENTS = {
     source: LAUNCH_EVENTS[source]
     for source in (
@@ -129,6 +138,7 @@ VCPUS_ONLY_EVENTS = {
         CODEBUILD_EVENT_SOURCE,
         AMPLIFY_EVENT_SOURCE,
         LAMBDA_EVENT_SOURCE,
+        APPLICATION_AUTOSCALING_EVENT_SOURCE,  # VCPUSurge prices the minimum a person sets
     )
 } | {
     BATCH_EVENT_SOURCE: frozenset({"SubmitJob"}),
@@ -161,6 +171,7 @@ SERVICE_NAMES = {
     CODEBUILD_EVENT_SOURCE: "CodeBuild",
     AMPLIFY_EVENT_SOURCE: "Amplify",
     LAMBDA_EVENT_SOURCE: "Lambda",
+    APPLICATION_AUTOSCALING_EVENT_SOURCE: "Application Auto Scaling",
 }
 LAUNCH_EVENT_NAMES = frozenset().union(*LAUNCH_EVENTS.values())
 
@@ -454,6 +465,8 @@ def is_launch_event(event: Mapping) -> bool:
     source = view.get("eventSource")
     if not isinstance(source, str) or name not in LAUNCH_EVENTS.get(source, ()):
         return False
+    if source == APPLICATION_AUTOSCALING_EVENT_SOURCE:
+        return bool(scaled_group(view).name)  # a table's or a stream's scaling is no compute
     return name != "ModifyInstanceAttribute" or bool(_resized_to(view))
 
 
@@ -878,6 +891,15 @@ def _set_desired_capacity_request(request: Mapping) -> _Request:
     )
 
 
+def _scalable_target_request(request: Mapping) -> _Request:
+    """RegisterScalableTarget and PutScheduledAction: the minimum they set, in the group's units
+    (an ECS service's tasks, a Spot Fleet's target capacity); its price, and the size it grows
+    from, are what the pack remembered of the group (ec2_launch_templates)."""
+    return _Request(
+        instance_types=(), instance_count=scalable_minimum(request) or 0, launches_later=True
+    )
+
+
 def _scheduled_action_request(request: Mapping) -> _Request:
     """PutScheduledUpdateGroupAction: the size the group is given at the action's time (its
     `desiredCapacity`, else its `minSize`: AWS raises the group to a new minimum), counted when
@@ -895,12 +917,16 @@ def desired_or_minimum(request: Mapping) -> int | None:
 
 
 def gives_minimum_only(event: Mapping) -> bool:
-    """Whether an auto scaling call gives its group a minimum and no desired size: AWS raises
-    the group to that minimum, and never lowers it (its size is the larger of the two)."""
+    """Whether an auto scaling call gives its group a minimum and no desired size (Application
+    Auto Scaling's always do): AWS raises the group to that minimum, and never lowers it (its
+    size is the larger of the two)."""
     view = read_view(event)
     request = as_mapping(view.get("requestParameters"))
+    source = as_text(view.get("eventSource"))
+    if source == APPLICATION_AUTOSCALING_EVENT_SOURCE:
+        return scalable_minimum(request) is not None
     return (
-        as_text(view.get("eventSource")) == AUTOSCALING_EVENT_SOURCE
+        source == AUTOSCALING_EVENT_SOURCE
         and as_count(request.get("desiredCapacity")) is None
         and as_count(request.get("minSize")) is not None
     )
@@ -943,6 +969,40 @@ def adjusted_size(last: int, adjustment_type: str, adjustment: int) -> int:
     return max(last + adjustment, 0)
 
 
+# Application Auto Scaling's namespaces whose resources are compute the pack sizes: the service
+# whose group a `resourceId` names ("service/<cluster>/<service>", "spot-fleet-request/<id>"), and
+# the group's name as that service's own calls name it (capacity_group_name). EMR's instance groups
+# are left out: their resizes are counted by number only, and this call is counted by vCPUs only.
+SCALABLE_RESOURCES = {
+    "ecs": (ECS_EVENT_SOURCE, re.compile(r"^service/([^/]+/[^/]+)$")),
+    "ec2": (EC2_EVENT_SOURCE, re.compile(r"^spot-fleet-request/([^/]+)$")),
+}
+
+
+class ScaledGroup(NamedTuple):
+    source: str  # the eventSource of the service whose group it is, "" for none
+    name: str  # the group's name, as capacity_group_name gives it for that service's calls
+
+
+def scaled_group(event: Mapping) -> ScaledGroup:
+    """The compute group an Application Auto Scaling call names (SCALABLE_RESOURCES), else
+    ("", "") (another namespace, a malformed resource ID, or another service's call)."""
+    view = read_view(event)
+    request = as_mapping(view.get("requestParameters"))
+    resource = SCALABLE_RESOURCES.get(as_text(request.get("serviceNamespace")).strip().lower())
+    if as_text(view.get("eventSource")) != APPLICATION_AUTOSCALING_EVENT_SOURCE or not resource:
+        return ScaledGroup("", "")
+    match = resource[1].match(as_text(request.get("resourceId")).strip())
+    return ScaledGroup(resource[0], match.group(1)) if match else ScaledGroup("", "")
+
+
+def scalable_minimum(request: Mapping) -> int | None:
+    """The minimum an Application Auto Scaling call sets: RegisterScalableTarget's, or the one a
+    scheduled action sets at its time (counted when it is put, as PutScheduledUpdateGroupAction);
+    AWS raises the group to it at once (at the action's time), and never lowers it for it."""
+    return as_count(request.get("minCapacity", dig(request, "scalableTargetAction", "minCapacity")))
+
+
 def capacity_group_name(event: Mapping) -> str:
     """The group a sizing call names: an auto scaling group; an ECS service ("cluster/service",
     by name or ARN); an EKS node group ("cluster/nodegroup"); a Batch compute environment; an EMR
@@ -971,6 +1031,8 @@ def capacity_group_name(event: Mapping) -> str:
         )
     elif source == EC2_EVENT_SOURCE:
         name = _fleet_resize(view).fleet.strip()
+    elif source == APPLICATION_AUTOSCALING_EVENT_SOURCE:
+        name = scaled_group(view).name
     else:  # ExecutePolicy may name its group only in its policy's ARN
         name = as_text(request.get("autoScalingGroupName")).strip()
         name = name or policy_arn_parts(request.get("policyName"))[0]
@@ -992,16 +1054,23 @@ def group_size(event: Mapping) -> int | None:
         return as_count(request.get("desiredCount", dig(request, "scalingConfig", "desiredSize")))
     if source == BATCH_EVENT_SOURCE:
         return batch_vcpus(request)
-    if source == EMR_EVENT_SOURCE:  # a reconfiguration alone gives no count: no size
-        fleet = as_mapping(request.get("instanceFleet"))
-        counts = [group.get("instanceCount") for group in listed(request.get("instanceGroups"))]
-        counts += [fleet.get("targetOnDemandCapacity"), fleet.get("targetSpotCapacity")]
-        if not capacity_group_name(event) or all(as_count(c) is None for c in counts):
-            return None
-        return summarize_launch(event).requested_instance_count
+    if source == EMR_EVENT_SOURCE:
+        return _emr_group_size(event, request)
     if source == EC2_EVENT_SOURCE:
         return _fleet_resize(view).target
+    if source == APPLICATION_AUTOSCALING_EVENT_SOURCE:  # a new minimum (gives_minimum_only)
+        return scalable_minimum(request)
     return desired_or_minimum(request)  # an auto scaling group: desired, else a new minimum
+
+
+def _emr_group_size(event: Mapping, request: Mapping) -> int | None:
+    """An EMR group's or fleet's new size; a reconfiguration alone gives no count: no size."""
+    fleet = as_mapping(request.get("instanceFleet"))
+    counts = [group.get("instanceCount") for group in listed(request.get("instanceGroups"))]
+    counts += [fleet.get("targetOnDemandCapacity"), fleet.get("targetSpotCapacity")]
+    if not capacity_group_name(event) or all(as_count(c) is None for c in counts):
+        return None
+    return summarize_launch(event).requested_instance_count
 
 
 def with_group_growth(
@@ -1663,6 +1732,8 @@ _REQUEST_READERS = {
     (LAMBDA_EVENT_SOURCE, "PutFunctionConcurrency20171031"): _lambda_concurrency_request,
     (LAMBDA_EVENT_SOURCE, "PutFunctionConcurrency"): _lambda_concurrency_request,
     (ECS_EVENT_SOURCE, "CreateCluster"): lambda r: _NO_CAPACITY,  # an empty cluster
+    (APPLICATION_AUTOSCALING_EVENT_SOURCE, "RegisterScalableTarget"): _scalable_target_request,
+    (APPLICATION_AUTOSCALING_EVENT_SOURCE, "PutScheduledAction"): _scalable_target_request,
 }
 
 

@@ -51,6 +51,7 @@ from ec2_compute_helpers import (
     AMPLIFY_APP,
     AMPLIFY_DEFAULT_COMPUTE_TYPE,
     AMPLIFY_EVENT_SOURCE,
+    APPLICATION_AUTOSCALING_EVENT_SOURCE,
     AUTOSCALING_EVENT_SOURCE,
     BATCH_EVENT_SOURCE,
     BUILD_PROJECT,
@@ -111,6 +112,7 @@ from ec2_compute_helpers import (
     region,
     requirement_types,
     runs_on_instances,
+    scaled_group,
     scaling_policy_ref,
     started_instance_ids,
     summarize_launch,
@@ -681,10 +683,12 @@ SERVICE_EVENTS = frozenset({"CreateService", "UpdateService"})
 _FLEET_CREATES = frozenset({"CreateFleet", "RequestSpotFleet"})
 _IN_VCPUS_LABEL = "vcpu:"
 # Calls that size a group the pack remembers: auto scaling groups, ECS services, EKS node groups,
-# Batch compute environments (in vCPUs), EMR instance groups and fleets.
+# Batch compute environments (in vCPUs), EMR instance groups and fleets; Application Auto Scaling's
+# minimums of ECS services and Spot Fleets.
 GROUP_EVENTS = frozenset(
     {
         *LAUNCH_EVENTS[AUTOSCALING_EVENT_SOURCE],  # every one sizes an auto scaling group
+        *LAUNCH_EVENTS[APPLICATION_AUTOSCALING_EVENT_SOURCE],
         *SERVICE_EVENTS,
         "CreateNodegroup",
         "UpdateNodegroupConfig",
@@ -741,7 +745,7 @@ def _group_growth(
         size = adjusted_size(earlier[-1].amount if earlier else 0, *adjustment)
     if refresh:  # the same instances, replaced: of new types, or of the same (nothing new)
         size = earlier[-1].amount if earlier else 0
-    label = _group_label(summary, request, last_label)
+    label = _group_label(event, summary, request, last_label)
     if summary.event_name in _FLEET_CREATES and fleet_in_vcpus(event):
         label = f"{_IN_VCPUS_LABEL}{label}"  # its later target capacities are vCPUs too
     in_vcpus = summary.event_name in _IN_VCPUS or label.startswith(_IN_VCPUS_LABEL)
@@ -761,7 +765,7 @@ def _group_growth(
         grown_by = 0 if same_types else amount
     elif summary.event_name not in _CREATES and earlier:
         grown_by = max(grown_by - earlier[-1].amount, 0)
-    if summary.event_name not in SERVICE_EVENTS:
+    if _group_source(event) != ECS_EVENT_SOURCE:
         known = label_types and lookup.status != STATUS_UNKNOWN
         types = label_types.split(",") if known else []
         return with_group_growth(summary, grown_by, types, in_vcpus)
@@ -778,11 +782,17 @@ def _group_growth(
     return grown  # on container instances, or a size never seen: by number only
 
 
+def _group_source(event: Mapping) -> str:
+    """The service whose group a sizing call sizes: its own, or the one an Application Auto
+    Scaling call names."""
+    return scaled_group(event).source or as_text(read_view(event).get("eventSource"))
+
+
 def _group_kind(event: Mapping) -> str:
     """The kind of key a group's sizes are kept under: one per service, as its names are its own
     (an ECS service and an EKS node group may both be "cluster/name", an auto scaling group and a
     Batch environment both "workers"). Auto scaling groups and EC2 fleets: "group"."""
-    source = as_text(read_view(event).get("eventSource"))
+    source = _group_source(event)
     if source in (AUTOSCALING_EVENT_SOURCE, EC2_EVENT_SOURCE):
         return "group"
     return f"group-{source.split('.', 1)[0]}"
@@ -797,9 +807,10 @@ def keep_group_size(event: Mapping, store: KVStore) -> None:
         _group_growth(event, summary, store, True, TemplateLookup(None, (), ""))
 
 
-def _group_label(summary: LaunchSummary, request: Mapping, last_label: str) -> str:
-    """What a group's entry keeps: its types; for a service, one task's size."""
-    if summary.event_name not in SERVICE_EVENTS:
+def _group_label(event: Mapping, summary: LaunchSummary, request: Mapping, last_label: str) -> str:
+    """What a group's entry keeps: its types; for a service, one task's size (Application Auto
+    Scaling's calls name neither: the last kept)."""
+    if _group_source(event) != ECS_EVENT_SOURCE:
         return ",".join(summary.requested_instance_types) or last_label
     if runs_on_instances(request):
         return _ON_INSTANCES

@@ -40,6 +40,8 @@ from compute_abuse.events import (
     modify_fleet,
     modify_spot_fleet_request,
     put_scaling_policy,
+    put_scheduled_action,
+    register_scalable_target,
     request_spot_fleet,
     request_spot_instances,
     resize_instance,
@@ -1058,6 +1060,31 @@ def test_application_auto_scaling_resizes_count_for_no_one_and_set_the_size_to_g
     assert not [group for _, group, _ in totals if "ApplicationAutoScaling" in group]
 
 
+def test_a_minimum_application_auto_scaling_raises_a_spot_fleet_to_is_its_callers(
+    monkeypatch, config
+):
+    """A stolen key registers a Spot Fleet of p3.2xlarge (2 instances) as a scalable target of
+    minimum 40 rather than modifying it: the scaler raises the fleet (its own resize counts for no
+    one), and the key is charged the 38 instances (304 vCPUs, 38 GPUs) on both sides. A later
+    minimum of 20, and a scheduled one of 30, raise nothing; a scheduled 50 adds 10 (80 vCPUs)."""
+    platform, key = iam_user("platform"), iam_user("mallory")
+    spot = request_spot_fleet(("p3.2xlarge",), 2, userIdentity=platform, eventTime=at(5))
+    events = [
+        spot,
+        register_scalable_target("spot-fleet-request/sfr-1", 40, userIdentity=key, eventTime=at(4)),
+        modify_spot_fleet_request(
+            "sfr-1", 40, eventTime=at(4, 1), **application_autoscaling_call("ec2")
+        ),
+        register_scalable_target("spot-fleet-request/sfr-1", 20, userIdentity=key, eventTime=at(3)),
+        put_scheduled_action("spot-fleet-request/sfr-1", 30, userIdentity=key, eventTime=at(3, 5)),
+        put_scheduled_action("spot-fleet-request/sfr-1", 50, userIdentity=key, eventTime=at(2)),
+    ]
+    totals, streaming = vcpu_totals_on_both_sides(events, monkeypatch, config)
+    assert totals == streaming
+    assert totals[("principal", USER + "mallory", "8 hours")] == 8 * (38 + 10)
+    assert not [group for _, group, _ in totals if "ApplicationAutoScaling" in group]
+
+
 def test_the_cluster_autoscalers_resizes_count_for_no_one_on_either_side(monkeypatch, config):
     """EKS makes a node group's auto scaling group (m5.2xlarge, 3 nodes); the cluster autoscaler
     (a node controller: its role and user agent match) takes it to 50 and back four times in 8
@@ -1593,7 +1620,8 @@ def test_a_call_of_no_known_type_owns_its_groups_launches_for_the_window_only(pa
 def test_the_other_services_query_names_what_each_service_was_asked_for():
     """Per principal and service: SageMaker's ml.* types as EC2's (a GPU training job, refused
     and retried), an EKS node group, an EMR cluster, Batch's vCPUs, Lightsail's bundles, a
-    CodeBuild override, Fargate tasks; EC2 launches are the other queries'."""
+    CodeBuild override, Fargate tasks, Application Auto Scaling's minimums; EC2 launches are the
+    other queries'."""
 
     def by(user, event):
         event.update(userIdentity=iam_user(user), eventTime=at(3))
@@ -1616,6 +1644,11 @@ def test_the_other_services_query_names_what_each_service_was_asked_for():
         by("ci", start_build("BUILD_GENERAL1_LARGE", override=True)),
         by("ci", run_task(count=5)),
         by("ci", run_instances("p4d.24xlarge", 2, 2)),  # EC2: not this query's
+        # minimums Application Auto Scaling raises a service and a Spot Fleet to; a table's
+        # throughput is no compute
+        by("eve", register_scalable_target("service/default/api", 300)),
+        by("eve", put_scheduled_action("spot-fleet-request/sfr-1", 40)),
+        by("eve", register_scalable_target("table/orders", 40_000)),
     ]
     rows = sql.run(query("other_services_capacity_query.yml"), events, NOW)
     found = [
@@ -1633,6 +1666,7 @@ def test_the_other_services_query_names_what_each_service_was_asked_for():
     assert found == [
         ("bo", "batch", 1, 0, 64, 64, ["g5"]),  # vCPUs of an accelerated family
         ("mallory", "sagemaker", 3, 1, 13, 12, ["m5.large", "p4d.24xlarge"]),
+        ("eve", "application-autoscaling", 2, 0, 340, 0, ["unknown"]),
         ("ci", "ecs", 1, 0, 5, 0, ["fargate"]),
         ("dana", "elasticmapreduce", 1, 0, 5, 0, ["m5.xlarge"]),  # every group's instances
         ("bo", "lightsail", 1, 0, 3, 0, ["gpu_2xl_1_0"]),

@@ -29,7 +29,9 @@ from compute_abuse.events import (
     instance_fleet,
     modify_instance_fleet,
     modify_instance_groups,
+    put_scheduled_action,
     register_job_definition,
+    register_scalable_target,
     register_task_definition,
     run_instances,
     run_job_flow,
@@ -85,6 +87,20 @@ def fargate_miner():
     return [
         register_task_definition("sysupdate", "16384", revision=1, **by_key(2, 11)),
         create_service("sysupdate", desired=60, name="sysupdate", **by_key(2, 12)),
+    ]
+
+
+DEPLOYER = {
+    "userIdentity": assumed_role("deploy-api", "pipeline-run"),
+    "sourceIPAddress": "198.51.100.40",
+}
+
+
+def deployed_api(desired=4):
+    """A deploy role's Fargate service "api" of `desired` tasks of 4 vCPUs, deployed at 0."""
+    return [
+        register_task_definition("api", "4096", eventTime=at(0), **DEPLOYER),
+        create_service("api", desired=desired, name="api", eventTime=at(0, 5), **DEPLOYER),
     ]
 
 
@@ -478,6 +494,42 @@ STORIES = {
             for h in (7, 19)
         ]
         + [update_service("api", 44, **by_key(23, 30))],  # 4 tasks over the scaler's 40: 16
+        set(),
+    ),
+    # a stolen key raises a service's minimum rather than its desired count: Application Auto
+    # Scaling grows the service (its own UpdateService counts for no one), charged to the key:
+    # 296 tasks of 4 vCPUs over the 4 the service ran
+    "a stolen key raising a Fargate service's minimum to 300": (
+        [
+            *deployed_api(),
+            register_scalable_target("service/default/api", 300, 400, **by_key(2)),
+            update_service("api", 300, eventTime=at(2, 1), **application_autoscaling_call("ecs")),
+        ],
+        {KEY},
+    ),
+    # the same through a scheduled action, put at 2 and raising the minimum at its time
+    "a stolen key's scheduled action raising a Fargate service's minimum": (
+        [*deployed_api(), put_scheduled_action("service/default/api", 300, 400, **by_key(2))],
+        {KEY},
+    ),
+    # everyday: a deploy role re-registers the target on each of 30 deploys (minimum 2, maximum
+    # 40) while target tracking holds the service at 30; a scheduled action lowers the minimum
+    # at night and raises it to 10 in the morning; tables' scaling is no compute
+    "a deploy role re-registering a scaled service's target on every deploy": (
+        deployed_api(desired=30)
+        + [
+            register_scalable_target(
+                "service/default/api", 2, 40, eventTime=at(h // 2, 30 * (h % 2)), **DEPLOYER
+            )
+            for h in range(2, 32)
+        ]
+        + [
+            put_scheduled_action("service/default/api", 10, 40, eventTime=at(5), **DEPLOYER),
+            put_scheduled_action("service/default/api", 2, 40, eventTime=at(5, 1), **DEPLOYER),
+            register_scalable_target("table/orders", 40_000, 80_000, **by_key(3)),
+            register_scalable_target("service/default/api", None, 80, **by_key(4)),
+            refused(register_scalable_target("service/default/api", 900, 999, **by_key(5))),
+        ],
         set(),
     ),
     "a Batch environment on Fargate, up to 4,096 vCPUs for queued jobs": (

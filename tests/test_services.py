@@ -12,6 +12,7 @@ from compute_abuse import events
 from compute_abuse.content import load_rule, rule_spec
 from compute_abuse.events import (
     api_call,
+    application_autoscaling_call,
     auto_scaling_group,
     create_endpoint,
     create_endpoint_config,
@@ -19,6 +20,8 @@ from compute_abuse.events import (
     create_service,
     iam_user,
     put_scaling_policy,
+    put_scheduled_action,
+    register_scalable_target,
     register_task_definition,
     run_instances,
     run_task,
@@ -930,3 +933,95 @@ def test_a_template_of_small_requirements_stays_quiet(kv):
     ]
     for name in ("VCPUSurge", "HighInstanceCount", "UnusualInstanceType", "DryRunProbe"):
         assert kv.run(load_rule(rule_spec(f"ComputeAbuse.AWS.EC2.{name}")), events) == [], name
+
+
+# --- Application Auto Scaling: the minimum a person sets ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "resource, group",
+    [
+        ("service/prod/api", ("ecs.amazonaws.com", "prod/api")),
+        ("spot-fleet-request/sfr-0a1b2c3d", ("ec2.amazonaws.com", "sfr-0a1b2c3d")),
+        ("instancegroup/j-2AXXXXXXGAPLF/ig-1", ("", "")),  # EMR: counted by number only
+        ("table/orders", ("", "")),  # DynamoDB's throughput: no compute
+        ("service/api", ("", "")),  # no cluster: not a resource ID ECS has
+        ("service/prod/api/extra", ("", "")),
+    ],
+)
+def test_application_auto_scaling_sizes_ecs_services_and_spot_fleets(resource, group):
+    """The group a scalable target names, as its own service's calls name it; another
+    namespace's or a malformed resource ID is no capacity change."""
+    for event in (
+        register_scalable_target(resource, 50),
+        put_scheduled_action(resource, 50, 60),
+    ):
+        assert tuple(helpers.scaled_group(event)) == group
+        assert helpers.is_launch_event(event) is bool(group[0])
+        assert helpers.capacity_group_name(event) == group[1]
+
+
+def test_a_scalable_targets_minimum_is_its_size_and_only_raises():
+    """RegisterScalableTarget's minCapacity, a scheduled action's scalableTargetAction minimum;
+    a maximum alone sets no size (and gives no minimum to raise to)."""
+    registered = register_scalable_target("service/prod/api", 30, 60)
+    scheduled = put_scheduled_action("service/prod/api", "12", 60)  # a number as text
+    maximum_only = put_scheduled_action("service/prod/api", None, 8)
+    assert [helpers.group_size(e) for e in (registered, scheduled, maximum_only)] == [30, 12, None]
+    assert [helpers.gives_minimum_only(e) for e in (registered, scheduled, maximum_only)] == [
+        True,
+        True,
+        False,
+    ]
+    summary = helpers.summarize_launch(registered)
+    assert (summary.requested_instance_count, summary.requested_vcpus) == (30, 0)  # priced later
+
+
+def test_a_key_raising_a_services_minimum_alerts_vcpu_surge_not_the_count(kv, rules):
+    """A deploy role's Fargate service of four 4-vCPU tasks; a stolen key registers it as a
+    scalable target of minimum 300 and Application Auto Scaling raises it (its UpdateService
+    counts for no one): 296 tasks, 1,184 vCPUs, charged to the key. HighInstanceCount counts
+    instances, not tasks: nothing."""
+    deploy = [
+        ecs(register_task_definition, "api", "4096", user="deploy"),
+        ecs(create_service, "api", desired=4, name="api", epoch=T0 + 60, user="deploy"),
+    ]
+    raised = [
+        ecs(register_scalable_target, "service/default/api", 300, epoch=T0 + 600),
+        events.update_service(
+            "api", 300, eventTime=at(T0 + 601), **application_autoscaling_call("ecs")
+        ),
+    ]
+    (alert,) = kv.run(rules["VCPUSurge"], deploy + raised)
+    assert "mallory launched 1184 vCPUs" in alert.title_output
+    context = json.loads(alert.alert_context_output)
+    assert context["service"] == "Application Auto Scaling"
+    assert kv.run(rules["HighInstanceCount"], deploy + raised) == []
+
+
+def test_re_registering_a_scaled_services_target_on_every_deploy_stays_quiet(kv, rules):
+    """A deploy role creates a service of 40 tasks of 4 vCPUs, then re-registers its target
+    (minimum 2, maximum 60) on each of 40 deploys in a day, and puts scheduled minimums of 10 and
+    2: no growth (a minimum never lowers the service), no alert."""
+    events = [
+        ecs(register_task_definition, "api", "4096", user="deploy"),
+        ecs(create_service, "api", desired=40, name="api", epoch=T0 + 60, user="deploy"),
+    ]
+    for i in range(40):
+        events.append(
+            ecs(
+                register_scalable_target,
+                "service/default/api",
+                2,
+                60,
+                epoch=T0 + 600 + 1200 * i,
+                user="deploy",
+            )
+        )
+    events += [
+        ecs(put_scheduled_action, "service/default/api", 10, 60, epoch=T0 + 900, user="deploy"),
+        ecs(put_scheduled_action, "service/default/api", 2, 60, epoch=T0 + 901, user="deploy"),
+        ecs(register_scalable_target, "service/default/api", 20, 60, epoch=T0 + 902, user="deploy"),
+    ]
+    for name in ("VCPUSurge", "HighInstanceCount", "UnusualInstanceType", "HijackPlaybook"):
+        assert kv.run(rules[name], events) == [], name

@@ -15,31 +15,29 @@
     LOWER(COALESCE(requestParameters:CreateFleetRequest:TargetCapacitySpecification:TargetCapacityUnitType::STRING,
       spot_config:targetCapacityUnitType::STRING)) = 'vcpu' AS in_vcpus,
     COALESCE(LOWER(requestParameters:CreateFleetRequest:Type::STRING), '') = 'instant' AS instant_fleet,
-    -- The group or fleet a call sizes, named as the tag AWS puts on its instances names it, and
-    -- its size: a group's desired, else minimum (the maximum is headroom); a fleet's target.
+    -- The group or fleet a call sizes, named as the tag on its instances names it; its size: desired, else minimum; a fleet's target.
     recipientAccountId || '/' || awsRegion || '/' || COALESCE('aws:autoscaling:groupName=' || COALESCE(
       requestParameters:autoScalingGroupName::STRING, NULLIF(SPLIT_PART(SPLIT_PART(requestParameters:policyName::STRING,
         ':autoScalingGroupName/', 2), ':policyName/', 1), '')), 'aws:ec2:fleet-id=' || COALESCE(
         responseElements:CreateFleetResponse:fleetId::STRING, requestParameters:ModifyFleetRequest:FleetId::STRING),
-      'aws:ec2spot:fleet-request-id=' || COALESCE(responseElements:spotFleetRequestId::STRING,
-        requestParameters:spotFleetRequestId::STRING)) AS group_key,
+      'aws:ec2spot:fleet-request-id=' || COALESCE(responseElements:spotFleetRequestId::STRING, requestParameters:spotFleetRequestId::STRING,
+        REGEXP_SUBSTR(requestParameters:resourceId::STRING, '{spot_fleet_id}', 1, 1, 'e', 1))) AS group_key,  -- (a scaler's resource ID)
     -- A scaling policy, by its group and name (ExecutePolicy may name it by its ARN).
     group_key || '/' || COALESCE(NULLIF(SPLIT_PART(requestParameters:policyName::STRING, ':policyName/', 2), ''), requestParameters:policyName::STRING) AS policy_key,
     TRY_TO_NUMBER(requestParameters:desiredCapacity::STRING) AS desired,
-    COALESCE(desired, TRY_TO_NUMBER(requestParameters:minSize::STRING), target_capacity) AS group_size,
-    eventSource = 'autoscaling.amazonaws.com' AND eventName <> 'CreateAutoScalingGroup' AND desired IS NULL AS min_only,
+    COALESCE(desired, TRY_TO_NUMBER(COALESCE(requestParameters:minSize::STRING, requestParameters:minCapacity::STRING,
+      requestParameters:scalableTargetAction:minCapacity::STRING)), target_capacity) AS group_size,  -- (a scaler's minimum too)
+    eventSource IN ('autoscaling.amazonaws.com', 'application-autoscaling.amazonaws.com') AND eventName <> 'CreateAutoScalingGroup' AND desired IS NULL AS min_only,
     -- The launch template (or launch configuration: its version 0) a call names, the version, whether seen (template_types.sql).
     COALESCE(group_config:launchTemplate, group_config:mixedInstancesPolicy:launchTemplate:launchTemplateSpecification,
       fleet_config:LaunchTemplateSpecification, spot_config:launchTemplateConfigs[0]:launchTemplateSpecification) AS template_spec,
-    COALESCE(requestParameters:launchConfigurationName::STRING, template_spec:launchTemplateId::STRING,
-      template_spec:LaunchTemplateId::STRING, template_spec:launchTemplateName::STRING,
-      template_spec:LaunchTemplateName::STRING) AS template_ref, template_ref IS NOT NULL AS names_template,
+    COALESCE(requestParameters:launchConfigurationName::STRING, template_spec:launchTemplateId::STRING, template_spec:LaunchTemplateId::STRING,
+      template_spec:launchTemplateName::STRING, template_spec:LaunchTemplateName::STRING) AS template_ref, template_ref IS NOT NULL AS names_template,
     IFF(requestParameters:launchConfigurationName IS NULL, COALESCE(NULLIF(TRIM(COALESCE(template_spec:version::STRING,
       template_spec:Version::STRING)), ''), '$Default'), '0') AS template_version, FALSE AS template_known,
     -- Instances asked for: maxCount; a fleet's target (1 in vCPUs); instanceCount; instances started again; a group's size.
     CASE WHEN eventName = 'RunInstances' THEN {run_instances_asked}
       WHEN eventName IN ('CreateFleet', 'RequestSpotFleet') THEN IFF(in_vcpus, 1, COALESCE(target_capacity, 1))
-      WHEN eventName IN ('RequestSpotInstances', 'RunScheduledInstances')
-        THEN COALESCE(TRY_TO_NUMBER(requestParameters:instanceCount::STRING), 1)
+      WHEN eventName IN ('RequestSpotInstances', 'RunScheduledInstances') THEN COALESCE(TRY_TO_NUMBER(requestParameters:instanceCount::STRING), 1)
       WHEN eventName = 'StartInstances' THEN COALESCE(ARRAY_SIZE(TO_ARRAY(requestParameters:instancesSet:items)), 0)
       ELSE COALESCE(group_size, 0) END AS requested_instances,

@@ -14,7 +14,8 @@ accelerated_families AS (
 ),
 -- Compute asked of the other services: the first instance type (SageMaker's ml.* types are the
 -- EC2 types of the same name), bundle, build compute type or launch type a call names, and how
--- many (instances, nodes, tasks; Batch's vCPUs; 1 where the call names no count). A type or
+-- many (instances, nodes, tasks; Batch's vCPUs; Application Auto Scaling's minimums of ECS
+-- services and Spot Fleets; 1 where the call names no count). A type or
 -- family (Batch names families) of the catalog's accelerated rows is accelerated.
 service_calls AS (
   SELECT
@@ -49,6 +50,8 @@ service_calls AS (
       TRY_TO_NUMBER(requestParameters:desiredCount::STRING),
       TRY_TO_NUMBER(requestParameters:count::STRING),
       TRY_TO_NUMBER(requestParameters:provisionedConcurrentExecutions::STRING),
+      TRY_TO_NUMBER(requestParameters:minCapacity::STRING),
+      TRY_TO_NUMBER(requestParameters:scalableTargetAction:minCapacity::STRING),
       ARRAY_SIZE(TO_ARRAY(requestParameters:instanceNames)),
       1
     ) AS asked

@@ -24,54 +24,44 @@ items AS (
       ELSE a.requestParameters:instanceGroups END)) g  -- (HyperPod's CreateCluster, EMR's Add/ModifyInstanceGroups)
     WHERE a.event_source IN ('sagemaker.amazonaws.com', 'elasticmapreduce.amazonaws.com'))
   WHERE item:instanceType IS NOT NULL OR event_name = 'ModifyInstanceGroups' AND TRY_TO_NUMBER(item:instanceCount::STRING) >= 0
-  UNION ALL
-  SELECT a.event_id, FALSE, IFF(m.value::INT = 0, 1, TRY_TO_NUMBER(a.requestParameters:instances:instanceCount::STRING) - 1),
+  UNION ALL SELECT a.event_id, FALSE, IFF(m.value::INT = 0, 1, TRY_TO_NUMBER(a.requestParameters:instances:instanceCount::STRING) - 1),
     LOWER(COALESCE(IFF(m.value::INT = 0, NULL, a.requestParameters:instances:slaveInstanceType::STRING),
       a.requestParameters:instances:masterInstanceType::STRING)), NULL
   FROM actors a, LATERAL FLATTEN(input => ARRAY_CONSTRUCT(0, 1)) m  -- (0: the master)
   WHERE a.event_name = 'RunJobFlow' AND a.requestParameters:instances:instanceGroups IS NULL
     AND a.requestParameters:instances:masterInstanceType IS NOT NULL
-  UNION ALL
-  SELECT a.event_id, TRUE, NULL, LOWER(t.value::STRING), NULL
+  UNION ALL SELECT a.event_id, TRUE, NULL, LOWER(t.value::STRING), NULL
   FROM actors a, LATERAL FLATTEN(input => COALESCE(a.requestParameters:instanceTypes, a.requestParameters:computeResources:instanceTypes,
     IFF(a.event_name = 'CreateNodegroup' AND a.requestParameters:launchTemplate IS NULL, PARSE_JSON('["{eks_default_type}"]'), NULL))) t
   WHERE a.event_source IN ('eks.amazonaws.com', 'batch.amazonaws.com')  -- (a Batch environment's types or families: node_units)
-  UNION ALL  -- (EMR's instance fleets: the types they name, and their units, on-demand and spot, nodes of one of those types)
-  SELECT a.event_id, TRUE, NULL, LOWER(c.value:instanceType::STRING), NULL
+  UNION ALL SELECT a.event_id, TRUE, NULL, LOWER(c.value:instanceType::STRING), NULL  -- (EMR fleets: types named; next, units: nodes)
   FROM actors a, LATERAL FLATTEN(input => TO_ARRAY(COALESCE(a.requestParameters:instances:instanceFleets,
     a.requestParameters:instanceFleet))) f, LATERAL FLATTEN(input => TO_ARRAY(f.value:instanceTypeConfigs)) c
   WHERE a.event_name IN ('RunJobFlow', 'AddInstanceFleet')
-  UNION ALL
-  SELECT a.event_id, TRUE, COALESCE(TRY_TO_NUMBER(f.value:targetOnDemandCapacity::STRING), 0)
+  UNION ALL SELECT a.event_id, TRUE, COALESCE(TRY_TO_NUMBER(f.value:targetOnDemandCapacity::STRING), 0)
     + COALESCE(TRY_TO_NUMBER(f.value:targetSpotCapacity::STRING), 0), NULL, NULL
   FROM actors a, LATERAL FLATTEN(input => TO_ARRAY(COALESCE(a.requestParameters:instances:instanceFleets,
     a.requestParameters:instanceFleet))) f
   WHERE a.event_name IN ('RunJobFlow', 'AddInstanceFleet', 'ModifyInstanceFleet')
     AND COALESCE(TRY_TO_NUMBER(f.value:targetOnDemandCapacity::STRING), TRY_TO_NUMBER(f.value:targetSpotCapacity::STRING)) >= 0
-  UNION ALL
-  SELECT event_id, FALSE, COALESCE(NULLIF(ARRAY_SIZE(TO_ARRAY(requestParameters:instanceNames)), 0), 1),
+  UNION ALL SELECT event_id, FALSE, COALESCE(NULLIF(ARRAY_SIZE(TO_ARRAY(requestParameters:instanceNames)), 0), 1),
     'lightsail.' || REPLACE(REPLACE(LOWER(requestParameters:bundleId::STRING), '_win_', '_'), '_ipv6_', '_'), NULL
   FROM actors WHERE event_source = 'lightsail.amazonaws.com'
-  UNION ALL
-  SELECT event_id, FALSE, 1, CASE WHEN UPPER(e:type::STRING) LIKE '%GPU%' THEN 'codebuild-gpu.' WHEN UPPER(e:type::STRING)
+  UNION ALL SELECT event_id, FALSE, 1, CASE WHEN UPPER(e:type::STRING) LIKE '%GPU%' THEN 'codebuild-gpu.' WHEN UPPER(e:type::STRING)
       LIKE '%ARM%' THEN 'codebuild-arm.' ELSE 'codebuild.' END || LOWER(e:computeType::STRING), NULL
   FROM (SELECT *, COALESCE(responseElements:build, responseElements:buildBatch):environment AS e FROM actors
     WHERE event_source = 'codebuild.amazonaws.com')
-  UNION ALL
-  SELECT event_id, FALSE, 1, 'amplify.' || compute, NULL FROM (SELECT event_id, LOWER(COALESCE(
+  UNION ALL SELECT event_id, FALSE, 1, 'amplify.' || compute, NULL FROM (SELECT event_id, LOWER(COALESCE(
       requestParameters:jobConfig:buildComputeType::STRING, responseElements:app:jobConfig:buildComputeType::STRING,
       IFF(event_name = 'CreateApp', '{amplify_default}', NULL))) AS compute FROM actors
     WHERE event_source = 'amplify.amazonaws.com' AND is_definition) WHERE compute IS NOT NULL  -- (CreateApp: the default)
-  UNION ALL
-  SELECT a.event_id, FALSE, a.named_count, NULL, a.named_count * {vcpu_units}
+  UNION ALL SELECT a.event_id, FALSE, a.named_count, NULL, a.named_count * {vcpu_units}
   FROM actors a, LATERAL FLATTEN(input => TO_ARRAY(a.requestParameters:containerOverrides:resourceRequirements)) part
   WHERE a.event_name = 'SubmitJob' AND UPPER(part.value:type::STRING) = 'VCPU'
-  UNION ALL  -- (ECS tasks placed on Fargate, each its CPU units)
-  SELECT a.event_id, FALSE, 1, NULL, {cpu_units}
+  UNION ALL SELECT a.event_id, FALSE, 1, NULL, {cpu_units}  -- (ECS tasks placed on Fargate, each its CPU units)
   FROM actors a, LATERAL FLATTEN(input => a.responseElements:tasks) part
   WHERE a.event_name IN ('RunTask', 'StartTask') AND NOT a.on_instances
-  UNION ALL
-  SELECT a.event_id, FALSE, 1, LOWER(i.value:instanceType::STRING),
+  UNION ALL SELECT a.event_id, FALSE, 1, LOWER(i.value:instanceType::STRING),
     1024 * i.value:cpuOptions:coreCount::INT * i.value:cpuOptions:threadsPerCore::INT
   FROM actors a, LATERAL FLATTEN(input => a.responseElements:instancesSet:items) i
   WHERE a.event_name = 'RunInstances' AND NOT a.on_behalf  -- (a group's or fleet's: the vCPU Surge query's)
@@ -96,8 +86,7 @@ defined AS (
   FROM actors d, LATERAL FLATTEN(input => IFF(d.requestParameters:cpu IS NULL, d.requestParameters:containerDefinitions,
     TO_ARRAY(d.requestParameters))) part  -- (the task, or its containers)
   WHERE d.event_name = 'RegisterTaskDefinition' GROUP BY d.event_id
-  UNION ALL
-  SELECT d.event_id, IFF(d.requestParameters:containerProperties IS NULL,
+  UNION ALL SELECT d.event_id, IFF(d.requestParameters:containerProperties IS NULL,
       GREATEST(COALESCE(TRY_TO_NUMBER(d.requestParameters:nodeProperties:numNodes::STRING), 1), 1), 1) AS nodes,
     nodes * COALESCE(MAX(IFF(UPPER(part.value:type::STRING) = 'VCPU', {vcpu_units}, NULL)), MAX({legacy_vcpu_units})) AS units,
     nodes * COALESCE(MAX(IFF(UPPER(part.value:type::STRING) = 'GPU', TRY_TO_NUMBER(part.value:value::STRING), NULL)), 0) AS gpus
@@ -107,13 +96,11 @@ defined AS (
       PARSE_JSON('{}')))) part
   WHERE d.event_name = 'RegisterJobDefinition' GROUP BY d.event_id, nodes, TO_JSON(r.value)
   QUALIFY ROW_NUMBER() OVER (PARTITION BY d.event_id ORDER BY gpus DESC, units DESC) = 1  -- (the largest range)
-  UNION ALL
-  SELECT event_id, 1, LEAST(CEIL(memory * 1024 / {lambda_mb}), 1024 * {lambda_max}), 0 FROM (SELECT event_id, COALESCE(
+  UNION ALL SELECT event_id, 1, LEAST(CEIL(memory * 1024 / {lambda_mb}), 1024 * {lambda_max}), 0 FROM (SELECT event_id, COALESCE(
       TRY_TO_NUMBER(responseElements:memorySize::STRING), TRY_TO_NUMBER(requestParameters:memorySize::STRING), IFF(
       responseElements:functionArn IS NULL, NULL, {lambda_default_mb})) AS memory FROM actors WHERE event_source = 'lambda.amazonaws.com'
     AND is_definition) WHERE memory > 0  -- (a function created without a size: Lambda's default)
-  UNION ALL
-  SELECT event_id, instances, fixed_units, fixed_accelerators FROM call_items
+  UNION ALL SELECT event_id, instances, fixed_units, fixed_accelerators FROM call_items
 ),
 -- The definition a call names (its revision, else the latest) as defined (not refused) before the call.
 named AS (
@@ -124,11 +111,13 @@ named AS (
   WHERE a.named IS NOT NULL AND NOT a.is_definition
   QUALIFY ROW_NUMBER() OVER (PARTITION BY a.event_id ORDER BY d.revision DESC, d.defined_at DESC) = 1
 ),
--- The group a call sizes (ECS service, EKS node group, Batch environment, EMR fleet or group: each service's apart, named as
--- the streaming rules do), its new size (tasks, nodes, vCPUs, instances), one's CPU units (a task's by its definition, 0 on
--- container instances; a node's; none for EMR resizes, which name no type); a Batch instance's.
+-- The group a call sizes (ECS service, by Application Auto Scaling too; EKS node group, Batch environment, EMR fleet or group:
+-- each service's apart, named as the streaming rules do), its new size (tasks, nodes, vCPUs, instances; a minimum), one's CPU
+-- units (a task's by its definition, 0 on container instances; a node's; none for EMR resizes, which name no type); a Batch
+-- instance's.
 sized AS (
-  SELECT a.*, a.event_source || '/' || a.account_id || '/' || a.region || '/' || CASE a.event_source
+  SELECT a.*, REPLACE(a.event_source, 'application-autoscaling', 'ecs') || '/' || a.account_id || '/' || a.region || '/' || CASE a.event_source
+      WHEN 'application-autoscaling.amazonaws.com' THEN REGEXP_SUBSTR(a.requestParameters:resourceId::STRING, '{ecs_service_id}', 1, 1, 'e', 1)
       WHEN 'ecs.amazonaws.com' THEN REGEXP_REPLACE(COALESCE(a.requestParameters:cluster::STRING, 'default'), '^.*/', '')
         || '/' || REGEXP_REPLACE(COALESCE(a.requestParameters:serviceName::STRING, a.requestParameters:service::STRING), '^.*/', '')
       WHEN 'eks.amazonaws.com' THEN COALESCE(a.requestParameters:clusterName::STRING, a.requestParameters:name::STRING) || '/'
@@ -137,7 +126,9 @@ sized AS (
         a.requestParameters:computeEnvironment::STRING), '^.*/', '')  -- (EMR: a fleet, or the one group named)
       ELSE COALESCE(a.requestParameters:instanceFleet:instanceFleetId::STRING, IFF(ARRAY_SIZE(TO_ARRAY(
         a.requestParameters:instanceGroups)) = 1, a.requestParameters:instanceGroups[0]:instanceGroupId::STRING, NULL)) END AS sized_group,
-    CASE a.event_source WHEN 'elasticmapreduce.amazonaws.com' THEN i.instances WHEN 'batch.amazonaws.com' THEN NULLIF(GREATEST(
+    CASE a.event_source WHEN 'application-autoscaling.amazonaws.com' THEN TRY_TO_NUMBER(COALESCE(a.requestParameters:minCapacity::STRING,
+        a.requestParameters:scalableTargetAction:minCapacity::STRING))  -- (a minimum: raises, never lowers)
+      WHEN 'elasticmapreduce.amazonaws.com' THEN i.instances WHEN 'batch.amazonaws.com' THEN NULLIF(GREATEST(
         COALESCE(TRY_TO_NUMBER(a.requestParameters:computeResources:desiredvCpus::STRING), -1), COALESCE(TRY_TO_NUMBER(
         a.requestParameters:computeResources:minvCpus::STRING), -1)), -1)
       ELSE COALESCE(TRY_TO_NUMBER(a.requestParameters:desiredCount::STRING), TRY_TO_NUMBER(
@@ -150,12 +141,12 @@ sized AS (
   FROM actors a LEFT JOIN call_items i ON i.event_id = a.event_id LEFT JOIN named n ON n.event_id = a.event_id
   WHERE a.event_name IN ({sizing_calls})  -- (Application Auto Scaling's too: kept, not counted)
 ),
--- A sizing call's growth: a creation, its size; an update, what it adds to the size last given (a group not seen: all of
--- it; a size refused is not kept), priced by its own task definition or types, else the group's last.
+-- A sizing call's growth: a creation, its size; an update, what it adds to the size last kept (a group not seen: all of it; a
+-- size refused is not kept; after a minimum, the largest of it and the sizes since the last size given), priced by its own
+-- task definition or types, else the group's last.
 grown AS (
-  SELECT event_id, IFF(event_name LIKE 'Create%', new_size, GREATEST(new_size - COALESCE(LAST_VALUE(IFF(outcome = 'success',
-      new_size, NULL) IGNORE NULLS) OVER (PARTITION BY sized_group ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED
-      PRECEDING AND 1 PRECEDING), 0), 0)) AS growth,
+  SELECT event_id, IFF(event_name LIKE 'Create%', new_size, GREATEST(new_size - COALESCE(LAST_VALUE(kept IGNORE NULLS) OVER (
+      PARTITION BY sized_group ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0)) AS growth,
     COALESCE(own_units, LAST_VALUE(own_units IGNORE NULLS) OVER (PARTITION BY sized_group ORDER BY p_event_time, event_id
       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS unit_units,
     COALESCE(own_accelerators, LAST_VALUE(own_accelerators IGNORE NULLS) OVER (PARTITION BY sized_group
@@ -163,7 +154,12 @@ grown AS (
     IFF(event_source = 'batch.amazonaws.com', COALESCE(own_instance_units, LAST_VALUE(own_instance_units IGNORE NULLS) OVER (
       PARTITION BY sized_group ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), NULL)
       AS instance_units  -- (a Batch environment of no known type: 0 instances, as in the streaming rules)
-  FROM sized WHERE sized_group IS NOT NULL  -- (EMR groups resized in one call: counted whole, as items)
+  FROM (SELECT *, IFF(outcome = 'success', MAX(IFF(outcome = 'success', new_size, NULL)) OVER (PARTITION BY sized_group, run
+      ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), NULL) AS kept
+    FROM (SELECT *, COUNT(IFF(outcome = 'success' AND event_source <> 'application-autoscaling.amazonaws.com' AND new_size IS NOT NULL, 1,
+        NULL)) OVER (PARTITION BY sized_group ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
+      FROM sized)
+    WHERE sized_group IS NOT NULL)  -- (EMR groups resized in one call: counted whole, as items)
 ),
 -- The ledger: each call's instances (a Batch environment's in its smallest type), vCPUs and accelerators, charged to its caller.
 launched AS (
