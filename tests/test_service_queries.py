@@ -807,16 +807,22 @@ NODE_TYPES = ("m5.large", "c5.9xlarge", "g5.12xlarge", "p3.8xlarge")
 BATCH_TYPES = [("p3",), ("optimal",), ("g4dn", "c5.large"), ("optimal", "p3"), ("t2.micro", "m5")]
 
 
-def _random_call(rng, who, names):
-    """One call of one service, of a random size; a service or node group created before may be
-    resized (`names`: what `who` created so far)."""
-    kinds = ["task", "service", "nodegroup", "sagemaker", "emr", "batch", "defined", "other"]
+KINDS = ("task", "service", "nodegroup", "sagemaker", "emr", "batch", "defined", "other")
+
+
+def _random_call(rng, who, names, kinds=KINDS):
+    """One call of one service (of `kinds`), of a random size; a service or node group created
+    before may be resized (`names`: what `who` created so far)."""
     kind = rng.choice(kinds)
     batch_types = rng.choice(BATCH_TYPES)
     if kind in ("service", "nodegroup", "batch") and names[kind] and rng.random() < 0.5:
         name = rng.choice(names[kind])
-        if kind == "service":
-            return update_service(name, rng.randint(0, 60))
+        if kind == "service":  # its desired count, or a minimum Application Auto Scaling keeps
+            size, resize = (
+                rng.randint(0, 60),
+                rng.choice([update_service, register_scalable_target, put_scheduled_action]),
+            )
+            return resize(f"service/default/{name}" if resize != update_service else name, size)
         if kind == "batch":  # its types named again, or not (the environment's last)
             types = batch_types if rng.random() < 0.5 else ()
             return update_compute_environment(16 * rng.randint(0, 12), None, types, name=name)
@@ -886,10 +892,10 @@ def _random_call(rng, who, names):
     return calls[kind]()
 
 
-def random_services(seed, actors=4, calls=36):
+def random_services(seed, actors=4, calls=36, kinds=KINDS):
     """`actors` keys behind two addresses, each defining a task, a Batch job, a Lambda function,
     an Amplify app and a SageMaker endpoint config at 8 o'clock, then `calls` calls of every
-    service (and RunInstances), ten minutes apart from 9 o'clock, some refused."""
+    service (of `kinds`; and RunInstances), ten minutes apart from 9 o'clock, some refused."""
     rng = random.Random(seed)
     people = [f"key{i}" for i in range(actors)]
     where = {who: rng.choice(["203.0.113.66", "198.51.100.7"]) for who in people}
@@ -914,7 +920,7 @@ def random_services(seed, actors=4, calls=36):
         ]
     for i in range(calls):
         who = rng.choice(people)
-        event = {**_random_call(rng, who, names[who]), **by(who, 10 * i)}
+        event = {**_random_call(rng, who, names[who], kinds), **by(who, 10 * i)}
         events.append(refused(event) if rng.random() < 0.1 else event)
     return events
 
@@ -927,6 +933,16 @@ def test_random_services_alert_alike_on_both_sides(seed):
 
 def test_random_services_total_every_window_alike(monkeypatch, config):
     totals, streaming = vcpu_totals_on_both_sides(random_services(3), monkeypatch, config, TOTALS)
+    assert totals == streaming and totals
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_random_ecs_services_sized_and_given_minimums_total_alike(seed, monkeypatch, config):
+    """Services created, resized and given minimums (Application Auto Scaling's), beside tasks:
+    every window's total equal on both sides."""
+    events = random_services(seed, calls=48, kinds=("service", "service", "service", "task"))
+    assert sum(e["eventSource"].startswith("application-autoscaling") for e in events) >= 4
+    totals, streaming = vcpu_totals_on_both_sides(events, monkeypatch, config, TOTALS)
     assert totals == streaming and totals
 
 
