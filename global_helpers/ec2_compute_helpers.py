@@ -2382,8 +2382,10 @@ def _turned_on(request: Mapping, attribute: str) -> bool:
 
 
 def service_name(event: Mapping) -> str:
-    """What the alert calls the service of a launch call: "EC2", "SageMaker"."""
-    return SERVICE_NAMES.get(as_text(as_mapping(event).get("eventSource")), "EC2")
+    """What the alert calls the service of a launch call: "EC2", "SageMaker"; of an Application
+    Auto Scaling call, the service whose group it sizes."""
+    source = scaled_group(event).source or as_text(as_mapping(event).get("eventSource"))
+    return SERVICE_NAMES.get(source, "EC2")
 
 
 def region(event: Mapping) -> str:

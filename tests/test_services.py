@@ -19,10 +19,12 @@ from compute_abuse.events import (
     create_fleet,
     create_service,
     iam_user,
+    modify_spot_fleet_request,
     put_scaling_policy,
     put_scheduled_action,
     register_scalable_target,
     register_task_definition,
+    request_spot_fleet,
     run_instances,
     run_task,
     sagemaker_job,
@@ -995,7 +997,7 @@ def test_a_key_raising_a_services_minimum_alerts_vcpu_surge_not_the_count(kv, ru
     (alert,) = kv.run(rules["VCPUSurge"], deploy + raised)
     assert "mallory launched 1184 vCPUs" in alert.title_output
     context = json.loads(alert.alert_context_output)
-    assert context["service"] == "Application Auto Scaling"
+    assert context["service"] == "ECS"  # the service whose capacity it is
     assert kv.run(rules["HighInstanceCount"], deploy + raised) == []
 
 
@@ -1025,3 +1027,32 @@ def test_re_registering_a_scaled_services_target_on_every_deploy_stays_quiet(kv,
     ]
     for name in ("VCPUSurge", "HighInstanceCount", "UnusualInstanceType", "HijackPlaybook"):
         assert kv.run(rules[name], events) == [], name
+
+
+def test_resizes_adding_nothing_to_a_gpu_fleet_are_no_unusual_launch(kv, rules):
+    """A team's Spot Fleet of ten p3.2xlarge: UnusualInstanceType names it at its request. Lowered
+    to 4, given a minimum of 2 on a deploy and a scheduled minimum of 4, it launches nothing: no
+    alert. A stolen key's minimum of 40 adds 36, named as EC2 capacity charged to the key.
+    (VCPUSurge, the one writer of group sizes, reads each call first, as Panther runs both.)"""
+    platform = iam_user("platform")
+    events = [
+        request_spot_fleet(("p3.2xlarge",), 10, userIdentity=platform, eventTime=at(T0)),
+        modify_spot_fleet_request("sfr-1", 4, userIdentity=platform, eventTime=at(T0 + 60)),
+        register_scalable_target(
+            "spot-fleet-request/sfr-1", 2, userIdentity=platform, eventTime=at(T0 + 120)
+        ),
+        put_scheduled_action(
+            "spot-fleet-request/sfr-1", 4, userIdentity=platform, eventTime=at(T0 + 180)
+        ),
+        register_scalable_target(
+            "spot-fleet-request/sfr-1", 40, userIdentity=iam_user("mallory"), eventTime=at(T0 + 240)
+        ),
+    ]
+    titles = []
+    for event in events:
+        kv.run(rules["VCPUSurge"], [event])
+        titles += [alert.title_output for alert in kv.run(rules["UnusualInstanceType"], [event])]
+    assert [title.split(" in account")[0] for title in titles] == [
+        "platform requested 10 unusual EC2 instance(s) [p3.2xlarge] via RequestSpotFleet",
+        "mallory requested 36 unusual EC2 instance(s) [p3.2xlarge] via RegisterScalableTarget",
+    ]

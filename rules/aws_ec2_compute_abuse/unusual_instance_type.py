@@ -26,6 +26,7 @@ from ec2_compute_helpers import (
     service_name,
 )
 from ec2_launch_templates import (
+    GROUP_RESIZES,
     LAUNCH_AND_TEMPLATE_EVENTS,
     OWNER_EVENTS,
     TEMPLATE_EVENT_NAMES,
@@ -74,14 +75,24 @@ def _unusual_launch(event):
         or launch_outcome(event).kind == OUTCOME_DRY_RUN
     ):
         return False
-    _, lookup, unusual = _unusual_types(event, _store())
-    if not unusual:
+    summary, lookup, unusual = _unusual_types(event, _store())
+    if not unusual or _adds_nothing(summary):
         return False
     return not is_allowlisted(
         event,
         allowlisted_principal_arns(),
         allowlisted_user_agents(),
         also=charged_to(event, lookup),
+    )
+
+
+def _adds_nothing(summary) -> bool:
+    """A resize of a group or fleet to no more than it had (lowered, kept, refreshed to the same
+    types, a minimum below its size): its types were judged when it grew, and nothing launches."""
+    return (
+        summary.event_name in GROUP_RESIZES
+        and not summary.requested_instance_count
+        and not summary.launched_instance_count
     )
 
 
