@@ -322,15 +322,29 @@ def by_principal(rows):
 
 
 COUNTS_REFUSALS = {"ComputeAbuse.AWS.EC2.HighInstanceCount"}  # VCPUSurge counts what launched
+WINDOW_KEYS = {  # where each rule keeps its windows' entries (window_key's prefix)
+    "ComputeAbuse.AWS.EC2.VCPUSurge": "ec2-compute-abuse:vcpu-surge",
+    "ComputeAbuse.AWS.EC2.HighInstanceCount": "ec2-compute-abuse:instance-count",
+}
+
+
+def _window_members(store, rule_id):
+    prefix = WINDOW_KEYS[rule_id]
+    return {key: set(item.members) for key, item in store.items.items() if key.startswith(prefix)}
 
 
 def window_totals(rule_id, events, store=None):
     """Per window (kind, group, span or day), the largest total the streaming rule reported for
-    it at any of its events."""
+    it at any of the events rule() recorded in a window (an alert function run for an event that
+    rule() passed over, a node controller's resize, reads what it would have counted)."""
     rule = load_rule(rule_spec(rule_id))
     store, totals = store or InMemoryKVStore(), {}
     for event in sorted(events, key=lambda e: e["eventTime"]):
+        before = _window_members(store, rule_id)
         result = run_rule(rule, event, patches=store.caching_functions())
+        after = _window_members(store, rule_id)
+        if all(members <= before.get(key, set()) for key, members in after.items()):
+            continue  # recorded in no window (or delivered again: its totals were read)
         context = json.loads(result.alert_context_output or "{}")
         who = context.get("charged_to") or context.get("principal")  # a group's owner, else
         if event["userIdentity"].get("invokedBy") and not context.get("charged_to"):

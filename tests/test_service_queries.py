@@ -16,6 +16,7 @@ from compute_abuse.events import (
     api_call,
     application_autoscaling_call,
     assumed_role,
+    auto_scaling_group,
     create_amplify_app,
     create_compute_environment,
     create_endpoint,
@@ -205,6 +206,49 @@ def karpenter_beside_training():
         eventTime=at(7),
     )
     return [*nodes, job]
+
+
+def eks_cluster_day():
+    """A platform person's node group of m5.2xlarge (3 nodes) and its auto scaling group, which
+    EKS makes; the cluster autoscaler takes that group to 50 nodes and back hourly (1,504 vCPUs of
+    growth in 8 hours, a node controller's: counted for no one), and Karpenter launches 60
+    m5.large all morning beside it from the same address."""
+    platform = iam_user("platform")
+    eks = assumed_role(
+        "AWSServiceRoleForAmazonEKSNodegroup", "EKS", invokedBy="eks-nodegroup.amazonaws.com"
+    )
+    autoscaler = assumed_role("eks-cluster-autoscaler", "1722844800")
+    group = "eks-workers-0ac4e2f1-5b7d-4c2e-9f0a-1d2e3f4a5b6c"
+    made = auto_scaling_group(
+        desired=3,
+        override_types=("m5.2xlarge",),
+        userIdentity=eks,
+        sourceIPAddress="eks-nodegroup.amazonaws.com",
+        eventTime=at(4, 1),
+    )
+    made["requestParameters"]["autoScalingGroupName"] = group
+    nodegroup = create_nodegroup(
+        ("m5.2xlarge",),
+        desired=3,
+        max_size=60,
+        userIdentity=platform,
+        sourceIPAddress="198.51.100.7",
+        eventTime=at(4),
+    )
+    events = [nodegroup, made]
+    events += [
+        api_call(
+            "autoscaling.amazonaws.com",
+            "SetDesiredCapacity",
+            requestParameters={"autoScalingGroupName": group, "desiredCapacity": size},
+            userIdentity=autoscaler,
+            sourceIPAddress="198.51.100.7",
+            userAgent="cluster-autoscaler/v1.30.0",
+            eventTime=at(5 + hour),
+        )
+        for hour, size in enumerate((50, 3, 50, 3, 50, 3, 50, 3))
+    ]
+    return events + karpenter_beside_training()[:-1]
 
 
 STORIES = {
@@ -530,6 +574,12 @@ STORIES = {
             register_scalable_target("service/default/api", None, 80, **by_key(4)),
             refused(register_scalable_target("service/default/api", 900, 999, **by_key(5))),
         ],
+        set(),
+    ),
+    # everyday EKS: node controllers' resizes count for no one, Karpenter's small nodes stay
+    # under every window
+    "an EKS cluster's day: a node group, the cluster autoscaler and Karpenter": (
+        eks_cluster_day(),
         set(),
     ),
     "a Batch environment on Fargate, up to 4,096 vCPUs for queued jobs": (
