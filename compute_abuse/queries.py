@@ -44,6 +44,12 @@ TYPED_RESIZES_ONLY = (
 # ... and only a day whose crossing was an alert of the streaming rule's (count_crossings.sql).
 FIRST_CROSSING = """
   AND window_kind || '/' || grouped_value || '/' || day IN (SELECT bucket FROM crossings)"""
+# The minimum an Application Auto Scaling call sets (ec2_compute_helpers.scalable_minimum):
+# registered, or put in a scheduled action.
+SCALABLE_MINIMUM = (
+    "TRY_TO_NUMBER(COALESCE(requestParameters:minCapacity::STRING,"
+    " requestParameters:scalableTargetAction:minCapacity::STRING))"
+)
 # sourceIPAddress holds an address (IPv4 or IPv6), not a service name or "AWS Internal"
 IS_IP_ADDRESS = (
     "REGEXP_LIKE(source_ip, '^[0-9]{1,3}([.][0-9]{1,3}){3}$|^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$')"
@@ -300,15 +306,17 @@ def service_launch_calls() -> dict:
 
 def service_count_calls() -> dict:
     """What the Services High Instance Count query reads: service_launch_calls() less the calls
-    counted by their vCPUs only (VCPUS_ONLY_EVENTS: tasks, jobs, builds) and the services left
-    with none (their definitions too)."""
+    counted by their vCPUs only (VCPUS_ONLY_EVENTS: tasks, jobs, builds; Application Auto
+    Scaling's, of the ECS services this ledger reads them for: is_vcpus_only) and the services
+    left with none (their definitions too)."""
     install_global_helpers()
     import ec2_compute_helpers as helpers
 
+    scaler = helpers.APPLICATION_AUTOSCALING_EVENT_SOURCE
     return {
         source: tuple(n for n in names if n not in helpers.VCPUS_ONLY_EVENTS.get(source, ()))
         for source, names in service_launch_calls().items()
-        if source in helpers.INSTANCE_COUNT_EVENTS
+        if source in helpers.INSTANCE_COUNT_EVENTS and source != scaler
     }
 
 
@@ -421,10 +429,14 @@ def _fill(
     import ec2_compute_config as config
     import ec2_compute_helpers as helpers
 
-    launch_events = launch_events or {
-        helpers.EC2_EVENT_SOURCE: EC2_LAUNCH_CALLS,
-        helpers.AUTOSCALING_EVENT_SOURCE: GROUP_SIZING_CALLS,
-    }
+    scaler = helpers.APPLICATION_AUTOSCALING_EVENT_SOURCE
+    if launch_events is None:  # EC2's, and the minimums Application Auto Scaling raises fleets to
+        launch_events = {
+            helpers.EC2_EVENT_SOURCE: EC2_LAUNCH_CALLS,
+            helpers.AUTOSCALING_EVENT_SOURCE: GROUP_SIZING_CALLS,
+            scaler: tuple(helpers.LAUNCH_EVENTS[scaler]),
+        }
+        namespaces = scaled_namespaces(helpers.EC2_EVENT_SOURCE)
     template_calls = ()
     if template_types:
         template_calls = EC2_TEMPLATE_CALLS + AUTOSCALING_TEMPLATE_CALLS
@@ -493,6 +505,7 @@ def _fill(
         .replace("{run_instances_asked}", RUN_INSTANCES_ASKED)
         .replace("{unpriced_seconds}", str(config.vcpu_surge_window_seconds()))
         .replace("{group_creates}", _sql_list(group_creates()))
+        .replace("{scalable_minimum}", SCALABLE_MINIMUM)
         .replace("{ecs_service_id}", helpers.SCALABLE_RESOURCES["ecs"][1].pattern)
         .replace("{spot_fleet_id}", helpers.SCALABLE_RESOURCES["ec2"][1].pattern)
         + "\n"
@@ -598,22 +611,7 @@ def surge_totals_query() -> str:
 def vcpu_surge_with(report: str) -> str:
     """The vCPU Surge query with `report`, a SELECT over its CTEs (launched, calls, ended), in
     place of the crossings it reports."""
-    install_global_helpers()
-    import ec2_compute_helpers as helpers
-
-    return _fill(
-        "vcpu_surge.sql",
-        "7 days",
-        launch_events={  # and the minimums Application Auto Scaling raises Spot Fleets to
-            helpers.EC2_EVENT_SOURCE: EC2_LAUNCH_CALLS,
-            helpers.AUTOSCALING_EVENT_SOURCE: GROUP_SIZING_CALLS,
-            helpers.APPLICATION_AUTOSCALING_EVENT_SOURCE: tuple(
-                helpers.LAUNCH_EVENTS[helpers.APPLICATION_AUTOSCALING_EVENT_SOURCE]
-            ),
-        },
-        namespaces=scaled_namespaces(helpers.EC2_EVENT_SOURCE),
-        surge_report=report,
-    )
+    return _fill("vcpu_surge.sql", "7 days", surge_report=report)
 
 
 def service_surge_totals_query() -> str:

@@ -129,8 +129,8 @@ LAUNCH_EVENTS = {
 # builds every commit, a job array is thousands of jobs, a tuning job runs ten trainings at once,
 # a data scientist opens a kernel app per notebook). Machines kept until someone stops them stay
 # counted: EC2, Lightsail, node groups, EMR and Batch environments, notebook instances, endpoints
-# and HyperPod clusters. Application Auto Scaling's minimums are priced by VCPUSurge alone (a Spot
-# Fleet's creation and people's own resizes of it stay counted by number).
+# and HyperPod clusters. Application Auto Scaling's minimums count as their group's service's
+# calls do (is_vcpus_only): an ECS service's by vCPUs, a Spot Fleet's by number too.
 VCPUS_ONLY_EVENTS = {
     source: LAUNCH_EVENTS[source]
     for source in (
@@ -138,7 +138,6 @@ VCPUS_ONLY_EVENTS = {
         CODEBUILD_EVENT_SOURCE,
         AMPLIFY_EVENT_SOURCE,
         LAMBDA_EVENT_SOURCE,
-        APPLICATION_AUTOSCALING_EVENT_SOURCE,  # VCPUSurge prices the minimum a person sets
     )
 } | {
     BATCH_EVENT_SOURCE: frozenset({"SubmitJob"}),
@@ -468,6 +467,16 @@ def is_launch_event(event: Mapping) -> bool:
     if source == APPLICATION_AUTOSCALING_EVENT_SOURCE:
         return bool(scaled_group(view).name)  # a table's or a stream's scaling is no compute
     return name != "ModifyInstanceAttribute" or bool(_resized_to(view))
+
+
+def is_vcpus_only(event: Mapping) -> bool:
+    """Whether a launch call is counted by its vCPUs only, never by number (VCPUS_ONLY_EVENTS);
+    an Application Auto Scaling call as its group's service's calls are (an ECS service's)."""
+    view = read_view(event)
+    scaled = scaled_group(view).source
+    if scaled:  # a service counted by vCPUs only (ECS), or by number too (EC2)
+        return LAUNCH_EVENTS[scaled] <= VCPUS_ONLY_EVENTS.get(scaled, frozenset())
+    return event_name(view) in VCPUS_ONLY_EVENTS.get(as_text(view.get("eventSource")), ())
 
 
 def is_cluster_event(event: Mapping) -> bool:
@@ -989,10 +998,10 @@ def scaled_group(event: Mapping) -> ScaledGroup:
     ("", "") (another namespace, a malformed resource ID, or another service's call)."""
     view = read_view(event)
     request = as_mapping(view.get("requestParameters"))
-    resource = SCALABLE_RESOURCES.get(as_text(request.get("serviceNamespace")).strip().lower())
+    resource = SCALABLE_RESOURCES.get(as_text(request.get("serviceNamespace")))
     if as_text(view.get("eventSource")) != APPLICATION_AUTOSCALING_EVENT_SOURCE or not resource:
         return ScaledGroup("", "")
-    match = resource[1].match(as_text(request.get("resourceId")).strip())
+    match = resource[1].match(as_text(request.get("resourceId")))  # as AWS names it, as the SQL
     return ScaledGroup(resource[0], match.group(1)) if match else ScaledGroup("", "")
 
 

@@ -737,10 +737,13 @@ def _group_growth(
     request = as_mapping(read_view(event).get("requestParameters"))
     key = _key(_group_kind(event), _account_id(event), region(event), name)
     entries, _ = remembered(store, key)
-    epoch = int(event_time_epoch(event) or 0)
-    own = entry_id(event_id(event))
-    earlier = sorted(e for e in entries.values() if e.epoch <= epoch and e.event_id != own)
-    last_label = next((e.label for e in reversed(earlier) if e.label), "")
+    epoch, by_service = int(event_time_epoch(event) or 0), launched_on_behalf(event)
+    own = (epoch, by_service, entry_id(event_id(event)))
+    earlier = sorted(
+        (e for e in entries.values() if e.event_id != own[2] and _call_order(e) < own),
+        key=_call_order,
+    )
+    last_label = next((_kept(e.label) for e in reversed(earlier) if _kept(e.label)), "")
     if adjustment:
         size = adjusted_size(earlier[-1].amount if earlier else 0, *adjustment)
     if refresh:  # the same instances, replaced: of new types, or of the same (nothing new)
@@ -756,7 +759,8 @@ def _group_growth(
         amount = max(amount, earlier[-1].amount)  # a new minimum never lowers the group
     if write:
         keep = as_int(launch_template_memory_seconds(), LAUNCH_TEMPLATE_MEMORY_SECONDS)
-        remember(store, key, [Entry(epoch, event_id(event), amount, 0, entry_label(label))], keep)
+        kept = f"{_BY_SERVICE}{label}" if by_service else label
+        remember(store, key, [Entry(epoch, event_id(event), amount, 0, entry_label(kept))], keep)
     if summary.event_name in _FLEET_CREATES:
         return summary
     grown_by = amount
@@ -780,6 +784,23 @@ def _group_growth(
     if units.isdigit() and gpus.isdigit():
         return with_task_size(grown, TaskSize(int(units), int(gpus)))
     return grown  # on container instances, or a size never seen: by number only
+
+
+# What a group's entry kept by a service's resize (Application Auto Scaling's, a node group's
+# service's) starts with: in one second, it comes after a person's call (_call_order).
+_BY_SERVICE = "by-service:"
+
+
+def _call_order(entry: Entry) -> tuple:
+    """A group's sizing calls in order, as the data-lake queries order them: by event time; in
+    one second, a person's before a service's (the scaler's resize follows the minimum it reacts
+    to, and must not make that minimum free), then by event ID."""
+    return (entry.epoch, entry.label.startswith(_BY_SERVICE), entry.event_id)
+
+
+def _kept(label: str) -> str:
+    """What an entry's label says of the group (types, one task's size, "vcpu:")."""
+    return label.removeprefix(_BY_SERVICE)
 
 
 def _group_source(event: Mapping) -> str:

@@ -1099,6 +1099,53 @@ def test_a_minimum_application_auto_scaling_raises_a_spot_fleet_to_is_its_caller
     assert not [group for _, group, _ in totals if "ApplicationAutoScaling" in group]
 
 
+@pytest.mark.parametrize("scaler_id", ["00000000-0000-4000-8000-000000000001", "ffffffff"])
+@pytest.mark.parametrize("scaler_first", [False, True])
+def test_a_minimum_and_the_scalers_resize_in_one_second_charge_the_minimum_on_both_sides(
+    scaler_id, scaler_first, monkeypatch, config
+):
+    """CloudTrail's times are seconds: a stolen key's minimum of 40 and the scaler's resize to 40
+    it causes often share one. Whichever is delivered first, and whichever event ID sorts first,
+    the person's call comes first on both sides: the key is charged 38 p3.2xlarge (304 vCPUs),
+    not nothing."""
+    platform, key = iam_user("platform"), iam_user("mallory")
+    minimum = register_scalable_target(
+        "spot-fleet-request/sfr-1", 40, userIdentity=key, eventTime=at(4)
+    )
+    minimum["eventID"] = "00000000-0000-4000-8000-000000000005"
+    scaler = modify_spot_fleet_request(
+        "sfr-1", 40, eventTime=at(4), eventID=scaler_id, **application_autoscaling_call("ec2")
+    )
+    pair = [scaler, minimum] if scaler_first else [minimum, scaler]
+    spot = request_spot_fleet(("p3.2xlarge",), 2, userIdentity=platform, eventTime=at(5))
+    totals, streaming = vcpu_totals_on_both_sides([spot, *pair], monkeypatch, config)
+    assert totals == streaming
+    assert totals[("principal", USER + "mallory", "8 hours")] == 8 * 38
+
+
+def test_a_spot_fleets_minimum_counts_its_instances_on_both_sides(monkeypatch, config):
+    """A Spot Fleet's minimum is instances (an ECS service's, tasks: vCPUs only): a fleet of 2,
+    a stolen key's minimum of 40 (38 instances) and its resize to 45 (5 more) count 43 for the
+    key on both sides; the platform team's 2 and the scaler's resize count for no one."""
+    platform, key = iam_user("platform"), iam_user("mallory")
+    events = [
+        request_spot_fleet(("p3.2xlarge",), 2, userIdentity=platform, eventTime=at(5)),
+        register_scalable_target("spot-fleet-request/sfr-1", 40, userIdentity=key, eventTime=at(4)),
+        modify_spot_fleet_request(
+            "sfr-1", 40, eventTime=at(4, 1), **application_autoscaling_call("ec2")
+        ),
+        modify_spot_fleet_request("sfr-1", 45, userIdentity=key, eventTime=at(3)),
+        register_scalable_target("service/default/api", 300, userIdentity=key, eventTime=at(3)),
+    ]
+    totals, streaming = count_totals_on_both_sides(
+        events, monkeypatch, config, queries.count_totals_query
+    )
+    assert totals == streaming
+    day = at(3)[:10]
+    assert totals[("principal", USER + "mallory", day)] == 43
+    assert totals[("principal", USER + "platform", day)] == 2
+
+
 def test_the_cluster_autoscalers_resizes_count_for_no_one_on_either_side(monkeypatch, config):
     """EKS makes a node group's auto scaling group (m5.2xlarge, 3 nodes); the cluster autoscaler
     (a node controller: its role and user agent match) takes it to 50 and back four times in 8
@@ -1663,6 +1710,7 @@ def test_the_other_services_query_names_what_each_service_was_asked_for():
         by("eve", register_scalable_target("service/default/api", 300)),
         by("eve", put_scheduled_action("spot-fleet-request/sfr-1", 40)),
         by("eve", register_scalable_target("table/orders", 40_000)),
+        by("eve", put_scheduled_action("service/default/api", None, 8)),  # a maximum alone
     ]
     rows = sql.run(query("other_services_capacity_query.yml"), events, NOW)
     found = [
@@ -1680,7 +1728,7 @@ def test_the_other_services_query_names_what_each_service_was_asked_for():
     assert found == [
         ("bo", "batch", 1, 0, 64, 64, ["g5"]),  # vCPUs of an accelerated family
         ("mallory", "sagemaker", 3, 1, 13, 12, ["m5.large", "p4d.24xlarge"]),
-        ("eve", "application-autoscaling", 2, 0, 340, 0, ["unknown"]),
+        ("eve", "application-autoscaling", 3, 0, 340, 0, ["unknown"]),
         ("ci", "ecs", 1, 0, 5, 0, ["fargate"]),
         ("dana", "elasticmapreduce", 1, 0, 5, 0, ["m5.xlarge"]),  # every group's instances
         ("bo", "lightsail", 1, 0, 3, 0, ["gpu_2xl_1_0"]),

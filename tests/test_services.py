@@ -14,9 +14,11 @@ from compute_abuse.events import (
     api_call,
     application_autoscaling_call,
     auto_scaling_group,
+    create_compute_environment,
     create_endpoint,
     create_endpoint_config,
     create_fleet,
+    create_launch_template,
     create_service,
     iam_user,
     modify_spot_fleet_request,
@@ -30,6 +32,7 @@ from compute_abuse.events import (
     sagemaker_job,
     start_instances,
     tuning_job,
+    update_compute_environment,
 )
 
 T0 = int(datetime(2024, 8, 7, 14, 0, tzinfo=UTC).timestamp())
@@ -1032,7 +1035,8 @@ def test_re_registering_a_scaled_services_target_on_every_deploy_stays_quiet(kv,
 def test_resizes_adding_nothing_to_a_gpu_fleet_are_no_unusual_launch(kv, rules):
     """A team's Spot Fleet of ten p3.2xlarge: UnusualInstanceType names it at its request. Lowered
     to 4, given a minimum of 2 on a deploy and a scheduled minimum of 4, it launches nothing: no
-    alert. A stolen key's minimum of 40 adds 36, named as EC2 capacity charged to the key.
+    alert. A stolen key's minimum of 40 adds 36, named as EC2 capacity charged to the key. An
+    auto scaling group or a Batch environment switched to GPU types at the same size still alerts.
     (VCPUSurge, the one writer of group sizes, reads each call first, as Panther runs both.)"""
     platform = iam_user("platform")
     events = [
@@ -1048,6 +1052,40 @@ def test_resizes_adding_nothing_to_a_gpu_fleet_are_no_unusual_launch(kv, rules):
             "spot-fleet-request/sfr-1", 40, userIdentity=iam_user("mallory"), eventTime=at(T0 + 240)
         ),
     ]
+    # a group of m5.large switched to p4d.24xlarge at its size: judged, though it adds nothing
+    switched = auto_scaling_group(
+        "UpdateAutoScalingGroup",
+        desired=4,
+        override_types=("p4d.24xlarge",),
+        userIdentity=platform,
+        eventTime=at(T0 + 360),
+    )
+    # a Batch environment of m5 kept at 64 vCPUs, its types switched to p3: judged too
+    batch = [
+        create_compute_environment(
+            ("m5",), min_vcpus=64, userIdentity=platform, eventTime=at(T0 + 400)
+        ),
+        update_compute_environment(
+            64, None, ("p3",), userIdentity=platform, eventTime=at(T0 + 460)
+        ),
+    ]
+    # ... and then to a launch template of p5.48xlarge, naming no type of its own
+    template = create_launch_template(
+        "p5.48xlarge", "lt-0a1b2c3d4e5f60708", userIdentity=platform, eventTime=at(T0 + 500)
+    )
+    to_template = auto_scaling_group(
+        "UpdateAutoScalingGroup", desired=4, userIdentity=platform, eventTime=at(T0 + 560)
+    )
+    events = [
+        auto_scaling_group(
+            desired=4, override_types=("m5.large",), userIdentity=platform, eventTime=at(T0 + 300)
+        ),
+        *events,
+        switched,
+        *batch,
+        template,
+        to_template,
+    ]
     titles = []
     for event in events:
         kv.run(rules["VCPUSurge"], [event])
@@ -1055,4 +1093,7 @@ def test_resizes_adding_nothing_to_a_gpu_fleet_are_no_unusual_launch(kv, rules):
     assert [title.split(" in account")[0] for title in titles] == [
         "platform requested 10 unusual EC2 instance(s) [p3.2xlarge] via RequestSpotFleet",
         "mallory requested 36 unusual EC2 instance(s) [p3.2xlarge] via RegisterScalableTarget",
+        "platform requested 0 unusual EC2 instance(s) [p4d.24xlarge] via UpdateAutoScalingGroup",
+        "platform requested 0 unusual Batch instance(s) [p3] via UpdateComputeEnvironment",
+        "platform requested 0 unusual EC2 instance(s) [p5.48xlarge] via UpdateAutoScalingGroup",
     ]

@@ -15,9 +15,9 @@ policies AS (
 -- recursion (Snowflake stops one at 100 steps; docs/data-lake.md).
 group_runs AS (
   SELECT *, EXP(LEAST(SUM(IFF(outcome = 'success' AND kind = 'percent', LN(1 + adjustment / 100), 0)) OVER (PARTITION
-      BY group_key, run ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 30)) AS ratio
+      BY group_key, run ORDER BY p_event_time, call_order ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 30)) AS ratio
   FROM (SELECT *, COUNT(IFF(outcome = 'success' AND kind = 'size', 1, NULL)) OVER (PARTITION BY group_key
-      ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run FROM (
+      ORDER BY p_event_time, call_order ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run FROM (
     SELECT c.*, p.adjustment, IFF(p.adjustment_type = 'ExactCapacity', p.adjustment, c.group_size) AS new_size,
       CASE p.adjustment_type WHEN 'PercentChangeInCapacity' THEN 'percent' WHEN 'ExactCapacity' THEN 'size'
         ELSE IFF(p.adjustment_type IS NOT NULL, 'change', IFF(c.event_name = 'StartInstanceRefresh', 'refresh',
@@ -29,9 +29,9 @@ group_runs AS (
 group_sizes AS (
   SELECT *, IFF(outcome = 'success', CEIL(ROUND(ratio * (added + MAX(IFF(outcome = 'success' AND kind
       IN ('size', 'minimum'), new_size / ratio - added, IFF(run = 0, 0, NULL))) OVER (PARTITION BY group_key,
-      run ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)), 6)), NULL) AS size_after
+      run ORDER BY p_event_time, call_order ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)), 6)), NULL) AS size_after
   FROM (SELECT *, SUM(IFF(outcome = 'success' AND kind = 'change', adjustment / ratio, 0)) OVER (PARTITION BY
-    group_key, run ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS added FROM group_runs)
+    group_key, run ORDER BY p_event_time, call_order ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS added FROM group_runs)
 ),
 -- A call's growth: its size (what a refused call would have made it) less the size before; a refresh to
 -- another type than the group's: its size (to the same type, to its own configuration, to an unknown template: 0).
@@ -45,11 +45,11 @@ group_growth AS (
     -- A template not seen defined at the version named: 0 per instance; defined of no type: the group's last type.
     IFF(names_template AND instance_type = 'unknown-type' AND NOT template_known, NULL, LAST_VALUE(
       IFF(outcome = 'success', NULLIF(instance_type, 'unknown-type'), NULL) IGNORE NULLS) OVER (PARTITION BY group_key
-        ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS group_type
+        ORDER BY p_event_time, call_order ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS group_type
   FROM (SELECT *, COALESCE(LAST_VALUE(size_after IGNORE NULLS) OVER (PARTITION BY group_key
-    ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS size_before,
+    ORDER BY p_event_time, call_order ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS size_before,
     LAST_VALUE(IFF(outcome = 'success', NULLIF(instance_type, 'unknown-type'), NULL) IGNORE NULLS) OVER (PARTITION
-      BY group_key ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS type_before
+      BY group_key ORDER BY p_event_time, call_order ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS type_before
     FROM group_sizes)
 ),
 actors AS (  -- (a node controller's resize of a group or fleet grows it for no one; a fleet in vCPUs: 1 instance asked)

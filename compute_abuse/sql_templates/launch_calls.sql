@@ -15,7 +15,8 @@ WITH {named_calls} AS (
     CASE WHEN errorCode IS NULL THEN 'success' WHEN errorCode LIKE '%DryRunOperation' THEN 'dry_run' ELSE 'failure' END AS outcome,
     COALESCE(errorCode, '') AS error_code,
 {launch_columns}    COALESCE(userIdentity:invokedBy::STRING, '') IN ({fleet_services})
-      OR sourceIPAddress IN ({fleet_services}) AS on_behalf
+      OR sourceIPAddress IN ({fleet_services}) AS on_behalf,
+    IFF(on_behalf, '1', '0') || eventID AS call_order  -- (a group's sizes: in one second, a person's call before a service's)
   FROM panther_logs.public.aws_cloudtrail
   WHERE {calls_since}
     AND ({launch_events})

@@ -25,8 +25,7 @@
     -- A scaling policy, by its group and name (ExecutePolicy may name it by its ARN).
     group_key || '/' || COALESCE(NULLIF(SPLIT_PART(requestParameters:policyName::STRING, ':policyName/', 2), ''), requestParameters:policyName::STRING) AS policy_key,
     TRY_TO_NUMBER(requestParameters:desiredCapacity::STRING) AS desired,
-    COALESCE(desired, TRY_TO_NUMBER(COALESCE(requestParameters:minSize::STRING, requestParameters:minCapacity::STRING,
-      requestParameters:scalableTargetAction:minCapacity::STRING)), target_capacity) AS group_size,  -- (a scaler's minimum too)
+    COALESCE(desired, TRY_TO_NUMBER(requestParameters:minSize::STRING), {scalable_minimum}, target_capacity) AS group_size,  -- (the maximum is headroom)
     eventSource IN ('autoscaling.amazonaws.com', 'application-autoscaling.amazonaws.com') AND eventName <> 'CreateAutoScalingGroup' AND desired IS NULL AS min_only,
     -- The launch template (or launch configuration: its version 0) a call names, the version, whether seen (template_types.sql).
     COALESCE(group_config:launchTemplate, group_config:mixedInstancesPolicy:launchTemplate:launchTemplateSpecification,

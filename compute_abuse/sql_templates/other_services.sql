@@ -50,8 +50,8 @@ service_calls AS (
       TRY_TO_NUMBER(requestParameters:desiredCount::STRING),
       TRY_TO_NUMBER(requestParameters:count::STRING),
       TRY_TO_NUMBER(requestParameters:provisionedConcurrentExecutions::STRING),
-      TRY_TO_NUMBER(requestParameters:minCapacity::STRING),
-      TRY_TO_NUMBER(requestParameters:scalableTargetAction:minCapacity::STRING),
+      {scalable_minimum},
+      IFF(event_source = 'application-autoscaling.amazonaws.com', 0, NULL),  -- (a maximum alone)
       ARRAY_SIZE(TO_ARRAY(requestParameters:instanceNames)),
       1
     ) AS asked

@@ -126,8 +126,7 @@ sized AS (
         a.requestParameters:computeEnvironment::STRING), '^.*/', '')  -- (EMR: a fleet, or the one group named)
       ELSE COALESCE(a.requestParameters:instanceFleet:instanceFleetId::STRING, IFF(ARRAY_SIZE(TO_ARRAY(
         a.requestParameters:instanceGroups)) = 1, a.requestParameters:instanceGroups[0]:instanceGroupId::STRING, NULL)) END AS sized_group,
-    CASE a.event_source WHEN 'application-autoscaling.amazonaws.com' THEN TRY_TO_NUMBER(COALESCE(a.requestParameters:minCapacity::STRING,
-        a.requestParameters:scalableTargetAction:minCapacity::STRING))  -- (a minimum: raises, never lowers)
+    CASE a.event_source WHEN 'application-autoscaling.amazonaws.com' THEN {scalable_minimum}  -- (a minimum: raises, never lowers)
       WHEN 'elasticmapreduce.amazonaws.com' THEN i.instances WHEN 'batch.amazonaws.com' THEN NULLIF(GREATEST(
         COALESCE(TRY_TO_NUMBER(a.requestParameters:computeResources:desiredvCpus::STRING), -1), COALESCE(TRY_TO_NUMBER(
         a.requestParameters:computeResources:minvCpus::STRING), -1)), -1)
@@ -139,25 +138,25 @@ sized AS (
     IFF(a.event_source = 'eks.amazonaws.com', i.node_accelerators, NULL) AS own_accelerators,
     IFF(a.event_source = 'batch.amazonaws.com' AND i.event_id IS NOT NULL, COALESCE(i.node_units, 0), NULL) AS own_instance_units
   FROM actors a LEFT JOIN call_items i ON i.event_id = a.event_id LEFT JOIN named n ON n.event_id = a.event_id
-  WHERE a.event_name IN ({sizing_calls})  -- (Application Auto Scaling's too: kept, not counted)
+  WHERE a.event_name IN ({sizing_calls})  -- (Application Auto Scaling's resizes: kept, not counted; minimums: counted)
 ),
 -- A sizing call's growth: a creation, its size; an update, what it adds to the size last kept (a group not seen: all of it; a
 -- size refused is not kept; after a minimum, the largest of it and the sizes since the last size given), priced by its own
 -- task definition or types, else the group's last.
 grown AS (
   SELECT event_id, IFF(event_name LIKE 'Create%', new_size, GREATEST(new_size - COALESCE(LAST_VALUE(kept IGNORE NULLS) OVER (
-      PARTITION BY sized_group ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0)) AS growth,
-    COALESCE(own_units, LAST_VALUE(own_units IGNORE NULLS) OVER (PARTITION BY sized_group ORDER BY p_event_time, event_id
+      PARTITION BY sized_group ORDER BY p_event_time, call_order ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0)) AS growth,
+    COALESCE(own_units, LAST_VALUE(own_units IGNORE NULLS) OVER (PARTITION BY sized_group ORDER BY p_event_time, call_order
       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS unit_units,
     COALESCE(own_accelerators, LAST_VALUE(own_accelerators IGNORE NULLS) OVER (PARTITION BY sized_group
-      ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS unit_accelerators,
+      ORDER BY p_event_time, call_order ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS unit_accelerators,
     IFF(event_source = 'batch.amazonaws.com', COALESCE(own_instance_units, LAST_VALUE(own_instance_units IGNORE NULLS) OVER (
-      PARTITION BY sized_group ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), NULL)
+      PARTITION BY sized_group ORDER BY p_event_time, call_order ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), NULL)
       AS instance_units  -- (a Batch environment of no known type: 0 instances, as in the streaming rules)
   FROM (SELECT *, IFF(outcome = 'success', MAX(IFF(outcome = 'success', new_size, NULL)) OVER (PARTITION BY sized_group, run
-      ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), NULL) AS kept
+      ORDER BY p_event_time, call_order ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), NULL) AS kept
     FROM (SELECT *, COUNT(IFF(outcome = 'success' AND event_source <> 'application-autoscaling.amazonaws.com' AND new_size IS NOT NULL, 1,
-        NULL)) OVER (PARTITION BY sized_group ORDER BY p_event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
+        NULL)) OVER (PARTITION BY sized_group ORDER BY p_event_time, call_order ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
       FROM sized)
     WHERE sized_group IS NOT NULL)  -- (EMR groups resized in one call: counted whole, as items)
 ),

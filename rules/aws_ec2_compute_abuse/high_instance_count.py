@@ -38,13 +38,13 @@ from ec2_compute_helpers import (
     INSTANCE_COUNT_EVENTS,
     OUTCOME_DRY_RUN,
     OUTCOME_SUCCESS,
-    VCPUS_ONLY_EVENTS,
     caller_ip_address,
     event_id,
     event_time_epoch,
     is_allowlisted,
     is_capacity_controller,
     is_launch_event,
+    is_vcpus_only,
     launch_alert_context,
     launch_outcome,
     launched_on_behalf,
@@ -55,7 +55,7 @@ from ec2_compute_helpers import (
 from ec2_launch_templates import launch_with_template
 
 # The only events rule() can match (eventSource -> eventNames); tooling skips the rest. Tasks,
-# jobs, Studio apps and builds (VCPUS_ONLY_EVENTS) are counted by vCPUs (VCPUSurge), not number.
+# jobs, Studio apps and builds (is_vcpus_only) are counted by vCPUs (VCPUSurge), not number.
 RULE_EVENTS = INSTANCE_COUNT_EVENTS
 
 
@@ -63,7 +63,7 @@ def rule(event):
     if (
         not is_launch_event(event)
         # tasks, jobs and builds: see RULE_EVENTS
-        or event.get("eventName") in VCPUS_ONLY_EVENTS.get(event.get("eventSource"), ())
+        or is_vcpus_only(event)
         or launch_outcome(event).kind == OUTCOME_DRY_RUN
     ):
         return False

@@ -24,6 +24,7 @@ from ec2_compute_helpers import (
     launch_alert_context,
     launch_outcome,
     service_name,
+    summarize_launch,
 )
 from ec2_launch_templates import (
     GROUP_RESIZES,
@@ -76,7 +77,7 @@ def _unusual_launch(event):
     ):
         return False
     summary, lookup, unusual = _unusual_types(event, _store())
-    if not unusual or _adds_nothing(summary):
+    if not unusual or _adds_nothing(event, summary):
         return False
     return not is_allowlisted(
         event,
@@ -86,13 +87,17 @@ def _unusual_launch(event):
     )
 
 
-def _adds_nothing(summary) -> bool:
-    """A resize of a group or fleet to no more than it had (lowered, kept, refreshed to the same
-    types, a minimum below its size): its types were judged when it grew, and nothing launches."""
+def _adds_nothing(event, summary) -> bool:
+    """A resize of a group or fleet to no more than it had (lowered, kept, a minimum below its
+    size) naming no type or template of its own: its types, the group's, were judged when it
+    grew, and nothing launches. One naming types (a switch to GPUs at the same size) is judged."""
+    own = summarize_launch(event)
     return (
         summary.event_name in GROUP_RESIZES
         and not summary.requested_instance_count
         and not summary.launched_instance_count
+        and not own.requested_instance_types
+        and own.template is None
     )
 
 
