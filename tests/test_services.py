@@ -1093,7 +1093,10 @@ def test_resizes_adding_nothing_to_a_gpu_fleet_are_no_unusual_launch(kv, rules):
     assert [title.split(" in account")[0] for title in titles] == [
         "platform requested 10 unusual EC2 instance(s) [p3.2xlarge] via RequestSpotFleet",
         "mallory requested 36 unusual EC2 instance(s) [p3.2xlarge] via RegisterScalableTarget",
-        "platform requested 0 unusual EC2 instance(s) [p4d.24xlarge] via UpdateAutoScalingGroup",
-        "platform requested 0 unusual Batch instance(s) [p3] via UpdateComputeEnvironment",
-        "platform requested 0 unusual EC2 instance(s) [p5.48xlarge] via UpdateAutoScalingGroup",
+        "platform switched workers to unusual EC2 instance type(s) [p4d.24xlarge]"
+        " via UpdateAutoScalingGroup",
+        "platform switched jobs to unusual Batch instance type(s) [p3]"
+        " via UpdateComputeEnvironment",
+        "platform switched workers to unusual EC2 instance type(s) [p5.48xlarge]"
+        " via UpdateAutoScalingGroup",
     ]

@@ -18,6 +18,7 @@ from ec2_compute_helpers import (
     OUTCOME_SUCCESS,
     actor,
     as_text,
+    capacity_group_name,
     event_name,
     is_allowlisted,
     is_launch_event,
@@ -121,6 +122,12 @@ def title(event):
     if summary.change == CHANGE_RESIZE:
         resized = ", ".join(summary.instance_ids) or "an instance"
         return f"{who} resized {resized} to unusual {service} instance type [{types}] in {where}"
+    if summary.event_name in GROUP_RESIZES and not summary.instance_count:  # types, not size
+        group = capacity_group_name(event) or "a group"
+        return (
+            f"{who} switched {group} to unusual {service} instance type(s) [{types}]{via} in "
+            f"{where}"
+        )
     verb = "requested" if summary.launches_later else "launched"
     return (
         f"{who} {verb} {summary.instance_count} unusual {service} instance(s) [{types}]{via} in "
