@@ -735,15 +735,9 @@ def _group_growth(
     ):
         return summary
     request = as_mapping(read_view(event).get("requestParameters"))
-    key = _key(_group_kind(event), _account_id(event), region(event), name)
-    entries, _ = remembered(store, key)
-    epoch, by_service = int(event_time_epoch(event) or 0), launched_on_behalf(event)
-    own = (epoch, by_service, entry_id(event_id(event)))
-    earlier = sorted(
-        (e for e in entries.values() if e.event_id != own[2] and _call_order(e) < own),
-        key=_call_order,
-    )
-    last_label = next((_kept(e.label) for e in reversed(earlier) if _kept(e.label)), "")
+    key, earlier = _kept_before(event, name, store)
+    epoch = int(event_time_epoch(event) or 0)
+    last_label = next((e.label for e in reversed(earlier) if e.label), "")
     if adjustment:
         size = adjusted_size(earlier[-1].amount if earlier else 0, *adjustment)
     if refresh:  # the same instances, replaced: of new types, or of the same (nothing new)
@@ -759,8 +753,9 @@ def _group_growth(
         amount = max(amount, earlier[-1].amount)  # a new minimum never lowers the group
     if write:
         keep = as_int(launch_template_memory_seconds(), LAUNCH_TEMPLATE_MEMORY_SECONDS)
-        kept = f"{_BY_SERVICE}{label}" if by_service else label
-        remember(store, key, [Entry(epoch, event_id(event), amount, 0, entry_label(kept))], keep)
+        flag = _BY_SERVICE if launched_on_behalf(event) else 0
+        entry = Entry(epoch, event_id(event), amount, flag, entry_label(label))
+        remember(store, key, [entry], keep)
     if summary.event_name in _FLEET_CREATES:
         return summary
     grown_by = amount
@@ -786,21 +781,48 @@ def _group_growth(
     return grown  # on container instances, or a size never seen: by number only
 
 
-# What a group's entry kept by a service's resize (Application Auto Scaling's, a node group's
-# service's) starts with: in one second, it comes after a person's call (_call_order).
-_BY_SERVICE = "by-service:"
+# A group's entries keep no accelerators (their label keeps its types): that field marks a size a
+# service's resize kept (Application Auto Scaling's, a node group's service's), as 1.
+_BY_SERVICE = 1
 
 
 def _call_order(entry: Entry) -> tuple:
     """A group's sizing calls in order, as the data-lake queries order them: by event time; in
     one second, a person's before a service's (the scaler's resize follows the minimum it reacts
-    to, and must not make that minimum free), then by event ID."""
-    return (entry.epoch, entry.label.startswith(_BY_SERVICE), entry.event_id)
+    to, and must not make that minimum free), then by event ID. A call reads as earlier every
+    entry of its second and kind delivered before it (by event ID too, it would count again what
+    it was already counted over)."""
+    return (entry.epoch, entry.accelerators == _BY_SERVICE, entry.event_id)
 
 
-def _kept(label: str) -> str:
-    """What an entry's label says of the group (types, one task's size, "vcpu:")."""
-    return label.removeprefix(_BY_SERVICE)
+def _kept_before(event: Mapping, name: str, store: KVStore) -> tuple[str, list[Entry]]:
+    """The key of the group a sizing call names, and the sizes kept for it before the call, in
+    order (_call_order)."""
+    key = _key(_group_kind(event), _account_id(event), region(event), name)
+    entries, _ = remembered(store, key)
+    epoch, by_service = int(event_time_epoch(event) or 0), launched_on_behalf(event)
+    own = entry_id(event_id(event))
+    return key, sorted(
+        (
+            e
+            for e in entries.values()
+            if e.event_id != own and _call_order(e)[:2] <= (epoch, by_service)
+        ),
+        key=_call_order,
+    )
+
+
+def group_types_before(event: Mapping, store: KVStore) -> tuple:
+    """The instance types kept for the group a sizing call names, before the call: what a resize
+    naming no new type runs (UnusualInstanceType). () for a group never seen, or a service."""
+    name = capacity_group_name(event)
+    if not name or summarize_launch(event).event_name not in GROUP_EVENTS:
+        return ()
+    _, earlier = _kept_before(event, name, store)
+    label = next((e.label for e in reversed(earlier) if e.label), "")
+    if label.startswith("task:"):
+        return ()
+    return tuple(t for t in label.removeprefix(_IN_VCPUS_LABEL).split(",") if t)
 
 
 def _group_source(event: Mapping) -> str:

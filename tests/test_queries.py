@@ -1123,6 +1123,32 @@ def test_a_minimum_and_the_scalers_resize_in_one_second_charge_the_minimum_on_bo
     assert totals[("principal", USER + "mallory", "8 hours")] == 8 * 38
 
 
+def test_two_resizes_in_one_second_delivered_out_of_id_order_count_once_on_both_sides(
+    monkeypatch, config
+):
+    """A group of 2 p3.2xlarge; a person resizes it to 10 and to 12 in one second, the call whose
+    ID sorts last delivered first. Each side counts the group's growth once (10 instances: 80
+    vCPUs), not the first call's 8 and then the second's 10 over the size before both."""
+    platform = iam_user("platform")
+    group = auto_scaling_group(
+        desired=2, override_types=("p3.2xlarge",), userIdentity=platform, eventTime=at(5)
+    )
+    to_10, to_12 = (
+        auto_scaling_group(
+            "UpdateAutoScalingGroup",
+            desired=size,
+            override_types=("p3.2xlarge",),
+            userIdentity=platform,
+            eventTime=at(4),
+            eventID=event_id,
+        )
+        for size, event_id in ((10, "bbbbbbbb"), (12, "aaaaaaaa"))
+    )
+    totals, streaming = vcpu_totals_on_both_sides([group, to_10, to_12], monkeypatch, config)
+    assert totals == streaming
+    assert totals[("principal", USER + "platform", "8 hours")] == 8 * 12
+
+
 def test_a_spot_fleets_minimum_counts_its_instances_on_both_sides(monkeypatch, config):
     """A Spot Fleet's minimum is instances (an ECS service's, tasks: vCPUs only): a fleet of 2,
     a stolen key's minimum of 40 (38 instances) and its resize to 45 (5 more) count 43 for the

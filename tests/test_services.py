@@ -1036,7 +1036,8 @@ def test_resizes_adding_nothing_to_a_gpu_fleet_are_no_unusual_launch(kv, rules):
     """A team's Spot Fleet of ten p3.2xlarge: UnusualInstanceType names it at its request. Lowered
     to 4, given a minimum of 2 on a deploy and a scheduled minimum of 4, it launches nothing: no
     alert. A stolen key's minimum of 40 adds 36, named as EC2 capacity charged to the key. An
-    auto scaling group or a Batch environment switched to GPU types at the same size still alerts.
+    auto scaling group or a Batch environment switched to GPU types at the same size still alerts;
+    its types named again (a pipeline re-applying its template) do not.
     (VCPUSurge, the one writer of group sizes, reads each call first, as Panther runs both.)"""
     platform = iam_user("platform")
     events = [
@@ -1076,6 +1077,17 @@ def test_resizes_adding_nothing_to_a_gpu_fleet_are_no_unusual_launch(kv, rules):
     to_template = auto_scaling_group(
         "UpdateAutoScalingGroup", desired=4, userIdentity=platform, eventTime=at(T0 + 560)
     )
+    # a pipeline re-applying the group (its template named again) at its size, then lowering
+    # it; the Batch environment's p3 named again at its vCPUs: nothing new, no alert
+    again = [
+        auto_scaling_group(
+            "UpdateAutoScalingGroup", desired=size, userIdentity=platform, eventTime=at(T0 + 600)
+        )
+        for size in (4, 2)
+    ]
+    batch_again = update_compute_environment(
+        64, None, ("p3",), userIdentity=platform, eventTime=at(T0 + 660)
+    )
     events = [
         auto_scaling_group(
             desired=4, override_types=("m5.large",), userIdentity=platform, eventTime=at(T0 + 300)
@@ -1085,6 +1097,8 @@ def test_resizes_adding_nothing_to_a_gpu_fleet_are_no_unusual_launch(kv, rules):
         *batch,
         template,
         to_template,
+        *again,
+        batch_again,
     ]
     titles = []
     for event in events:

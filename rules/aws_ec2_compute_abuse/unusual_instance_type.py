@@ -25,7 +25,6 @@ from ec2_compute_helpers import (
     launch_alert_context,
     launch_outcome,
     service_name,
-    summarize_launch,
 )
 from ec2_launch_templates import (
     GROUP_RESIZES,
@@ -33,6 +32,7 @@ from ec2_launch_templates import (
     OWNER_EVENTS,
     TEMPLATE_EVENT_NAMES,
     charged_to,
+    group_types_before,
     is_template_event,
     judge_owner_and_waiting_launches,
     judge_waiting_launches,
@@ -78,7 +78,7 @@ def _unusual_launch(event):
     ):
         return False
     summary, lookup, unusual = _unusual_types(event, _store())
-    if not unusual or _adds_nothing(event, summary):
+    if not unusual or _adds_nothing(event, summary, unusual):
         return False
     return not is_allowlisted(
         event,
@@ -88,17 +88,16 @@ def _unusual_launch(event):
     )
 
 
-def _adds_nothing(event, summary) -> bool:
+def _adds_nothing(event, summary, unusual) -> bool:
     """A resize of a group or fleet to no more than it had (lowered, kept, a minimum below its
-    size) naming no type or template of its own: its types, the group's, were judged when it
-    grew, and nothing launches. One naming types (a switch to GPUs at the same size) is judged."""
-    own = summarize_launch(event)
+    size) running no unusual type it did not run before (its types named again, or none, as a
+    pipeline re-applying the group's template does): they were judged when it grew, and nothing
+    launches. A switch to new unusual types at the same size is judged."""
     return (
         summary.event_name in GROUP_RESIZES
         and not summary.requested_instance_count
         and not summary.launched_instance_count
-        and not own.requested_instance_types
-        and own.template is None
+        and set(unusual) <= set(group_types_before(event, _store()))
     )
 
 
