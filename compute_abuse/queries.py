@@ -550,17 +550,10 @@ FIRST_SEEN_TERMS = {  # the column the saved query names its term by: the term
 
 
 def _first_seen(term_column: str, days: int, new: str, meaning: str, term_filter: str = "") -> str:
-    install_global_helpers()
-    import ec2_compute_helpers as helpers
-
     term = FIRST_SEEN_TERMS[term_column]
     return _fill(
         "first_seen.sql",
         f"{days} days",
-        launch_events={  # not Application Auto Scaling's minimums: a fleet's, which is no news
-            helpers.EC2_EVENT_SOURCE: EC2_LAUNCH_CALLS,
-            helpers.AUTOSCALING_EVENT_SOURCE: GROUP_SIZING_CALLS,
-        },
         term=term.sql,
         term_column=term_column,
         term_filter=term_filter or term.keep,

@@ -750,7 +750,7 @@ def _group_growth(
     sized_directly = in_vcpus or summary.event_name in _FLEET_CREATES or bool(adjustment) or refresh
     amount = (size or 0) if sized_directly else summary.requested_instance_count
     if earlier and summary.event_name not in _CREATES and gives_minimum_only(event):
-        amount = max(amount, earlier[-1].amount)  # a new minimum never lowers the group
+        amount = max(amount, _grown_from(earlier, epoch))  # a new minimum never lowers the group
     if write:
         keep = as_int(launch_template_memory_seconds(), LAUNCH_TEMPLATE_MEMORY_SECONDS)
         flag = _BY_SERVICE if launched_on_behalf(event) else 0
@@ -763,7 +763,7 @@ def _group_growth(
         same_types = set(label.split(",")) == set(last_label.split(","))
         grown_by = 0 if same_types else amount
     elif summary.event_name not in _CREATES and earlier:
-        grown_by = max(grown_by - earlier[-1].amount, 0)
+        grown_by = max(grown_by - _grown_from(earlier, epoch), 0)
     if _group_source(event) != ECS_EVENT_SOURCE:
         known = label_types and lookup.status != STATUS_UNKNOWN
         types = label_types.split(",") if known else []
@@ -812,17 +812,28 @@ def _kept_before(event: Mapping, name: str, store: KVStore) -> tuple[str, list[E
     )
 
 
-def group_types_before(event: Mapping, store: KVStore) -> tuple:
-    """The instance types kept for the group a sizing call names, before the call: what a resize
-    naming no new type runs (UnusualInstanceType). () for a group never seen, or a service."""
+def _grown_from(earlier: list[Entry], epoch: int) -> int:
+    """The size a call grows its group from: the last kept before its second, or the largest kept
+    in its second (delivered before it, whatever their event IDs), so a second's calls count the
+    group's growth to its largest size once, in any delivery order, as the SQL does."""
+    before = [e.amount for e in earlier if e.epoch < epoch][-1:]
+    return max(before + [e.amount for e in earlier if e.epoch == epoch])
+
+
+def runs_new_types(event: Mapping, summary: LaunchSummary, types, store: KVStore) -> bool:
+    """Whether a sizing call (`summary`: priced as the rules price it) gives its group any of
+    `types` it did not run before: not kept among its types before the call (a list kept cut to
+    the label's size is compared whole). True for a group never seen."""
     name = capacity_group_name(event)
-    if not name or summarize_launch(event).event_name not in GROUP_EVENTS:
-        return ()
+    if not name or summary.event_name not in GROUP_EVENTS:
+        return True
     _, earlier = _kept_before(event, name, store)
-    label = next((e.label for e in reversed(earlier) if e.label), "")
-    if label.startswith("task:"):
-        return ()
-    return tuple(t for t in label.removeprefix(_IN_VCPUS_LABEL).split(",") if t)
+    kept = next((e.label for e in reversed(earlier) if e.label), "").removeprefix(_IN_VCPUS_LABEL)
+    if not kept:
+        return True  # a group never seen, or of no known type
+    if entry_label(",".join(summary.requested_instance_types)) == kept:
+        return False  # its own types named again (a pipeline re-applying it)
+    return not set(types) <= set(kept.split(","))
 
 
 def _group_source(event: Mapping) -> str:

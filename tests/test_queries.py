@@ -1149,6 +1149,36 @@ def test_two_resizes_in_one_second_delivered_out_of_id_order_count_once_on_both_
     assert totals[("principal", USER + "platform", "8 hours")] == 8 * 12
 
 
+def test_three_resizes_in_one_second_in_any_delivery_order_count_alike_on_both_sides(
+    monkeypatch, config
+):
+    """A group of 2 p3.2xlarge; in one second a person resizes it to 10, 10 and 3 (event IDs in
+    that order), then to 12 later. Delivered in any order, the second's calls count the growth to
+    its largest size once (8 instances), and the later resize grows from the size the last ID
+    gave (3): 17 instances, 136 vCPUs, on both sides."""
+    platform = iam_user("platform")
+    group = auto_scaling_group(
+        desired=2, override_types=("p3.2xlarge",), userIdentity=platform, eventTime=at(5)
+    )
+
+    def resize(size, event_id, hours_before=4):
+        return auto_scaling_group(
+            "UpdateAutoScalingGroup",
+            desired=size,
+            override_types=("p3.2xlarge",),
+            userIdentity=platform,
+            eventTime=at(hours_before),
+            eventID=event_id,
+        )
+
+    second = {"a": resize(10, "aaaa"), "b": resize(10, "bbbb"), "c": resize(3, "cccc")}
+    for order in ("abc", "cab", "bca", "cba"):
+        events = [group, *(second[k] for k in order), resize(12, "dddd", 3)]
+        totals, streaming = vcpu_totals_on_both_sides(events, monkeypatch, config)
+        assert totals == streaming, order
+        assert totals[("principal", USER + "platform", "8 hours")] == 8 * (2 + 17), order
+
+
 def test_a_spot_fleets_minimum_counts_its_instances_on_both_sides(monkeypatch, config):
     """A Spot Fleet's minimum is instances (an ECS service's, tasks: vCPUs only): a fleet of 2,
     a stolen key's minimum of 40 (38 instances) and its resize to 45 (5 more) count 43 for the
@@ -2102,12 +2132,20 @@ def test_first_seen_region_and_principal():
     newcomers = [
         launch("m5.large", 0.3, who="ana", region="ap-southeast-2"),  # a region never used
         launch("t3.micro", 0.5, who="mallory", error_code="UnauthorizedOperation"),
+        # a stolen key's only call: raising a Spot Fleet's minimum (an ECS service's is not
+        # this ledger's, nor a table's)
+        register_scalable_target(
+            "spot-fleet-request/sfr-1", 40, userIdentity=iam_user("eve"), eventTime=days_ago(0.4)
+        ),
+        register_scalable_target(
+            "service/default/api", 40, userIdentity=iam_user("zed"), eventTime=days_ago(0.4)
+        ),
     ]
     events = [*team, *sessions, *newcomers]
     regions = sql.run(query("first_seen_region_query.yml"), events, NOW)
     assert [(r["region"], r["principals"]) for r in regions] == [("ap-southeast-2", [USER + "ana"])]
     principals = sql.run(query("first_seen_principal_query.yml"), events, NOW)
-    assert [r["principal"] for r in principals] == [USER + "mallory"]
+    assert [r["principal"] for r in principals] == [USER + "eve", USER + "mallory"]
 
 
 def test_accelerated_family_first_seen_is_reported_once_by_the_run_after_it_arrived():

@@ -1114,3 +1114,31 @@ def test_resizes_adding_nothing_to_a_gpu_fleet_are_no_unusual_launch(kv, rules):
         "platform switched workers to unusual EC2 instance type(s) [p5.48xlarge]"
         " via UpdateAutoScalingGroup",
     ]
+
+
+def test_re_applying_a_gpu_group_of_many_types_at_its_size_stays_quiet(kv, rules):
+    """A group diversified over six GPU types (a list longer than a kept label: cut) alerts at its
+    creation; a pipeline naming the same six again at its size, then lowering it, does not."""
+    platform = iam_user("platform")
+    types = ("g4dn.xlarge", "g4dn.2xlarge", "g5.xlarge", "g5.2xlarge", "g6.xlarge", "g6.2xlarge")
+    events = [
+        auto_scaling_group(
+            name,
+            desired=size,
+            override_types=types,
+            userIdentity=platform,
+            eventTime=at(T0 + 60 * n),
+        )
+        for n, (name, size) in enumerate(
+            (
+                ("CreateAutoScalingGroup", 4),
+                ("UpdateAutoScalingGroup", 4),
+                ("UpdateAutoScalingGroup", 2),
+            )
+        )
+    ]
+    titles = []
+    for event in events:
+        kv.run(rules["VCPUSurge"], [event])
+        titles += [alert.title_output for alert in kv.run(rules["UnusualInstanceType"], [event])]
+    assert len(titles) == 1 and "platform requested 4 unusual EC2 instance(s)" in titles[0]

@@ -32,11 +32,11 @@ from ec2_launch_templates import (
     OWNER_EVENTS,
     TEMPLATE_EVENT_NAMES,
     charged_to,
-    group_types_before,
     is_template_event,
     judge_owner_and_waiting_launches,
     judge_waiting_launches,
     launch_of,
+    runs_new_types,
     template_alert_context,
     unusual_launch,
 )
@@ -97,7 +97,7 @@ def _adds_nothing(event, summary, unusual) -> bool:
         summary.event_name in GROUP_RESIZES
         and not summary.requested_instance_count
         and not summary.launched_instance_count
-        and set(unusual) <= set(group_types_before(event, _store()))
+        and not runs_new_types(event, summary, unusual, _store())
     )
 
 
