@@ -170,7 +170,6 @@ SERVICE_NAMES = {
     CODEBUILD_EVENT_SOURCE: "CodeBuild",
     AMPLIFY_EVENT_SOURCE: "Amplify",
     LAMBDA_EVENT_SOURCE: "Lambda",
-    APPLICATION_AUTOSCALING_EVENT_SOURCE: "Application Auto Scaling",
 }
 LAUNCH_EVENT_NAMES = frozenset().union(*LAUNCH_EVENTS.values())
 
@@ -1003,6 +1002,12 @@ def scaled_group(event: Mapping) -> ScaledGroup:
         return ScaledGroup("", "")
     match = resource[1].match(as_text(request.get("resourceId")))  # as AWS names it, as the SQL
     return ScaledGroup(resource[0], match.group(1)) if match else ScaledGroup("", "")
+
+
+def capacity_source(event: Mapping) -> str:
+    """The service whose capacity a call changes: its own (eventSource), or the one whose group
+    an Application Auto Scaling call sizes."""
+    return scaled_group(event).source or as_text(read_view(event).get("eventSource"))
 
 
 def scalable_minimum(request: Mapping) -> int | None:
@@ -2392,9 +2397,8 @@ def _turned_on(request: Mapping, attribute: str) -> bool:
 
 def service_name(event: Mapping) -> str:
     """What the alert calls the service of a launch call: "EC2", "SageMaker"; of an Application
-    Auto Scaling call, the service whose group it sizes."""
-    source = scaled_group(event).source or as_text(as_mapping(event).get("eventSource"))
-    return SERVICE_NAMES.get(source, "EC2")
+    Auto Scaling call, the service whose group it sizes (capacity_source)."""
+    return SERVICE_NAMES.get(capacity_source(event), "EC2")
 
 
 def region(event: Mapping) -> str:

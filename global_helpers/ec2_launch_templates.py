@@ -88,6 +88,7 @@ from ec2_compute_helpers import (
     as_text,
     batch_job_definition_size,
     capacity_group_name,
+    capacity_source,
     codebuild_project_size,
     dig,
     endpoint_variants,
@@ -112,7 +113,6 @@ from ec2_compute_helpers import (
     region,
     requirement_types,
     runs_on_instances,
-    scaled_group,
     scaling_policy_ref,
     started_instance_ids,
     summarize_launch,
@@ -737,7 +737,7 @@ def _group_growth(
     request = as_mapping(read_view(event).get("requestParameters"))
     key, earlier = _kept_before(event, name, store)
     epoch = int(event_time_epoch(event) or 0)
-    last_label = next((e.label for e in reversed(earlier) if e.label), "")
+    last_label = _last_label(earlier)
     if adjustment:
         size = adjusted_size(earlier[-1].amount if earlier else 0, *adjustment)
     if refresh:  # the same instances, replaced: of new types, or of the same (nothing new)
@@ -764,7 +764,7 @@ def _group_growth(
         grown_by = 0 if same_types else amount
     elif summary.event_name not in _CREATES and earlier:
         grown_by = max(grown_by - _grown_from(earlier, epoch), 0)
-    if _group_source(event) != ECS_EVENT_SOURCE:
+    if capacity_source(event) != ECS_EVENT_SOURCE:
         known = label_types and lookup.status != STATUS_UNKNOWN
         types = label_types.split(",") if known else []
         return with_group_growth(summary, grown_by, types, in_vcpus)
@@ -812,6 +812,11 @@ def _kept_before(event: Mapping, name: str, store: KVStore) -> tuple[str, list[E
     )
 
 
+def _last_label(earlier: list[Entry]) -> str:
+    """What the last of a group's kept sizes that says so keeps of it: types, one task's size."""
+    return next((e.label for e in reversed(earlier) if e.label), "")
+
+
 def _grown_from(earlier: list[Entry], epoch: int) -> int:
     """The size a call grows its group from: the last kept before its second, or the largest kept
     in its second (delivered before it, whatever their event IDs), so a second's calls count the
@@ -828,7 +833,7 @@ def runs_new_types(event: Mapping, summary: LaunchSummary, types, store: KVStore
     if not name or summary.event_name not in GROUP_EVENTS:
         return True
     _, earlier = _kept_before(event, name, store)
-    kept = next((e.label for e in reversed(earlier) if e.label), "").removeprefix(_IN_VCPUS_LABEL)
+    kept = _last_label(earlier).removeprefix(_IN_VCPUS_LABEL)
     if not kept:
         return True  # a group never seen, or of no known type
     if entry_label(",".join(summary.requested_instance_types)) == kept:
@@ -836,17 +841,11 @@ def runs_new_types(event: Mapping, summary: LaunchSummary, types, store: KVStore
     return not set(types) <= set(kept.split(","))
 
 
-def _group_source(event: Mapping) -> str:
-    """The service whose group a sizing call sizes: its own, or the one an Application Auto
-    Scaling call names."""
-    return scaled_group(event).source or as_text(read_view(event).get("eventSource"))
-
-
 def _group_kind(event: Mapping) -> str:
     """The kind of key a group's sizes are kept under: one per service, as its names are its own
     (an ECS service and an EKS node group may both be "cluster/name", an auto scaling group and a
     Batch environment both "workers"). Auto scaling groups and EC2 fleets: "group"."""
-    source = _group_source(event)
+    source = capacity_source(event)
     if source in (AUTOSCALING_EVENT_SOURCE, EC2_EVENT_SOURCE):
         return "group"
     return f"group-{source.split('.', 1)[0]}"
@@ -864,7 +863,7 @@ def keep_group_size(event: Mapping, store: KVStore) -> None:
 def _group_label(event: Mapping, summary: LaunchSummary, request: Mapping, last_label: str) -> str:
     """What a group's entry keeps: its types; for a service, one task's size (Application Auto
     Scaling's calls name neither: the last kept)."""
-    if _group_source(event) != ECS_EVENT_SOURCE:
+    if capacity_source(event) != ECS_EVENT_SOURCE:
         return ",".join(summary.requested_instance_types) or last_label
     if runs_on_instances(request):
         return _ON_INSTANCES
