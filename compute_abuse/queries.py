@@ -447,6 +447,9 @@ def _fill(
             + AUTOSCALING_TEMPLATE_CALLS,
         }
 
+    # A query that prices what calls ask for (launched.sql) prices each by its smallest type.
+    prices = "{launched}" in _template(template)
+    assert template_types or not prices, "priced_types.sql reads the calls before template_types"
     typed = instance_type_rows()
     accelerated = [f"('{name}', {row[1]})" for name, row in typed.items() if row[1]]
     services = _sql_list(sorted(helpers.ON_BEHALF_SERVICES))
@@ -461,6 +464,8 @@ def _fill(
         .replace(
             "{template_types}", _template("template_types.sql") + "\n" if template_types else ""
         )
+        .replace("{priced_types}", _template("priced_types.sql") + "\n" if prices else "")
+        .replace("{typed_calls}", "priced_calls" if prices else "named_calls")
         .replace("{actors}", _template(actors))
         .replace("{ledger_windows}", ledger_windows)
         .replace("{count_windows_cte}", _template("count_windows.sql"))
@@ -480,7 +485,7 @@ def _fill(
     }.items():  # a line of its own in the template: that line, or none
         sql = sql.replace(f"  {{{name}}}\n", f"  {line}\n" if line else "")
     return (
-        sql.replace("{instance_type_values}", _type_values(typed, 12))
+        sql.replace("{instance_type_values}", _type_values(typed, 20))
         .replace("{accelerated_type_values}", _values(accelerated, per_line=4))
         .replace("{launch_events}", _launch_events(launch_events, namespaces=namespaces))
         .replace("{calls_since}", _calls_since(lookback))
@@ -715,9 +720,9 @@ def specs() -> dict[str, dict]:
             "QueryName": "AWS EC2 Compute Abuse vCPU Surge",
             "Enabled": True,
             "Description": (
-                f"Data-lake VCPUSurge: vCPUs per principal over {_hours(window)}, 24 hours and 7 "
-                f"days, per source IP and account over {_hours(window)}, crossing as the streaming "
-                "rule's windows do. Hourly: what it missed (KV store outages, late logs)."
+                f"Data-lake VCPUSurge: vCPUs per principal ({_hours(window)}, 24 hours, 7 days), "
+                f"source IP and account ({_hours(window)}), as the streaming rule's windows; hourly, "
+                "for what it missed (KV outages, late logs)."
             ),
             "SnowflakeQuery": vcpu_surge_with(_template("surge_alerts.sql")),
             "Schedule": {"RateMinutes": RATE_MINUTES, "TimeoutMinutes": 10},

@@ -1,5 +1,4 @@
--- PutScalingPolicy: a simple or step policy's adjustment (its largest step's, none below 0) that ExecutePolicy applies.
-policies AS (
+policies AS (  -- PutScalingPolicy: a simple or step policy's adjustment (its largest step's, none below 0) for ExecutePolicy
   SELECT c.policy_key, c.p_event_time AS put_at, c.event_id, GREATEST(MAX(a.adjustment), 0) AS adjustment,
     COALESCE(c.requestParameters:adjustmentType::STRING, 'ChangeInCapacity') AS adjustment_type
   FROM launch_calls c JOIN (

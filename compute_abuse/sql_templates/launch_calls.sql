@@ -1,6 +1,5 @@
--- Generated from compute_abuse/sql_templates/ (edit those). Launch calls and group sizes ({group_lookback}) once per eventID, with
--- the principal (an Identity Center person, the role or token's issuer, else the caller's ARN) and whether a service called
--- for someone (on_behalf).
+-- Generated from compute_abuse/sql_templates/ (edit those). Launch calls and group sizes ({group_lookback}) once per eventID, with the
+-- principal (an Identity Center person, the role or token's issuer, else the caller's ARN), whether a service called for someone.
 WITH {named_calls} AS (
   SELECT eventID AS event_id, eventSource AS event_source, eventName AS event_name, p_event_time, p_parse_time,
     eventTime AS event_time, awsRegion AS region, recipientAccountId AS account_id,
@@ -23,4 +22,4 @@ WITH {named_calls} AS (
   {typed_resizes_only}
   QUALIFY ROW_NUMBER() OVER (PARTITION BY eventID ORDER BY p_event_time) = 1
 ),
-{template_types}{actors}
+{priced_types}{template_types}{actors}

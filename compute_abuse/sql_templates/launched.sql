@@ -1,11 +1,4 @@
--- Capacity: per instance launched (cpuOptions' vCPUs, else the catalog's); per request or group growth, its instances of the first
--- type named, or its vCPUs. Catalog (ec2_instance_catalog): medium 1 ... Nxlarge 4N vCPUs; types it misprices or with accelerators.
-instance_types (instance_type, vcpus, accelerators) AS (
-  SELECT * FROM VALUES
-    {instance_type_values}
-),
--- The groups and fleets a fleet service launched for, by the tags on the instances, the most specific first (rank).
-service_refs AS (
+service_refs AS (  -- the groups and fleets a fleet service launched for, by its instances' tags, the most specific first (rank)
   SELECT DISTINCT a.event_id, a.p_event_time AS launched_at, a.account_id || '/' || a.region || '/'
       || t.value:key::STRING || '=' || t.value:value::STRING AS ref,
     POSITION(t.value:key::STRING, '{owner_tags}') AS rank
@@ -13,8 +6,7 @@ service_refs AS (
     LATERAL FLATTEN(input => i.value:tagSet:items) t
   WHERE a.on_behalf AND a.outcome = 'success' AND t.value:key::STRING IN ({owner_tag_list})
 ),
--- (Snowflake refuses a lateral view left of a join: flattened here, the catalog joined below.)
-launched_items AS (
+launched_items AS (  -- (Snowflake refuses a lateral view left of a join: flattened here, the catalog joined below)
   SELECT a.*, item.value:cpuOptions AS cpu_options, 1 AS launched_count, NULL AS vcpu_capacity,
     LOWER(COALESCE(item.value:instanceType::STRING, a.instance_type)) AS launched_type,
     item.value:instanceId::STRING AS instance_id  -- StartInstances' too: priced by their launch
@@ -40,10 +32,9 @@ priced AS (
   LEFT JOIN launched_items k ON l.event_name = 'StartInstances' AND k.event_name = 'RunInstances' AND k.instance_id = l.instance_id
   LEFT JOIN instance_types t ON t.instance_type = COALESCE(k.launched_type, l.launched_type)
 ),
--- A service's launch for a group or fleet: charged to the owner, whose sizing call (given up to 5 minutes after the launch:
--- clock skew) was the latest, for what each instance adds over that call's price per instance (a fleet in vCPUs paid all):
--- a decoy type named first cannot hide what launched. No owner (an instant fleet launched in its call): not counted. A
--- call of no known type owns in full what launches within {unpriced_seconds} s only.
+-- A service's launch for a group or fleet: charged to the owner whose sizing call (up to 5 minutes after it: clock skew) was the
+-- latest, for what each instance adds over that call's price per instance (a fleet in vCPUs paid all; a decoy cannot hide what
+-- launched). No owner (an instant fleet's): not counted. A call of no known type owns in full its launches within {unpriced_seconds} s.
 owners AS (
   SELECT s.event_id, o.principal, o.actor_arn, o.allowlisted,
     o.in_vcpus OR o.unit_vcpus = 0 AND s.launched_at > DATEADD(second, {unpriced_seconds}, o.p_event_time) AS prepaid,

@@ -1,5 +1,4 @@
--- Launch template versions, launch configurations (version 0), default versions set; read with the calls.
-template_versions AS (
+template_versions AS (  -- launch template versions, launch configurations (version 0), default versions set
   SELECT account_id || '/' || region AS template_place, p_event_time AS defined_at, event_id AS defined_by,
     COALESCE(t:launchTemplateId::STRING, requestParameters:launchConfigurationName::STRING) AS template_id,
     t:launchTemplateName::STRING AS template_name, IFF(event_name = 'ModifyLaunchTemplate', NULL, COALESCE(
@@ -28,7 +27,7 @@ launch_calls AS (
       WHEN '$Default' THEN COALESCE(LAST_VALUE(v.default_set IGNORE NULLS) OVER (PARTITION BY c.event_id ORDER BY v.defined_at,
         v.defined_by ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING), MIN(v.defined_version) OVER (PARTITION BY c.event_id))
       ELSE TRY_TO_NUMBER(c.template_version) END AS wanted
-    FROM named_calls c LEFT JOIN typed_versions v ON v.template_place = c.account_id || '/' || c.region
+    FROM {typed_calls} c LEFT JOIN typed_versions v ON v.template_place = c.account_id || '/' || c.region
       AND c.template_ref IN (v.template_id, v.template_name) AND v.defined_at <= c.p_event_time
     WHERE c.event_name NOT IN ({template_calls}))
   QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY IFF(defined_version = wanted, 0, 1), defined_at DESC, defined_by DESC) = 1
