@@ -721,8 +721,8 @@ def specs() -> dict[str, dict]:
             "Enabled": True,
             "Description": (
                 f"Data-lake VCPUSurge: vCPUs per principal ({_hours(window)}, 24 hours, 7 days), "
-                f"source IP and account ({_hours(window)}), as the streaming rule's windows; hourly, "
-                "for what it missed (KV outages, late logs)."
+                f"source IP and account ({_hours(window)}), as the streaming rule's windows; "
+                "hourly, for what it missed (KV outages, late logs)."
             ),
             "SnowflakeQuery": vcpu_surge_with(_template("surge_alerts.sql")),
             "Schedule": {"RateMinutes": RATE_MINUTES, "TimeoutMinutes": 10},

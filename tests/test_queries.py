@@ -1271,7 +1271,9 @@ def test_a_request_naming_several_types_is_priced_by_its_smallest_on_both_sides(
         "launchTemplateConfigs": [
             {
                 "launchTemplateSpecification": {"launchTemplateId": "lt-0a1b2", "version": "1"},
-                "overrides": [{"instanceType": t} for t in ("G4DN.2XLARGE", "g4dn.xlarge", "c5.xlarge")],
+                "overrides": [
+                    {"instanceType": t} for t in ("G4DN.2XLARGE", "g4dn.xlarge", "c5.xlarge")
+                ],
             }
         ],
     }
@@ -1312,7 +1314,12 @@ def test_vcpu_sql_counts_a_fleet_in_vcpus_by_its_capacity_as_the_streaming_rule_
 # The types a fleet or group names: one, or several (priced by the smallest, a big one first too).
 # (Not a mixed group refreshed to its smallest type alone: the SQL compares a refresh's type with
 # the group's by the type each is priced by, the streaming rules by every type; docs/data-lake.md.)
-TYPE_LISTS = [("c5.large",), ("c5.2xlarge",), ("c5.2xlarge", "c5.xlarge"), ("p3.8xlarge", "t3.micro", "c5.xlarge")]
+TYPE_LISTS = [
+    ("c5.large",),
+    ("c5.2xlarge",),
+    ("c5.2xlarge", "c5.xlarge"),
+    ("p3.8xlarge", "t3.micro", "c5.xlarge"),
+]
 
 
 def _random_request(api, rng, count, group, launched_ids, fleet_ids, versions):
