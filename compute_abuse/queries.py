@@ -449,7 +449,8 @@ def _fill(
 
     # A query that prices what calls ask for (launched.sql) prices each by its smallest type.
     prices = "{launched}" in _template(template)
-    assert template_types or not prices, "priced_types.sql reads the calls before template_types"
+    if prices and not template_types:
+        raise ValueError(f"{template}: priced_types.sql runs before template_types.sql")
     typed = instance_type_rows()
     accelerated = [f"('{name}', {row[1]})" for name, row in typed.items() if row[1]]
     services = _sql_list(sorted(helpers.ON_BEHALF_SERVICES))
