@@ -447,8 +447,10 @@ def _fill(
             + AUTOSCALING_TEMPLATE_CALLS,
         }
 
-    # A query that prices what calls ask for (launched.sql) prices each by its smallest type.
+    # A query that prices what calls ask for (launched.sql) prices each by its smallest type; it,
+    # and a query reading every type a call names, reads them (named_types.sql).
     prices = "{launched}" in _template(template)
+    names_types = prices or "JOIN named_types" in _template(template)
     if prices and not template_types:
         raise ValueError(f"{template}: priced_types.sql runs before template_types.sql")
     typed = instance_type_rows()
@@ -465,6 +467,7 @@ def _fill(
         .replace(
             "{template_types}", _template("template_types.sql") + "\n" if template_types else ""
         )
+        .replace("{named_types}", _template("named_types.sql") + "\n" if names_types else "")
         .replace("{priced_types}", _template("priced_types.sql") + "\n" if prices else "")
         .replace("{typed_calls}", "priced_calls" if prices else "named_calls")
         .replace("{actors}", _template(actors))

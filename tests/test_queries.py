@@ -2186,6 +2186,52 @@ def test_a_refused_launch_naming_a_gpu_template_is_a_new_family_on_both_sides(kv
     assert [json.loads(a.alert_context_output)["actor_name"] for a in alerts] == ["mallory"]
 
 
+def test_every_type_a_request_names_is_news_to_the_hunting_queries_as_to_the_streaming_rule(
+    memory_kv,
+):
+    """A fleet, a spot fleet or a mixed instances group may get any type it names: a GPU type
+    named after a CPU one (the first named, all the SQL read before) is a new family to the
+    first-seen queries and an accelerated launch, once however many subnets name it again, as
+    UnusualInstanceType alerts on it. The everyday counterpart, a group mixing two sizes of a
+    family the account runs, is no news."""
+    history = [launch("c5.large", 10), launch("m5.large", 12)]
+    today = days_ago(0.2)
+    fleet = create_fleet(
+        ("c5.large", "p4d.24xlarge", "p4d.24xlarge"),  # p4d in two subnets
+        4,
+        "maintain",
+        identity=iam_user("mallory"),
+        eventTime=today,
+    )
+    spot = request_spot_fleet(
+        ("m5.large", "g5.xlarge"), 8, userIdentity=iam_user("eve"), eventTime=today
+    )
+    group = auto_scaling_group(desired=6, override_types=("c5.large", "c5.xlarge"))
+    group.update(userIdentity=iam_user("dan"), eventTime=today)
+    events = [*history, fleet, spot, group]
+    families = sql.run(query("first_seen_instance_family_query.yml"), events, NOW)
+    assert sorted((r["instance_family"], r["principals"], r["launch_calls"]) for r in families) == [
+        ("g5", [USER + "eve"], 1),
+        ("p4d", [MALLORY], 1),
+    ]
+    assert next(r for r in families if r["instance_family"] == "p4d")["instance_types"] == [
+        "p4d.24xlarge"
+    ]
+    accelerated = sql.run(query("accelerated_launches_query.yml"), events, NOW)
+    assert sorted((r["actor_arn"], r["instance_type"]) for r in accelerated) == [
+        (USER + "eve", "g5.xlarge"),
+        (MALLORY, "p4d.24xlarge"),
+    ]
+    scheduled = sql.run(query("accelerated_family_first_seen_query.yml"), events, NOW)
+    assert sorted(r["instance_family"] for r in scheduled) == ["g5", "p4d"]
+    unusual = load_rule(rule_spec("ComputeAbuse.AWS.EC2.UnusualInstanceType"))
+    alerts = memory_kv.run(unusual, sorted(events, key=lambda e: e["eventTime"]))
+    assert sorted(json.loads(a.alert_context_output)["actor_name"] for a in alerts) == [
+        "eve",
+        "mallory",
+    ]
+
+
 def test_first_seen_region_and_principal():
     team = [launch("m5.large", d, who=w) for d in (3, 12, 0.1) for w in ("ci", "ana")]
     sessions = [  # a CI role's hourly sessions: new session names, the same principal

@@ -2,9 +2,10 @@
 -- New terms, as Splunk's and Datadog's new-term rules: a value of {term_column} seen in an account
 -- now and never before in the lookback. Every RunInstances call counts, refused and dry runs too:
 -- a stolen key's first refused GPU launch is the news.
-terms AS (
+terms AS (  -- (a call naming several types: a row for each)
   SELECT *, {term} AS term
-  FROM actors
+  FROM (SELECT a.* REPLACE (COALESCE(n.named_type, a.instance_type) AS instance_type)
+    FROM actors a LEFT JOIN named_types n ON n.event_id = a.event_id)
   WHERE {term_filter}
 )
 SELECT
@@ -12,7 +13,7 @@ SELECT
   term AS {term_column},
   MIN(p_event_time) AS first_seen,
   MAX(p_event_time) AS last_seen,
-  COUNT(*) AS launch_calls,
+  COUNT(DISTINCT event_id) AS launch_calls,
   ARRAY_AGG(DISTINCT principal) WITHIN GROUP (ORDER BY principal) AS principals,
   ARRAY_AGG(DISTINCT region) WITHIN GROUP (ORDER BY region) AS regions,
   ARRAY_AGG(DISTINCT instance_type) WITHIN GROUP (ORDER BY instance_type) AS instance_types,

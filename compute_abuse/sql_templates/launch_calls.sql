@@ -22,4 +22,4 @@ WITH {named_calls} AS (
   {typed_resizes_only}
   QUALIFY ROW_NUMBER() OVER (PARTITION BY eventID ORDER BY p_event_time) = 1
 ),
-{priced_types}{template_types}{actors}
+{named_types}{priced_types}{template_types}{actors}
