@@ -1011,3 +1011,35 @@ def test_random_services_count_every_day_alike(seed, monkeypatch, config):
     )
     assert totals == streaming
     assert len({group for _, group, _ in totals}) >= 4 + 1  # every key, an address, the account
+
+
+def test_a_refused_creation_never_prices_a_later_resize_on_either_side(monkeypatch, config):
+    """A refused CreateService, CreateComputeEnvironment or CreateNodegroup made nothing: its
+    task size or types do not price a later resize of that name (a service or node group of
+    unknown size: 0 vCPUs; a Batch environment of unknown types: 0 instances), on both sides.
+    The successful creation after it does."""
+    who = {"userIdentity": iam_user("mallory")}
+    events = [
+        {**register_task_definition("miner", cpu="4096", **who), "eventTime": at(8)},
+        {**refused(create_service("miner", 50, name="big", **who)), "eventTime": at(9)},
+        {**update_service("big", 60, **who), "eventTime": at(9, 10)},  # 0 vCPUs: size unknown
+        {**refused(create_compute_environment(("p3",), 64, name="gpu", **who)), "eventTime": at(9)},
+        {**update_compute_environment(16, name="gpu", **who), "eventTime": at(9, 10)},  # 0 here
+        {**refused(create_nodegroup(("g5.12xlarge",), 4, name="gpus", **who)), "eventTime": at(9)},
+        {**update_nodegroup_config(10, name="gpus", **who), "eventTime": at(9, 10)},  # 10 nodes
+        {**create_service("miner", 2, name="small", **who), "eventTime": at(10)},
+        {**update_service("small", 5, **who), "eventTime": at(10, 10)},  # 3 more, 4 vCPUs each
+    ]
+    totals, streaming = vcpu_totals_on_both_sides(events, monkeypatch, config, TOTALS)
+    assert totals == streaming
+    assert totals[("principal", USER + "mallory", "8 hours")] == 16 + 2 * 4 + 3 * 4
+    counts, streaming_counts = count_totals_on_both_sides(
+        events,
+        monkeypatch,
+        config,
+        lambda: queries.service_counts_query(service_days_only=False),
+    )
+    assert counts == streaming_counts
+    # the refused environment's 64 vCPUs of p3.2xlarge (8 apiece) asked, its resize nothing
+    # (services' tasks count by vCPUs only)
+    assert counts[("principal", USER + "mallory", "2024-08-01")] == 8 + 4 + 10
