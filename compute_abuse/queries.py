@@ -97,21 +97,28 @@ def count_type_rows() -> dict[str, tuple[int, int]]:
         for name, row in _ec2_catalog().items()
         if size_rule_vcpus(name) != row[0]
     }
+    return rows | _family_rows()
+
+
+def _family_rows() -> dict[str, tuple[int, int]]:
+    """Every EC2 family (Batch names "p3"), at its smallest member's vCPUs and accelerators, as
+    the streaming rules price a family."""
     families: dict[str, tuple[int, int]] = {}
     for name, row in _ec2_catalog().items():
         family = name.partition(".")[0]
         families[family] = min(families.get(family, (row[0], row[3])), (row[0], row[3]))
-    return rows | dict(sorted(families.items()))
+    return dict(sorted(families.items()))
 
 
 def service_type_rows() -> dict[str, tuple[int, int]]:
-    """service_surge.sql's instance_types: launched.sql's, and the sizes other services sell
-    under their own names (Lightsail bundles, CodeBuild compute types): no size rule reads them."""
+    """service_surge.sql's instance_types: launched.sql's, the sizes other services sell under
+    their own names (Lightsail bundles, CodeBuild compute types), which no size rule reads, and
+    the families a Batch environment names (its instances and accelerators)."""
     install_global_helpers()
     import ec2_instance_catalog as catalog
 
     sold = {name: (row[0], row[3]) for name, row in catalog._CATALOG.items() if "_" in name}
-    return {**instance_type_rows(), **sold}
+    return {**instance_type_rows(), **sold, **_family_rows()}
 
 
 def cpu_units(text: str, per_number: int = 1) -> str:
@@ -636,7 +643,7 @@ def service_surge_with(report: str) -> str:
         surge_report=report,
         service_calls_only="AND service_calls > 0",
         outcomes_read="c.outcome = 'success'",
-        service_type_values=_type_values(service_type_rows(), 12),
+        service_type_values=_type_values(service_type_rows(), 20),
     )
 
 

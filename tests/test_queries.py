@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import pytest
 import yaml
+from ec2_compute_windows import decode_entry
 
 from compute_abuse import queries, sql, sql_replay
 from compute_abuse.cli import SAMPLE_DIR
@@ -360,6 +361,24 @@ def window_totals(rule_id, events, store=None):
             key = (kind, group.removeprefix(kind).strip() or who, span)
             totals[key] = max(totals.get(key, 0), total)
     return totals
+
+
+def charges_on_both_sides(events, monkeypatch, config, with_report=None):
+    """Per call that charged anything, (vCPUs, accelerators): the SQL's ledger (`launched` of
+    the vCPU Surge query, or of `with_report`, e.g. queries.service_surge_with), the streaming
+    rule's window entries (thresholds out of reach: an alert closes its window's count)."""
+    ledger = (
+        "SELECT event_id, SUM(vcpus) AS vcpus, SUM(accelerators) AS accelerators FROM launched "
+        "GROUP BY event_id HAVING SUM(vcpus) + SUM(accelerators) > 0"
+    )
+    rows = sql.run((with_report or queries.vcpu_surge_with)(ledger), events, NOW)
+    lake = {r["event_id"]: (int(r["vcpus"]), int(r["accelerators"])) for r in rows}
+    for window in ("", "_DAY", "_WEEK", "_SOURCE_IP", "_ACCOUNT"):
+        monkeypatch.setattr(config, f"VCPU_SURGE{window}_THRESHOLD", 10**9)
+    store, rule_id = InMemoryKVStore(), "ComputeAbuse.AWS.EC2.VCPUSurge"
+    window_totals(rule_id, events, store)
+    entries = [decode_entry(m) for ms in _window_members(store, rule_id).values() for m in ms]
+    return lake, {e.event_id: (e.amount, e.accelerators) for e in entries if any(e[2:4])}
 
 
 def streaming_counts(events):
@@ -1517,9 +1536,12 @@ def test_vcpu_sql_totals_every_window_as_the_streaming_rule_through_every_launch
     launched, what fleets, spot and scheduled requests ask for, groups' growth priced by the type
     last named for the group, its template's at the version it names as defined before it (a
     template not yet defined, or of no type: 0 on both sides)."""
-    totals, streaming = vcpu_totals_on_both_sides(random_requests(seed), monkeypatch, config)
+    events = random_requests(seed)
+    totals, streaming = vcpu_totals_on_both_sides(events, monkeypatch, config)
     assert totals == streaming
     assert len({group for _, group, _ in totals}) == 3 + 1 + 1
+    lake, charged = charges_on_both_sides(events, monkeypatch, config)  # each call's, GPUs too
+    assert lake == charged and any(gpus for _, gpus in lake.values())
 
 
 LT = "lt-0780d55503d605988"  # create_launch_template's, named "gpu-workers"

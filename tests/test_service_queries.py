@@ -53,6 +53,7 @@ from tests.test_queries import (
     VCPU,
     alerts_of_rules_on_both_sides,
     alerts_on_both_sides,
+    charges_on_both_sides,
     count_totals_on_both_sides,
     vcpu_totals_on_both_sides,
 )
@@ -982,8 +983,13 @@ def test_random_services_alert_alike_on_both_sides(seed):
 
 
 def test_random_services_total_every_window_alike(monkeypatch, config):
-    totals, streaming = vcpu_totals_on_both_sides(random_services(3), monkeypatch, config, TOTALS)
+    """Every window's vCPUs, and each call's vCPUs and accelerators (a Batch environment's in
+    its smallest type or family, as many instances as its vCPUs make), equal on both sides."""
+    events = random_services(3)
+    totals, streaming = vcpu_totals_on_both_sides(events, monkeypatch, config, TOTALS)
     assert totals == streaming and totals
+    lake, charged = charges_on_both_sides(events, monkeypatch, config, queries.service_surge_with)
+    assert lake == charged and any(gpus for _, gpus in lake.values())
 
 
 @pytest.mark.parametrize("seed", [4, 5])

@@ -135,7 +135,7 @@ sized AS (
         a.requestParameters:scalingConfig:minSize::STRING), NULL)) END AS new_size,
     CASE a.event_source WHEN 'ecs.amazonaws.com' THEN IFF(a.on_instances, 0, n.units) WHEN 'eks.amazonaws.com' THEN i.node_units
       WHEN 'batch.amazonaws.com' THEN 1024 END AS own_units,  -- (Batch's sizes are vCPUs)
-    IFF(a.event_source = 'eks.amazonaws.com', i.node_accelerators, NULL) AS own_accelerators,
+    IFF(a.event_source IN ('eks.amazonaws.com', 'batch.amazonaws.com'), i.node_accelerators, NULL) AS own_accelerators,
     IFF(a.event_source = 'batch.amazonaws.com' AND i.event_id IS NOT NULL, COALESCE(i.node_units, 0), NULL) AS own_instance_units
   FROM actors a LEFT JOIN call_items i ON i.event_id = a.event_id LEFT JOIN named n ON n.event_id = a.event_id
   WHERE a.event_name IN ({sizing_calls})  -- (Application Auto Scaling's resizes: kept, not counted; minimums: counted)
@@ -165,7 +165,8 @@ launched AS (
   SELECT a.*, COALESCE(IFF(g.instance_units IS NULL, g.growth, COALESCE(CEIL(g.growth * 1024 / NULLIF(g.instance_units, 0)), 0)),
       i.instances, a.named_count * n.instances, 0) AS launched_count,
     CEIL(COALESCE(g.growth * g.unit_units, i.fixed_units, a.named_count * n.units, 0) / 1024) AS vcpus,
-    COALESCE(g.growth * g.unit_accelerators, i.fixed_accelerators, a.named_count * n.accelerators, 0) AS accelerators
+    COALESCE(IFF(g.instance_units IS NULL, g.growth, launched_count) * g.unit_accelerators, i.fixed_accelerators,  -- (Batch: per instance)
+      a.named_count * n.accelerators, 0) AS accelerators
   FROM actors a LEFT JOIN call_items i ON i.event_id = a.event_id LEFT JOIN grown g ON g.event_id = a.event_id LEFT JOIN named n
     ON n.event_id = a.event_id WHERE NOT a.on_behalf AND NOT a.is_definition  -- (definitions: read for the calls they price)
 ),
