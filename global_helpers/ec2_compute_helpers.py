@@ -1580,19 +1580,39 @@ def _vcpu_units(value: Any) -> int | None:
     return _text_units(value if isinstance(value, str) else str(value), CPU_UNITS_PER_VCPU)
 
 
-def batch_job_size(properties: Mapping) -> TaskSize | None:
-    """One Batch job's (or node's) size from a job definition's `containerProperties` or a
-    SubmitJob's `containerOverrides`: its VCPU and GPU resourceRequirements, else the older
-    `vcpus`; None when nothing sets them."""
+def _job_resources(properties: Mapping) -> tuple[int | None, int | None]:
+    """(CPU units, GPUs) a job definition's `containerProperties` or a SubmitJob's
+    `containerOverrides` set: its VCPU and GPU resourceRequirements, else the older `vcpus`;
+    None for what it leaves unset."""
     requirements = {
         as_text(r.get("type")).upper(): r.get("value")
         for r in listed(properties.get("resourceRequirements"))
     }
     units = _vcpu_units(requirements.get("VCPU", properties.get("vcpus")))
-    gpus = _count_or(requirements.get("GPU"), 0)
+    gpus = as_count(requirements.get("GPU"))
+    return (None if units is None else min(units, MAX_COUNT)), (
+        None if gpus is None else min(gpus, MAX_COUNT)
+    )
+
+
+def batch_job_size(properties: Mapping) -> TaskSize | None:
+    """One Batch job's (or node's) size from its `containerProperties` or `containerOverrides`;
+    None when neither its vCPUs nor GPUs are set."""
+    units, gpus = _job_resources(properties)
     if units is None and not gpus:
         return None
-    return TaskSize(min(units or 0, MAX_COUNT), min(gpus, MAX_COUNT))
+    return TaskSize(units or 0, gpus or 0)
+
+
+def with_job_overrides(event: Mapping, size: TaskSize) -> TaskSize:
+    """A SubmitJob's size from its definition's (`size`), with the GPUs its `containerOverrides`
+    set: Batch overrides each resource an override names, so an override of GPUs alone keeps the
+    definition's vCPUs (read as a job of 0 vCPUs, an array of them would hide its vCPUs)."""
+    if event_name(event) != "SubmitJob":
+        return size
+    request = as_mapping(read_view(event).get("requestParameters"))
+    _, gpus = _job_resources(as_mapping(request.get("containerOverrides")))
+    return size if gpus is None else size._replace(gpus=gpus)
 
 
 def batch_job_definition_size(request: Mapping) -> tuple[TaskSize | None, int]:
@@ -1618,12 +1638,14 @@ def _batch_job_request(request: Mapping) -> _Request:
     ec2_launch_templates; a multi-node job at the definition's node count). Batch runs them on
     the queue's compute environments, growing them as the jobs need."""
     jobs = max(_count_or(dig(request, "arrayProperties", "size"), 1), 1)
+    units, gpus = _job_resources(as_mapping(request.get("containerOverrides")))
     return _Request(
         instance_types=(),
         instance_count=min(jobs, MAX_COUNT),
         launches_later=True,
         template=job_definition_ref(request.get("jobDefinition")),
-        task_size=batch_job_size(as_mapping(request.get("containerOverrides"))),
+        # vCPUs overridden: that size; else the definition's, GPUs overridden (with_job_overrides)
+        task_size=None if units is None else TaskSize(units, gpus or 0),
     )
 
 

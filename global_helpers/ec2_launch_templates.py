@@ -120,6 +120,7 @@ from ec2_compute_helpers import (
     task_size,
     unusual_instance_types_in,
     with_group_growth,
+    with_job_overrides,
     with_started_instances,
     with_task_size,
     with_template_groups,
@@ -639,7 +640,7 @@ def launch_with_template(
             waiting = wait_for_template(event, summary.template, store)
             lookup = template_types(event, summary, store)._replace(degraded=waiting)
         if lookup.task_size:
-            summary = with_task_size(summary, lookup.task_size)
+            summary = with_task_size(summary, with_job_overrides(event, lookup.task_size))
         elif lookup.groups:
             summary = with_template_groups(summary, lookup.groups)
         else:

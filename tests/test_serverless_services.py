@@ -168,6 +168,26 @@ def test_job_overrides_and_multi_node_jobs_are_priced(kv, rules):
     assert context(surge)["window_total"] == 5 * 4 * 48
 
 
+def test_an_override_of_gpus_alone_keeps_the_definitions_vcpus(kv, rules):
+    """Batch overrides each resource it names: a SubmitJob overriding GPUs alone runs each job
+    at its definition's vCPUs with the GPUs asked. Read as a job of 0 vCPUs, an array of them
+    would hide from VCPUSurge (1,000 jobs of 8 vCPUs); an override of memory alone is the
+    definition's size."""
+    events = [
+        by(register_job_definition, "miner", "8", gpus=1, epoch=T0 - 60),
+        by(submit_job, "miner", array_size=1000, gpus=2),
+    ]
+    (surge,) = kv.run(rules["VCPUSurge"], events)
+    assert context(surge)["window_total"] == 8000
+    assert "2000 accelerator(s)" in surge.title_output
+    memory = by(submit_job, "miner", array_size=10, epoch=T0 + 60)
+    memory["requestParameters"]["containerOverrides"] = {
+        "resourceRequirements": [{"type": "MEMORY", "value": "2048"}]
+    }
+    priced, _ = launch_with_template(memory, kv.store())
+    assert (priced.vcpus, priced.accelerators) == (80, 10)
+
+
 def test_everyday_batch_jobs_stay_quiet(kv, rules):
     """A data-science team's array of 200 one-vCPU jobs and a few single jobs."""
     events = [

@@ -1049,3 +1049,22 @@ def test_a_refused_creation_never_prices_a_later_resize_on_either_side(monkeypat
     # the refused environment's 64 vCPUs of p3.2xlarge (8 apiece) asked, its resize nothing
     # (services' tasks count by vCPUs only)
     assert counts[("principal", USER + "mallory", "2024-08-01")] == 8 + 4 + 10
+
+
+def test_a_job_array_overriding_gpus_alone_alerts_on_both_sides(monkeypatch, config):
+    """1,000 jobs of an 8 vCPU definition, each overriding its GPUs alone: 8,000 vCPUs on both
+    sides (the streaming rule once read them as jobs of 0 vCPUs). The GPUs differ: the SQL reads
+    the definition's (1 each), the streaming rule the override's (2); both count some, the same
+    severity step (docs/data-lake.md)."""
+    who = {"userIdentity": iam_user("mallory")}
+    events = [
+        {**register_job_definition("miner", "8", gpus=1, **who), "eventTime": at(8)},
+        {**submit_job("miner", 1000, gpus=2, **who), "eventTime": at(9)},
+    ]
+    lake, streaming = alerts_on_both_sides(SURGE, events)
+    assert lake == streaming and lake
+    charged, charged_streaming = charges_on_both_sides(
+        events, monkeypatch, config, queries.service_surge_with
+    )
+    ((vcpus, gpus),) = charged.values()
+    assert (vcpus, gpus) == (8000, 1000) and list(charged_streaming.values()) == [(8000, 2000)]
