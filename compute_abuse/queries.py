@@ -454,12 +454,12 @@ def _fill(
             + AUTOSCALING_TEMPLATE_CALLS,
         }
 
-    # A query that prices what calls ask for (launched.sql) prices each by its smallest type; it,
-    # and a query reading every type a call names, reads them (named_types.sql).
-    prices = "{launched}" in _template(template)
-    names_types = prices or "JOIN named_types" in _template(template)
-    if prices and not template_types:
-        raise ValueError(f"{template}: priced_types.sql runs before template_types.sql")
+    # A query of EC2's calls that prices them by the catalog (launched.sql's, High Instance
+    # Count's fleets in vCPUs) prices each by its smallest type; it, and a query reading every
+    # type a call names, reads them (named_types.sql). (The Services ledger has its own catalog.)
+    text = _template(template)
+    prices = template_types and any(part in text for part in ("{launched}", "JOIN instance_types"))
+    names_types = prices or "JOIN named_types" in text
     typed = instance_type_rows()
     accelerated = [f"('{name}', {row[1]})" for name, row in typed.items() if row[1]]
     services = _sql_list(sorted(helpers.ON_BEHALF_SERVICES))

@@ -699,9 +699,9 @@ def test_count_sql_counts_every_launch_api_and_a_groups_growth():
         for r in sql.run(queries.count_totals_query(), events, NOW)
         if r["window_kind"] == "account"
     }
-    # 12 + 3 + 1 (a capacity in vCPUs) + 5 + 4 + 2 + 6 + 3 + 0 + 0 + 3 + 43 (refused, and
-    # counted: every attempt counts, as in the streaming rule) + 2 + 5
-    assert total == 89
+    # 12 + 3 + 160 (640 vCPUs of g5.xlarge's 4) + 5 + 4 + 2 + 6 + 3 + 0 + 0 + 3 + 43 (refused,
+    # and counted: every attempt counts, as in the streaming rule) + 2 + 5
+    assert total == 248
 
 
 def test_count_sql_reads_a_groups_sizes_over_a_week_and_counts_only_its_lookback(
@@ -1067,7 +1067,7 @@ def test_sql_counts_a_fleets_growth_at_its_type_and_charges_its_launches_to_who_
     streaming = window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events)
     assert streaming[("principal", USER + "mallory", "8 hours")] == mallory_vcpus
     count = daily_requested(events)
-    assert count[USER + "mallory"] == 10 + 1 + 4 + 7
+    assert count[USER + "mallory"] == 10 + 936 // 2 + 4 + 7  # (936 vCPUs: 468 c5.large)
 
 
 def test_application_auto_scaling_resizes_count_for_no_one_and_set_the_size_to_grow_over(
@@ -1328,6 +1328,37 @@ def test_vcpu_sql_counts_a_fleet_in_vcpus_by_its_capacity_as_the_streaming_rule_
         ]
         == 1200
     )
+
+
+def test_a_fleet_in_vcpus_counts_the_instances_its_smallest_type_makes_on_both_sides(
+    monkeypatch, config
+):
+    """HighInstanceCount reads a fleet asked for in vCPUs as the instances its smallest type
+    makes of them (AWS may launch any), created, grown or refused: 2,000 vCPUs of t3.micro (2)
+    or c5.xlarge are 1,000 instances, where the SQL once counted 1 a call. An instant fleet too;
+    a fleet of a template never seen defined is 1 instance on both sides."""
+    mallory = iam_user("mallory")
+    fleet = create_fleet(("c5.xlarge", "t3.micro"), 2000, "maintain", unit="vcpu", identity=mallory)
+    spot = request_spot_fleet(("m5.large",), 600, userIdentity=mallory)
+    spot["requestParameters"]["spotFleetRequestConfig"]["targetCapacityUnitType"] = "vcpu"
+    refused = create_fleet(
+        ("p3.2xlarge",), 80, "maintain", unit="vcpu", identity=mallory, errorCode="Client.Vcpu"
+    )
+    instant = create_fleet(
+        ("t3.micro",), 10, "instant", [("t3.micro", 5)], unit="vcpu", identity=mallory
+    )
+    untyped = create_fleet((), 64, "maintain", unit="vcpu", identity=mallory)
+    fleet_id = fleet["responseElements"]["CreateFleetResponse"]["fleetId"]
+    grown = modify_fleet(fleet_id, 3000, userIdentity=mallory)
+    events = [fleet, spot, refused, instant, untyped, grown]
+    for minute, event in enumerate(events):
+        event["eventTime"] = at(3, minute)
+    totals, streaming = count_totals_on_both_sides(
+        events, monkeypatch, config, queries.count_totals_query
+    )
+    assert totals == streaming
+    # 1,000 + 300 m5.large + 10 p3.2xlarge refused + 5 t3.micro + 1 + 500 more
+    assert totals[("principal", MALLORY, "2024-08-01")] == 1000 + 300 + 10 + 5 + 1 + 500
 
 
 # The types a fleet or group names: one, or several (priced by the smallest, a big one first too).
@@ -2112,6 +2143,8 @@ def test_each_query_reads_in_a_screen_or_two_with_only_the_catalog_rows_it_reads
         "service_vcpu_surge_query.yml": "instance_types",
         "service_high_instance_count_query.yml": "instance_types",  # (Batch's types and families)
         "launches_by_actor_query.yml": "instance_types",
+        "high_instance_count_query.yml": "instance_types",  # (fleets in vCPUs: their types')
+        "daily_instance_counts_query.yml": "instance_types",
         "accelerated_launches_query.yml": "accelerated_types",
         "other_services_capacity_query.yml": "accelerated_types",
     }
