@@ -1372,12 +1372,22 @@ TYPE_LISTS = [
 ]
 
 
+def _random_spot_fleet(rng, count):
+    """A spot fleet of random_requests (an ID of its own): its types, its target at times in
+    vCPUs."""
+    event = request_spot_fleet(rng.choice(TYPE_LISTS), count)
+    event["responseElements"]["spotFleetRequestId"] = f"sfr-{rng.getrandbits(32):08x}"
+    if rng.random() < 0.3:
+        event["requestParameters"]["spotFleetRequestConfig"]["targetCapacityUnitType"] = "vcpu"
+    return event
+
+
 def _random_request(api, rng, count, group, launched_ids, fleet_ids, versions):
     """One call of random_requests' kind `api`."""
-    if api == "fleet":
+    if api == "fleet":  # (in vCPUs at times: the instances its smallest type makes of them)
         kind, types = rng.choice(["instant", "maintain"]), rng.choice(TYPE_LISTS)
         launched = [(types[-1], count)] if kind == "instant" else None
-        return create_fleet(types, count, kind, launched)
+        return create_fleet(types, count, kind, launched, unit=rng.choice([None, None, "vcpu"]))
     if api == "group":
         name = rng.choice(["CreateAutoScalingGroup", "UpdateAutoScalingGroup"])
         types = rng.choice([(), *TYPE_LISTS])  # () its template's
@@ -1393,15 +1403,18 @@ def _random_request(api, rng, count, group, launched_ids, fleet_ids, versions):
         new_type = rng.choice(["t3.small", "c5.2xlarge", "p3.8xlarge"])
         return resize_instance(rng.choice(launched_ids), new_type)
     if api == "modify fleet":  # a fleet of the mix, or one it never saw
-        return modify_fleet(rng.choice([*fleet_ids, "fleet-0unseen"]), count)
+        ids = [i for i in fleet_ids if i.startswith("fleet-")]
+        return modify_fleet(rng.choice([*ids, "fleet-0unseen"]), count)
     plain = {
         "run": lambda: run_instances("c5.large", 1, count),
         "spot": lambda: request_spot_instances("c5.large", count),
-        "spot fleet": lambda: request_spot_fleet(rng.choice(TYPE_LISTS), count),
+        "spot fleet": lambda: _random_spot_fleet(rng, count),
         "scheduled": lambda: run_scheduled_instances("c5.large", count),
         "size": lambda: set_desired_capacity(group, count),
         "schedule": lambda: scheduled_group_action(group, **{rng.choice(SIZES): count}),
-        "modify spot fleet": lambda: modify_spot_fleet_request("sfr-1", count),
+        "modify spot fleet": lambda: modify_spot_fleet_request(
+            rng.choice([*(i for i in fleet_ids if i.startswith("sfr-")), "sfr-unseen"]), count
+        ),
         "policy": lambda: _random_policy(rng, count, group),
         "template": lambda: _random_template(rng, versions),
         "refresh": lambda: _random_refresh(rng, group),
@@ -1488,6 +1501,8 @@ def random_requests(seed, actors=3, calls=45):
             launched_ids += [item["instanceId"] for item in items]
         if api == "fleet" and not error:
             fleet_ids.append(event["responseElements"]["CreateFleetResponse"]["fleetId"])
+        if api == "spot fleet" and not error:
+            fleet_ids.append(event["responseElements"]["spotFleetRequestId"])
         if rng.random() < 0.1:
             events.append(json.loads(json.dumps(event)))  # a duplicate delivery
         response = event.get("responseElements") or {}

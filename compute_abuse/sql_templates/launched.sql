@@ -27,7 +27,7 @@ priced AS (
     COALESCE(t.accelerators, 0) AS unit_accelerators,
     COALESCE(l.vcpu_capacity, COALESCE(k.cpu_options, l.cpu_options):coreCount::INT
       * COALESCE(k.cpu_options, l.cpu_options):threadsPerCore::INT, l.launched_count * unit_vcpus) AS vcpus,
-    unit_accelerators * IFF(l.vcpu_capacity IS NULL, l.launched_count, CEIL(l.vcpu_capacity / NULLIF(t.vcpus, 0))::INT) AS accelerators
+    unit_accelerators * IFF(l.vcpu_capacity IS NULL, l.launched_count, CEIL(l.vcpu_capacity / NULLIF(unit_vcpus, 0))::INT) AS accelerators
   FROM launched_items l
   LEFT JOIN launched_items k ON l.event_name = 'StartInstances' AND k.event_name = 'RunInstances' AND k.instance_id = l.instance_id
   LEFT JOIN instance_types t ON t.instance_type = COALESCE(k.launched_type, l.launched_type)
