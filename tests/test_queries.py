@@ -1063,7 +1063,8 @@ def test_sql_counts_a_fleets_growth_at_its_type_and_charges_its_launches_to_who_
         for r in sql.run(query("launches_by_actor_query.yml"), events, NOW)
     }
     mallory_vcpus = 160 + 936 + 32 + 2 * (48 - 16)
-    assert actors["mallory"] == (10 + 1 + 4 + 0 + 7, mallory_vcpus, 10 + 4 + 2 * (4 - 1))
+    # (936 vCPUs of c5.large: 468 instances)
+    assert actors["mallory"] == (10 + 468 + 4 + 0 + 7, mallory_vcpus, 10 + 4 + 2 * (4 - 1))
     streaming = window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events)
     assert streaming[("principal", USER + "mallory", "8 hours")] == mallory_vcpus
     count = daily_requested(events)
@@ -1359,6 +1360,9 @@ def test_a_fleet_in_vcpus_counts_the_instances_its_smallest_type_makes_on_both_s
     assert totals == streaming
     # 1,000 + 300 m5.large + 10 p3.2xlarge refused + 5 t3.micro + 1 + 500 more
     assert totals[("principal", MALLORY, "2024-08-01")] == 1000 + 300 + 10 + 5 + 1 + 500
+    # Launches by Actor says as much of what was not refused (the instant fleet: what launched)
+    (actor,) = sql.run(query("launches_by_actor_query.yml"), events, NOW)
+    assert actor["instances"] == 1000 + 300 + 5 + 1 + 500
 
 
 # The types a fleet or group names: one, or several (priced by the smallest, a big one first too).
@@ -1838,7 +1842,8 @@ def test_a_groups_launches_are_charged_to_its_owner_above_what_the_request_count
         r["actor_arn"].rsplit("/", 1)[-1]: (r["instances"], r["vcpus"], r["accelerators"])
         for r in sql.run(query("launches_by_actor_query.yml"), events, NOW)
     }
-    assert actors == {"mallory": (9, 18 + 9 * 94, 9 * 8), "ops": (4, 8, 0), "bob": (1, 64, 16)}
+    # (bob's 64 vCPUs: 16 g5.xlarge, one GPU each)
+    assert actors == {"mallory": (9, 18 + 9 * 94, 9 * 8), "ops": (4, 8, 0), "bob": (16, 64, 16)}
 
 
 @pytest.mark.parametrize(("past", "charged"), [(0, True), (1, False)], ids=["within", "after"])

@@ -24,10 +24,10 @@ priced AS (
   SELECT l.* REPLACE (COALESCE(k.launched_type, l.launched_type) AS launched_type, COALESCE(k.cpu_options, l.cpu_options) AS cpu_options),
     SPLIT_PART(COALESCE(k.launched_type, l.launched_type), '.', 2) AS size,
     COALESCE(t.vcpus, {size_rule_vcpus}, 0) AS unit_vcpus,
-    COALESCE(t.accelerators, 0) AS unit_accelerators,
-    COALESCE(l.vcpu_capacity, COALESCE(k.cpu_options, l.cpu_options):coreCount::INT
+    COALESCE(t.accelerators, 0) AS unit_accelerators, COALESCE(l.vcpu_capacity, COALESCE(k.cpu_options, l.cpu_options):coreCount::INT
       * COALESCE(k.cpu_options, l.cpu_options):threadsPerCore::INT, l.launched_count * unit_vcpus) AS vcpus,
-    unit_accelerators * IFF(l.vcpu_capacity IS NULL, l.launched_count, CEIL(l.vcpu_capacity / NULLIF(unit_vcpus, 0))::INT) AS accelerators
+    COALESCE(CEIL(l.vcpu_capacity / NULLIF(unit_vcpus, 0)), l.launched_count) AS instances_priced,  -- (vCPUs: as many of its type)
+    unit_accelerators * instances_priced AS accelerators
   FROM launched_items l
   LEFT JOIN launched_items k ON l.event_name = 'StartInstances' AND k.event_name = 'RunInstances' AND k.instance_id = l.instance_id
   LEFT JOIN instance_types t ON t.instance_type = COALESCE(k.launched_type, l.launched_type)
@@ -45,7 +45,7 @@ owners AS (
 ),
 launched AS (
   SELECT p.* REPLACE (COALESCE(o.principal, p.principal) AS principal, COALESCE(o.actor_arn, p.actor_arn) AS actor_arn,
-    p.allowlisted OR COALESCE(o.allowlisted, FALSE) AS allowlisted, IFF(p.on_behalf, 0, p.launched_count) AS launched_count,
+    p.allowlisted OR COALESCE(o.allowlisted, FALSE) AS allowlisted, IFF(p.on_behalf, 0, p.instances_priced) AS launched_count,
     IFF(p.on_behalf, GREATEST(p.vcpus - o.floor_vcpus, 0), p.vcpus) AS vcpus,
     IFF(p.on_behalf, GREATEST(p.accelerators - o.floor_accelerators, 0), p.accelerators) AS accelerators)
   FROM priced p LEFT JOIN owners o ON o.event_id = p.event_id WHERE NOT p.on_behalf OR o.event_id IS NOT NULL
