@@ -1590,8 +1590,9 @@ def _job_resources(properties: Mapping) -> tuple[int | None, int | None]:
     }
     units = _vcpu_units(requirements.get("VCPU", properties.get("vcpus")))
     gpus = as_count(requirements.get("GPU"))
-    return (None if units is None else min(units, MAX_COUNT)), (
-        None if gpus is None else min(gpus, MAX_COUNT)
+    return (
+        None if units is None else min(units, MAX_COUNT),
+        None if gpus is None else min(gpus, MAX_COUNT),
     )
 
 

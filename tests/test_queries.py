@@ -363,6 +363,17 @@ def window_totals(rule_id, events, store=None):
     return totals
 
 
+VCPU_SURGE_THRESHOLDS = [
+    f"VCPU_SURGE{w}_THRESHOLD" for w in ("", "_DAY", "_WEEK", "_SOURCE_IP", "_ACCOUNT")
+]
+
+
+def surge_thresholds_out_of_reach(monkeypatch, config):
+    """VCPUSurge's thresholds past any total: an alert closes its window's count."""
+    for name in VCPU_SURGE_THRESHOLDS:
+        monkeypatch.setattr(config, name, 10**9)
+
+
 def charges_on_both_sides(events, monkeypatch, config, with_report=None):
     """Per call that charged anything, (vCPUs, accelerators): the SQL's ledger (`launched` of
     the vCPU Surge query, or of `with_report`, e.g. queries.service_surge_with), the streaming
@@ -373,12 +384,12 @@ def charges_on_both_sides(events, monkeypatch, config, with_report=None):
     )
     rows = sql.run((with_report or queries.vcpu_surge_with)(ledger), events, NOW)
     lake = {r["event_id"]: (int(r["vcpus"]), int(r["accelerators"])) for r in rows}
-    for window in ("", "_DAY", "_WEEK", "_SOURCE_IP", "_ACCOUNT"):
-        monkeypatch.setattr(config, f"VCPU_SURGE{window}_THRESHOLD", 10**9)
+    surge_thresholds_out_of_reach(monkeypatch, config)
     store, rule_id = InMemoryKVStore(), "ComputeAbuse.AWS.EC2.VCPUSurge"
     window_totals(rule_id, events, store)
     entries = [decode_entry(m) for ms in _window_members(store, rule_id).values() for m in ms]
-    return lake, {e.event_id: (e.amount, e.accelerators) for e in entries if any(e[2:4])}
+    charged = {e.event_id: (e.amount, e.accelerators) for e in entries}
+    return lake, {event: charge for event, charge in charged.items() if any(charge)}
 
 
 def streaming_counts(events):
@@ -1569,11 +1580,9 @@ def vcpu_totals_on_both_sides(events, monkeypatch, config, totals_query=VCPU_TOT
     """Every window's largest vCPUs, (the SQL's, the streaming rule's): the SQL's totals query
     (every window, crossed or not), the rule run with thresholds out of reach (an alert closes its
     window's count); windows of 0 left out on both sides."""
-    names = [f"VCPU_SURGE{w}_THRESHOLD" for w in ("", "_DAY", "_WEEK", "_SOURCE_IP", "_ACCOUNT")]
     rows = sql.run(totals_query, events, NOW)
     totals = {window: total for window, total in surges(rows).items() if total}
-    for name in names:
-        monkeypatch.setattr(config, name, 10**9)
+    surge_thresholds_out_of_reach(monkeypatch, config)
     streaming = window_totals("ComputeAbuse.AWS.EC2.VCPUSurge", events)
     return totals, {window: total for window, total in streaming.items() if total}
 

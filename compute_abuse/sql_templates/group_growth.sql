@@ -51,11 +51,12 @@ group_growth AS (
       BY group_key ORDER BY p_event_time, call_order ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS type_before
     FROM group_sizes)
 ),
-actors AS (  -- (a node controller's resize of a group or fleet grows it for no one; a fleet in vCPUs: 1 instance asked)
+actors AS (  -- (a node controller's resize of a group or fleet grows it for no one; a fleet in vCPUs: 1 instance, its vCPUs asked)
   SELECT c.*, {allowlisted} AS allowlisted, {capacity_controller} AS capacity_controller, g.group_type, g.group_in_vcpus,
     capacity_controller AND g.growth > 0 AND c.event_name NOT IN ({group_creates}) AS for_no_one,
     IFF(for_no_one, 0, g.growth) AS growth, IFF(for_no_one, 0, IFF(g.group_in_vcpus AND g.growth IS NOT NULL, SIGN(g.growth),
-      COALESCE(g.growth, c.requested_instances))) AS instances
+      COALESCE(g.growth, c.requested_instances))) AS instances, IFF(c.in_vcpus, c.target_capacity, IFF(g.group_in_vcpus,
+      IFF(for_no_one, 0, g.growth), NULL)) AS asked_vcpus
   FROM launch_calls c LEFT JOIN group_growth g ON g.event_id = c.event_id
   WHERE p_occurs_since('{lookback}') AND c.event_name <> 'PutScalingPolicy'  -- read for its policy
 )

@@ -17,8 +17,7 @@ counted AS (
       ''
     ) AS subnet_id
   FROM (  -- a fleet in vCPUs, created or grown: as many instances as its vCPUs make of its smallest type (none known: 1)
-    SELECT a.*, IFF(a.in_vcpus, a.target_capacity, IFF(a.group_in_vcpus, a.growth, NULL)) AS asked_vcpus,
-      COALESCE(t.vcpus, {size_rule_vcpus}) AS unit_vcpus
+    SELECT a.*, COALESCE(t.vcpus, {size_rule_vcpus}) AS unit_vcpus
     FROM (SELECT *, SPLIT_PART(COALESCE(group_type, instance_type), '.', 2) AS size FROM actors) a
     LEFT JOIN instance_types t ON t.instance_type = COALESCE(a.group_type, a.instance_type)
   ) a

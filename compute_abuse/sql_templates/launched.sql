@@ -16,8 +16,7 @@ launched_items AS (  -- (Snowflake refuses a lateral view left of a join: flatte
   FROM actors a, LATERAL FLATTEN(input => TO_ARRAY(a.responseElements:CreateFleetResponse:fleetInstanceSet:item)) f
   WHERE a.outcome = 'success' AND NOT a.on_behalf
   UNION ALL
-  SELECT a.*, NULL, IFF(a.event_name = 'ModifyInstanceAttribute', 1, a.instances),
-    IFF(a.in_vcpus, a.target_capacity, IFF(a.group_in_vcpus, a.growth, NULL)), COALESCE(a.group_type, a.instance_type), NULL
+  SELECT a.*, NULL, IFF(a.event_name = 'ModifyInstanceAttribute', 1, a.instances), a.asked_vcpus, COALESCE(a.group_type, a.instance_type), NULL
   FROM actors a WHERE a.outcome = 'success' AND NOT a.on_behalf AND a.event_name NOT IN ('RunInstances', 'StartInstances') AND NOT a.instant_fleet
 ),
 priced AS (
