@@ -2010,6 +2010,14 @@ def aliases_used_before_defined(snowflake_sql: str) -> list[str]:
     return found
 
 
+def null_treatment_inside_call(snowflake_sql: str) -> list[str]:
+    """Each `IGNORE NULLS` (or `RESPECT NULLS`) written inside a function's parentheses:
+    DuckDB reads `LAST_VALUE(x IGNORE NULLS)`; Snowflake documents the treatment after them,
+    `LAST_VALUE(x) IGNORE NULLS OVER (...)`, and sqlglot writes Snowflake's so."""
+    text = re.sub(r"--[^\n]*|'[^']*'", "", snowflake_sql)
+    return re.findall(r"\S+\s+(?:IGNORE|RESPECT)\s+NULLS(?!\s+OVER\b)", text, flags=re.I)
+
+
 _PATH = re.compile(r"(?<![:\w.])(?:[a-z]\.)?([A-Za-z_]\w*)((?:\[\d+\]|:(?!:)[A-Za-z_]\w*)+)")
 
 
@@ -2084,6 +2092,7 @@ def test_queries_are_valid_on_snowflake_where_duckdb_is_lenient(name):
     text = query(name)
     assert lateral_left_of_join(text) == []
     assert aliases_used_before_defined(text) == []
+    assert null_treatment_inside_call(text) == []
     problems = {":".join(path): path_problem(path) for path in variant_paths(text)}
     assert {path: problem for path, problem in problems.items() if problem} == {}
     assert any(path.startswith("userIdentity:") for path in problems)  # the check saw paths
@@ -2104,6 +2113,9 @@ def test_the_snowflake_checks_catch_what_they_guard():
         "n used in twice"
     ]
     assert aliases_used_before_defined("SELECT x + 1 AS n, n * 2 AS twice FROM t") == []
+    inside = "SELECT LAST_VALUE(x IGNORE NULLS) OVER (ORDER BY t) FROM t"
+    assert null_treatment_inside_call(inside) == ["LAST_VALUE(x IGNORE NULLS"]
+    assert null_treatment_inside_call(inside.replace("x IGNORE NULLS)", "x) IGNORE NULLS")) == []
     assert "Panther spells it 'arn'" in path_problem(("resources", "[0]", "ARN"))
     assert path_problem(("resources", "[0]", "arn")) == ""
     assert "no 'sessionissuer'" in path_problem(("userIdentity", "sessionContext", "sessionissuer"))

@@ -43,11 +43,11 @@ group_growth AS (
     MAX(IFF(in_vcpus, 1, 0)) OVER (PARTITION BY group_key) = 1 AS group_in_vcpus,
     -- A template not seen defined at the version named: 0 per instance; defined of no type: the group's last type.
     IFF(names_template AND instance_type = 'unknown-type' AND NOT template_known, NULL, LAST_VALUE(
-      IFF(outcome = 'success', NULLIF(instance_type, 'unknown-type'), NULL) IGNORE NULLS) OVER (PARTITION BY group_key
+      IFF(outcome = 'success', NULLIF(instance_type, 'unknown-type'), NULL)) IGNORE NULLS OVER (PARTITION BY group_key
         ORDER BY p_event_time, call_order ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS group_type
-  FROM (SELECT *, COALESCE(LAST_VALUE(size_after IGNORE NULLS) OVER (PARTITION BY group_key
+  FROM (SELECT *, COALESCE(LAST_VALUE(size_after) IGNORE NULLS OVER (PARTITION BY group_key
     ORDER BY p_event_time, call_order ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS size_before,
-    LAST_VALUE(IFF(outcome = 'success', NULLIF(instance_type, 'unknown-type'), NULL) IGNORE NULLS) OVER (PARTITION
+    LAST_VALUE(IFF(outcome = 'success', NULLIF(instance_type, 'unknown-type'), NULL)) IGNORE NULLS OVER (PARTITION
       BY group_key ORDER BY p_event_time, call_order ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS type_before
     FROM group_sizes)
 ),

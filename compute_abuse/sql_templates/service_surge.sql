@@ -144,13 +144,13 @@ sized AS (
 -- size refused is not kept; after a minimum, the largest of it and the sizes since the last size given), priced by its own
 -- task definition or types, else the group's last (a Batch environment's types: not a refused call's).
 grown AS (
-  SELECT event_id, IFF(event_name LIKE 'Create%', new_size, GREATEST(new_size - COALESCE(LAST_VALUE(kept IGNORE NULLS) OVER (
+  SELECT event_id, IFF(event_name LIKE 'Create%', new_size, GREATEST(new_size - COALESCE(LAST_VALUE(kept) IGNORE NULLS OVER (
       PARTITION BY sized_group ORDER BY p_event_time, call_order ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0)) AS growth,
-    COALESCE(own_units, LAST_VALUE(own_units IGNORE NULLS) OVER (PARTITION BY sized_group ORDER BY p_event_time, call_order
+    COALESCE(own_units, LAST_VALUE(own_units) IGNORE NULLS OVER (PARTITION BY sized_group ORDER BY p_event_time, call_order
       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS unit_units,
-    COALESCE(own_accelerators, LAST_VALUE(own_accelerators IGNORE NULLS) OVER (PARTITION BY sized_group
+    COALESCE(own_accelerators, LAST_VALUE(own_accelerators) IGNORE NULLS OVER (PARTITION BY sized_group
       ORDER BY p_event_time, call_order ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS unit_accelerators,
-    IFF(event_source = 'batch.amazonaws.com', COALESCE(own_instance_units, LAST_VALUE(IFF(outcome = 'success', own_instance_units, NULL) IGNORE NULLS) OVER (
+    IFF(event_source = 'batch.amazonaws.com', COALESCE(own_instance_units, LAST_VALUE(IFF(outcome = 'success', own_instance_units, NULL)) IGNORE NULLS OVER (
       PARTITION BY sized_group ORDER BY p_event_time, call_order ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), NULL)
       AS instance_units  -- (a Batch environment of no known type: 0 instances, as in the streaming rules)
   FROM (SELECT *, IFF(outcome = 'success', MAX(IFF(outcome = 'success', new_size, NULL)) OVER (PARTITION BY sized_group, run

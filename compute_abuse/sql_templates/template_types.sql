@@ -24,7 +24,7 @@ launch_calls AS (
   SELECT * REPLACE (IFF(instance_type = 'unknown-type' AND defined_version = wanted,
     COALESCE(defined_type, instance_type), instance_type) AS instance_type, COALESCE(defined_version = wanted, FALSE) AS template_known)
   FROM (SELECT c.*, v.*, CASE c.template_version WHEN '$Latest' THEN MAX(v.defined_version) OVER (PARTITION BY c.event_id)
-      WHEN '$Default' THEN COALESCE(LAST_VALUE(v.default_set IGNORE NULLS) OVER (PARTITION BY c.event_id ORDER BY v.defined_at,
+      WHEN '$Default' THEN COALESCE(LAST_VALUE(v.default_set) IGNORE NULLS OVER (PARTITION BY c.event_id ORDER BY v.defined_at,
         v.defined_by ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING), MIN(v.defined_version) OVER (PARTITION BY c.event_id))
       ELSE TRY_TO_NUMBER(c.template_version) END AS wanted
     FROM {typed_calls} c LEFT JOIN typed_versions v ON v.template_place = c.account_id || '/' || c.region
