@@ -363,6 +363,20 @@ def scaled_namespaces(*sources: str) -> tuple[str, ...]:
     )
 
 
+def ec2_launch_events() -> dict:
+    """EC2's launch calls, auto scaling's group sizes and the minimums Application Auto Scaling
+    raises fleets to: what the queries of EC2's ledger read (eventSource -> eventNames)."""
+    install_global_helpers()
+    import ec2_compute_helpers as helpers
+
+    scaler = helpers.APPLICATION_AUTOSCALING_EVENT_SOURCE
+    return {
+        helpers.EC2_EVENT_SOURCE: EC2_LAUNCH_CALLS,
+        helpers.AUTOSCALING_EVENT_SOURCE: GROUP_SIZING_CALLS,
+        scaler: tuple(helpers.LAUNCH_EVENTS[scaler]),
+    }
+
+
 def _launch_events(
     sources: dict,
     source: str = "eventSource",
@@ -436,14 +450,8 @@ def _fill(
     import ec2_compute_config as config
     import ec2_compute_helpers as helpers
 
-    scaler = helpers.APPLICATION_AUTOSCALING_EVENT_SOURCE
-    if launch_events is None:  # EC2's, and the minimums Application Auto Scaling raises fleets to
-        launch_events = {
-            helpers.EC2_EVENT_SOURCE: EC2_LAUNCH_CALLS,
-            helpers.AUTOSCALING_EVENT_SOURCE: GROUP_SIZING_CALLS,
-            scaler: tuple(helpers.LAUNCH_EVENTS[scaler]),
-        }
-        namespaces = scaled_namespaces(helpers.EC2_EVENT_SOURCE)
+    if launch_events is None:
+        launch_events, namespaces = ec2_launch_events(), scaled_namespaces(helpers.EC2_EVENT_SOURCE)
     template_calls = ()
     if template_types:
         template_calls = EC2_TEMPLATE_CALLS + AUTOSCALING_TEMPLATE_CALLS
@@ -535,11 +543,18 @@ SEEN_TODAY_ONLY = "MIN(p_event_time) >= DATEADD(day, -1, CURRENT_TIMESTAMP())"
 ARRIVED_SINCE_LAST_RUN = f"SUM(CASE WHEN p_parse_time < {LAST_RUN} THEN 1 ELSE 0 END) = 0"
 
 
+SERVICE_CALLS_READ = (  # what a new-term query reading every compute service reads of the others
+    "sizing, and the other compute services' launches and sizes (ECS, SageMaker, Batch, EKS, "
+    "EMR, Lambda, Lightsail, CodeBuild, Amplify), "
+)
+
+
 class Term(NamedTuple):
     sql: str  # the term's expression over launch_calls
     keep: str  # which calls have one
     title: str  # the saved query's name
     description: str
+    every_service: bool = False  # the other compute services' calls too (a family is EC2's)
 
 
 FIRST_SEEN_TERMS = {  # the column the saved query names its term by: the term
@@ -553,23 +568,38 @@ FIRST_SEEN_TERMS = {  # the column the saved query names its term by: the term
         "region",
         "region IS NOT NULL",
         "First Compute in a Region",
-        "the first EC2 launch or attempt in a region of an account",
+        "the first compute launch or attempt (EC2 or another compute service) in a region of an "
+        "account",
+        every_service=True,
     ),
     "principal": Term(
         "principal",
         "principal <> 'unknown'",
         "Principals Launching for the First Time",
         "a principal (user, role behind its sessions, Identity Center person) launching or "
-        "trying to launch EC2 in an account",
+        "trying to launch compute (EC2 or another compute service) in an account",
+        every_service=True,
     ),
 }
 
 
 def _first_seen(term_column: str, days: int, new: str, meaning: str, term_filter: str = "") -> str:
+    """A new-term query: EC2's launch calls and group sizes, with the term's `every_service`
+    the other compute services' calls (other_service_calls(), as the streaming rules read them)."""
+    install_global_helpers()
+    import ec2_compute_helpers as helpers
+
     term = FIRST_SEEN_TERMS[term_column]
+    reads = {}
+    if term.every_service:
+        reads = {
+            "launch_events": {**ec2_launch_events(), **other_service_calls()},
+            "namespaces": scaled_namespaces(helpers.EC2_EVENT_SOURCE, helpers.ECS_EVENT_SOURCE),
+        }
     return _fill(
         "first_seen.sql",
         f"{days} days",
+        **reads,
         term=term.sql,
         term_column=term_column,
         term_filter=term_filter or term.keep,
@@ -586,7 +616,8 @@ def _saved_first_seen(term: str, days: int) -> dict:
         "Description": (
             f"Hunting, new term: {what} today, not seen in the {days} days before. Every "
             "EC2 launch call (RunInstances, CreateFleet, spot, scheduled) and auto scaling group "
-            f"sizing counts, refused and dry runs too. Reads {days + 1} days of CloudTrail."
+            + (SERVICE_CALLS_READ if FIRST_SEEN_TERMS[term].every_service else "sizing ")
+            + f"counts, refused and dry runs too. Reads {days + 1} days of CloudTrail."
         ),
         "SnowflakeQuery": _first_seen(
             term,

@@ -50,6 +50,7 @@ from compute_abuse.events import (
     run_job_flow,
     run_scheduled_instances,
     run_task,
+    sagemaker_job,
     scheduled_group_action,
     service_launch,
     start_build,
@@ -196,7 +197,11 @@ ON_THE_SAMPLE = {
         ("region",),
         [("us-east-2",), ("eu-west-1",), ("ap-southeast-1",), ("us-west-2",)],
     ),
-    "first_seen_principal_query.yml": (("principal",), [(THIEF,), (BOB,)]),
+    # The thief's ECS service (svc-reporting) is a principal's first compute too.
+    "first_seen_principal_query.yml": (
+        ("principal",),
+        [(USER + "svc-reporting",), (THIEF,), (BOB,)],
+    ),
 }
 
 
@@ -2336,20 +2341,73 @@ def test_first_seen_region_and_principal():
     newcomers = [
         launch("m5.large", 0.3, who="ana", region="ap-southeast-2"),  # a region never used
         launch("t3.micro", 0.5, who="mallory", error_code="UnauthorizedOperation"),
-        # a stolen key's only call: raising a Spot Fleet's minimum (an ECS service's is not
-        # this ledger's, nor a table's)
+        # a stolen key's only call: raising a Spot Fleet's minimum, or an ECS service's (a
+        # DynamoDB table's is no compute)
         register_scalable_target(
             "spot-fleet-request/sfr-1", 40, userIdentity=iam_user("eve"), eventTime=days_ago(0.4)
         ),
         register_scalable_target(
             "service/default/api", 40, userIdentity=iam_user("zed"), eventTime=days_ago(0.4)
         ),
+        register_scalable_target(
+            "table/orders", 400, userIdentity=iam_user("tab"), eventTime=days_ago(0.4)
+        ),
     ]
     events = [*team, *sessions, *newcomers]
     regions = sql.run(query("first_seen_region_query.yml"), events, NOW)
     assert [(r["region"], r["principals"]) for r in regions] == [("ap-southeast-2", [USER + "ana"])]
     principals = sql.run(query("first_seen_principal_query.yml"), events, NOW)
-    assert [r["principal"] for r in principals] == [USER + "eve", USER + "mallory"]
+    assert [r["principal"] for r in principals] == [USER + w for w in ("eve", "zed", "mallory")]
+
+
+def test_first_compute_of_another_service_is_news_to_the_region_and_principal_queries():
+    """Capacity is capacity, whichever service sells it: a stolen key's first SageMaker training
+    job in a region the account never used, and a principal whose first compute is an EKS node
+    group, are news to the new-term queries as an EC2 launch would be. Their everyday
+    counterparts, a data-science role training every day in its region (new sessions each
+    day) and a CI role's Fargate tasks, are not. A family is EC2's: an ml.* type is no new
+    instance family."""
+    scientists = assumed_role("data-science", "notebook")
+    daily = [
+        called_by(
+            sagemaker_job("CreateTrainingJob", "ml.g5.xlarge", 1),
+            assumed_role("data-science", f"nb-{d}"),
+            days_ago(d),
+        )
+        for d in (20, 9, 2, 0.2)
+    ]
+    ci = [
+        called_by(run_task("build:3", 1), assumed_role("ci-runner", f"b-{d}"), days_ago(d))
+        for d in (14, 0.3)
+    ]
+    thief = called_by(
+        sagemaker_job("CreateTrainingJob", "ml.p4d.24xlarge", 8),
+        iam_user("backup-sync"),
+        days_ago(0.1),
+        awsRegion="ap-northeast-3",
+    )
+    nodes = called_by(create_nodegroup(("m5.large",), desired=3), iam_user("dana"), days_ago(0.4))
+    old_node = called_by(create_nodegroup(("m5.large",), desired=3), scientists, days_ago(6))
+    events = [*daily, *ci, thief, nodes, old_node]
+    regions = sql.run(query("first_seen_region_query.yml"), events, NOW)
+    assert [(r["region"], r["principals"], r["services"]) for r in regions] == [
+        ("ap-northeast-3", [THIEF], ["sagemaker"])
+    ]
+    principals = sql.run(query("first_seen_principal_query.yml"), events, NOW)
+    assert [r["principal"] for r in principals] == [THIEF, USER + "dana"]
+    families = sql.run(query("first_seen_instance_family_query.yml"), events, NOW)
+    assert families == []
+
+
+def called_by(event, identity, when, **fields):
+    """`event` as called by `identity` at `when` (its own event ID)."""
+    return {
+        **event,
+        "userIdentity": identity,
+        "eventTime": when,
+        "eventID": f"{event['eventName']}-{identity['arn']}-{when}",
+        **fields,
+    }
 
 
 def test_accelerated_family_first_seen_is_reported_once_by_the_run_after_it_arrived():

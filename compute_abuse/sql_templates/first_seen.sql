@@ -3,7 +3,7 @@
 -- now and never before in the lookback. Every RunInstances call counts, refused and dry runs too:
 -- a stolen key's first refused GPU launch is the news.
 terms AS (  -- (a call naming several types: a row for each)
-  SELECT *, {term} AS term
+  SELECT *, {term} AS term, SPLIT_PART(event_source, '.', 1) AS service
   FROM (SELECT a.* REPLACE (COALESCE(n.named_type, a.instance_type) AS instance_type)
     FROM actors a LEFT JOIN named_types n ON n.event_id = a.event_id)
   WHERE {term_filter}
@@ -16,6 +16,7 @@ SELECT
   COUNT(DISTINCT event_id) AS launch_calls,
   ARRAY_AGG(DISTINCT principal) WITHIN GROUP (ORDER BY principal) AS principals,
   ARRAY_AGG(DISTINCT region) WITHIN GROUP (ORDER BY region) AS regions,
+  ARRAY_AGG(DISTINCT service) WITHIN GROUP (ORDER BY service) AS services,
   ARRAY_AGG(DISTINCT instance_type) WITHIN GROUP (ORDER BY instance_type) AS instance_types,
   ARRAY_AGG(DISTINCT outcome) WITHIN GROUP (ORDER BY outcome) AS outcomes,
   ARRAY_AGG(DISTINCT source_ip) WITHIN GROUP (ORDER BY source_ip) AS source_ips,
