@@ -1068,3 +1068,23 @@ def test_a_job_array_overriding_gpus_alone_alerts_on_both_sides(monkeypatch, con
     )
     ((vcpus, gpus),) = charged.values()
     assert (vcpus, gpus) == (8000, 1000) and list(charged_streaming.values()) == [(8000, 2000)]
+
+
+def test_a_window_mixing_another_service_with_an_ec2_group_is_summed_by_the_streaming_rule_only():
+    """A stated difference (docs/data-lake.md): capacity spread over an auto scaling group (100
+    c5.xlarge: 400 vCPUs) and a SageMaker training job (5 ml.p4d.24xlarge: 480) in one hour is
+    880 vCPUs, over the principal's 800 in 8 hours, for the streaming rule; the vCPU Surge
+    query sees the group (400) and the Services query the job (480), and neither reports it.
+    Its counterpart, the same 400 vCPUs launched by RunInstances, is summed by the Services
+    query (it reads RunInstances): one alert on both sides. This test fails the day a query
+    sums both ledgers; the docs' difference goes then."""
+    job = {**sagemaker_job("CreateTrainingJob", "ml.p4d.24xlarge", 5), **by_key(9, 30)}
+    group = auto_scaling_group(
+        desired=100, override_types=("c5.xlarge",), **by_key(9), eventID="group-workers"
+    )
+    lake, streaming = alerts_on_both_sides(SURGE, [group, job])
+    assert (len(lake), len(streaming)) == (0, 1)
+    launch = run_instances("c5.xlarge", 100, 100, event_time=at(9), source_ip="203.0.113.66")
+    launch["userIdentity"] = iam_user("svc-reporting")
+    lake, streaming = alerts_on_both_sides(SURGE, [launch, job])
+    assert len(lake) == len(streaming) == 1 and lake == streaming
