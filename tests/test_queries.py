@@ -197,7 +197,7 @@ ON_THE_SAMPLE = {
         ("region",),
         [("us-east-2",), ("eu-west-1",), ("ap-southeast-1",), ("us-west-2",)],
     ),
-    # The thief's ECS service (svc-reporting) is a principal's first compute too.
+    # A second stolen key's ECS service (svc-reporting) is its principal's first compute.
     "first_seen_principal_query.yml": (
         ("principal",),
         [(USER + "svc-reporting",), (THIEF,), (BOB,)],
