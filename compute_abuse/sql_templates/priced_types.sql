@@ -2,9 +2,9 @@
 -- type named (of several, the smallest: vCPUs, then accelerators, as the streaming rules price it, AWS may launch any), or its
 -- vCPUs. Catalog (ec2_instance_catalog): medium 1 ... Nxlarge 4N vCPUs; types it misprices or with accelerators.
 instance_types (instance_type, vcpus, accelerators) AS (
-  SELECT * FROM VALUES
+  SELECT * FROM (VALUES
     {instance_type_values}
-),
+)),
 priced_calls AS (
   SELECT c.* REPLACE (COALESCE(n.named_type, c.instance_type) AS instance_type) FROM named_calls c LEFT JOIN (
     SELECT n.*, SPLIT_PART(n.named_type, '.', 2) AS size FROM named_types n LEFT JOIN instance_types t ON t.instance_type = n.named_type

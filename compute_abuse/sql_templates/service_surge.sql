@@ -1,9 +1,9 @@
 {launch_calls},
 -- Types the size rule misprices or with accelerators, other services' sizes (Lightsail, CodeBuild). CPU units: 1,024 a vCPU.
 instance_types (instance_type, vcpus, accelerators) AS (
-  SELECT * FROM VALUES
+  SELECT * FROM (VALUES
     {service_type_values}
-),
+)),
 -- What a call asks for, item by item (count, type or CPU units): SageMaker's jobs (a tuning job's times its parallel jobs),
 -- notebooks, apps, HyperPod, endpoint configs (ml.*: EC2 types), EMR groups (older shape: master, instanceCount - 1 core), Lightsail,
 -- CodeBuild, Amplify, Batch jobs' overrides, Fargate tasks, RunInstances. Choices (EKS's, EMR fleets', Batch's): the smallest.

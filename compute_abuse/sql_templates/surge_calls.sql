@@ -1,8 +1,8 @@
 -- VCPUSurge's windows in order: the principal's 3 spans, a source IP's (not a service's or "AWS Internal"), an account's.
 -- Each call in each of its windows (calls); the window it ends, sliding as the streaming rule's, ties by eventID (ended).
-surge_windows (ord, window_kind, span, seconds, threshold) AS (SELECT * FROM VALUES
+surge_windows (ord, window_kind, span, seconds, threshold) AS (SELECT * FROM (VALUES
     {surge_windows}
-),
+)),
 calls AS (
   SELECT w.*, CASE w.window_kind WHEN 'principal' THEN l.principal WHEN 'source IP' THEN l.source_ip ELSE l.account_id END
       AS grouped_value, l.event_id, l.principal, l.account_id, l.actor_arn, l.source_ip, l.user_agent, l.p_event_time,
