@@ -2023,6 +2023,20 @@ def null_treatment_inside_call(snowflake_sql: str) -> list[str]:
     return re.findall(r"\S+\s+(?:IGNORE|RESPECT)\s+NULLS(?!\s+OVER\b)", text, flags=re.I)
 
 
+def distinct_ordered_by_source_columns(snowflake_sql: str) -> list[str]:
+    """Each ORDER BY key of a SELECT DISTINCT that names a table's column (`a.x`), not one the
+    SELECT returns: Snowflake orders a DISTINCT result by its selected columns only."""
+    import sqlglot
+    from sqlglot import exp
+
+    found = []
+    for select in sqlglot.parse_one(snowflake_sql, read="snowflake").find_all(exp.Select):
+        if select.args.get("distinct") and select.args.get("order"):
+            for key in select.args["order"].expressions:
+                found += [c.sql() for c in key.find_all(exp.Column) if c.table]
+    return found
+
+
 def values_without_parentheses(snowflake_sql: str) -> list[str]:
     """Each `FROM VALUES` not in parentheses: Snowflake documents `FROM (VALUES (...), ...)`
     (sqlglot writes it so); DuckDB reads either."""
@@ -2106,6 +2120,7 @@ def test_queries_are_valid_on_snowflake_where_duckdb_is_lenient(name):
     assert aliases_used_before_defined(text) == []
     assert null_treatment_inside_call(text) == []
     assert values_without_parentheses(text) == []
+    assert distinct_ordered_by_source_columns(text) == []
     problems = {":".join(path): path_problem(path) for path in variant_paths(text)}
     assert {path: problem for path, problem in problems.items() if problem} == {}
     assert any(path.startswith("userIdentity:") for path in problems)  # the check saw paths
@@ -2131,6 +2146,9 @@ def test_the_snowflake_checks_catch_what_they_guard():
     assert null_treatment_inside_call(inside.replace("x IGNORE NULLS)", "x) IGNORE NULLS")) == []
     assert values_without_parentheses("SELECT * FROM VALUES (1, 'a'), (2, 'b')") == ["FROM VALUES"]
     assert values_without_parentheses("SELECT * FROM (VALUES (1, 'a'), (2, 'b'))") == []
+    distinct = "SELECT DISTINCT a.x, a.y FROM t AS a ORDER BY a.x"
+    assert distinct_ordered_by_source_columns(distinct) == ["a.x"]
+    assert distinct_ordered_by_source_columns(distinct.replace("BY a.x", "BY x")) == []
     assert "Panther spells it 'arn'" in path_problem(("resources", "[0]", "ARN"))
     assert path_problem(("resources", "[0]", "arn")) == ""
     assert "no 'sessionissuer'" in path_problem(("userIdentity", "sessionContext", "sessionissuer"))

@@ -9,4 +9,4 @@ SELECT DISTINCT
 FROM actors a
 LEFT JOIN named_types n ON n.event_id = a.event_id
 JOIN accelerated_types t ON t.instance_type = COALESCE(n.named_type, a.instance_type)
-ORDER BY a.p_event_time DESC, a.event_id, t.instance_type
+ORDER BY p_event_time DESC, event_id, instance_type  -- (the columns selected: DISTINCT orders by them)
