@@ -492,6 +492,7 @@ def _fill(
         .replace("{launched}", _template("launched.sql"))
         .replace("{surge_calls}", _template("surge_calls.sql"))
         .replace("{accelerated_types}", _template("accelerated_types.sql"))
+        .replace("{service_items}", _template("service_items.sql"))
     )
     for name, value in {**caller_filters(), **fields}.items():
         sql = sql.replace("{" + name + "}", value)
@@ -543,18 +544,11 @@ SEEN_TODAY_ONLY = "MIN(p_event_time) >= DATEADD(day, -1, CURRENT_TIMESTAMP())"
 ARRIVED_SINCE_LAST_RUN = f"SUM(CASE WHEN p_parse_time < {LAST_RUN} THEN 1 ELSE 0 END) = 0"
 
 
-SERVICE_CALLS_READ = (  # what a new-term query reading every compute service reads of the others
-    "sizing, and the other compute services' launches and sizes (ECS, SageMaker, Batch, EKS, "
-    "EMR, Lambda, Lightsail, CodeBuild, Amplify), "
-)
-
-
 class Term(NamedTuple):
     sql: str  # the term's expression over launch_calls
     keep: str  # which calls have one
     title: str  # the saved query's name
     description: str
-    every_service: bool = False  # the other compute services' calls too (a family is EC2's)
 
 
 FIRST_SEEN_TERMS = {  # the column the saved query names its term by: the term
@@ -570,7 +564,6 @@ FIRST_SEEN_TERMS = {  # the column the saved query names its term by: the term
         "First Compute in a Region",
         "the first compute launch or attempt (EC2 or another compute service) in a region of an "
         "account",
-        every_service=True,
     ),
     "principal": Term(
         "principal",
@@ -578,28 +571,24 @@ FIRST_SEEN_TERMS = {  # the column the saved query names its term by: the term
         "Principals Launching for the First Time",
         "a principal (user, role behind its sessions, Identity Center person) launching or "
         "trying to launch compute (EC2 or another compute service) in an account",
-        every_service=True,
     ),
 }
 
 
 def _first_seen(term_column: str, days: int, new: str, meaning: str, term_filter: str = "") -> str:
-    """A new-term query: EC2's launch calls and group sizes, with the term's `every_service`
-    the other compute services' calls (other_service_calls(), as the streaming rules read them)."""
+    """A new-term query over every compute call the streaming rules read: EC2's launch calls and
+    group sizes, the other services' calls (other_service_calls()), each of every outcome."""
     install_global_helpers()
     import ec2_compute_helpers as helpers
 
     term = FIRST_SEEN_TERMS[term_column]
-    reads = {}
-    if term.every_service:
-        reads = {
-            "launch_events": {**ec2_launch_events(), **other_service_calls()},
-            "namespaces": scaled_namespaces(helpers.EC2_EVENT_SOURCE, helpers.ECS_EVENT_SOURCE),
-        }
     return _fill(
         "first_seen.sql",
         f"{days} days",
-        **reads,
+        launch_events={**ec2_launch_events(), **other_service_calls()},
+        namespaces=scaled_namespaces(helpers.EC2_EVENT_SOURCE, helpers.ECS_EVENT_SOURCE),
+        outcomes_read="TRUE",  # refusals and dry runs too: a stolen key's first refusal is news
+        **service_items_fields(),
         term=term.sql,
         term_column=term_column,
         term_filter=term_filter or term.keep,
@@ -616,8 +605,9 @@ def _saved_first_seen(term: str, days: int) -> dict:
         "Description": (
             f"Hunting, new term: {what} today, not seen in the {days} days before. Every "
             "EC2 launch call (RunInstances, CreateFleet, spot, scheduled) and auto scaling group "
-            + (SERVICE_CALLS_READ if FIRST_SEEN_TERMS[term].every_service else "sizing ")
-            + f"counts, refused and dry runs too. Reads {days + 1} days of CloudTrail."
+            "sizing, and the other compute services' launches and sizes (ECS, SageMaker, Batch, "
+            "EKS, EMR, Lambda, Lightsail, CodeBuild, Amplify), counts, refused and dry runs too. "
+            f"Reads {days + 1} days of CloudTrail."
         ),
         "SnowflakeQuery": _first_seen(
             term,
@@ -715,23 +705,34 @@ def _service_ledger(lookback: str, crossed_since_last_run: str = "", **fields) -
         namespaces=scaled_namespaces(helpers.ECS_EVENT_SOURCE),
         template_types=False,  # EC2 launch templates: read by the vCPU Surge query
         launch_columns=False,
-        actors="service_actors.sql",
         sizing_calls=_sql_list(service_sizing_calls()),
-        cpu_units=cpu_units("part.value:cpu::STRING"),
-        vcpu_units=cpu_units("part.value:value::STRING", helpers.CPU_UNITS_PER_VCPU),
         legacy_vcpu_units=cpu_units(
             "COALESCE(r.value:container:vcpus, r.value:vcpus)::STRING", helpers.CPU_UNITS_PER_VCPU
         ),
-        eks_default_type=helpers.EKS_DEFAULT_INSTANCE_TYPE,
-        amplify_default=helpers.AMPLIFY_DEFAULT_COMPUTE_TYPE,
         lambda_mb=str(helpers.LAMBDA_MB_PER_VCPU),
         lambda_max=str(helpers.LAMBDA_MAX_VCPUS),
         lambda_default_mb=str(helpers.LAMBDA_DEFAULT_MEMORY_MB),
-        definition_calls="("
-        + _launch_events(service_definition_calls(), "event_source", "event_name", " OR ")
-        + ")",
+        **service_items_fields(),
         **fields,
     )
+
+
+def service_items_fields() -> dict:
+    """What a query reading the other services' calls item by item needs: their actors
+    (service_actors.sql) and the SQL of service_items.sql's placeholders."""
+    install_global_helpers()
+    import ec2_compute_helpers as helpers
+
+    return {
+        "actors": "service_actors.sql",
+        "cpu_units": cpu_units("part.value:cpu::STRING"),
+        "vcpu_units": cpu_units("part.value:value::STRING", helpers.CPU_UNITS_PER_VCPU),
+        "eks_default_type": helpers.EKS_DEFAULT_INSTANCE_TYPE,
+        "amplify_default": helpers.AMPLIFY_DEFAULT_COMPUTE_TYPE,
+        "definition_calls": "("
+        + _launch_events(service_definition_calls(), "event_source", "event_name", " OR ")
+        + ")",
+    }
 
 
 def count_totals_query() -> str:
@@ -893,7 +894,8 @@ def specs() -> dict[str, dict]:
             "Enabled": True,
             "Description": (
                 "New term: an accelerated (or otherwise unusual) instance family launched or "
-                f"attempted in an account that had not shown it for {days} days. Runs "
+                f"attempted in an account that had not shown it for {days} days, by EC2 or "
+                "another compute service (SageMaker's ml.* types are EC2's; EKS, EMR, Batch). Runs "
                 "every hour; each account and family is reported once, by the run after its "
                 "first rows arrived. Needs that many days of CloudTrail in the data lake. "
                 "Rule ComputeAbuse.AWS.EC2.AcceleratedFamilyFirstSeenDataLake."

@@ -2380,6 +2380,8 @@ def test_first_seen_region_and_principal():
         register_scalable_target(
             "table/orders", 400, userIdentity=iam_user("tab"), eventTime=days_ago(0.4)
         ),
+        # a policy put, not executed: no capacity asked
+        put_scaling_policy(adjustment=50, userIdentity=iam_user("pol"), eventTime=days_ago(0.4)),
     ]
     events = [*team, *sessions, *newcomers]
     regions = sql.run(query("first_seen_region_query.yml"), events, NOW)
@@ -2388,13 +2390,13 @@ def test_first_seen_region_and_principal():
     assert [r["principal"] for r in principals] == [USER + w for w in ("eve", "zed", "mallory")]
 
 
-def test_first_compute_of_another_service_is_news_to_the_region_and_principal_queries():
+def test_first_compute_of_another_service_is_news_to_the_new_term_queries():
     """Capacity is capacity, whichever service sells it: a stolen key's first SageMaker training
-    job in a region the account never used, and a principal whose first compute is an EKS node
-    group, are news to the new-term queries as an EC2 launch would be. Their everyday
-    counterparts, a data-science role training every day in its region (new sessions each
-    day) and a CI role's Fargate tasks, are not. A family is EC2's: an ml.* type is no new
-    instance family."""
+    job, in a region the account never used and of a GPU family it never ran (ml.p4d.24xlarge
+    is EC2's p4d), and a principal whose first compute is an EKS node group, are news to the
+    new-term queries as an EC2 launch would be; the GPU family to the scheduled query too. Their
+    everyday counterparts, a data-science role training on g5 every day in its region (new
+    sessions each day) and a CI role's Fargate tasks, are not."""
     scientists = assumed_role("data-science", "notebook")
     daily = [
         called_by(
@@ -2418,13 +2420,22 @@ def test_first_compute_of_another_service_is_news_to_the_region_and_principal_qu
     old_node = called_by(create_nodegroup(("m5.large",), desired=3), scientists, days_ago(6))
     events = [*daily, *ci, thief, nodes, old_node]
     regions = sql.run(query("first_seen_region_query.yml"), events, NOW)
-    assert [(r["region"], r["principals"], r["services"]) for r in regions] == [
-        ("ap-northeast-3", [THIEF], ["sagemaker"])
-    ]
+    assert [
+        (r["region"], r["principals"], r["services"], r["instance_types"]) for r in regions
+    ] == [("ap-northeast-3", [THIEF], ["sagemaker"], ["p4d.24xlarge"])]
     principals = sql.run(query("first_seen_principal_query.yml"), events, NOW)
     assert [r["principal"] for r in principals] == [THIEF, USER + "dana"]
     families = sql.run(query("first_seen_instance_family_query.yml"), events, NOW)
-    assert families == []
+    assert [(r["instance_family"], r["principals"], r["services"]) for r in families] == [
+        ("p4d", [THIEF], ["sagemaker"])
+    ]
+    arrived_calls, _ = sql_replay.stamped(events)  # the job arrived minutes after 15:36
+    run = datetime(2024, 8, 1, 16, tzinfo=UTC)  # the hourly run after it
+    scheduled = sql.run(query("accelerated_family_first_seen_query.yml"), arrived_calls, run)
+    assert [(r["instance_family"], r["services"]) for r in scheduled] == [("p4d", ["sagemaker"])]
+    rule = load_rule(rule_spec("ComputeAbuse.AWS.EC2.AcceleratedFamilyFirstSeenDataLake"))
+    result = run_rule(rule, scheduled[0])
+    assert result.title_output.endswith(f"launched by {THIEF} via sagemaker")
 
 
 def called_by(event, identity, when, **fields):

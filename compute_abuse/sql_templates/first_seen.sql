@@ -2,10 +2,17 @@
 -- New terms, as Splunk's and Datadog's new-term rules: a value of {term_column} seen in an account
 -- now and never before in the lookback. Every RunInstances call counts, refused and dry runs too:
 -- a stolen key's first refused GPU launch is the news.
+{service_items},
+-- EC2's calls by the types they name; the other services' by the types their items name (service_items.sql: SageMaker's ml.*
+-- as EC2's, EMR's, EKS's, Batch's types or families; Lightsail's, CodeBuild's, Amplify's sizes), of none: 'unknown-type'.
 terms AS (  -- (a call naming several types: a row for each)
   SELECT *, {term} AS term, SPLIT_PART(event_source, '.', 1) AS service
   FROM (SELECT a.* REPLACE (COALESCE(n.named_type, a.instance_type) AS instance_type)
-    FROM actors a LEFT JOIN named_types n ON n.event_id = a.event_id)
+      FROM actors a LEFT JOIN named_types n ON n.event_id = a.event_id
+      WHERE a.event_source IN ({ec2_sources}) AND a.event_name <> 'PutScalingPolicy'  -- (read for its policy)
+    UNION ALL SELECT a.* REPLACE (COALESCE(i.item_type, 'unknown-type') AS instance_type)
+      FROM actors a LEFT JOIN items i ON i.event_id = a.event_id AND i.item_type IS NOT NULL
+      WHERE a.event_source NOT IN ({ec2_sources}))
   WHERE {term_filter}
 )
 SELECT

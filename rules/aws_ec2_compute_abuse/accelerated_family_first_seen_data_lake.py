@@ -10,7 +10,8 @@ from ec2_compute_config import (
 from ec2_compute_helpers import accelerator_kinds, as_count, as_text, unusual_types
 
 MAX_LISTED_EVENT_IDS = 20
-LISTS = ("principals", "regions", "instance_types", "outcomes", "source_ips")
+LISTS = ("principals", "regions", "services", "instance_types", "outcomes", "source_ips")
+EC2_SERVICES = ("ec2", "autoscaling")  # the services column's names of EC2's own launch APIs
 
 
 def rule(row):
@@ -29,9 +30,10 @@ def title(row):
     account = as_text(row.get("account_id")) or "?"
     who = ", ".join(as_list(row.get("principals"))) or "unknown principal"
     launched = "launched" if "success" in as_list(row.get("outcomes")) else "tried (not launched)"
+    others = [name for name in as_list(row.get("services")) if name not in EC2_SERVICES]
     return (
         f"First {family} instances in {as_int(first_seen_days(), 30)} days in account {account}: "
-        f"{launched} by {who}"
+        f"{launched} by {who}" + (f" via {', '.join(others)}" if others else "")
     )
 
 
