@@ -1,10 +1,10 @@
 {launch_calls},
--- New terms, as Splunk's and Datadog's new-term rules: a value of {term_column} seen in an account
--- now and never before in the lookback. Every RunInstances call counts, refused and dry runs too:
--- a stolen key's first refused GPU launch is the news.
 {service_items},
--- EC2's calls by the types they name; the other services' by the types their items name (service_items.sql: SageMaker's ml.*
--- as EC2's, EMR's, EKS's, Batch's types or families; Lightsail's, CodeBuild's, Amplify's sizes), of none: 'unknown-type'.
+-- New terms, as Splunk's and Datadog's new-term rules: a value of {term_column} seen in an account
+-- now and never before in the lookback. Every call counts, refused and dry runs too: a stolen
+-- key's first refused GPU launch is the news. EC2's calls by the types they name; the other
+-- services' by the types their items name (service_items.sql: SageMaker's ml.* as EC2's, EMR's,
+-- EKS's, Batch's types or families; Lightsail's, CodeBuild's, Amplify's sizes); of none: unknown.
 terms AS (  -- (a call naming several types: a row for each)
   SELECT *, {term} AS term, SPLIT_PART(event_source, '.', 1) AS service
   FROM (SELECT a.* REPLACE (COALESCE(n.named_type, a.instance_type) AS instance_type)
