@@ -567,7 +567,7 @@ FIRST_SEEN_TERMS = {  # the column the saved query names its term by: the term
     ),
     "principal": Term(
         "principal",
-        "principal <> 'unknown'",
+        "principal <> 'unknown' AND NOT on_behalf",  # a fleet service's role launches for others
         "Principals Launching for the First Time",
         "a principal (user, role behind its sessions, Identity Center person) launching or "
         "trying to launch compute (EC2 or another compute service) in an account",

@@ -2382,6 +2382,10 @@ def test_first_seen_region_and_principal():
         ),
         # a policy put, not executed: no capacity asked
         put_scaling_policy(adjustment=50, userIdentity=iam_user("pol"), eventTime=days_ago(0.4)),
+        # auto scaling's role launching for a group: a service, not a principal new to compute
+        service_launch(
+            "m5.large", 2, {"aws:autoscaling:groupName": "workers"}, event_time=days_ago(0.3)
+        ),
     ]
     events = [*team, *sessions, *newcomers]
     regions = sql.run(query("first_seen_region_query.yml"), events, NOW)
