@@ -473,8 +473,7 @@ def _fill(
     services = _sql_list(sorted(helpers.ON_BEHALF_SERVICES))
     tags = owner_tags()
     sql = (
-        _template(template)
-        .replace("{launch_calls}", _template("launch_calls.sql"))
+        text.replace("{launch_calls}", _template("launch_calls.sql"))
         .replace(
             "{launch_columns}", _template("launch_columns.sql") + "\n" if launch_columns else ""
         )

@@ -1980,6 +1980,11 @@ def test_every_query_parses_with_the_snowflake_parser_pat_validates_with(name):
     parse(query(name), config=config)  # raises on anything it cannot parse
 
 
+def _code(snowflake_sql: str) -> str:
+    """The SQL without its comments and string literals: what the text checks below read."""
+    return re.sub(r"--[^\n]*|'[^']*'", "", snowflake_sql)
+
+
 def lateral_left_of_join(snowflake_sql: str) -> list[str]:
     """Each SELECT whose FROM has a lateral view followed by a JOIN: Snowflake refuses it ("Lateral
     View cannot be on the left side of join"), DuckDB runs it."""
@@ -2019,7 +2024,7 @@ def null_treatment_inside_call(snowflake_sql: str) -> list[str]:
     """Each `IGNORE NULLS` (or `RESPECT NULLS`) written inside a function's parentheses:
     DuckDB reads `LAST_VALUE(x IGNORE NULLS)`; Snowflake documents the treatment after them,
     `LAST_VALUE(x) IGNORE NULLS OVER (...)`, and sqlglot writes Snowflake's so."""
-    text = re.sub(r"--[^\n]*|'[^']*'", "", snowflake_sql)
+    text = _code(snowflake_sql)
     return re.findall(r"\S+\s+(?:IGNORE|RESPECT)\s+NULLS(?!\s+OVER\b)", text, flags=re.I)
 
 
@@ -2040,7 +2045,7 @@ def distinct_ordered_by_source_columns(snowflake_sql: str) -> list[str]:
 def values_without_parentheses(snowflake_sql: str) -> list[str]:
     """Each `FROM VALUES` not in parentheses: Snowflake documents `FROM (VALUES (...), ...)`
     (sqlglot writes it so); DuckDB reads either."""
-    text = re.sub(r"--[^\n]*|'[^']*'", "", snowflake_sql)
+    text = _code(snowflake_sql)
     return re.findall(r"\bFROM\s+VALUES\b", text, flags=re.I)
 
 
@@ -2050,7 +2055,7 @@ _PATH = re.compile(r"(?<![:\w.])(?:[a-z]\.)?([A-Za-z_]\w*)((?:\[\d+\]|:(?!:)[A-Z
 def variant_paths(snowflake_sql: str) -> set[tuple[str, ...]]:
     """(column, key, key, ...) of every VARIANT path on a table column in the SQL (comments and
     string literals removed; FLATTEN's item.value paths are the raw JSON's own)."""
-    text = re.sub(r"--[^\n]*|'[^']*'", "", snowflake_sql)
+    text = _code(snowflake_sql)
     paths = set()
     for column, rest in _PATH.findall(text):
         if column in SCHEMA["columns"]:
